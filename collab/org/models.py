@@ -1,0 +1,166 @@
+"""Departments, regions and people: who works where, who heads what, in which time zone.
+
+Each department owns a Django auth group whose members are its people and its head. Object
+permissions on collaboration items are granted to those groups, so a person who moves
+department sees the new department's items at once, without touching any item.
+"""
+
+from typing import Any
+from zoneinfo import available_timezones
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils.translation import gettext_lazy as _
+
+
+def validate_timezone(value: str) -> None:
+    if value not in available_timezones():
+        raise ValidationError(
+            _("%(value)s is not a known time zone, e.g. Asia/Shanghai."), params={"value": value}
+        )
+
+
+class Region(models.Model):
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    timezone = models.CharField(
+        _("time zone"), max_length=64, default="Asia/Shanghai", validators=[validate_timezone]
+    )
+    holiday_calendar = models.CharField(
+        _("holiday calendar"),
+        max_length=8,
+        default="CN",
+        help_text=_("ISO country code of the public holiday calendar, e.g. CN, HK, SG, DE."),
+    )
+
+    class Meta:
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Department(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    head = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("department head"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="headed_departments",
+    )
+    region = models.ForeignKey(
+        Region, verbose_name=_("region"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    group = models.OneToOneField(Group, editable=False, on_delete=models.PROTECT)
+
+    class Meta:
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        previous_head_id = None
+        if self.pk:
+            previous_head_id = Department.objects.filter(pk=self.pk).values_list("head_id", flat=True).first()
+        with transaction.atomic():
+            if self.group_id is None:
+                self.group = Group.objects.create(name=f"department:{self.name}")
+            else:
+                Group.objects.filter(pk=self.group_id).update(name=f"department:{self.name}")
+            super().save(*args, **kwargs)
+            # The head belongs to the department's group even when filed under another one.
+            for user_id in {previous_head_id, self.head_id}:
+                if user_id is not None:
+                    sync_department_groups(user_id)
+
+    def clean(self) -> None:
+        ancestor = self.parent
+        while ancestor is not None:
+            if ancestor.pk == self.pk:
+                raise ValidationError({"parent": _("A department cannot be its own ancestor.")})
+            ancestor = ancestor.parent
+
+
+class Person(models.Model):
+    """The profile of a user: where they work and how to reach them."""
+
+    class Language(models.TextChoices):
+        ZH_HANS = "zh-hans", "简体中文"
+        EN = "en", "English"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="person")
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="members",
+    )
+    position = models.CharField(_("position"), max_length=100, blank=True)
+    phone = models.CharField(_("mobile phone"), max_length=32, blank=True)
+    dingtalk_id = models.CharField(_("DingTalk user ID"), max_length=64, blank=True)
+    feishu_id = models.CharField(_("Feishu user ID"), max_length=64, blank=True)
+    wecom_id = models.CharField(_("WeCom user ID"), max_length=64, blank=True)
+    language = models.CharField(
+        _("preferred language"),
+        max_length=8,
+        choices=Language.choices,
+        default=Language.ZH_HANS,
+    )
+    region = models.ForeignKey(
+        Region, verbose_name=_("region"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+
+    def __str__(self) -> str:
+        return display_name(self.user)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            sync_department_groups(self.user_id)
+
+
+def display_name(user: object) -> str:
+    """A person's name as colleagues write it: the full name, else the login name."""
+    first = str(getattr(user, "first_name", "") or "")
+    last = str(getattr(user, "last_name", "") or "")
+    # Chinese names are written family name first, without a space: 张伟
+    full = f"{first} {last}".strip() if (first + last).isascii() else f"{last}{first}".strip()
+    return full or str(getattr(user, "username", ""))
+
+
+def sync_department_groups(user_id: int) -> None:
+    """Makes the user's department groups exactly: their own department plus those they head."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.get(pk=user_id)
+    wanted = set(Department.objects.filter(head_id=user_id).values_list("group_id", flat=True))
+    own = Person.objects.filter(user_id=user_id).values_list("department__group_id", flat=True)
+    wanted |= {gid for gid in own if gid is not None}
+    current = set(user.groups.filter(department__isnull=False).values_list("pk", flat=True))
+    if current - wanted:
+        user.groups.remove(*(current - wanted))
+    if wanted - current:
+        user.groups.add(*(wanted - current))

@@ -1,0 +1,110 @@
+"""The shared test organisation: named people across departments, as in healthchecks' tests.
+
+- requester: head of Product, files the requirement
+- coordinator: in the PMO, coordinates the item
+- owner: in QA, will own tasks (a read-only participant of the form)
+- collaborator: in R&D (a read-only participant)
+- receiver: in Product, receives deliverables
+- qa_head: head of QA
+- outsider: in Finance, which takes no part in the item
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.contrib.auth import get_user_model
+
+from collab.org.models import Department, Person, Region
+from requests_app import services
+from requests_app.models import CollaborationItem, Scenario
+from requests_app.rules import MilestoneData, ParticipationData, RequirementData
+
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class Org:
+    region: Region
+    product: Department
+    pmo: Department
+    qa: Department
+    rnd: Department
+    finance: Department
+    requester: Any
+    coordinator: Any
+    owner: Any
+    collaborator: Any
+    receiver: Any
+    qa_head: Any
+    outsider: Any
+
+
+def make_person(username: str, department: Department, *, name: str = "", language: str = "zh-hans") -> Any:
+    user = get_user_model().objects.create_user(
+        username, f"{username}@example.com", PASSWORD, last_name=name[:1], first_name=name[1:]
+    )
+    Person(user=user, department=department, language=language, region=department.region).save()
+    return user
+
+
+def make_org() -> Org:
+    region = Region.objects.create(code="cn-east", name="华东区")
+    departments = {}
+    for key, name in [
+        ("product", "产品部"),
+        ("pmo", "项目管理办公室"),
+        ("qa", "测试部"),
+        ("rnd", "研发部"),
+        ("finance", "财务部"),
+    ]:
+        department = Department(name=name, region=region)
+        department.save()
+        departments[key] = department
+    requester = make_person("requester", departments["product"], name="张敏")
+    qa_head = make_person("qa_head", departments["qa"], name="王芳")
+    for key, head in [("product", requester), ("qa", qa_head)]:
+        departments[key].head = head
+        departments[key].save()
+    return Org(
+        region=region,
+        requester=requester,
+        coordinator=make_person("coordinator", departments["pmo"], name="李娜"),
+        owner=make_person("owner", departments["qa"], name="吴杰"),
+        collaborator=make_person("collaborator", departments["rnd"], name="孙磊"),
+        receiver=make_person("receiver", departments["product"], name="钱多"),
+        qa_head=qa_head,
+        outsider=make_person("outsider", departments["finance"], name="陈刚"),
+        **departments,
+    )
+
+
+def requirement(org: Org, **overrides: Any) -> RequirementData:
+    """A requirement that satisfies every rule: the template's own example."""
+    values: dict[str, Any] = {
+        "topic": "Q3产品上线测试",
+        "scenario": Scenario.CROSS_DEPARTMENT,
+        "goal": "确保Q3新功能稳定上线,覆盖90%用户需求",
+        "scope": "核心功能模块测试",
+        "expected_outcome": "10月15日前完成上线测试,功能覆盖90%的用户需求",
+        "requesting_department_id": org.product.pk,
+        "coordinator_id": org.coordinator.pk,
+        "remarks": "需运营部提供用户场景",
+        "participations": [
+            ParticipationData(org.rnd.pk, "", "提供技术支持"),
+            ParticipationData(org.qa.pk, "测试经理", "协助设计测试用例"),
+        ],
+        "milestones": [
+            MilestoneData("需求确认", date(2026, 10, 8)),
+            MilestoneData("测试完成", date(2026, 10, 15)),
+        ],
+    }
+    values.update(overrides)
+    return RequirementData(**values)
+
+
+def make_item(org: Org, *, submit: bool = True, **overrides: Any) -> CollaborationItem:
+    item = services.item_create_draft(actor=org.requester, data=requirement(org, **overrides))
+    if submit:
+        item = services.item_submit(actor=org.requester, item_id=item.pk, version=item.version)
+    return item

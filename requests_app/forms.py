@@ -1,0 +1,257 @@
+"""Forms of stage 1. They validate and convert; the services decide and write."""
+
+import json
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+from django.forms import formset_factory
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from collab.org.models import Department, display_name
+from requests_app.models import CollaborationItem, ItemStatus, Scenario
+from requests_app.rules import (
+    MilestoneData,
+    ParticipationData,
+    RequirementData,
+    requirement_problems,
+)
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        department = getattr(getattr(obj, "person", None), "department", None)
+        return f"{display_name(obj)} ({department})" if department else display_name(obj)
+
+
+def people() -> QuerySet[Any]:
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, person__isnull=False)
+        .select_related("person__department")
+        .order_by("person__department__name", "last_name", "first_name", "username")
+    )
+
+
+class RequirementForm(forms.Form):
+    topic = forms.CharField(label=_("Topic"), max_length=200)
+    scenario = forms.ChoiceField(label=_("Scenario"), choices=Scenario.choices)
+    requesting_department = forms.ModelChoiceField(
+        label=_("Requesting department"), queryset=Department.objects.all()
+    )
+    coordinator = PersonChoiceField(label=_("Coordinator"), queryset=people())
+    goal = forms.CharField(
+        label=_("Goal"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What the collaboration must achieve, specific and measurable."),
+    )
+    scope = forms.CharField(
+        label=_("Scope"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What is in and what is out."),
+    )
+    expected_outcome = forms.CharField(
+        label=_("Expected outcome"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "A result that can be checked, with a number, percentage, date or threshold, e.g. "
+            '"features cover 90% of user needs".'
+        ),
+    )
+    remarks = forms.CharField(label=_("Remarks"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # While the person types, HTMX asks the server for the same wording check as on submit.
+        for name in ("goal", "expected_outcome"):
+            self.fields[name].widget.attrs.update(
+                {
+                    "hx-post": reverse("requests_app:check_wording"),
+                    "hx-trigger": "input changed delay:500ms, blur",
+                    "hx-target": f"#wording-{name}",
+                    "hx-vals": json.dumps({"field": name}),
+                }
+            )
+
+
+class ParticipationForm(forms.Form):
+    department = forms.ModelChoiceField(label=_("Department"), queryset=Department.objects.all())
+    role = forms.CharField(label=_("Role (optional)"), max_length=100, required=False)
+    core_need = forms.CharField(
+        label=_("Core need"),
+        max_length=2000,
+        help_text=_('What this party must provide, e.g. "R&D provides technical support".'),
+    )
+
+
+class MilestoneForm(forms.Form):
+    name = forms.CharField(label=_("Milestone"), max_length=200)
+    due_date = forms.DateField(
+        label=_("Date"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Enter a date such as 2026-10-05: milestones are dates, not words.")},
+    )
+
+
+ParticipationFormSet = formset_factory(ParticipationForm, extra=0, can_delete=True)
+MilestoneFormSet = formset_factory(MilestoneForm, extra=0, can_delete=True)
+
+
+class ChangeReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for the change"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Every party of the item sees this with the changed values."),
+    )
+
+
+class RequirementEditor:
+    """The requirement form with its participation and milestone rows, validated together.
+
+    ``submitting`` applies the template's rules (no vague wording, a measurable outcome, at least
+    one party and one milestone); saving a draft only needs what identifies the item.
+    """
+
+    def __init__(
+        self,
+        data: Any = None,
+        *,
+        item: CollaborationItem | None = None,
+        user: Any = None,
+        submitting: bool = False,
+    ) -> None:
+        self.submitting = submitting
+        self.require_reason = item is not None and item.status != ItemStatus.DRAFT
+        initial, participations, milestones = self._initial(item, user)
+        self.form = RequirementForm(data, initial=initial)
+        extra_rows = 0 if item else 2
+        self.participations = ParticipationFormSet(
+            data,
+            prefix="participations",
+            initial=participations + [{}] * extra_rows if data is None else participations,
+        )
+        self.milestones = MilestoneFormSet(
+            data,
+            prefix="milestones",
+            initial=milestones + [{}] * extra_rows if data is None else milestones,
+        )
+        self.reason = ChangeReasonForm(data) if self.require_reason else None
+
+    @staticmethod
+    def _initial(
+        item: CollaborationItem | None, user: Any
+    ) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+        if item is None:
+            department = getattr(getattr(user, "person", None), "department", None)
+            return {"requesting_department": department, "coordinator": user}, [], []
+        initial = {
+            "topic": item.topic,
+            "scenario": item.scenario,
+            "requesting_department": item.requesting_department_id,
+            "coordinator": item.coordinator_id,
+            "goal": item.goal,
+            "scope": item.scope,
+            "expected_outcome": item.expected_outcome,
+            "remarks": item.remarks,
+        }
+        participations = [
+            {"department": p.department_id, "role": p.role, "core_need": p.core_need}
+            for p in item.participations.all()
+        ]
+        milestones = [{"name": m.name, "due_date": m.due_date} for m in item.milestones.all()]
+        return initial, participations, milestones
+
+    def is_valid(self) -> bool:
+        parts: list[Any] = [self.form, self.participations, self.milestones]
+        if self.reason is not None:
+            parts.append(self.reason)
+        # A list, not a generator: every part must validate so each shows its own errors.
+        valid = all([p.is_valid() for p in parts])  # noqa: C419
+        if not valid or not (self.submitting or self.require_reason):
+            return valid
+        return self.apply_rules(requirement_problems(self.data()))
+
+    def apply_rules(self, problems: dict[str, list[str]]) -> bool:
+        """Shows a service's or the rules' problems next to the fields they concern."""
+        for name, messages in problems.items():
+            for message in messages:
+                if name == "participations":
+                    self.participations.non_form_errors().append(message)
+                elif name == "milestones":
+                    self.milestones.non_form_errors().append(message)
+                else:
+                    self.form.add_error(name if name in self.form.fields else None, message)
+        return not problems
+
+    def data(self) -> RequirementData:
+        cleaned = self.form.cleaned_data
+        return RequirementData(
+            topic=cleaned["topic"],
+            scenario=cleaned["scenario"],
+            goal=cleaned["goal"],
+            scope=cleaned["scope"],
+            expected_outcome=cleaned["expected_outcome"],
+            requesting_department_id=cleaned["requesting_department"].pk,
+            coordinator_id=cleaned["coordinator"].pk,
+            remarks=cleaned["remarks"],
+            participations=[
+                ParticipationData(f["department"].pk, f["role"], f["core_need"])
+                for f in self._rows(self.participations)
+            ],
+            milestones=[MilestoneData(f["name"], f["due_date"]) for f in self._rows(self.milestones)],
+        )
+
+    @staticmethod
+    def _rows(formset: Any) -> list[dict[str, Any]]:
+        return [f for f in formset.cleaned_data if f and not f.get("DELETE")]
+
+    @property
+    def change_reason(self) -> str:
+        return self.reason.cleaned_data["reason"] if self.reason is not None else ""
+
+
+class RegisterFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False)
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("All statuses"))] + [c for c in ItemStatus.choices if c[0] != ItemStatus.DRAFT],
+    )
+    department = forms.ModelChoiceField(
+        label=_("Department"),
+        required=False,
+        queryset=Department.objects.all(),
+        empty_label=_("All departments"),
+    )
+    scenario = forms.ChoiceField(
+        label=_("Scenario"), required=False, choices=[("", _("All scenarios")), *Scenario.choices]
+    )
+    submitted_from = forms.DateField(
+        label=_("Submitted from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    submitted_to = forms.DateField(
+        label=_("Submitted until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    sort = forms.ChoiceField(
+        label=_("Sort by"),
+        required=False,
+        choices=[
+            ("-number", _("Newest first")),
+            ("number", _("Oldest first")),
+            ("deadline", _("Deadline")),
+            ("topic", _("Topic")),
+            ("status", _("Status")),
+        ],
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        start, end = cleaned.get("submitted_from"), cleaned.get("submitted_to")
+        if start and end and start > end:
+            raise forms.ValidationError(_("The start date is after the end date."))
+        return cleaned

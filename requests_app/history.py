@@ -1,0 +1,73 @@
+"""The item's audit history in words a person reads: who did what, and what changed from what."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from collab.audit.models import AuditEntry
+from collab.org.models import display_name
+from requests_app.models import CollaborationItem, ItemStatus, Scenario
+
+
+def _action_labels() -> dict[str, str]:
+    return {
+        "item.created": _("created the draft"),
+        "item.updated": _("edited the draft"),
+        "item.submitted": _("submitted the requirement form"),
+        "item.registered": _("entered the item from an existing register"),
+        "item.requirement_changed": _("changed the requirement"),
+        "attachment.added": _("attached a file"),
+        "attachment.removed": _("removed a file"),
+    }
+
+
+def _field_labels() -> dict[str, str]:
+    labels = {
+        f.name: str(f.verbose_name)
+        for f in CollaborationItem._meta.get_fields()
+        if hasattr(f, "verbose_name")
+    }
+    labels.update(
+        participations=_("Participating departments"),
+        milestones=_("Milestones"),
+        attachment=_("Attachment"),
+    )
+    return labels
+
+
+def _readable(field: str, value: Any) -> str:
+    if value in (None, ""):
+        return "—"
+    if field == "status" and value in ItemStatus.values:
+        return str(ItemStatus(value).label)
+    if field == "scenario" and value in Scenario.values:
+        return str(Scenario(value).label)
+    return str(value)
+
+
+@dataclass
+class HistoryRow:
+    time: datetime
+    actor: str
+    action: str
+    changes: list[tuple[str, str, str]]
+    note: str
+
+
+def history_rows(entries: list[AuditEntry]) -> list[HistoryRow]:
+    actions, fields = _action_labels(), _field_labels()
+    return [
+        HistoryRow(
+            time=entry.created_at,
+            actor=display_name(entry.actor) if entry.actor else _("the system"),
+            action=actions.get(entry.action, entry.action),
+            changes=[
+                (fields.get(name, name), _readable(name, old), _readable(name, new))
+                for name, (old, new) in entry.changes.items()
+            ],
+            note=entry.note,
+        )
+        for entry in entries
+    ]

@@ -1,0 +1,109 @@
+"""The communication register (《协作沟通记录表》): the template's 11 columns, declared once.
+
+The register page, the Excel export and (later) the import all use REGISTER_COLUMNS, so the
+columns cannot drift apart. Columns whose data comes from later stages show what exists so far.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
+from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
+
+from collab.lib.xlsx import column_width, text_cell
+from collab.org.models import display_name
+from requests_app.models import CollaborationItem
+
+
+def _requester(item: CollaborationItem) -> str:
+    return _("%(department)s, %(person)s") % {
+        "department": item.requesting_department,
+        "person": display_name(item.requester),
+    }
+
+
+def _participants(item: CollaborationItem) -> str:
+    return pgettext("list separator", ", ").join(
+        f"{p.department}({p.role})" if p.role else str(p.department) for p in item.participations.all()
+    )
+
+
+def _milestone_span(item: CollaborationItem) -> str:
+    dates = [m.due_date for m in item.milestones.all()]
+    if not dates:
+        return ""
+    if len(dates) == 1:
+        return f"{dates[0]:%Y-%m-%d}"
+    return _("%(start)s to %(end)s") % {"start": f"{min(dates):%Y-%m-%d}", "end": f"{max(dates):%Y-%m-%d}"}
+
+
+def _requirement(item: CollaborationItem) -> str:
+    parts = [
+        _("Goal: %(text)s") % {"text": item.goal},
+        _("Scope: %(text)s") % {"text": item.scope},
+    ]
+    if span := _milestone_span(item):
+        parts.append(_("Time: %(text)s") % {"text": span})
+    return pgettext("clause separator", "; ").join(parts)
+
+
+def _deadline(item: CollaborationItem) -> str:
+    dates = [m.due_date for m in item.milestones.all()]
+    return f"{max(dates):%Y-%m-%d}" if dates else ""
+
+
+@dataclass(frozen=True)
+class RegisterColumn:
+    key: str
+    header: Promise  # translated when rendered, so the export follows the reader's language
+    value: Callable[[CollaborationItem], str]
+    width: int  # the widest the Excel column may become, in characters
+
+
+REGISTER_COLUMNS: list[RegisterColumn] = [
+    RegisterColumn("number", gettext_lazy("Item number"), lambda i: i.number or "", 12),
+    RegisterColumn("topic", gettext_lazy("Topic"), lambda i: i.topic, 30),
+    RegisterColumn("requester", gettext_lazy("Initiating department/person"), _requester, 24),
+    RegisterColumn("participants", gettext_lazy("Participating departments/persons"), _participants, 30),
+    RegisterColumn("requirement", gettext_lazy("Requirement (goal, scope, time)"), _requirement, 60),
+    # The meeting form and the task assignments come with the consensus and breakdown stages.
+    RegisterColumn("method", gettext_lazy("Communication method"), lambda i: "", 16),
+    RegisterColumn("conclusions", gettext_lazy("Key conclusions/task assignments"), lambda i: "", 50),
+    RegisterColumn("owner", gettext_lazy("Owner"), lambda i: "", 16),
+    RegisterColumn("deadline", gettext_lazy("Deadline"), _deadline, 12),
+    RegisterColumn("status", gettext_lazy("Current status"), lambda i: str(i.get_status_display()), 16),
+    RegisterColumn("remarks", gettext_lazy("Remarks"), lambda i: i.remarks, 40),
+]
+
+
+def register_row(item: CollaborationItem) -> list[str]:
+    return [column.value(item) for column in REGISTER_COLUMNS]
+
+
+def write_register_xlsx(items: Iterable[CollaborationItem], target: str | Path | IO[bytes]) -> int:
+    """Writes the register to ``target`` in openpyxl's write-only mode; returns the row count.
+
+    Widths must be set before the first row in write-only mode, so rows are rendered first
+    (as text, a fraction of the items' size) and the widths taken from them.
+    """
+    rows = [register_row(item) for item in items]
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=_("Communication register")[:31])
+    headers = [str(column.header) for column in REGISTER_COLUMNS]
+    for index, column in enumerate(REGISTER_COLUMNS, start=1):
+        widest = max([column_width(headers[index - 1])] + [column_width(r[index - 1]) for r in rows])
+        sheet.column_dimensions[get_column_letter(index)].width = min(max(widest + 2, 8), column.width + 2)
+    sheet.freeze_panes = "A2"
+    sheet.append([text_cell(sheet, header, bold=True) for header in headers])
+    for row in rows:
+        sheet.append([text_cell(sheet, value, wrap=True) for value in row])
+    workbook.properties.title = _("Communication register")
+    workbook.properties.created = timezone.now().replace(tzinfo=None)
+    workbook.save(target)
+    return len(rows)

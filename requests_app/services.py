@@ -1,0 +1,356 @@
+"""Writes of stage 1: drafting, submitting and changing a requirement form.
+
+Each service runs in one transaction that saves the change, writes the audit entry and keeps
+the item's object permissions in step, so nobody sees a half-made item.
+"""
+
+import re
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import PurePath
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from guardian.models import GroupObjectPermission, UserObjectPermission
+from guardian.shortcuts import assign_perm, remove_perm
+
+from collab.audit.services import audit_record
+from collab.org.models import Department, display_name
+from requests_app.models import (
+    Attachment,
+    CollaborationItem,
+    ItemNumberSequence,
+    ItemStatus,
+    Milestone,
+    Participation,
+    RequirementChange,
+)
+from requests_app.rules import (
+    MilestoneData,
+    ParticipationData,
+    RequirementData,
+    requirement_problems,
+)
+
+VIEW = "requests_app.view_collaborationitem"
+CHANGE = "requests_app.change_collaborationitem"
+
+
+class ItemError(Exception):
+    """A refused write; ``message`` is shown to the person as it is."""
+
+    def __init__(self, message: str, problems: dict[str, list[str]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.problems = problems or {}
+
+
+class StaleVersionError(ItemError):
+    pass
+
+
+def _require_editor(actor: Any, item: CollaborationItem) -> None:
+    if not actor.has_perm(CHANGE, item):
+        raise ItemError(_("Only the requester and the coordinator can edit this requirement form."))
+
+
+def _lock(item_id: int, version: int) -> CollaborationItem:
+    """The item, row-locked for this transaction, if nobody changed it since ``version``."""
+    item = CollaborationItem.objects.select_for_update().get(pk=item_id)
+    if item.version != version:
+        raise StaleVersionError(
+            _(
+                "Someone else changed this item while you were editing it. Nothing was saved: "
+                "reload the page to see their change, then make yours again."
+            )
+        )
+    return item
+
+
+_FORM_FIELDS = ("topic", "scenario", "goal", "scope", "expected_outcome", "remarks")
+
+
+def _snapshot(item: CollaborationItem) -> dict[str, str]:
+    """The form's content as text, for change records and the audit log."""
+    values = {name: str(getattr(item, name)) for name in _FORM_FIELDS}
+    values["requesting_department"] = str(item.requesting_department)
+    values["coordinator"] = display_name(item.coordinator)
+    values["participations"] = "\n".join(
+        f"{p.department}{f' ({p.role})' if p.role else ''}: {p.core_need}"
+        for p in item.participations.select_related("department")
+    )
+    values["milestones"] = "\n".join(f"{m.due_date:%Y-%m-%d} {m.name}" for m in item.milestones.all())
+    return values
+
+
+def _diff(before: dict[str, str], after: dict[str, str]) -> dict[str, list[str | None]]:
+    return {k: [before.get(k), after[k]] for k in after if before.get(k) != after[k]}
+
+
+def _write_content(item: CollaborationItem, data: RequirementData) -> None:
+    for name in _FORM_FIELDS:
+        setattr(item, name, getattr(data, name).strip())
+    item.requesting_department_id = data.requesting_department_id
+    item.coordinator_id = data.coordinator_id
+    item.save()
+    item.participations.all().delete()
+    Participation.objects.bulk_create(
+        Participation(
+            item=item, department_id=p.department_id, role=p.role.strip(), core_need=p.core_need.strip()
+        )
+        for p in data.participations
+    )
+    item.milestones.all().delete()
+    Milestone.objects.bulk_create(
+        Milestone(item=item, name=m.name.strip(), due_date=m.due_date) for m in data.milestones
+    )
+
+
+@transaction.atomic
+def item_create_draft(*, actor: Any, data: RequirementData) -> CollaborationItem:
+    item = CollaborationItem(requester=actor)
+    _write_content(item, data)
+    item_sync_permissions(item=item)
+    audit_record(actor=actor, action="item.created", target=item, changes=_diff({}, _snapshot(item)))
+    return item
+
+
+@transaction.atomic
+def item_update_draft(*, actor: Any, item_id: int, version: int, data: RequirementData) -> CollaborationItem:
+    item = _lock(item_id, version)
+    _require_editor(actor, item)
+    if not item.is_draft:
+        raise ItemError(_("A submitted requirement form changes only through a recorded change."))
+    before = _snapshot(item)
+    item.version += 1
+    _write_content(item, data)
+    item_sync_permissions(item=item)
+    audit_record(actor=actor, action="item.updated", target=item, changes=_diff(before, _snapshot(item)))
+    return item
+
+
+def _next_number(period: str) -> str:
+    """The next free register number of the month ``period`` ("YYYYMM"): 20231001, 20231002, ...
+
+    1. Lock (or create) the month's sequence row; concurrent submitters queue here.
+    2. Step past numbers already taken by imported or seeded items.
+    3. Store the last number handed out; the caller's transaction commits it with the item.
+    """
+    ItemNumberSequence.objects.get_or_create(period=period)
+    sequence = ItemNumberSequence.objects.select_for_update().get(period=period)
+    n = sequence.last
+    while True:
+        n += 1
+        candidate = f"{period}{n:02d}"
+        if not CollaborationItem.objects.filter(number=candidate).exists():
+            break
+    ItemNumberSequence.objects.filter(period=period).update(last=n)
+    return candidate
+
+
+@transaction.atomic
+def item_submit(*, actor: Any, item_id: int, version: int) -> CollaborationItem:
+    item = _lock(item_id, version)
+    _require_editor(actor, item)
+    if not item.can_move_to(ItemStatus.SUBMITTED):
+        raise ItemError(_("This requirement form has already been submitted."))
+    problems = requirement_problems(item_requirement_data(item))
+    if problems:
+        raise ItemError(_("The requirement form is not ready to submit."), problems)
+    now = timezone.now()
+    item.number = _next_number(timezone.localtime(now).strftime("%Y%m"))
+    item.status = ItemStatus.SUBMITTED
+    item.submitted_at = now
+    item.version += 1
+    item.save(update_fields=["number", "status", "submitted_at", "version", "updated_at"])
+    item_sync_permissions(item=item)
+    audit_record(
+        actor=actor,
+        action="item.submitted",
+        target=item,
+        changes={"status": [ItemStatus.DRAFT, ItemStatus.SUBMITTED], "number": [None, item.number]},
+    )
+    return item
+
+
+@transaction.atomic
+def item_change_requirement(
+    *, actor: Any, item_id: int, version: int, data: RequirementData, reason: str
+) -> RequirementChange:
+    """Changes a submitted form; the change is recorded with its reason and the old values."""
+    item = _lock(item_id, version)
+    _require_editor(actor, item)
+    if item.is_draft:
+        raise ItemError(_("A draft is edited directly; there is nothing to record yet."))
+    if not reason.strip():
+        raise ItemError(_("Say why the requirement changes: every party will read it."))
+    problems = requirement_problems(data)
+    if problems:
+        raise ItemError(_("The changed requirement breaks the template's rules."), problems)
+    before = _snapshot(item)
+    item.version += 1
+    _write_content(item, data)
+    changes = _diff(before, _snapshot(item))
+    if not changes:
+        raise ItemError(_("Nothing was changed."))
+    item_sync_permissions(item=item)
+    change = RequirementChange.objects.create(
+        item=item, actor=actor, reason=reason.strip(), changes=changes, version=item.version
+    )
+    audit_record(
+        actor=actor, action="item.requirement_changed", target=item, changes=changes, note=reason.strip()
+    )
+    return change
+
+
+def item_requirement_data(item: CollaborationItem) -> RequirementData:
+    return RequirementData(
+        topic=item.topic,
+        scenario=item.scenario,
+        goal=item.goal,
+        scope=item.scope,
+        expected_outcome=item.expected_outcome,
+        requesting_department_id=item.requesting_department_id,
+        coordinator_id=item.coordinator_id,
+        remarks=item.remarks,
+        participations=[
+            ParticipationData(p.department_id, p.role, p.core_need) for p in item.participations.all()
+        ],
+        milestones=[MilestoneData(m.name, m.due_date) for m in item.milestones.all()],
+    )
+
+
+def _check_upload(upload: UploadedFile) -> None:
+    name = upload.name or ""
+    extension = PurePath(name).suffix.lower().lstrip(".")
+    if extension not in settings.COLLAB_ALLOWED_UPLOAD_EXTENSIONS:
+        raise ItemError(
+            _('"%(name)s" cannot be attached: allowed file types are %(types)s.')
+            % {"name": name, "types": ", ".join(settings.COLLAB_ALLOWED_UPLOAD_EXTENSIONS)}
+        )
+    if (upload.size or 0) > settings.COLLAB_MAX_UPLOAD_MB * 1024 * 1024:
+        raise ItemError(
+            _('"%(name)s" is larger than %(limit)s MB.')
+            % {"name": name, "limit": settings.COLLAB_MAX_UPLOAD_MB}
+        )
+
+
+@transaction.atomic
+def attachment_add(*, actor: Any, item_id: int, upload: UploadedFile) -> Attachment:
+    item = CollaborationItem.objects.select_for_update().get(pk=item_id)
+    _require_editor(actor, item)
+    _check_upload(upload)
+    attachment = Attachment(
+        item=item, original_name=upload.name or "", size=upload.size or 0, uploaded_by=actor
+    )
+    attachment.file.save(upload.name or "file", upload, save=False)
+    try:
+        attachment.save()
+        audit_record(
+            actor=actor,
+            action="attachment.added",
+            target=item,
+            changes={"attachment": [None, attachment.original_name]},
+        )
+    except Exception:
+        attachment.file.delete(save=False)  # no stored file without its row
+        raise
+    return attachment
+
+
+@transaction.atomic
+def attachment_remove(*, actor: Any, attachment_id: int) -> None:
+    attachment = Attachment.objects.select_related("item").get(pk=attachment_id)
+    item = CollaborationItem.objects.select_for_update().get(pk=attachment.item_id)
+    _require_editor(actor, item)
+    if not item.is_draft:
+        raise ItemError(_("Attachments of a submitted form are kept; add a corrected file instead."))
+    name = attachment.original_name
+    stored = attachment.file.name or ""
+    attachment.delete()
+    audit_record(actor=actor, action="attachment.removed", target=item, changes={"attachment": [name, None]})
+    storage = attachment.file.storage
+    transaction.on_commit(lambda: storage.delete(stored))
+
+
+def item_sync_permissions(*, item: CollaborationItem) -> None:
+    """Grants exactly what the item's roles allow, and takes back what they no longer do.
+
+    - requester and coordinator: view and change (they edit the form);
+    - once submitted, the groups of the requesting and participating departments (their members
+      and heads): view. A draft stays between its requester and coordinator.
+    """
+    editors = {item.requester_id, item.coordinator_id}
+    for codename in ("view_collaborationitem", "change_collaborationitem"):
+        current = set(
+            UserObjectPermission.objects.filter(
+                object_pk=str(item.pk), permission__codename=codename, content_type__model="collaborationitem"
+            ).values_list("user_id", flat=True)
+        )
+        _apply(f"requests_app.{codename}", item, users=editors, current=current, kind="user")
+    viewer_groups: set[int] = set()
+    if not item.is_draft:
+        department_ids = {item.requesting_department_id} | set(
+            item.participations.values_list("department_id", flat=True)
+        )
+        viewer_groups = set(
+            Department.objects.filter(pk__in=department_ids).values_list("group_id", flat=True)
+        )
+    current_groups = set(
+        GroupObjectPermission.objects.filter(
+            object_pk=str(item.pk),
+            permission__codename="view_collaborationitem",
+            content_type__model="collaborationitem",
+        ).values_list("group_id", flat=True)
+    )
+    _apply(VIEW, item, users=viewer_groups, current=current_groups, kind="group")
+
+
+def _apply(perm: str, item: CollaborationItem, *, users: Iterable[int], current: set[int], kind: str) -> None:
+    model = get_user_model() if kind == "user" else Group
+    wanted = set(users)
+    add, drop = wanted - current, current - wanted
+    if add:
+        assign_perm(perm, model.objects.filter(pk__in=add), item)
+    for obj in model.objects.filter(pk__in=drop):
+        remove_perm(perm, obj, item)
+
+
+NUMBER_FORMAT = re.compile(r"^\d{6}\d{2,}$")
+
+
+@transaction.atomic
+def item_register_existing(
+    *, actor: Any, requester: Any, data: RequirementData, number: str, submitted_at: datetime
+) -> CollaborationItem:
+    """Enters an item that was already filed elsewhere (an existing paper or Excel register).
+
+    It keeps its own register number and submission time; the rules of the form still apply.
+    """
+    if not NUMBER_FORMAT.match(number):
+        raise ItemError(_('"%(number)s" is not a register number such as 20231001.') % {"number": number})
+    if CollaborationItem.objects.filter(number=number).exists():
+        raise ItemError(_("Item number %(number)s is already in the register.") % {"number": number})
+    problems = requirement_problems(data)
+    if problems:
+        raise ItemError(_("The requirement form is not ready to submit."), problems)
+    item = CollaborationItem(requester=requester)
+    _write_content(item, data)
+    item.number = number
+    item.status = ItemStatus.SUBMITTED
+    item.submitted_at = submitted_at
+    item.save(update_fields=["number", "status", "submitted_at"])
+    item_sync_permissions(item=item)
+    audit_record(
+        actor=actor,
+        action="item.registered",
+        target=item,
+        changes=_diff({}, _snapshot(item)) | {"number": [None, number]},
+    )
+    return item

@@ -1,0 +1,241 @@
+"""Views of stage 1 and the register. Thin: access check, form, service, redirect."""
+
+import tempfile
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from collab.audit.selectors import audit_history
+from requests_app import services
+from requests_app.forms import RegisterFilterForm, RequirementEditor
+from requests_app.history import history_rows
+from requests_app.models import Attachment, CollaborationItem
+from requests_app.register import REGISTER_COLUMNS, register_row, write_register_xlsx
+from requests_app.rules import measurable_criterion_error, vague_wording_errors
+from requests_app.selectors import drafts_of, register_items
+
+PAGE_SIZE = 25
+
+
+def item_for(request: HttpRequest, pk: int, *, edit: bool = False) -> CollaborationItem:
+    """The item if the user may see it (else 404: outsiders do not learn it exists), and, with
+    ``edit``, may edit it (else 403)."""
+    item = get_object_or_404(
+        CollaborationItem.objects.select_related("requesting_department", "requester", "coordinator"),
+        pk=pk,
+    )
+    if not request.user.has_perm(services.VIEW, item):
+        raise Http404
+    if edit and not request.user.has_perm(services.CHANGE, item):
+        raise PermissionDenied(_("Only the requester and the coordinator can edit this requirement form."))
+    return item
+
+
+@login_required
+@require_GET
+def register(request: HttpRequest) -> HttpResponse:
+    filters = RegisterFilterForm(request.GET or None)
+    cleaned = filters.cleaned_data if filters.is_valid() else {}
+    page = Paginator(register_items(request.user, cleaned), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "filters": filters,
+        "page": page,
+        "columns": REGISTER_COLUMNS,
+        "rows": [(item, register_row(item)) for item in page.object_list],
+        "drafts": drafts_of(request.user) if not _is_htmx(request) else [],
+        "query": _query_without_page(request),
+    }
+    template = "requests_app/register.html#results" if _is_htmx(request) else "requests_app/register.html"
+    return render(request, template, context)
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _query_without_page(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+@login_required
+@require_GET
+def register_export(request: HttpRequest) -> HttpResponseBase:
+    filters = RegisterFilterForm(request.GET or None)
+    if request.GET and not filters.is_valid():
+        messages.error(
+            request, _("The filters are not valid: %(errors)s") % {"errors": filters.errors.as_text()}
+        )
+        return redirect("requests_app:register")
+    items = register_items(request.user, filters.cleaned_data if request.GET else {})
+    # Spooled: small registers stay in memory, large ones go to a temporary file, never both.
+    buffer = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 (FileResponse closes it)
+    write_register_xlsx(items, buffer)
+    buffer.seek(0)
+    filename = _("communication-register-%(date)s.xlsx") % {"date": f"{timezone.localdate():%Y%m%d}"}
+    return FileResponse(
+        buffer,
+        as_attachment=True,
+        filename=filename,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def item_create(request: HttpRequest) -> HttpResponse:
+    submitting = "submit" in request.POST
+    editor = RequirementEditor(request.POST or None, user=request.user, submitting=submitting)
+    if request.method == "POST" and editor.is_valid():
+        item = services.item_create_draft(actor=request.user, data=editor.data())
+        if submitting:
+            try:
+                item = services.item_submit(actor=request.user, item_id=item.pk, version=item.version)
+            except services.ItemError as error:
+                messages.error(request, error.message)
+                return redirect("requests_app:item_edit", pk=item.pk)
+            messages.success(request, _("Submitted as item %(number)s.") % {"number": item.number})
+        else:
+            messages.success(request, _("Draft saved. Submit it when it is complete."))
+        return redirect("requests_app:item_detail", pk=item.pk)
+    return render(request, "requests_app/item_form.html", {"editor": editor, "item": None})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    item = item_for(request, pk, edit=True)
+    submitting = "submit" in request.POST
+    editor = RequirementEditor(request.POST or None, item=item, user=request.user, submitting=submitting)
+    version = int(request.POST.get("version") or item.version) if request.method == "POST" else item.version
+    if request.method == "POST" and editor.is_valid():
+        try:
+            if item.is_draft:
+                item = services.item_update_draft(
+                    actor=request.user, item_id=item.pk, version=version, data=editor.data()
+                )
+                if submitting:
+                    item = services.item_submit(actor=request.user, item_id=item.pk, version=item.version)
+                    messages.success(request, _("Submitted as item %(number)s.") % {"number": item.number})
+                else:
+                    messages.success(request, _("Draft saved."))
+            else:
+                services.item_change_requirement(
+                    actor=request.user,
+                    item_id=item.pk,
+                    version=version,
+                    data=editor.data(),
+                    reason=editor.change_reason,
+                )
+                messages.success(request, _("The requirement change is recorded."))
+            return redirect("requests_app:item_detail", pk=item.pk)
+        except services.ItemError as error:
+            editor.apply_rules(error.problems)
+            messages.error(request, error.message)
+    return render(
+        request, "requests_app/item_form.html", {"editor": editor, "item": item, "version": version}
+    )
+
+
+@login_required
+@require_POST
+def item_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    item = item_for(request, pk, edit=True)
+    try:
+        item = services.item_submit(
+            actor=request.user, item_id=item.pk, version=int(request.POST.get("version") or 0)
+        )
+    except services.ItemError as error:
+        messages.error(request, error.message)
+        for field_messages in error.problems.values():
+            for message in field_messages:
+                messages.error(request, message)
+        return redirect("requests_app:item_edit" if item.is_draft else "requests_app:item_detail", pk=item.pk)
+    messages.success(request, _("Submitted as item %(number)s.") % {"number": item.number})
+    return redirect("requests_app:item_detail", pk=item.pk)
+
+
+def _item_context(request: HttpRequest, item: CollaborationItem) -> dict[str, Any]:
+    return {
+        "item": item,
+        "participations": item.participations.select_related("department"),
+        "milestones": item.milestones.all(),
+        "attachments": item.attachments.select_related("uploaded_by"),
+        "changes": item.requirement_changes.select_related("actor"),
+        "can_edit": request.user.has_perm(services.CHANGE, item),
+    }
+
+
+@login_required
+@require_GET
+def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    item = item_for(request, pk)
+    context = _item_context(request, item)
+    context["history"] = history_rows(list(audit_history(target=item)))
+    return render(request, "requests_app/item_detail.html", context)
+
+
+@login_required
+@require_GET
+def item_print(request: HttpRequest, pk: int) -> HttpResponse:
+    item = item_for(request, pk)
+    return render(request, "requests_app/item_print.html", _item_context(request, item))
+
+
+@login_required
+@require_POST
+def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    item = item_for(request, pk, edit=True)
+    uploads = request.FILES.getlist("files")
+    if not uploads:
+        messages.error(request, _("Choose at least one file to attach."))
+    for upload in uploads:
+        try:
+            services.attachment_add(actor=request.user, item_id=item.pk, upload=upload)
+            messages.success(request, _('Attached "%(name)s".') % {"name": upload.name})
+        except services.ItemError as error:
+            messages.error(request, error.message)
+    return redirect("requests_app:item_detail", pk=item.pk)
+
+
+@login_required
+@require_GET
+def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> HttpResponseBase:
+    item = item_for(request, pk)
+    attachment = get_object_or_404(Attachment, pk=attachment_pk, item=item)
+    return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name)
+
+
+@login_required
+@require_POST
+def attachment_delete(request: HttpRequest, pk: int, attachment_pk: int) -> HttpResponse:
+    item = item_for(request, pk, edit=True)
+    attachment = get_object_or_404(Attachment, pk=attachment_pk, item=item)
+    try:
+        services.attachment_remove(actor=request.user, attachment_id=attachment.pk)
+        messages.success(request, _('Removed "%(name)s".') % {"name": attachment.original_name})
+    except services.ItemError as error:
+        messages.error(request, error.message)
+    return redirect("requests_app:item_detail", pk=item.pk)
+
+
+@login_required
+@require_POST
+def check_wording(request: HttpRequest) -> HttpResponse:
+    """HTMX: the vague-wording advice for one field while the person types."""
+    field = request.POST.get("field", "")
+    text = request.POST.get(field, "") if field in {"goal", "expected_outcome"} else ""
+    problems = vague_wording_errors(text)
+    if field == "expected_outcome" and (criterion := measurable_criterion_error(text)):
+        problems.append(criterion)
+    return render(request, "requests_app/item_form.html#wording", {"problems": problems})

@@ -1,0 +1,56 @@
+# Shared by scripts/start and scripts/test: find Python 3.12+, keep .venv in step with the
+# requirement files. Sourced, not run.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+VENV="$ROOT/.venv"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf '\033[31mError: %s\033[0m\n' "$*" >&2; exit 1; }
+
+# Prints the path of a Python >= 3.12, trying pyenv's choice from .python-version first, then
+# python3.13, python3.12 and python3 on PATH. pyenv shims for a version that is not selected exist
+# on PATH but fail when run, so every candidate is actually executed.
+find_python() {
+  local candidates=() c
+  if command -v pyenv >/dev/null 2>&1; then
+    c="$(pyenv which python3 2>/dev/null || true)"
+    [ -n "$c" ] && candidates+=("$c")
+  fi
+  for c in python3.13 python3.12 python3; do
+    command -v "$c" >/dev/null 2>&1 && candidates+=("$(command -v "$c")")
+  done
+  for c in "${candidates[@]}"; do
+    if "$c" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null; then
+      echo "$c"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# Creates or refreshes .venv with the given requirement file. A stamp of the requirement files'
+# contents skips pip when nothing changed, so a second start takes seconds.
+ensure_venv() {
+  local reqfile="$1" py stamp want
+  if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null; then
+    py="$(find_python)" || die "Collab needs Python 3.12 or newer and none was found.
+  Install one, for example:  apt-get install python3.12 python3.12-venv   or   pyenv install 3.12
+  (with pyenv, the repository's .python-version selects it), then run this command again."
+    say "Creating .venv with $("$py" --version) ($py)"
+    rm -rf "$VENV"
+    "$py" -m venv "$VENV" || die "Could not create a virtual environment with $py (on Debian: apt-get install python3.12-venv)."
+  fi
+  stamp="$VENV/.installed-$(basename "$reqfile")"
+  want="$(cat requirements*.txt | sha256sum | cut -d' ' -f1)"
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    say "Installing Python packages from $reqfile"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$reqfile"
+    echo "$want" > "$stamp"
+  fi
+}
+
+# True when something listens on host:port (bash's /dev/tcp, so no extra tools are needed).
+port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
