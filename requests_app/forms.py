@@ -60,7 +60,7 @@ class RequirementForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_(
             "A result that can be checked, with a number, percentage, date or threshold, e.g. "
-            '"features cover 90% of user needs".'
+            '"user needs covered: 90%".'
         ),
     )
     remarks = forms.CharField(label=_("Remarks"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -130,15 +130,17 @@ class RequirementEditor:
         initial, participations, milestones = self._initial(item, user)
         self.form = RequirementForm(data, initial=initial)
         extra_rows = 0 if item else 2
+        # Bound formsets get no initial: a posted row equal to its initial value would count as
+        # "unchanged" and be dropped like an empty extra row.
         self.participations = ParticipationFormSet(
             data,
             prefix="participations",
-            initial=participations + [{}] * extra_rows if data is None else participations,
+            initial=participations + [{}] * extra_rows if data is None else None,
         )
         self.milestones = MilestoneFormSet(
             data,
             prefix="milestones",
-            initial=milestones + [{}] * extra_rows if data is None else milestones,
+            initial=milestones + [{}] * extra_rows if data is None else None,
         )
         self.reason = ChangeReasonForm(data) if self.require_reason else None
 

@@ -36,7 +36,7 @@ def measurable_criterion_error(text: str) -> str | None:
         return None
     return _(
         "The expected outcome needs a measurable criterion: a number, a percentage, a date or a "
-        'threshold (≥/≤), e.g. "features cover 90% of user needs".'
+        'threshold (≥/≤), e.g. "user needs covered: 90%".'
     )
 
 

@@ -90,7 +90,7 @@ def _snapshot(item: CollaborationItem) -> dict[str, str]:
 
 
 def _diff(before: dict[str, str], after: dict[str, str]) -> dict[str, list[str | None]]:
-    return {k: [before.get(k), after[k]] for k in after if before.get(k) != after[k]}
+    return {k: [before.get(k), after[k]] for k in after if (before.get(k) or "") != after[k]}
 
 
 def _write_content(item: CollaborationItem, data: RequirementData) -> None:

@@ -97,7 +97,9 @@ def test_a_participant_cannot_submit_or_edit(org: Org) -> None:
     with pytest.raises(services.ItemError):
         services.item_submit(actor=org.owner, item_id=item.pk, version=item.version)
     with pytest.raises(services.ItemError):
-        services.item_update_draft(actor=org.owner, item_id=item.pk, version=item.version, data=requirement(org))
+        services.item_update_draft(
+            actor=org.owner, item_id=item.pk, version=item.version, data=requirement(org)
+        )
 
 
 def test_a_submitted_form_changes_only_through_a_recorded_change(org: Org) -> None:
@@ -108,7 +110,10 @@ def test_a_submitted_form_changes_only_through_a_recorded_change(org: Org) -> No
         )
     moved = requirement(
         org,
-        milestones=[MilestoneData("需求确认", date(2026, 10, 8)), MilestoneData("测试完成", date(2026, 10, 18))],
+        milestones=[
+            MilestoneData("需求确认", date(2026, 10, 8)),
+            MilestoneData("测试完成", date(2026, 10, 18)),
+        ],
     )
     change = services.item_change_requirement(
         actor=org.coordinator, item_id=item.pk, version=item.version, data=moved, reason="研发需要多3天测试"
@@ -127,7 +132,11 @@ def test_a_change_needs_a_reason_and_keeps_the_rules(org: Org) -> None:
     item = make_item(org)
     with pytest.raises(services.ItemError):
         services.item_change_requirement(
-            actor=org.requester, item_id=item.pk, version=item.version, data=requirement(org, topic="新"), reason=" "
+            actor=org.requester,
+            item_id=item.pk,
+            version=item.version,
+            data=requirement(org, topic="新"),
+            reason=" ",
         )
     with pytest.raises(services.ItemError) as refused:
         services.item_change_requirement(

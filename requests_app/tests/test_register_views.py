@@ -1,0 +1,202 @@
+"""The communication register page and its Excel export."""
+
+import io
+from datetime import UTC, datetime
+from typing import Any
+
+import openpyxl
+import pytest
+import time_machine
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from collab.testing import Org, make_item
+from requests_app.models import Scenario
+from requests_app.rules import ParticipationData
+
+pytestmark = pytest.mark.django_db
+
+ZH_HEADERS = [
+    "沟通事项编号",
+    "事项主题",
+    "发起部门/人",
+    "参与部门/人",
+    "需求描述(目标、范围、时间)",
+    "沟通方式",
+    "关键结论/任务分配",
+    "责任人",
+    "截止时间",
+    "当前状态",
+    "备注",
+]
+EN_HEADERS = [
+    "Item number",
+    "Topic",
+    "Initiating department/person",
+    "Participating departments/persons",
+    "Requirement (goal, scope, time)",
+    "Communication method",
+    "Key conclusions/task assignments",
+    "Owner",
+    "Deadline",
+    "Current status",
+    "Remarks",
+]
+
+
+def client_for(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def numbers_on_page(response: Any) -> list[str]:
+    return [item.number for item, _row in response.context["rows"]]
+
+
+def workbook(response: Any) -> Any:
+    return openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+
+
+def test_the_register_shows_the_templates_eleven_columns_in_order(org: Org) -> None:
+    make_item(org)
+    response = client_for(org.owner).get(reverse("requests_app:register"))
+    assert [str(c.header) for c in response.context["columns"]] == ZH_HEADERS
+    body = response.content.decode()
+    positions = [body.index(f'<th scope="col">{h}</th>') for h in ZH_HEADERS]
+    assert positions == sorted(positions)
+
+
+def test_people_see_only_items_their_departments_take_part_in(org: Org) -> None:
+    item = make_item(org)
+    assert numbers_on_page(client_for(org.collaborator).get(reverse("requests_app:register"))) == [
+        item.number
+    ]
+    assert numbers_on_page(client_for(org.outsider).get(reverse("requests_app:register"))) == []
+
+
+def test_drafts_stay_out_of_the_register_but_their_author_finds_them(org: Org) -> None:
+    draft = make_item(org, submit=False, topic="还没写完的需求")
+    response = client_for(org.requester).get(reverse("requests_app:register"))
+    assert numbers_on_page(response) == []
+    assert list(response.context["drafts"]) == [draft]
+
+
+@time_machine.travel(datetime(2026, 9, 10, 2, 0, tzinfo=UTC), tick=False)
+def test_filters_narrow_the_register(org: Org) -> None:
+    launch = make_item(org, topic="Q3产品上线测试")
+    only_rnd = [ParticipationData(org.rnd.pk, "", "定位并修复故障")]
+    outage = make_item(org, topic="支付系统故障处理", scenario=Scenario.EMERGENCY, participations=only_rnd)
+    with time_machine.travel(datetime(2026, 10, 12, 2, 0, tzinfo=UTC), tick=False):
+        monthly = make_item(org, topic="10月工作计划同步", scenario=Scenario.ROUTINE_SYNC)
+    client = client_for(org.requester)
+    register = reverse("requests_app:register")
+
+    def numbers(**params: str) -> set[str | None]:
+        return set(numbers_on_page(client.get(register, params)))
+
+    assert numbers() == {launch.number, outage.number, monthly.number}
+    assert numbers(scenario="emergency") == {outage.number}
+    assert numbers(q="故障") == {outage.number}
+    assert numbers(q=monthly.number or "") == {monthly.number}
+    assert numbers(department=str(org.qa.pk)) == {launch.number, monthly.number}
+    assert numbers(submitted_from="2026-10-01") == {monthly.number}
+    assert numbers(submitted_to="2026-09-30") == {launch.number, outage.number}
+    assert numbers(status="submitted") == {launch.number, outage.number, monthly.number}
+
+
+def test_a_backwards_date_range_is_explained(org: Org) -> None:
+    make_item(org)
+    response = client_for(org.requester).get(
+        reverse("requests_app:register"), {"submitted_from": "2026-10-02", "submitted_to": "2026-10-01"}
+    )
+    assert "开始日期晚于结束日期" in response.content.decode()
+
+
+def test_sorting_and_paging(org: Org) -> None:
+    items = [make_item(org, topic=f"事项{n:02d}") for n in range(27)]
+    client = client_for(org.requester)
+    first = client.get(reverse("requests_app:register"))
+    assert numbers_on_page(first) == [i.number for i in reversed(items)][:25]
+    second = client.get(reverse("requests_app:register"), {"page": 2})
+    assert numbers_on_page(second) == [items[1].number, items[0].number]
+    oldest = client.get(reverse("requests_app:register"), {"sort": "number"})
+    assert numbers_on_page(oldest)[0] == items[0].number
+
+
+def test_htmx_gets_only_the_results(org: Org) -> None:
+    make_item(org)
+    response = client_for(org.requester).get(reverse("requests_app:register"), headers={"hx-request": "true"})
+    body = response.content.decode()
+    assert body.lstrip().startswith('<div id="results">') and "<html" not in body
+
+
+def _count_queries(client: Client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+        if hasattr(response, "streaming_content"):
+            b"".join(response.streaming_content)
+    assert response.status_code == 200
+    return len(queries)
+
+
+def test_register_and_export_take_the_same_queries_for_3_or_20_items(org: Org) -> None:
+    client = client_for(org.owner)
+    register, export = reverse("requests_app:register"), reverse("requests_app:register_export")
+    for _ in range(3):
+        make_item(org)
+    small = (_count_queries(client, register), _count_queries(client, export))
+    for _ in range(17):
+        make_item(org)
+    large = (_count_queries(client, register), _count_queries(client, export))
+    assert small == large
+    assert large[0] <= 12 and large[1] <= 10
+
+
+def test_the_export_is_the_filtered_register_in_chinese(org: Org) -> None:
+    launch = make_item(org, remarks="需运营部提供用户场景")
+    make_item(org, topic="紧急故障", scenario=Scenario.EMERGENCY)
+    response = client_for(org.owner).get(
+        reverse("requests_app:register_export"), {"scenario": "cross_department"}
+    )
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert "filename*=utf-8''" in response["Content-Disposition"]
+    sheet = workbook(response)
+    rows = list(sheet.iter_rows(values_only=True))
+    assert list(rows[0]) == ZH_HEADERS
+    assert len(rows) == 2
+    row = dict(zip(ZH_HEADERS, rows[1], strict=True))
+    assert row["沟通事项编号"] == launch.number
+    assert row["发起部门/人"] == "产品部/张敏"
+    assert row["参与部门/人"] == "研发部、测试部(测试经理)"
+    assert row["需求描述(目标、范围、时间)"].startswith("目标:确保Q3新功能稳定上线")
+    assert "时间:2026-10-08至2026-10-15" in row["需求描述(目标、范围、时间)"]
+    assert row["截止时间"] == "2026-10-15"
+    assert row["备注"] == "需运营部提供用户场景"
+    assert sheet.column_dimensions["E"].width > sheet.column_dimensions["A"].width
+
+
+def test_the_export_follows_the_readers_language(org: Org) -> None:
+    make_item(org)
+    response = client_for(org.owner).get(
+        reverse("requests_app:register_export"), headers={"accept-language": "en"}
+    )
+    assert list(next(workbook(response).iter_rows(values_only=True))) == EN_HEADERS
+
+
+def test_a_formula_typed_into_a_topic_stays_text(org: Org) -> None:
+    make_item(org, topic='=HYPERLINK("http://evil.example","点我")', remarks="+1+1")
+    sheet = workbook(client_for(org.owner).get(reverse("requests_app:register_export")))
+    topic, remarks = sheet.cell(row=2, column=2), sheet.cell(row=2, column=11)
+    assert topic.data_type == "s" and topic.value == '=HYPERLINK("http://evil.example","点我")'
+    assert remarks.data_type == "s" and remarks.value == "+1+1"
+
+
+def test_invalid_export_filters_send_the_person_back_with_a_message(org: Org) -> None:
+    response = client_for(org.owner).get(
+        reverse("requests_app:register_export"), {"submitted_from": "不是日期"}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == reverse("requests_app:register")
+    assert response.context["messages"]
