@@ -13,7 +13,7 @@ from collab import settings as collab_settings
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def load_settings(**env: str) -> subprocess.CompletedProcess[str]:
+def load_settings(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("COLLAB_", "DATABASE_URL"))}
     return subprocess.run(
         [
@@ -22,27 +22,27 @@ def load_settings(**env: str) -> subprocess.CompletedProcess[str]:
             "import collab.settings as s; print(s.DATABASES['default']['ENGINE'], s.DEBUG)",
         ],
         cwd=ROOT,
-        env={**clean, "COLLAB_VAR_DIR": "/tmp/collab-settings-test", **env},
+        env={**clean, "COLLAB_VAR_DIR": str(tmp_path), **env},
         capture_output=True,
         text=True,
         check=False,
     )
 
 
-def test_it_runs_with_no_variables_on_sqlite() -> None:
-    result = load_settings()
+def test_it_runs_with_no_variables_on_sqlite(tmp_path: Path) -> None:
+    result = load_settings(tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["django.db.backends.sqlite3", "True"]
 
 
-def test_production_refuses_to_start_without_a_secret_key() -> None:
-    result = load_settings(COLLAB_DEBUG="false")
+def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:
+    result = load_settings(tmp_path, COLLAB_DEBUG="false")
     assert result.returncode != 0
     assert "COLLAB_SECRET_KEY must be set" in result.stderr
 
 
-def test_production_needs_its_host_names() -> None:
-    result = load_settings(COLLAB_DEBUG="false", COLLAB_SECRET_KEY="x" * 50)
+def test_production_needs_its_host_names(tmp_path: Path) -> None:
+    result = load_settings(tmp_path, COLLAB_DEBUG="false", COLLAB_SECRET_KEY="x" * 50)
     assert "COLLAB_ALLOWED_HOSTS" in result.stderr
 
 
@@ -69,8 +69,8 @@ def test_bad_values_are_explained() -> None:
         del os.environ["COLLAB_TEST_FLAG"]
 
 
-def test_sqlite_is_set_up_for_several_writers() -> None:
-    options = collab_settings.sqlite_database(Path("/tmp/x.sqlite3"))["OPTIONS"]
+def test_sqlite_is_set_up_for_several_writers(tmp_path: Path) -> None:
+    options = collab_settings.sqlite_database(tmp_path / "x.sqlite3")["OPTIONS"]
     assert options == {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",

@@ -1,6 +1,6 @@
 """A department head files a requirement in Chromium, from login to the exported register."""
 
-import io
+from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -25,7 +25,7 @@ def log_in(page: Any, base: str, username: str) -> None:
 
 
 def test_a_department_head_files_a_requirement_and_exports_the_register(
-    page: Any, live_server: Any, live_org: Org
+    page: Any, live_server: Any, live_org: Org, tmp_path: Path
 ) -> None:
     base = live_server.url
     log_in(page, base, "requester")  # 张敏, head of Product
@@ -76,7 +76,9 @@ def test_a_department_head_files_a_requirement_and_exports_the_register(
         page.locator("#export-link").click()
     download = download_info.value
     assert download.suggested_filename.endswith(".xlsx")
-    sheet = openpyxl.load_workbook(io.BytesIO(open(download.path(), "rb").read())).active
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    sheet = openpyxl.load_workbook(saved).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][0] == "沟通事项编号"
     [exported] = [r for r in rows[1:] if r[0] == number]
