@@ -39,9 +39,9 @@ class RequirementForm(forms.Form):
     topic = forms.CharField(label=_("Topic"), max_length=200)
     scenario = forms.ChoiceField(label=_("Scenario"), choices=Scenario.choices)
     requesting_department = forms.ModelChoiceField(
-        label=_("Requesting department"), queryset=Department.objects.all()
+        label=_("Requesting department"), queryset=Department.objects.all(), empty_label=_("Choose a department")
     )
-    coordinator = PersonChoiceField(label=_("Coordinator"), queryset=people())
+    coordinator = PersonChoiceField(label=_("Coordinator"), queryset=people(), empty_label=_("Choose a person"))
     goal = forms.CharField(
         label=_("Goal"),
         required=False,
@@ -80,7 +80,9 @@ class RequirementForm(forms.Form):
 
 
 class ParticipationForm(forms.Form):
-    department = forms.ModelChoiceField(label=_("Department"), queryset=Department.objects.all())
+    department = forms.ModelChoiceField(
+        label=_("Department"), queryset=Department.objects.all(), empty_label=_("Choose a department")
+    )
     role = forms.CharField(label=_("Role (optional)"), max_length=100, required=False)
     core_need = forms.CharField(
         label=_("Core need"),
