@@ -39,9 +39,13 @@ class RequirementForm(forms.Form):
     topic = forms.CharField(label=_("Topic"), max_length=200)
     scenario = forms.ChoiceField(label=_("Scenario"), choices=Scenario.choices)
     requesting_department = forms.ModelChoiceField(
-        label=_("Requesting department"), queryset=Department.objects.all(), empty_label=_("Choose a department")
+        label=_("Requesting department"),
+        queryset=Department.objects.all(),
+        empty_label=_("Choose a department"),
     )
-    coordinator = PersonChoiceField(label=_("Coordinator"), queryset=people(), empty_label=_("Choose a person"))
+    coordinator = PersonChoiceField(
+        label=_("Coordinator"), queryset=people(), empty_label=_("Choose a person")
+    )
     goal = forms.CharField(
         label=_("Goal"),
         required=False,
