@@ -251,3 +251,13 @@ def test_the_wording_check_answers_while_typing(org: Org) -> None:
     assert "尽快" in vague.content.decode()
     clear = client.post(url, {"field": "expected_outcome", "expected_outcome": "覆盖90%"})
     assert clear.content.decode().strip() == ""
+
+
+def test_every_page_needs_a_login(org: Org) -> None:
+    for name in ("register", "register_export", "item_create"):
+        response = Client().get(reverse(f"requests_app:{name}"))
+        assert response.status_code == 302 and response["Location"].startswith(reverse("login")), name
+    response = Client().post(reverse("requests_app:check_wording"), {"field": "goal", "goal": "尽快"})
+    assert response.status_code == 302
+    Client().post(reverse("requests_app:item_create"), form_post(org))
+    assert not CollaborationItem.objects.exists()
