@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.test import Client
 
 from collab.org.models import Department, Person, Region
 from requests_app import services
@@ -101,6 +102,13 @@ def requirement(org: Org, **overrides: Any) -> RequirementData:
     }
     values.update(overrides)
     return RequirementData(**values)
+
+
+def client_for(user: Any) -> Client:
+    """A test client logged in as ``user``."""
+    client = Client()
+    client.force_login(user)
+    return client
 
 
 def make_item(org: Org, *, submit: bool = True, **overrides: Any) -> CollaborationItem:

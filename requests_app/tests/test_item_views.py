@@ -9,17 +9,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from collab.testing import Org, make_item
+from collab.testing import Org, client_for, make_item
 from requests_app import services
 from requests_app.models import Attachment, CollaborationItem, ItemStatus
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def text(response: Any) -> str:

@@ -12,7 +12,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from collab.testing import Org, make_item
+from collab.testing import Org, client_for, make_item
 from requests_app.models import Scenario
 from requests_app.rules import ParticipationData
 
@@ -44,12 +44,6 @@ EN_HEADERS = [
     "Current status",
     "Remarks",
 ]
-
-
-def client_for(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def numbers_on_page(response: Any) -> list[str]:
