@@ -19,6 +19,16 @@ def org(db: Any) -> Org:
     return make_org()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _celery_inline() -> None:
+    # Background work runs inline in most tests (the real task code, without a worker); tests
+    # about background work itself start a real worker.
+    from collab.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings: Any, tmp_path: Path) -> None:
     # Uploaded files of one test never leak into another's or into var/.

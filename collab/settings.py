@@ -119,6 +119,7 @@ INSTALLED_APPS = [
     "guardian",
     "collab.org",
     "collab.audit",
+    "collab.notify",
     "requests_app",
     "tasks_app",
     "reviews_app",
@@ -149,6 +150,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "collab.notify.context_processors.unread_notifications",
             ],
         },
     },
@@ -224,6 +226,8 @@ MAILERS = {
         "BACKEND": env_str("COLLAB_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"),
     }
 }
+# Where links in e-mails point: the address people open Collab at.
+COLLAB_BASE_URL = env_str("COLLAB_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 DEFAULT_FROM_EMAIL = env_str("COLLAB_DEFAULT_FROM_EMAIL", "collab@localhost")
 
 # Celery: Redis when CELERY_BROKER_URL says so, else kombu's filesystem transport (one host).

@@ -10,5 +10,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("language/", org_views.language_switch, name="language_switch"),
     path("admin/", admin.site.urls),
+    path("notifications/", include("collab.notify.urls")),
     path("", include("requests_app.urls")),
 ]

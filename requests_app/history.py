@@ -18,6 +18,7 @@ def _action_labels() -> dict[str, str]:
         "item.submitted": _("submitted the requirement form"),
         "item.registered": _("entered the item from an existing register"),
         "item.requirement_changed": _("changed the requirement"),
+        "item.status_changed": _("moved the item to a new stage"),
         "attachment.added": _("attached a file"),
         "attachment.removed": _("removed a file"),
     }

@@ -25,12 +25,21 @@ class Scenario(models.TextChoices):
 class ItemStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     SUBMITTED = "submitted", _("Submitted, awaiting consensus")
+    CONSENSUS = "consensus", _("Consensus reached")
+    PLANNED = "planned", _("Tasks being assigned")
+    EXECUTING = "executing", _("In progress")
 
 
-# The allowed moves of an item's status. Later stages add their statuses and moves here.
+# The allowed moves of an item's status (oscar's pipeline style). Later stages add theirs here.
 ITEM_TRANSITIONS: dict[str, set[str]] = {
     ItemStatus.DRAFT: {ItemStatus.SUBMITTED},
-    ItemStatus.SUBMITTED: set(),
+    # Every participating department confirmed the minutes in writing.
+    ItemStatus.SUBMITTED: {ItemStatus.CONSENSUS},
+    # The coordinator starts the breakdown; revised minutes reopen the discussion.
+    ItemStatus.CONSENSUS: {ItemStatus.PLANNED, ItemStatus.SUBMITTED},
+    # "Nothing left out" passed.
+    ItemStatus.PLANNED: {ItemStatus.EXECUTING},
+    ItemStatus.EXECUTING: set(),
 }
 
 
@@ -193,3 +202,188 @@ class ItemNumberSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.period}: {self.last}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Stage 2: communication and consensus (《会议纪要》)
+
+
+class MeetingForm(models.TextChoices):
+    DEPARTMENT_MEETING = "department_meeting", _("Department meeting")
+    ONLINE_WORKSHOP = "online_workshop", _("Online workshop")
+    DEDICATED_MEETING = "dedicated_meeting", _("Dedicated meeting")
+    CALL = "call", _("Phone or IM call")
+
+
+# The form a scenario suggests, and how soon after scheduling it should take place (hours).
+SCENARIO_MEETING_DEFAULTS: dict[str, tuple[str, int]] = {
+    Scenario.CROSS_DEPARTMENT: (MeetingForm.DEDICATED_MEETING, 48),
+    Scenario.CROSS_REGION: (MeetingForm.ONLINE_WORKSHOP, 48),
+    Scenario.EMERGENCY: (MeetingForm.CALL, 2),
+    Scenario.ROUTINE_SYNC: (MeetingForm.ONLINE_WORKSHOP, 72),
+}
+
+
+class Meeting(models.Model):
+    item = models.ForeignKey(CollaborationItem, on_delete=models.CASCADE, related_name="meetings")
+    form = models.CharField(_("meeting form"), max_length=32, choices=MeetingForm.choices)
+    starts_at = models.DateTimeField(_("time"))
+    # The organiser's time zone when scheduling: the time is shown to them as they typed it.
+    timezone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai")
+    location = models.CharField(_("place or link"), max_length=300)
+    organiser = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("organiser"), on_delete=models.PROTECT, related_name="+"
+    )
+    invited_departments = models.ManyToManyField(
+        Department, verbose_name=_("invited departments"), blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("meeting")
+        verbose_name_plural = _("meetings")
+        ordering = ["starts_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_form_display()} {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class Invitation(models.Model):
+    """One invitee of a meeting; opening the pre-read (会前资料) is recorded here."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="invitations")
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("invitee"),
+        on_delete=models.CASCADE,
+        related_name="invitations",
+    )
+    pre_read_opened_at = models.DateTimeField(_("pre-read opened"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "person"], name="invitation_once_per_person")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.meeting} {self.person}"
+
+
+class AgendaPoint(models.TextChoices):
+    """The template's points a consensus meeting goes through, item by item."""
+
+    FEASIBILITY = "feasibility", _("Feasibility")
+    RESOURCES = "resources", _("Resource fit")
+    RISKS = "risks", _("Risks")
+    ADJUSTMENTS = "adjustments", _("Adjustments")
+
+
+class Minutes(models.Model):
+    """The minutes of one meeting. ``version`` grows with every revision; confirmations name it."""
+
+    meeting = models.OneToOneField(Meeting, on_delete=models.CASCADE, related_name="minutes")
+    version = models.PositiveIntegerField(_("version"), default=1)
+    attendees = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("attendees"), related_name="+"
+    )
+    # {AgendaPoint value: what the meeting said about it}
+    agenda = models.JSONField(_("agenda"), default=dict)
+    conclusions = models.TextField(_("conclusions"))
+    # The item's milestones as the meeting fixed them ([[date, name], ...]), for the printed minutes.
+    final_milestones = models.JSONField(_("final milestones"), default=list)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("minutes")
+        verbose_name_plural = _("minutes")
+
+    def __str__(self) -> str:
+        return f"{self.meeting} v{self.version}"
+
+
+class Responsibility(models.Model):
+    """What one party took on in the meeting."""
+
+    minutes = models.ForeignKey(Minutes, on_delete=models.CASCADE, related_name="responsibilities")
+    department = models.ForeignKey(
+        Department, verbose_name=_("department"), on_delete=models.PROTECT, related_name="+"
+    )
+    text = models.TextField(_("responsibility"))
+
+    class Meta:
+        verbose_name = _("responsibility")
+        verbose_name_plural = _("responsibilities")
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.department}: {self.text[:30]}"
+
+
+class Todo(models.Model):
+    """A to-do of the minutes: exactly one owner and a due date. It becomes a task or is dropped."""
+
+    minutes = models.ForeignKey(Minutes, on_delete=models.CASCADE, related_name="todos")
+    text = models.CharField(_("to-do"), max_length=300)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="+"
+    )
+    due_date = models.DateField(_("due date"))
+    dropped_reason = models.TextField(_("reason for dropping"), blank=True)
+    dropped_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    dropped_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("to-do")
+        verbose_name_plural = _("to-dos")
+        ordering = ["due_date", "pk"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class ConfirmationDecision(models.TextChoices):
+    CONFIRMED = "confirmed", _("Confirmed")
+    OBJECTED = "objected", _("Objected")
+
+
+class Confirmation(models.Model):
+    """A department's written confirmation of (or objection to) one version of the minutes.
+
+    Rows are never changed: a later decision is a new row, the latest one per department for
+    the current version counts, and the whole exchange stays on record.
+    """
+
+    minutes = models.ForeignKey(Minutes, on_delete=models.CASCADE, related_name="confirmations")
+    department = models.ForeignKey(
+        Department, verbose_name=_("department"), on_delete=models.PROTECT, related_name="+"
+    )
+    version = models.PositiveIntegerField(_("version"))
+    decision = models.CharField(_("decision"), max_length=16, choices=ConfirmationDecision.choices)
+    reason = models.TextField(_("reason"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("written confirmation")
+        verbose_name_plural = _("written confirmations")
+        ordering = ["decided_at", "pk"]
+        indexes = [models.Index(fields=["minutes", "department", "version"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(decision="objected") | ~models.Q(reason=""),
+                name="objection_has_reason",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.department} {self.get_decision_display()} v{self.version}"

@@ -25,6 +25,7 @@ from collab.org.models import Department, display_name
 from requests_app.models import (
     Attachment,
     CollaborationItem,
+    Invitation,
     ItemNumberSequence,
     ItemStatus,
     Milestone,
@@ -282,18 +283,27 @@ def attachment_remove(*, actor: Any, attachment_id: int) -> None:
 def item_sync_permissions(*, item: CollaborationItem) -> None:
     """Grants exactly what the item's roles allow, and takes back what they no longer do.
 
-    - requester and coordinator: view and change (they edit the form);
+    - requester and coordinator: view and change (they edit the form, run meetings, plan tasks);
+    - meeting invitees and the owners, collaborators and receivers of tasks: view;
     - once submitted, the groups of the requesting and participating departments (their members
       and heads): view. A draft stays between its requester and coordinator.
     """
+    from tasks_app.models import Task
+
     editors = {item.requester_id, item.coordinator_id}
-    for codename in ("view_collaborationitem", "change_collaborationitem"):
+    viewers = set(editors)
+    viewers |= set(Invitation.objects.filter(meeting__item=item).values_list("person_id", flat=True))
+    for row in Task.objects.filter(item=item).values_list("owner_id", "receiver_id", "collaborators"):
+        viewers |= {user_id for user_id in row if user_id is not None}
+    for codename, wanted in (("view_collaborationitem", viewers), ("change_collaborationitem", editors)):
         current = set(
             UserObjectPermission.objects.filter(
-                object_pk=str(item.pk), permission__codename=codename, content_type__model="collaborationitem"
+                object_pk=str(item.pk),
+                permission__codename=codename,
+                content_type__model="collaborationitem",
             ).values_list("user_id", flat=True)
         )
-        _apply(f"requests_app.{codename}", item, users=editors, current=current, kind="user")
+        _apply(f"requests_app.{codename}", item, users=wanted, current=current, kind="user")
     viewer_groups: set[int] = set()
     if not item.is_draft:
         department_ids = {item.requesting_department_id} | set(
@@ -310,6 +320,22 @@ def item_sync_permissions(*, item: CollaborationItem) -> None:
         ).values_list("group_id", flat=True)
     )
     _apply(VIEW, item, users=viewer_groups, current=current_groups, kind="group")
+
+
+def item_transition(*, actor: Any, item: CollaborationItem, to: str, note: str = "") -> None:
+    """Moves a row-locked item along ITEM_TRANSITIONS, with its audit entry; illegal moves raise."""
+    if not item.can_move_to(to):
+        raise ItemError(
+            _('This item cannot move from "%(current)s" to "%(target)s".')
+            % {"current": item.get_status_display(), "target": ItemStatus(to).label}
+        )
+    old = item.status
+    item.status = to
+    item.version += 1
+    item.save(update_fields=["status", "version", "updated_at"])
+    audit_record(
+        actor=actor, action="item.status_changed", target=item, changes={"status": [old, to]}, note=note
+    )
 
 
 def _apply(perm: str, item: CollaborationItem, *, users: Iterable[int], current: set[int], kind: str) -> None:

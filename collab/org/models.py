@@ -65,6 +65,15 @@ class Department(models.Model):
     region = models.ForeignKey(
         Region, verbose_name=_("region"), null=True, blank=True, on_delete=models.SET_NULL
     )
+    confirmation_delegates = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("confirmation delegates"),
+        blank=True,
+        related_name="delegated_departments",
+        help_text=_(
+            "People who may confirm meeting minutes in writing for this department besides its head."
+        ),
+    )
     group = models.OneToOneField(Group, editable=False, on_delete=models.PROTECT)
 
     class Meta:
@@ -89,6 +98,10 @@ class Department(models.Model):
             for user_id in {previous_head_id, self.head_id}:
                 if user_id is not None:
                     sync_department_groups(user_id)
+
+    def may_confirm_for(self, user: Any) -> bool:
+        """Whether ``user`` may confirm minutes in writing on behalf of this department."""
+        return self.head_id == user.pk or self.confirmation_delegates.filter(pk=user.pk).exists()
 
     def clean(self) -> None:
         ancestor = self.parent
