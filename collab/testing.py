@@ -116,3 +116,46 @@ def make_item(org: Org, *, submit: bool = True, **overrides: Any) -> Collaborati
     if submit:
         item = services.item_submit(actor=org.requester, item_id=item.pk, version=item.version)
     return item
+
+
+def schedule_meeting(org: Org, item: CollaborationItem, **overrides: Any) -> Any:
+    """An online workshop about ``item`` tomorrow, inviting its departments."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from requests_app.meeting_services import MeetingData, meeting_schedule
+    from requests_app.models import MeetingForm
+
+    values: dict[str, Any] = {
+        "form": MeetingForm.ONLINE_WORKSHOP,
+        "starts_at": timezone.now() + timedelta(days=1),
+        "timezone": "Asia/Shanghai",
+        "location": "https://meeting.example.com/q3",
+        "invitee_ids": [org.requester.pk, org.coordinator.pk],
+        "department_ids": [org.rnd.pk, org.qa.pk],
+    }
+    values.update(overrides)
+    return meeting_schedule(actor=org.coordinator, item_id=item.pk, data=MeetingData(**values))
+
+
+def minutes_data(org: Org, **overrides: Any) -> Any:
+    """Minutes with two to-dos (the template's example) and unchanged milestones."""
+    from requests_app.meeting_services import MinutesData, TodoData
+
+    values: dict[str, Any] = {
+        "attendee_ids": [org.requester.pk, org.coordinator.pk, org.qa_head.pk, org.collaborator.pk],
+        "agenda": {"feasibility": "可行", "resources": "测试部2人", "risks": "研发排期紧", "adjustments": ""},
+        "conclusions": "按计划10月15日完成上线测试",
+        "responsibilities": [(org.qa.pk, "设计测试用例"), (org.rnd.pk, "修复缺陷")],
+        "final_milestones": [
+            MilestoneData("需求确认", date(2026, 10, 8)),
+            MilestoneData("测试完成", date(2026, 10, 15)),
+        ],
+        "todos": [
+            TodoData("提交测试计划", org.qa_head.pk, date(2026, 10, 9)),
+            TodoData("完成功能修复", org.collaborator.pk, date(2026, 10, 13)),
+        ],
+    }
+    values.update(overrides)
+    return MinutesData(**values)

@@ -19,6 +19,12 @@ def _action_labels() -> dict[str, str]:
         "item.registered": _("entered the item from an existing register"),
         "item.requirement_changed": _("changed the requirement"),
         "item.status_changed": _("moved the item to a new stage"),
+        "meeting.scheduled": _("scheduled a meeting and sent the pre-read"),
+        "meeting.pre_read_opened": _("opened the pre-read"),
+        "minutes.recorded": _("recorded the minutes"),
+        "minutes.revised": _("revised the minutes"),
+        "minutes.confirmed": _("confirmed the minutes in writing"),
+        "minutes.objected": _("objected to the minutes"),
         "attachment.added": _("attached a file"),
         "attachment.removed": _("removed a file"),
     }
@@ -34,6 +40,9 @@ def _field_labels() -> dict[str, str]:
         participations=_("Participating departments"),
         milestones=_("Milestones"),
         attachment=_("Attachment"),
+        meeting=_("Meeting"),
+        minutes=_("Minutes"),
+        confirmation=_("Written confirmation"),
     )
     return labels
 

@@ -5,6 +5,7 @@ from typing import Any
 from django.db.models import Max, Prefetch, Q, QuerySet
 from guardian.shortcuts import get_objects_for_user
 
+from collab.org.models import Department
 from requests_app.models import CollaborationItem, ItemStatus, Milestone, Participation
 
 VIEW = "requests_app.view_collaborationitem"
@@ -64,4 +65,35 @@ def drafts_of(user: Any) -> QuerySet[CollaborationItem]:
         CollaborationItem.objects.filter(status=ItemStatus.DRAFT)
         .filter(Q(requester=user) | Q(coordinator=user))
         .order_by("-updated_at")
+    )
+
+
+def participating_departments(item: CollaborationItem) -> list[Department]:
+    """The distinct departments taking part (a department may appear with several roles)."""
+    seen: dict[int, Department] = {}
+    for participation in item.participations.select_related("department__head"):
+        seen.setdefault(participation.department_id, participation.department)
+    return list(seen.values())
+
+
+def item_parties(item: CollaborationItem) -> list[Any]:
+    """Everyone to tell when the item itself changes: requester, coordinator, the heads and
+    delegates of its departments, meeting invitees, and the people on its tasks."""
+    from django.contrib.auth import get_user_model
+
+    department_ids = {item.requesting_department_id} | {d.pk for d in participating_departments(item)}
+    return list(
+        get_user_model()
+        .objects.filter(
+            Q(pk__in=[item.requester_id, item.coordinator_id])
+            | Q(headed_departments__in=department_ids)
+            | Q(delegated_departments__in=department_ids)
+            | Q(invitations__meeting__item=item)
+            | Q(owned_tasks__item=item)
+            | Q(collaborating_tasks__item=item)
+            | Q(receiving_tasks__item=item),
+            is_active=True,
+        )
+        .select_related("person")
+        .distinct()
     )

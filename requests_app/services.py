@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.models import GroupObjectPermission, UserObjectPermission
@@ -207,7 +208,30 @@ def item_change_requirement(
     audit_record(
         actor=actor, action="item.requirement_changed", target=item, changes=changes, note=reason.strip()
     )
+    _tell_parties_of_change(item, change)
     return change
+
+
+def _tell_parties_of_change(item: CollaborationItem, change: RequirementChange) -> None:
+    """Every party hears of a requirement change: the template's retrospective names unsynced
+    changes as the failure to prevent."""
+    from collab.notify.services import notify
+    from requests_app.selectors import item_parties
+
+    def render() -> tuple[str, str]:
+        return (
+            _('The requirement of "%(topic)s" changed') % {"topic": item.topic},
+            _("%(person)s: %(reason)s") % {"person": display_name(change.actor), "reason": change.reason},
+        )
+
+    notify(
+        recipients=[p for p in item_parties(item) if p.pk != change.actor_id],
+        kind="item.requirement_changed",
+        render=render,
+        url=reverse("requests_app:item_detail", args=[item.pk]),
+        item=item,
+        dedupe=f"requirement_change:{change.pk}",
+    )
 
 
 def item_requirement_data(item: CollaborationItem) -> RequirementData:

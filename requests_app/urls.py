@@ -1,6 +1,6 @@
 from django.urls import path
 
-from requests_app import views
+from requests_app import meeting_views, views
 
 app_name = "requests_app"
 
@@ -23,5 +23,30 @@ urlpatterns = [
         "items/<int:pk>/attachments/<int:attachment_pk>/delete/",
         views.attachment_delete,
         name="attachment_delete",
+    ),
+    path("items/<int:pk>/meetings/new/", meeting_views.meeting_create, name="meeting_create"),
+    path("items/<int:pk>/meetings/<int:meeting_pk>/", meeting_views.meeting_detail, name="meeting_detail"),
+    path(
+        "items/<int:pk>/meetings/<int:meeting_pk>/pre-read/",
+        meeting_views.meeting_pre_read,
+        name="meeting_pre_read",
+    ),
+    path(
+        "items/<int:pk>/meetings/<int:meeting_pk>/minutes/", meeting_views.minutes_edit, name="minutes_edit"
+    ),
+    path(
+        "items/<int:pk>/meetings/<int:meeting_pk>/minutes/confirm/",
+        meeting_views.minutes_confirm,
+        name="minutes_confirm",
+    ),
+    path(
+        "items/<int:pk>/meetings/<int:meeting_pk>/minutes/print/",
+        meeting_views.minutes_print,
+        name="minutes_print",
+    ),
+    path(
+        "items/<int:pk>/meetings/<int:meeting_pk>/minutes.xlsx",
+        meeting_views.minutes_export,
+        name="minutes_export",
     ),
 ]

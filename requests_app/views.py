@@ -182,6 +182,7 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
     item = item_for(request, pk)
     context = _item_context(request, item)
     context["history"] = history_rows(list(audit_history(target=item)))
+    context["meetings"] = item.meetings.select_related("minutes")
     return render(request, "requests_app/item_detail.html", context)
 
 

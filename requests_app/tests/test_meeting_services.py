@@ -1,0 +1,217 @@
+from datetime import date
+from typing import Any
+
+import pytest
+from django.core import mail
+
+from collab.notify.models import Notification
+from collab.org.models import Department
+from collab.testing import Org, make_item, make_person, minutes_data, schedule_meeting
+from requests_app import meeting_services
+from requests_app.meeting_services import TodoData
+from requests_app.models import Confirmation, Invitation, ItemStatus, RequirementChange
+from requests_app.rules import MilestoneData
+from requests_app.selectors import visible_items
+from requests_app.services import ItemError
+
+pytestmark = pytest.mark.django_db
+
+
+def confirm(
+    org: Org, person: Any, department: Department, minutes: Any, decision: str = "confirmed", reason: str = ""
+) -> Any:
+    return meeting_services.minutes_confirm(
+        actor=person,
+        minutes_id=minutes.pk,
+        department_id=department.pk,
+        version=minutes.version,
+        decision=decision,
+        reason=reason,
+    )
+
+
+@pytest.fixture
+def rnd_head(org: Org) -> Any:
+    head = make_person("rnd_head", org.rnd, name="赵强")
+    org.rnd.head = head
+    org.rnd.save()
+    return head
+
+
+def test_scheduling_invites_departments_through_their_people(
+    org: Org, django_capture_on_commit_callbacks: Any
+) -> None:
+    item = make_item(org)
+    with django_capture_on_commit_callbacks(execute=True):
+        meeting = schedule_meeting(org, item)
+    invited = set(Invitation.objects.filter(meeting=meeting).values_list("person__username", flat=True))
+    assert invited == {"requester", "coordinator", "owner", "qa_head", "collaborator"}
+    notices = Notification.objects.filter(kind="meeting.invited")
+    assert notices.count() == 5
+    assert all(n.url.endswith(f"/meetings/{meeting.pk}/pre-read/") for n in notices)
+    assert len(mail.outbox) == 5 and "请先阅读需求确认表" in mail.outbox[0].subject
+
+
+def test_an_invitee_from_outside_the_departments_can_read_the_item(org: Org) -> None:
+    item = make_item(org)
+    assert item not in visible_items(org.outsider)
+    schedule_meeting(org, item, invitee_ids=[org.outsider.pk])
+    assert item in visible_items(org.outsider)
+
+
+def test_only_the_requester_or_coordinator_schedules(org: Org) -> None:
+    item = make_item(org)
+    with pytest.raises(ItemError):
+        meeting_services.meeting_schedule(
+            actor=org.owner,
+            item_id=item.pk,
+            data=meeting_services.MeetingData(
+                "call", item.submitted_at, "Asia/Shanghai", "电话", [org.owner.pk]
+            ),  # type: ignore[arg-type]
+        )
+
+
+def test_a_draft_has_no_meeting(org: Org) -> None:
+    with pytest.raises(ItemError):
+        schedule_meeting(org, make_item(org, submit=False))
+
+
+def test_opening_the_pre_read_is_recorded_once(org: Org) -> None:
+    meeting = schedule_meeting(org, make_item(org))
+    assert meeting_services.pre_read_open(person=org.owner, meeting=meeting) is True
+    assert meeting_services.pre_read_open(person=org.owner, meeting=meeting) is False
+    assert meeting_services.pre_read_open(person=org.outsider, meeting=meeting) is False
+    opened = Invitation.objects.exclude(pre_read_opened_at=None).values_list("person__username", flat=True)
+    assert list(opened) == ["owner"]
+
+
+def test_minutes_with_to_dos_ask_the_department_heads_to_confirm(org: Org, rnd_head: Any) -> None:
+    item = make_item(org)
+    meeting = schedule_meeting(org, item)
+    minutes = meeting_services.minutes_record(
+        actor=org.coordinator, meeting_id=meeting.pk, data=minutes_data(org)
+    )
+    assert minutes.version == 1
+    assert [(t.text, t.owner) for t in minutes.todos.all()] == [
+        ("提交测试计划", org.qa_head),
+        ("完成功能修复", org.collaborator),
+    ]
+    asked = Notification.objects.filter(kind="minutes.confirmation_requested").values_list(
+        "recipient__username", flat=True
+    )
+    assert set(asked) == {"qa_head", "rnd_head"}
+
+
+def test_a_moved_milestone_is_a_recorded_requirement_change_everyone_hears_of(org: Org) -> None:
+    item = make_item(org)
+    meeting = schedule_meeting(org, item)
+    moved = minutes_data(
+        org,
+        agenda={"adjustments": "研发说测试需多3天,上线顺延"},
+        final_milestones=[
+            MilestoneData("需求确认", date(2026, 10, 8)),
+            MilestoneData("测试完成", date(2026, 10, 18)),
+        ],
+    )
+    meeting_services.minutes_record(actor=org.coordinator, meeting_id=meeting.pk, data=moved)
+    change = RequirementChange.objects.get(item=item)
+    assert "研发说测试需多3天" in change.reason
+    assert change.changes["milestones"][1].endswith("2026-10-18 测试完成")
+    assert sorted(m.due_date for m in item.milestones.all())[-1] == date(2026, 10, 18)
+    told = set(
+        Notification.objects.filter(kind="item.requirement_changed").values_list(
+            "recipient__username", flat=True
+        )
+    )
+    assert {"requester", "qa_head", "owner", "collaborator"} <= told
+
+
+def test_vague_to_dos_and_empty_conclusions_are_refused(org: Org) -> None:
+    meeting = schedule_meeting(org, make_item(org))
+    with pytest.raises(ItemError) as refused:
+        meeting_services.minutes_record(
+            actor=org.coordinator,
+            meeting_id=meeting.pk,
+            data=minutes_data(org, todos=[TodoData("尽快提交测试计划", org.qa_head.pk, date(2026, 10, 9))]),
+        )
+    assert "尽快" in refused.value.problems["todos"][0]
+    with pytest.raises(ItemError):
+        meeting_services.minutes_record(
+            actor=org.coordinator, meeting_id=meeting.pk, data=minutes_data(org, conclusions=" ")
+        )
+
+
+def test_consensus_needs_every_department_and_an_objection_holds_it(org: Org, rnd_head: Any) -> None:
+    item = make_item(org)
+    meeting = schedule_meeting(org, item)
+    minutes = meeting_services.minutes_record(
+        actor=org.coordinator, meeting_id=meeting.pk, data=minutes_data(org)
+    )
+    confirm(org, org.qa_head, org.qa, minutes)
+    confirm(org, rnd_head, org.rnd, minutes, "objected", "修复排期需要再议")
+    item.refresh_from_db()
+    assert item.status == ItemStatus.SUBMITTED
+    assert Notification.objects.filter(kind="minutes.objected", recipient=org.coordinator).exists()
+    confirm(org, rnd_head, org.rnd, minutes)
+    item.refresh_from_db()
+    assert item.status == ItemStatus.CONSENSUS
+    assert [(c.department.name, c.decision) for c in Confirmation.objects.order_by("pk")] == [
+        ("测试部", "confirmed"),
+        ("研发部", "objected"),
+        ("研发部", "confirmed"),
+    ]
+
+
+def test_nobody_confirms_for_a_department_they_do_not_head(org: Org, rnd_head: Any) -> None:
+    meeting = schedule_meeting(org, make_item(org))
+    minutes = meeting_services.minutes_record(
+        actor=org.coordinator, meeting_id=meeting.pk, data=minutes_data(org)
+    )
+    with pytest.raises(ItemError):
+        confirm(org, org.owner, org.qa, minutes)  # a member, not the head
+    with pytest.raises(ItemError):
+        confirm(org, org.qa_head, org.rnd, minutes)  # another department's head
+    with pytest.raises(ItemError):
+        confirm(org, org.outsider, org.finance, minutes)  # not a participating department
+    with pytest.raises(ItemError):
+        confirm(org, org.qa_head, org.qa, minutes, "objected", " ")  # an objection needs a reason
+    assert not Confirmation.objects.exists()
+
+
+def test_a_delegate_confirms_for_the_head(org: Org) -> None:
+    org.qa.confirmation_delegates.add(org.owner)
+    meeting = schedule_meeting(org, make_item(org))
+    minutes = meeting_services.minutes_record(
+        actor=org.coordinator, meeting_id=meeting.pk, data=minutes_data(org)
+    )
+    assert confirm(org, org.owner, org.qa, minutes).decided_by == org.owner
+
+
+def test_a_revision_needs_confirming_again_and_reopens_consensus(org: Org, rnd_head: Any) -> None:
+    item = make_item(org)
+    meeting = schedule_meeting(org, item)
+    minutes = meeting_services.minutes_record(
+        actor=org.coordinator, meeting_id=meeting.pk, data=minutes_data(org)
+    )
+    confirm(org, org.qa_head, org.qa, minutes)
+    confirm(org, rnd_head, org.rnd, minutes)
+    item.refresh_from_db()
+    assert item.status == ItemStatus.CONSENSUS
+    stale_version = minutes.version
+    revised = meeting_services.minutes_record(
+        actor=org.coordinator,
+        meeting_id=meeting.pk,
+        data=minutes_data(org, conclusions="补充:运营部提供用户场景"),
+    )
+    assert revised.version == 2
+    item.refresh_from_db()
+    assert item.status == ItemStatus.SUBMITTED
+    with pytest.raises(ItemError, match="2"):
+        meeting_services.minutes_confirm(
+            actor=org.qa_head,
+            minutes_id=revised.pk,
+            department_id=org.qa.pk,
+            version=stale_version,
+            decision="confirmed",
+        )
+    assert meeting_services.unconfirmed_departments(revised) == [org.rnd, org.qa]
