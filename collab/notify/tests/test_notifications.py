@@ -1,0 +1,82 @@
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from collab.notify.models import Notification
+from collab.notify.services import notification_email_send, notify
+from collab.testing import Org, client_for, make_person
+
+pytestmark = pytest.mark.django_db
+
+
+def render() -> tuple[str, str]:
+    return _("Notifications"), "body"
+
+
+def test_each_person_reads_it_in_their_own_language(org: Org) -> None:
+    alice = make_person("alice", org.qa, name="Alice Smith", language="en")
+    notify(recipients=[org.owner, alice], kind="test", render=render)
+    titles = dict(Notification.objects.values_list("recipient__username", "title"))
+    assert titles == {"owner": "通知", "alice": "Notifications"}
+
+
+def test_the_same_event_reaches_a_person_once(org: Org) -> None:
+    for _attempt in range(3):
+        notify(recipients=[org.owner, org.owner], kind="test", render=render, dedupe="event-1")
+    assert Notification.objects.count() == 1
+
+
+def test_an_email_is_sent_once_however_often_the_job_runs(
+    org: Org, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        [notification] = notify(recipients=[org.owner], kind="test", render=render, url="/register/")
+    assert len(mail.outbox) == 1
+    assert (
+        mail.outbox[0].to == ["owner@example.com"]
+        and "http://127.0.0.1:8000/register/" in mail.outbox[0].body
+    )
+    assert notification_email_send(notification_id=notification.pk) is False
+    assert len(mail.outbox) == 1
+
+
+def test_a_failed_email_is_released_for_a_retry(org: Org, settings: Any) -> None:
+    [notification] = notify(recipients=[org.owner], kind="test", render=render)
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": 9},
+        }
+    }
+    with pytest.raises(OSError):
+        notification_email_send(notification_id=notification.pk)
+    notification.refresh_from_db()
+    assert notification.email_sent_at is None and notification.email_attempts == 1
+
+
+def test_the_notification_centre_shows_and_opens_ones_own(org: Org) -> None:
+    [mine] = notify(recipients=[org.owner], kind="test", render=render, url="/register/")
+    [theirs] = notify(recipients=[org.outsider], kind="test", render=render)
+    client = client_for(org.owner)
+    page = client.get(reverse("notify:list"))
+    assert list(page.context["notifications"]) == [mine]
+    assert page.context["unread_notifications"] == 1
+    opened = client.post(reverse("notify:open", args=[mine.pk]))
+    assert opened.status_code == 302 and opened["Location"] == "/register/"
+    mine.refresh_from_db()
+    assert mine.read_at is not None
+    assert client.post(reverse("notify:open", args=[theirs.pk])).status_code == 404
+    assert client.get(reverse("notify:open", args=[mine.pk])).status_code == 405
+
+
+def test_mark_all_read(org: Org) -> None:
+    notify(recipients=[org.owner], kind="a", render=render)
+    notify(recipients=[org.owner], kind="b", render=render)
+    client = client_for(org.owner)
+    client.post(reverse("notify:read_all"))
+    assert not Notification.objects.filter(read_at=None).exists()
+    assert Client().get(reverse("notify:list")).status_code == 302
