@@ -184,6 +184,7 @@ GUARDIAN_RAISE_403 = False
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["collab.formats"]
 USE_I18N = True
 TIME_ZONE = env_str("COLLAB_TIME_ZONE", "Asia/Shanghai")
 USE_TZ = True

@@ -12,4 +12,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("notifications/", include("collab.notify.urls")),
     path("", include("requests_app.urls")),
+    path("", include("tasks_app.urls")),
 ]

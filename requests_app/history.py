@@ -25,6 +25,11 @@ def _action_labels() -> dict[str, str]:
         "minutes.revised": _("revised the minutes"),
         "minutes.confirmed": _("confirmed the minutes in writing"),
         "minutes.objected": _("objected to the minutes"),
+        "task.created": _("assigned a task"),
+        "task.updated": _("changed a task"),
+        "todo.dropped": _("dropped a to-do of the minutes"),
+        "department.exempted": _("recorded why a department has no task"),
+        "department.exemption_removed": _("gave a department a task after all"),
         "attachment.added": _("attached a file"),
         "attachment.removed": _("removed a file"),
     }
@@ -43,6 +48,14 @@ def _field_labels() -> dict[str, str]:
         meeting=_("Meeting"),
         minutes=_("Minutes"),
         confirmation=_("Written confirmation"),
+        task=_("Task"),
+        owner=_("Owner"),
+        collaborators=_("Collaborators"),
+        delivery_standard=_("Delivery standard"),
+        deadline=_("Deadline"),
+        receiver=_("Receiver"),
+        department=_("Department"),
+        todo=_("To-do"),
     )
     return labels
 

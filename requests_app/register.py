@@ -19,6 +19,7 @@ from openpyxl.utils import get_column_letter
 from collab.lib.xlsx import column_width, text_cell
 from collab.org.models import display_name
 from requests_app.models import CollaborationItem
+from tasks_app.selectors import latest_deadline, owners_text, task_assignment_text
 
 
 def _requester(item: CollaborationItem) -> str:
@@ -54,8 +55,21 @@ def _requirement(item: CollaborationItem) -> str:
 
 
 def _deadline(item: CollaborationItem) -> str:
-    dates = [m.due_date for m in item.milestones.all()]
-    return f"{max(dates):%Y-%m-%d}" if dates else ""
+    # The latest task deadline once tasks exist, else the latest preliminary milestone.
+    latest = latest_deadline(item.tasks.all()) or max(
+        (m.due_date for m in item.milestones.all()), default=None
+    )
+    return f"{latest:%Y-%m-%d}" if latest else ""
+
+
+def _methods(item: CollaborationItem) -> str:
+    """The forms of the item's meetings, in order, each once: "线上研讨会"."""
+    forms: list[str] = []
+    for meeting in item.meetings.all():
+        label = str(meeting.get_form_display())
+        if label not in forms:
+            forms.append(label)
+    return pgettext("list separator", ", ").join(forms)
 
 
 @dataclass(frozen=True)
@@ -72,10 +86,14 @@ REGISTER_COLUMNS: list[RegisterColumn] = [
     RegisterColumn("requester", gettext_lazy("Initiating department/person"), _requester, 24),
     RegisterColumn("participants", gettext_lazy("Participating departments/persons"), _participants, 30),
     RegisterColumn("requirement", gettext_lazy("Requirement (goal, scope, time)"), _requirement, 60),
-    # The meeting form and the task assignments come with the consensus and breakdown stages.
-    RegisterColumn("method", gettext_lazy("Communication method"), lambda i: "", 16),
-    RegisterColumn("conclusions", gettext_lazy("Key conclusions/task assignments"), lambda i: "", 50),
-    RegisterColumn("owner", gettext_lazy("Owner"), lambda i: "", 16),
+    RegisterColumn("method", gettext_lazy("Communication method"), _methods, 16),
+    RegisterColumn(
+        "conclusions",
+        gettext_lazy("Key conclusions/task assignments"),
+        lambda i: task_assignment_text(i.tasks.all()),
+        50,
+    ),
+    RegisterColumn("owner", gettext_lazy("Owner"), lambda i: owners_text(i.tasks.all()), 16),
     RegisterColumn("deadline", gettext_lazy("Deadline"), _deadline, 12),
     RegisterColumn("status", gettext_lazy("Current status"), lambda i: str(i.get_status_display()), 16),
     RegisterColumn("remarks", gettext_lazy("Remarks"), lambda i: i.remarks, 40),

@@ -6,7 +6,8 @@ from django.db.models import Max, Prefetch, Q, QuerySet
 from guardian.shortcuts import get_objects_for_user
 
 from collab.org.models import Department
-from requests_app.models import CollaborationItem, ItemStatus, Milestone, Participation
+from requests_app.models import CollaborationItem, ItemStatus, Meeting, Milestone, Participation
+from tasks_app.selectors import register_tasks_prefetch
 
 VIEW = "requests_app.view_collaborationitem"
 
@@ -21,6 +22,8 @@ def with_register_data(items: QuerySet[CollaborationItem]) -> QuerySet[Collabora
     return items.select_related("requesting_department", "requester", "coordinator").prefetch_related(
         Prefetch("participations", queryset=Participation.objects.select_related("department")),
         Prefetch("milestones", queryset=Milestone.objects.order_by("due_date", "pk")),
+        Prefetch("meetings", queryset=Meeting.objects.order_by("starts_at", "pk")),
+        register_tasks_prefetch(),
     )
 
 

@@ -1,0 +1,170 @@
+"""Reads of stage 3: the task sheet of an item, what its breakdown leaves out, register texts."""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.utils import formats
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
+from collab.org.models import Department, display_name
+from requests_app.models import CollaborationItem, Todo
+from tasks_app.models import DepartmentExemption, Task
+
+
+def item_department_ids(item: CollaborationItem) -> set[int]:
+    """The departments a task of the item may belong to: the requesting and the participating ones."""
+    return {item.requesting_department_id} | set(item.participations.values_list("department_id", flat=True))
+
+
+def item_departments(item: CollaborationItem) -> QuerySet[Department]:
+    return Department.objects.filter(pk__in=item_department_ids(item)).order_by("name")
+
+
+def sheet_tasks(item: CollaborationItem) -> QuerySet[Task]:
+    """The item's tasks with everything the sheet, the print and the export show, in 2 queries."""
+    people = get_user_model().objects.select_related("person").order_by("last_name", "first_name", "pk")
+    return (
+        Task.objects.filter(item=item)
+        .select_related("owner__person", "receiver__person", "department", "source_todo")
+        .prefetch_related(Prefetch("collaborators", queryset=people))
+        .order_by("deadline", "pk")
+    )
+
+
+@dataclass
+class Breakdown:
+    """The state of an item's task breakdown and what it still leaves out (保证无遗漏)."""
+
+    tasks: list[Task]
+    open_todos: Sequence[Todo]  # neither a task nor dropped
+    dropped_todos: Sequence[Todo]
+    uncovered_departments: list[Department]  # participating, without a task and without a reason
+    exemptions: list[DepartmentExemption]
+    gaps: list[str]
+
+
+def item_breakdown(item: CollaborationItem) -> Breakdown:
+    """Everything the task sheet shows about coverage, in a fixed number of queries.
+
+    1. Load the tasks, the to-dos of every minutes of the item's meetings, the participating
+       departments and the recorded exemptions.
+    2. A to-do is covered when a task was made from it or it was dropped with a reason.
+    3. A participating department is covered by a task of its own or a recorded exemption.
+    4. Every task needs an owner, a delivery standard and a deadline (the database insists on
+       them; this check also catches a standard of blanks written around the services).
+    """
+    tasks = list(sheet_tasks(item))
+    todos = list(
+        Todo.objects.filter(minutes__meeting__item=item)
+        .annotate(has_task=Exists(Task.objects.filter(source_todo=OuterRef("pk"))))
+        .select_related("owner__person", "dropped_by__person")
+        .order_by("due_date", "pk")
+    )
+    open_todos = [t for t in todos if not t.has_task and not _dropped(t)]
+    dropped_todos = [t for t in todos if not t.has_task and _dropped(t)]
+    exemptions = list(
+        DepartmentExemption.objects.filter(item=item)
+        .select_related("department", "decided_by__person")
+        .order_by("department__name")
+    )
+    with_task = {t.department_id for t in tasks}
+    exempt = {e.department_id for e in exemptions}
+    participating: dict[int, Department] = {}
+    for participation in item.participations.select_related("department").order_by("pk"):
+        participating.setdefault(participation.department_id, participation.department)
+    uncovered = [d for pk, d in participating.items() if pk not in with_task and pk not in exempt]
+
+    gaps: list[str] = []
+    if not tasks:
+        gaps.append(_("No task has been planned yet."))
+    gaps += [
+        _('The to-do "%(todo)s" has neither become a task nor been dropped with a reason.') % {"todo": t.text}
+        for t in open_todos
+    ]
+    gaps += [
+        _("%(department)s takes part but has no task: give it one, or record why it needs none.")
+        % {"department": d}
+        for d in uncovered
+    ]
+    for task in tasks:
+        if task.owner_id is None:
+            gaps.append(_('The task "%(task)s" has no owner.') % {"task": task.name})
+        if not task.delivery_standard.strip():
+            gaps.append(_('The task "%(task)s" has no delivery standard.') % {"task": task.name})
+        if task.deadline is None:
+            gaps.append(_('The task "%(task)s" has no deadline.') % {"task": task.name})
+    return Breakdown(
+        tasks=tasks,
+        open_todos=open_todos,
+        dropped_todos=dropped_todos,
+        uncovered_departments=uncovered,
+        exemptions=exemptions,
+        gaps=gaps,
+    )
+
+
+def _dropped(todo: Todo) -> bool:
+    return todo.dropped_at is not None and bool(todo.dropped_reason.strip())
+
+
+def breakdown_gaps(item: CollaborationItem) -> list[str]:
+    """What the item's task breakdown leaves out, each naming the to-do, department or task."""
+    return item_breakdown(item).gaps
+
+
+def open_todo_for(item: CollaborationItem, todo_id: int) -> Todo | None:
+    """A to-do of the item's minutes that may still become a task, else None."""
+    return (
+        Todo.objects.filter(pk=todo_id, minutes__meeting__item=item, task__isnull=True, dropped_at=None)
+        .select_related("owner")
+        .first()
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The register's columns "key conclusions / task assignments", "owner" and "deadline".
+
+
+def register_tasks_prefetch() -> Prefetch:
+    """Prefetch for item querysets so the texts below cost no query per item."""
+    return Prefetch(
+        "tasks", queryset=Task.objects.select_related("department", "owner").order_by("deadline", "pk")
+    )
+
+
+def _who(task: Task) -> str:
+    return _("%(department)s %(person)s") % {
+        "department": task.department,
+        "person": display_name(task.owner),
+    }
+
+
+def task_assignment_text(tasks: Iterable[Task]) -> str:
+    """The template's style: "1.测试部王芳10月5日前提交测试计划;2.研发部孙磊10月10日前完成功能修复"."""
+    return pgettext("clause separator", "; ").join(
+        _("%(index)s. %(who)s: %(task)s by %(date)s")
+        % {
+            "index": index,
+            "who": _who(task),
+            "task": task.name,
+            "date": formats.date_format(task.deadline, "MONTH_DAY_FORMAT"),
+        }
+        for index, task in enumerate(tasks, start=1)
+    )
+
+
+def owners_text(tasks: Iterable[Task]) -> str:
+    """The distinct owners with their departments, in task order: "测试部/王芳、研发部/孙磊"."""
+    seen: dict[int, str] = {}
+    for task in tasks:
+        seen.setdefault(task.owner_id, f"{task.department}/{display_name(task.owner)}")
+    return pgettext("list separator", ", ").join(seen.values())
+
+
+def latest_deadline(tasks: Iterable[Any]) -> date | None:
+    return max((task.deadline for task in tasks), default=None)

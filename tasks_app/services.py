@@ -1,0 +1,353 @@
+"""Writes of stage 3: breaking the agreed work into tasks (《任务分解与分配表》).
+
+The requester or coordinator turns the to-dos of the minutes into tasks (or drops them with a
+reason), gives every participating department a task (or records why it has none), and starts
+execution once nothing is left out. Each service runs in one transaction that locks the item row,
+so two coordinators planning at once queue instead of racing past the "nothing left out" check;
+it writes the audit entry and keeps the item's object permissions in step. People hear of their
+assignment after the commit.
+"""
+
+from datetime import date
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
+from collab.audit.services import audit_record
+from collab.notify.services import notify
+from collab.org.models import Department, display_name
+from requests_app.models import CollaborationItem, ItemStatus, Todo
+from requests_app.services import (
+    CHANGE,
+    ItemError,
+    StaleVersionError,
+    _lock,
+    item_sync_permissions,
+    item_transition,
+)
+from tasks_app.models import DepartmentExemption, Task
+from tasks_app.rules import TaskData, task_problems
+from tasks_app.selectors import breakdown_gaps, item_department_ids
+
+# The stages in which tasks are planned and re-planned. Execution may still add or change tasks:
+# real work is not linear, and a meeting during execution can produce new to-dos.
+PLANNING_STATUSES = {ItemStatus.CONSENSUS, ItemStatus.PLANNED, ItemStatus.EXECUTING}
+
+
+def _locked_item(item_id: int) -> CollaborationItem:
+    # The row lock serialises every planning write of one item with item_start_execution's
+    # check, so a task cannot slip in (or out) between the check and the transition.
+    return CollaborationItem.objects.select_for_update().get(pk=item_id)
+
+
+def _require_planner(actor: Any, item: CollaborationItem) -> None:
+    if not actor.has_perm(CHANGE, item):
+        raise ItemError(_("Only the requester and the coordinator can plan the tasks of this item."))
+
+
+def _require_planning_stage(item: CollaborationItem) -> None:
+    if item.status not in PLANNING_STATUSES:
+        raise ItemError(
+            _(
+                "Tasks are planned after consensus: the minutes must be confirmed by every "
+                "participating department first."
+            )
+        )
+
+
+def _check(item: CollaborationItem, data: TaskData) -> date:
+    """The task's deadline when ``data`` keeps every rule, else ItemError with the problems."""
+    problems = task_problems(data)
+    if data.department_id not in item_department_ids(item):
+        problems.setdefault("department", []).append(
+            _("Choose the requesting department or one of the participating departments of this item.")
+        )
+    if problems or data.deadline is None:
+        raise ItemError(_("The task breaks the template's rules."), problems)
+    return data.deadline
+
+
+def _snapshot(task: Task) -> dict[str, str]:
+    """The task as text, for the audit log."""
+    collaborators = pgettext("list separator", ", ").join(
+        sorted(display_name(u) for u in task.collaborators.all())
+    )
+    return {
+        "task": task.name,
+        "owner": display_name(task.owner),
+        "collaborators": collaborators,
+        "delivery_standard": task.delivery_standard,
+        "deadline": f"{task.deadline:%Y-%m-%d}",
+        "receiver": display_name(task.receiver),
+        "department": str(task.department),
+    }
+
+
+def _write(task: Task, data: TaskData, deadline: date) -> None:
+    task.name = data.name.strip()
+    task.owner_id = data.owner_id
+    task.delivery_standard = data.delivery_standard.strip()
+    task.deadline = deadline
+    task.receiver_id = data.receiver_id
+    task.department_id = data.department_id
+    task.save()
+    task.collaborators.set(data.collaborator_ids)
+
+
+@transaction.atomic
+def task_create(*, actor: Any, item_id: int, data: TaskData, source_todo_id: int | None = None) -> Task:
+    """A new task of the item; the first one moves the item from consensus to planning."""
+    item = _locked_item(item_id)
+    _require_planner(actor, item)
+    _require_planning_stage(item)
+    deadline = _check(item, data)
+    todo = _todo_for_task(item, source_todo_id) if source_todo_id is not None else None
+    task = Task(item=item, created_by=actor, source_todo=todo)
+    _write(task, data, deadline)
+    if item.status == ItemStatus.CONSENSUS:
+        item_transition(actor=actor, item=item, to=ItemStatus.PLANNED, note=task.name)
+    item_sync_permissions(item=item)
+    changes: dict[str, Any] = {key: [None, value] for key, value in _snapshot(task).items()}
+    if todo is not None:
+        changes["todo"] = [None, todo.text]
+    audit_record(actor=actor, action="task.created", target=item, changes=changes)
+    _announce(task, owner=True, collaborator_ids=set(data.collaborator_ids), receiver=True)
+    return task
+
+
+def _todo_for_task(item: CollaborationItem, todo_id: int) -> Todo:
+    todo = Todo.objects.select_for_update().select_related("minutes__meeting").filter(pk=todo_id).first()
+    if todo is None or todo.minutes.meeting.item_id != item.pk:
+        raise ItemError(_("This to-do is not in the minutes of this item."))
+    if Task.objects.filter(source_todo=todo).exists():
+        raise ItemError(_('The to-do "%(todo)s" has already become a task.') % {"todo": todo.text})
+    if todo.dropped_at is not None:
+        raise ItemError(_('The to-do "%(todo)s" was dropped.') % {"todo": todo.text})
+    return todo
+
+
+@transaction.atomic
+def task_update(*, actor: Any, task_id: int, version: int, data: TaskData) -> Task:
+    """Changes a task; people newly on it are told, people still on it hear what changed."""
+    item_id = Task.objects.values_list("item_id", flat=True).get(pk=task_id)
+    item = _locked_item(item_id)
+    task = Task.objects.select_related("owner", "receiver", "department").get(pk=task_id)
+    task.item = item
+    if task.version != version:
+        raise StaleVersionError(
+            _(
+                "Someone else changed this task while you were editing it. Nothing was saved: "
+                "reload the page to see their change, then make yours again."
+            )
+        )
+    _require_planner(actor, item)
+    _require_planning_stage(item)
+    deadline = _check(item, data)
+    before = _snapshot(task)
+    old_owner, old_receiver = task.owner_id, task.receiver_id
+    old_collaborators = set(task.collaborators.values_list("pk", flat=True))
+    task.version += 1
+    _write(task, data, deadline)
+    after = _snapshot(task)
+    changes = {key: [before[key], value] for key, value in after.items() if before[key] != value}
+    if not changes:
+        raise ItemError(_("Nothing was changed."))
+    item_sync_permissions(item=item)
+    audit_record(actor=actor, action="task.updated", target=item, changes=changes)
+    new_collaborators = set(data.collaborator_ids)
+    _announce(
+        task,
+        owner=task.owner_id != old_owner,
+        collaborator_ids=new_collaborators - old_collaborators - {old_owner},
+        receiver=task.receiver_id != old_receiver,
+    )
+    if changes.keys() & {"task", "delivery_standard", "deadline"}:
+        # Whoever was on the task before and still is: the newly added got the whole task above.
+        before_people = old_collaborators | {old_owner, old_receiver}
+        after_people = new_collaborators | {task.owner_id, task.receiver_id}
+        stayed = (before_people & after_people) - {actor.pk}
+        _announce_change(task, recipient_ids=stayed, changes=changes)
+    return task
+
+
+def _sheet_url(task: Task) -> str:
+    return f"{reverse('tasks_app:task_sheet', args=[task.item_id])}#task-{task.pk}"
+
+
+def _announce(task: Task, *, owner: bool, collaborator_ids: set[int], receiver: bool) -> None:
+    """Tells the people newly on ``task`` what they took on (in-app and by e-mail)."""
+    item = task.item
+    users = get_user_model().objects.select_related("person")
+    owner_user = users.get(pk=task.owner_id) if owner else None
+    collaborators = list(users.filter(pk__in=collaborator_ids - {task.owner_id}))
+    receiver_user = users.get(pk=task.receiver_id) if receiver else None
+
+    def details() -> str:
+        return _(
+            "Item: %(number)s %(topic)s\nOwner: %(owner)s\nDelivery standard: %(standard)s\n"
+            "Deadline: %(deadline)s\nReceiver: %(receiver)s"
+        ) % {
+            "number": item.number or "",
+            "topic": item.topic,
+            "owner": display_name(task.owner),
+            "standard": task.delivery_standard,
+            "deadline": f"{task.deadline:%Y-%m-%d}",
+            "receiver": display_name(task.receiver),
+        }
+
+    def as_owner() -> tuple[str, str]:
+        return _('You own the task "%(task)s"') % {"task": task.name}, details()
+
+    def as_collaborator() -> tuple[str, str]:
+        return _('You collaborate on the task "%(task)s"') % {"task": task.name}, details()
+
+    def as_receiver() -> tuple[str, str]:
+        return _('You receive the deliverable of the task "%(task)s"') % {"task": task.name}, details()
+
+    # One event per task version: repeating the call (a retried request) tells nobody twice.
+    dedupe = f"task.assigned:{task.pk}:{task.version}"
+    for recipients, render, role in (
+        ([owner_user] if owner_user else [], as_owner, "owner"),
+        (collaborators, as_collaborator, "collaborator"),
+        ([receiver_user] if receiver_user else [], as_receiver, "receiver"),
+    ):
+        if recipients:
+            notify(
+                recipients=recipients,
+                kind="task.assigned",
+                render=render,
+                url=_sheet_url(task),
+                item=item,
+                dedupe=f"{dedupe}:{role}",
+            )
+
+
+def _announce_change(task: Task, *, recipient_ids: set[int], changes: dict[str, list[str]]) -> None:
+    """People who stay on a task hear when what is expected of them changes."""
+    if not recipient_ids:
+        return
+    recipients = list(get_user_model().objects.filter(pk__in=recipient_ids).select_related("person"))
+
+    def render() -> tuple[str, str]:
+        labels = {
+            "task": _("Task"),
+            "delivery_standard": _("Delivery standard"),
+            "deadline": _("Deadline"),
+        }
+        lines = [
+            _("%(field)s: %(old)s → %(new)s") % {"field": labels[key], "old": old, "new": new}
+            for key, (old, new) in changes.items()
+            if key in labels
+        ]
+        return _('The task "%(task)s" changed') % {"task": task.name}, "\n".join(lines)
+
+    notify(
+        recipients=recipients,
+        kind="task.changed",
+        render=render,
+        url=_sheet_url(task),
+        item=task.item,
+        dedupe=f"task.changed:{task.pk}:{task.version}",
+    )
+
+
+@transaction.atomic
+def todo_drop(*, actor: Any, todo_id: int, reason: str) -> Todo:
+    """Records that a to-do of the minutes becomes no task, and why (保证无遗漏: said, not forgotten)."""
+    item_id = Todo.objects.values_list("minutes__meeting__item_id", flat=True).get(pk=todo_id)
+    item = _locked_item(item_id)
+    _require_planner(actor, item)
+    _require_planning_stage(item)
+    todo = Todo.objects.select_for_update().get(pk=todo_id)
+    if not reason.strip():
+        raise ItemError(
+            _("Say why the to-do needs no task: every party will read it."),
+            {"reason": [_("This field is required.")]},
+        )
+    if Task.objects.filter(source_todo=todo).exists():
+        raise ItemError(_('The to-do "%(todo)s" has already become a task.') % {"todo": todo.text})
+    if todo.dropped_at is not None:
+        raise ItemError(_('The to-do "%(todo)s" was dropped.') % {"todo": todo.text})
+    todo.dropped_reason = reason.strip()
+    todo.dropped_by = actor
+    todo.dropped_at = timezone.now()
+    todo.save(update_fields=["dropped_reason", "dropped_by", "dropped_at"])
+    audit_record(
+        actor=actor,
+        action="todo.dropped",
+        target=item,
+        changes={"todo": [todo.text, None]},
+        note=todo.dropped_reason,
+    )
+    return todo
+
+
+@transaction.atomic
+def department_exempt(*, actor: Any, item_id: int, department_id: int, reason: str) -> DepartmentExemption:
+    """Records that a participating department gets no task, and why."""
+    item = _locked_item(item_id)
+    _require_planner(actor, item)
+    _require_planning_stage(item)
+    department = Department.objects.filter(pk=department_id).first()
+    if department is None or not item.participations.filter(department=department).exists():
+        raise ItemError(_("Only a participating department of this item can be left without a task."))
+    if not reason.strip():
+        raise ItemError(
+            _("Say why %(department)s needs no task: every party will read it.") % {"department": department},
+            {"reason": [_("This field is required.")]},
+        )
+    if Task.objects.filter(item=item, department=department).exists():
+        raise ItemError(_("%(department)s already has a task.") % {"department": department})
+    if DepartmentExemption.objects.filter(item=item, department=department).exists():
+        raise ItemError(
+            _("It is already recorded why %(department)s has no task.") % {"department": department}
+        )
+    exemption = DepartmentExemption.objects.create(
+        item=item, department=department, reason=reason.strip(), decided_by=actor
+    )
+    audit_record(
+        actor=actor,
+        action="department.exempted",
+        target=item,
+        changes={"department": [None, str(department)]},
+        note=exemption.reason,
+    )
+    return exemption
+
+
+@transaction.atomic
+def department_exemption_remove(*, actor: Any, exemption_id: int) -> None:
+    """Takes back "no task for this department": the department needs a task again."""
+    item_id = DepartmentExemption.objects.values_list("item_id", flat=True).get(pk=exemption_id)
+    item = _locked_item(item_id)
+    _require_planner(actor, item)
+    _require_planning_stage(item)
+    exemption = DepartmentExemption.objects.select_related("department").get(pk=exemption_id)
+    exemption.delete()
+    audit_record(
+        actor=actor,
+        action="department.exemption_removed",
+        target=item,
+        changes={"department": [str(exemption.department), None]},
+        note=exemption.reason,
+    )
+
+
+@transaction.atomic
+def item_start_execution(*, actor: Any, item_id: int, version: int) -> CollaborationItem:
+    """Moves a planned item to execution once nothing is left out (保证无遗漏)."""
+    item = _lock(item_id, version)
+    _require_planner(actor, item)
+    if item.status == ItemStatus.EXECUTING:
+        raise ItemError(_("Execution has already started."))
+    _require_planning_stage(item)
+    # At consensus there is no task yet, which the gaps say in words.
+    if gaps := breakdown_gaps(item):
+        raise ItemError(_("The task breakdown leaves something out:"), {"gaps": gaps})
+    item_transition(actor=actor, item=item, to=ItemStatus.EXECUTING)
+    return item

@@ -1,0 +1,22 @@
+from django.urls import path
+
+from tasks_app import views
+
+app_name = "tasks_app"
+
+urlpatterns = [
+    path("items/<int:pk>/tasks/", views.task_sheet, name="task_sheet"),
+    path("items/<int:pk>/tasks/print/", views.task_sheet_print, name="task_sheet_print"),
+    path("items/<int:pk>/tasks/export.xlsx", views.task_sheet_export, name="task_sheet_export"),
+    path("items/<int:pk>/tasks/new/", views.task_create, name="task_create"),
+    path("items/<int:pk>/tasks/<int:task_pk>/edit/", views.task_edit, name="task_edit"),
+    path("items/<int:pk>/tasks/start/", views.start_execution, name="start_execution"),
+    path("items/<int:pk>/todos/<int:todo_pk>/drop/", views.todo_drop, name="todo_drop"),
+    path("items/<int:pk>/tasks/exemptions/", views.department_exempt, name="department_exempt"),
+    path(
+        "items/<int:pk>/tasks/exemptions/<int:exemption_pk>/delete/",
+        views.exemption_remove,
+        name="exemption_remove",
+    ),
+    path("tasks/check-field/", views.check_task_field, name="check_task_field"),
+]
