@@ -55,11 +55,12 @@ def _requirement(item: CollaborationItem) -> str:
 
 
 def _deadline(item: CollaborationItem) -> str:
-    # The latest task deadline once tasks exist, else the latest preliminary milestone.
-    latest = latest_deadline(item.tasks.all()) or max(
-        (m.due_date for m in item.milestones.all()), default=None
-    )
-    return f"{latest:%Y-%m-%d}" if latest else ""
+    # The item's own deadline, as in the template's example: its last milestone, or a task
+    # deadline beyond it.
+    dates = [m.due_date for m in item.milestones.all()]
+    if task_deadline := latest_deadline(item.tasks.all()):
+        dates.append(task_deadline)
+    return f"{max(dates):%Y-%m-%d}" if dates else ""
 
 
 def _methods(item: CollaborationItem) -> str:

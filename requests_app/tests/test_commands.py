@@ -21,6 +21,8 @@ def test_seed_demo_loads_the_templates_example_and_can_run_twice() -> None:
     assert sorted(p.department.name for p in item.participations.all()) == sorted(
         ["研发部", "测试部", "运营部"]
     )
+    assert item.status == "executing"
+    assert [t.name for t in item.tasks.order_by("deadline")] == ["提交测试计划", "完成功能修复"]
     assert CollaborationItem.objects.count() == 1
     assert Department.objects.filter(name="产品部").count() == 1
     assert "zhang" in out.getvalue() and "collab123" in out.getvalue()
@@ -33,7 +35,18 @@ def test_export_register_writes_the_register(tmp_path: Path) -> None:
     rows = list(openpyxl.load_workbook(target).active.iter_rows(values_only=True))
     assert rows[0][0] == "沟通事项编号"
     assert rows[1][:2] == ("20231001", "Q3产品上线测试")
-    assert rows[1][8] == "2023-10-15"
+    # The template's own example row, column by column.
+    assert rows[1][2:] == (
+        "产品部/张敏",
+        "研发部、测试部、运营部",
+        "目标:确保Q3新功能稳定上线,覆盖90%用户需求;范围:核心功能模块测试;时间:2023-10-01至2023-10-15",
+        "线上研讨会",
+        "1.测试部王芳10月5日前提交测试计划;2.研发部孙磊10月10日前完成功能修复",
+        "测试部/王芳、研发部/孙磊",
+        "2023-10-15",
+        "进行中",
+        "需运营部提供用户场景",
+    )
 
 
 def test_export_register_explains_a_bad_path(tmp_path: Path) -> None:
