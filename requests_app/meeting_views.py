@@ -73,7 +73,7 @@ def confirmation_states(minutes: Minutes) -> list[dict[str, Any]]:
 def meeting_detail(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
     item = item_for(request, pk)
     meeting = _meeting(item, meeting_pk)
-    minutes = Minutes.objects.filter(meeting=meeting).prefetch_related("attendees").first()
+    minutes = Minutes.objects.filter(meeting=meeting).prefetch_related("attendees__person").first()
     states = confirmation_states(minutes) if minutes else []
     can_edit = request.user.has_perm(CHANGE, item)
     context = {
@@ -83,7 +83,7 @@ def meeting_detail(request: HttpRequest, pk: int, meeting_pk: int) -> HttpRespon
             "person__username"
         ),
         "minutes": minutes,
-        "todos": minutes.todos.select_related("owner") if minutes else [],
+        "todos": minutes.todos.select_related("owner__person") if minutes else [],
         "responsibilities": minutes.responsibilities.select_related("department") if minutes else [],
         "states": states,
         "can_edit": can_edit,
@@ -185,12 +185,12 @@ def minutes_confirm(request: HttpRequest, pk: int, meeting_pk: int) -> HttpRespo
 def minutes_print(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
     item = item_for(request, pk)
     meeting = _meeting(item, meeting_pk)
-    minutes = get_object_or_404(Minutes.objects.prefetch_related("attendees"), meeting=meeting)
+    minutes = get_object_or_404(Minutes.objects.prefetch_related("attendees__person"), meeting=meeting)
     context = {
         "item": item,
         "meeting": meeting,
         "minutes": minutes,
-        "todos": minutes.todos.select_related("owner"),
+        "todos": minutes.todos.select_related("owner__person"),
         "responsibilities": minutes.responsibilities.select_related("department"),
         "states": confirmation_states(minutes),
         "local_time": timezone.localtime(

@@ -170,8 +170,8 @@ def _item_context(request: HttpRequest, item: CollaborationItem) -> dict[str, An
         "item": item,
         "participations": item.participations.select_related("department"),
         "milestones": item.milestones.all(),
-        "attachments": item.attachments.select_related("uploaded_by"),
-        "changes": item.requirement_changes.select_related("actor"),
+        "attachments": item.attachments.select_related("uploaded_by__person"),
+        "changes": item.requirement_changes.select_related("actor__person"),
         "can_edit": request.user.has_perm(services.CHANGE, item),
     }
 

@@ -16,7 +16,7 @@ class DepartmentAdmin(admin.ModelAdmin):
     list_display = ["name", "parent", "head", "region"]
     list_select_related = ["parent", "head", "region"]
     search_fields = ["name"]
-    autocomplete_fields = ["head", "parent"]
+    autocomplete_fields = ["head", "parent", "confirmation_delegates"]
 
 
 class PersonInline(admin.StackedInline):

@@ -255,3 +255,28 @@ def test_every_page_needs_a_login(org: Org) -> None:
     assert response.status_code == 302
     Client().post(reverse("requests_app:item_create"), form_post(org))
     assert not CollaborationItem.objects.exists()
+
+
+def test_the_item_page_takes_the_same_queries_however_much_happened(org: Org) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from collab.testing import schedule_meeting
+
+    def count(item: CollaborationItem) -> int:
+        client = client_for(org.owner)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("requests_app:item_detail", args=[item.pk])).status_code == 200
+        return len(queries)
+
+    quiet = make_item(org)
+    schedule_meeting(org, quiet)
+    busy = make_item(org, submit=False)
+    for n in range(5):
+        services.attachment_add(
+            actor=org.requester, item_id=busy.pk, upload=SimpleUploadedFile(f"资料{n}.pdf", b"%PDF")
+        )
+    busy = services.item_submit(actor=org.requester, item_id=busy.pk, version=busy.version)
+    for _ in range(4):
+        schedule_meeting(org, busy)
+    assert count(quiet) == count(busy)
