@@ -56,7 +56,9 @@ def meeting_create(request: HttpRequest, pk: int) -> HttpResponse:
 def confirmation_states(minutes: Minutes) -> list[dict[str, Any]]:
     """Per participating department: its latest decision on the current version, and its history."""
     rows = list(
-        Confirmation.objects.filter(minutes=minutes).select_related("decided_by").order_by("decided_at", "pk")
+        Confirmation.objects.filter(minutes=minutes)
+        .select_related("decided_by__person")
+        .order_by("decided_at", "pk")
     )
     states = []
     for department in participating_departments(minutes.meeting.item):
