@@ -1,7 +1,17 @@
 """Every Celery beat entry of Collab, crontab-only, each with a one-line why.
 
-Kept in code because django-celery-beat does not support Django 6.1 yet. Deadline warnings and
-stale-task escalations land here with the tracking stage.
+Kept in code because django-celery-beat does not support Django 6.1 yet. Each entry polls due
+rows and claims them with a conditional UPDATE, so a duplicated beat or a restarted worker sends
+nothing twice.
 """
 
-BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+from celery.schedules import crontab
+
+BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Retries after back-off, rate-limited robot posts and claims of crashed workers come due by the minute.
+    "notify-sweep-deliveries": {"task": "notify.sweep_deliveries", "schedule": crontab()},
+    # Deadline warnings, stale-report reminders and escalations are due to the minute; 5 is close enough.
+    "tasks-sweep-alerts": {"task": "tasks_app.sweep_alerts", "schedule": crontab(minute="*/5")},
+    # Coordinators and department heads read their digest at the start of the working day.
+    "tasks-daily-digest": {"task": "tasks_app.send_digests", "schedule": crontab(hour=9, minute=15)},
+}

@@ -227,6 +227,13 @@ MAILERS = {
         "BACKEND": env_str("COLLAB_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"),
     }
 }
+# Notifications: the outbox's retries and the group robots' limits.
+COLLAB_DELIVERY_MAX_ATTEMPTS = env_int("COLLAB_DELIVERY_MAX_ATTEMPTS", 10)
+COLLAB_DELIVERY_BACKOFF_CAP_MINUTES = env_int("COLLAB_DELIVERY_BACKOFF_CAP_MINUTES", 60)
+# Longer than any robot or SMTP timeout: a claim older than this is a crashed worker's.
+COLLAB_DELIVERY_SENDING_TIMEOUT_SECONDS = env_int("COLLAB_DELIVERY_SENDING_TIMEOUT_SECONDS", 300)
+COLLAB_ROBOT_RATE_LIMIT_PER_MINUTE = env_int("COLLAB_ROBOT_RATE_LIMIT_PER_MINUTE", 20)
+COLLAB_ROBOT_TIMEOUT_SECONDS = env_int("COLLAB_ROBOT_TIMEOUT_SECONDS", 10)
 # Where links in e-mails point: the address people open Collab at.
 COLLAB_BASE_URL = env_str("COLLAB_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 DEFAULT_FROM_EMAIL = env_str("COLLAB_DEFAULT_FROM_EMAIL", "collab@localhost")

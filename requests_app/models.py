@@ -22,6 +22,24 @@ class Scenario(models.TextChoices):
     ROUTINE_SYNC = "routine_sync", _("Routine sync")
 
 
+class ReportCadence(models.TextChoices):
+    """How often task owners report progress (进度汇报频率), in working time."""
+
+    HOURS_4 = "4h", _("Every 4 working hours")
+    DAILY = "1d", _("Every working day")
+    TWICE_WEEKLY = "2d", _("Every 2 working days")
+    WEEKLY = "5d", _("Every week (5 working days)")
+
+
+# What a scenario presets; the coordinator can adjust it per item. Emergencies run on hours.
+SCENARIO_CADENCE: dict[str, str] = {
+    Scenario.CROSS_DEPARTMENT: ReportCadence.DAILY,
+    Scenario.CROSS_REGION: ReportCadence.DAILY,
+    Scenario.EMERGENCY: ReportCadence.HOURS_4,
+    Scenario.ROUTINE_SYNC: ReportCadence.WEEKLY,
+}
+
+
 class ItemStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     SUBMITTED = "submitted", _("Submitted, awaiting consensus")
@@ -76,6 +94,10 @@ class CollaborationItem(models.Model):
         related_name="coordinated_items",
     )
     remarks = models.TextField(_("remarks"), blank=True)
+    # Empty until execution: then the scenario's preset unless the coordinator chose another.
+    report_cadence = models.CharField(
+        _("progress report cadence"), max_length=4, choices=ReportCadence.choices, blank=True
+    )
     status = models.CharField(
         _("status"),
         max_length=32,
@@ -100,6 +122,10 @@ class CollaborationItem(models.Model):
     @property
     def is_draft(self) -> bool:
         return self.status == ItemStatus.DRAFT
+
+    @property
+    def cadence(self) -> str:
+        return self.report_cadence or SCENARIO_CADENCE[self.scenario]
 
     def can_move_to(self, status: str) -> bool:
         return status in ITEM_TRANSITIONS.get(self.status, set())

@@ -183,6 +183,9 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = _item_context(request, item)
     context["history"] = history_rows(list(audit_history(target=item)))
     context["meetings"] = item.meetings.select_related("minutes")
+    context["open_problems"] = item.problems.filter(status="open").select_related(
+        "task", "raised_by__person", "owner__person"
+    )
     return render(request, "requests_app/item_detail.html", context)
 
 

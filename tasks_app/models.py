@@ -12,6 +12,13 @@ from collab.org.models import Department
 from requests_app.models import CollaborationItem, Todo
 
 
+class TaskStatus(models.TextChoices):
+    NOT_STARTED = "not_started", _("Not started")
+    IN_PROGRESS = "in_progress", _("In progress")
+    BLOCKED = "blocked", _("Blocked")
+    DONE = "done", _("Done")
+
+
 class Task(models.Model):
     item = models.ForeignKey(CollaborationItem, on_delete=models.CASCADE, related_name="tasks")
     name = models.CharField(_("task"), max_length=200)
@@ -50,6 +57,12 @@ class Task(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     version = models.PositiveIntegerField(default=1)
+    # Stage 4: the latest reported state, kept on the row for lists and dashboards.
+    status = models.CharField(
+        _("current status"), max_length=16, choices=TaskStatus.choices, default=TaskStatus.NOT_STARTED
+    )
+    percent_done = models.PositiveSmallIntegerField(_("percent done"), default=0)
+    last_reported_at = models.DateTimeField(_("last report"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("task")
@@ -59,6 +72,9 @@ class Task(models.Model):
             models.CheckConstraint(condition=~models.Q(name=""), name="task_has_name"),
             models.CheckConstraint(
                 condition=~models.Q(delivery_standard=""), name="task_has_delivery_standard"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(percent_done__lte=100), name="task_percent_at_most_100"
             ),
         ]
 
@@ -89,3 +105,120 @@ class DepartmentExemption(models.Model):
 
     def __str__(self) -> str:
         return f"{self.department}: {self.reason[:30]}"
+
+
+class ProgressReport(models.Model):
+    """One progress report (进度汇报): status, percent done, risks/problems and measures taken."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="reports")
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("reported by"), on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(_("current status"), max_length=16, choices=TaskStatus.choices)
+    percent_done = models.PositiveSmallIntegerField(_("percent done"))
+    summary = models.TextField(_("progress"))
+    risks = models.TextField(_("risks or problems"), blank=True)
+    measures = models.TextField(_("measures taken"), blank=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("progress report")
+        verbose_name_plural = _("progress reports")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(percent_done__lte=100), name="report_percent_at_most_100"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task} {self.percent_done}%"
+
+
+class ProblemStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    RESOLVED = "resolved", _("Resolved")
+
+
+class Problem(models.Model):
+    """A row of the issue-tracking list (问题跟踪表): raised with a report, resolved by its owner."""
+
+    item = models.ForeignKey(CollaborationItem, on_delete=models.CASCADE, related_name="problems")
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="problems")
+    report = models.OneToOneField(
+        ProgressReport, null=True, blank=True, on_delete=models.SET_NULL, related_name="problem"
+    )
+    description = models.TextField(_("problem"))
+    blocking = models.BooleanField(_("blocks the task"), default=False)
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("raised by"), on_delete=models.PROTECT, related_name="+"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("resolved by (owner)"),
+        on_delete=models.PROTECT,
+        related_name="owned_problems",
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=ProblemStatus.choices, default=ProblemStatus.OPEN, db_index=True
+    )
+    resolution = models.TextField(_("resolution"), blank=True)
+    raised_at = models.DateTimeField(_("raised"), auto_now_add=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("problem")
+        verbose_name_plural = _("problems")
+        ordering = ["status", "-raised_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status="open") | ~models.Q(resolution=""),
+                name="resolved_problem_has_resolution",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.description[:50]
+
+
+class AlertKind(models.TextChoices):
+    DUE_SOON = "due_soon", _("Deadline tomorrow")
+    DUE_TODAY = "due_today", _("Deadline today")
+    OVERDUE = "overdue", _("Overdue")
+    REPORT_MISSING = "report_missing", _("Progress report missing")
+
+
+class Alert(models.Model):
+    """A warning due at ``due_at`` for one task, polled by the beat sweep (healthchecks style).
+
+    ``step`` is the rung of the escalation ladder: 0 the owner, 1 the coordinator, 2 the owner's
+    department head. The sweep claims a row by setting ``sent_at`` with a conditional UPDATE, so
+    two sweeps never send it twice; a changed deadline or a new report cancels the unsent rows
+    and plans new ones.
+    """
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(max_length=16, choices=AlertKind.choices)
+    step = models.PositiveSmallIntegerField(default=0)
+    # The deadline a deadline warning is about: a moved deadline starts a new ladder.
+    deadline = models.DateField(null=True, blank=True)
+    due_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("warning")
+        verbose_name_plural = _("warnings")
+        ordering = ["due_at", "pk"]
+        indexes = [
+            # The sweep's query: unsent, uncancelled rows that are due.
+            models.Index(
+                fields=["due_at"],
+                name="alert_due_unsent",
+                condition=models.Q(sent_at__isnull=True, cancelled_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task} {self.kind}/{self.step} {self.due_at:%Y-%m-%d %H:%M}"

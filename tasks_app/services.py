@@ -30,6 +30,7 @@ from requests_app.services import (
     item_sync_permissions,
     item_transition,
 )
+from tasks_app import alerts
 from tasks_app.models import DepartmentExemption, Task
 from tasks_app.rules import TaskData, task_problems
 from tasks_app.selectors import breakdown_gaps, item_department_ids
@@ -117,6 +118,8 @@ def task_create(*, actor: Any, item_id: int, data: TaskData, source_todo_id: int
         changes["todo"] = [None, todo.text]
     audit_record(actor=actor, action="task.created", target=item, changes=changes)
     _announce(task, owner=True, collaborator_ids=set(data.collaborator_ids), receiver=True)
+    if item.status == ItemStatus.EXECUTING:
+        alerts.plan_alerts(task)
     return task
 
 
@@ -166,6 +169,9 @@ def task_update(*, actor: Any, task_id: int, version: int, data: TaskData) -> Ta
         collaborator_ids=new_collaborators - old_collaborators - {old_owner},
         receiver=task.receiver_id != old_receiver,
     )
+    if item.status == ItemStatus.EXECUTING and changes.keys() & {"deadline", "owner"}:
+        # A moved deadline or a new owner starts the warnings afresh; nothing stale is sent.
+        alerts.plan_alerts(task)
     if changes.keys() & {"task", "delivery_standard", "deadline"}:
         # Whoever was on the task before and still is: the newly added got the whole task above.
         before_people = old_collaborators | {old_owner, old_receiver}
@@ -350,4 +356,7 @@ def item_start_execution(*, actor: Any, item_id: int, version: int) -> Collabora
     if gaps := breakdown_gaps(item):
         raise ItemError(_("The task breakdown leaves something out:"), {"gaps": gaps})
     item_transition(actor=actor, item=item, to=ItemStatus.EXECUTING)
+    # Warnings start with execution: deadlines, and the first progress report one cadence away.
+    for task in Task.objects.filter(item=item).select_related("item", "owner__person__region"):
+        alerts.plan_alerts(task)
     return item

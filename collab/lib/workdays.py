@@ -1,4 +1,4 @@
-"""Working days in mainland China: weekends, public holidays and make-up workdays (调休).
+"""Working days and working time: China's official schedule, other countries' calendars, overrides.
 
 Pure Python with no Django import. The State Council publishes each year's schedule in the
 preceding December; the chinesecalendar package carries the published years. A Saturday can be
@@ -7,39 +7,73 @@ a workday (补班) and a Thursday a holiday, so "is it a weekday" is not the que
 For a year the package does not know yet, the answer falls back to Monday-Friday and says so
 (``known=False``): callers warn that the holidays of that year could not be checked, instead of
 silently treating 1 October 2027 as a working day.
+
+``day_kind`` answers for mainland China alone. A ``Calendar`` adds what a deadline needs: a
+country (China through chinesecalendar, every other country through the ``holidays`` package), a
+time zone, the working hours of a day and the company's own overrides (extra days off, extra
+workdays). Every deadline in Collab is computed by a ``Calendar``.
 """
 
+import functools
+import logging
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 import chinese_calendar
+import holidays
 from chinese_calendar.constants import Holiday
 
+logger = logging.getLogger(__name__)
+
 WEEKEND = "weekend"
+# The reason of a holiday from another country's calendar; DayKind.name says which holiday it is.
+PUBLIC_HOLIDAY = "public_holiday"
+# The reason of a day that a company override made a day off.
+COMPANY_DAY_OFF = "company_day_off"
+
+CHINA = "CN"
 
 # chinese_calendar names a holiday by its English name ("National Day"); callers want a stable
 # key ("national_day") to translate.
 _HOLIDAY_KEYS = {holiday.value: holiday.name for holiday in Holiday}
+
+# A calendar without a single working day in ten years is misconfigured (say, overrides that
+# turn every day off); the day walks stop there instead of looping for ever.
+_MAX_IDLE_DAYS = 3660
 
 
 @dataclass(frozen=True)
 class DayKind:
     day: date
     workday: bool
-    # Why a day off is off: WEEKEND or a holiday key such as "national_day"; None on a workday.
+    # Why a day off is off: WEEKEND, a holiday key such as "national_day", PUBLIC_HOLIDAY (another
+    # country's holiday, named in ``name``) or COMPANY_DAY_OFF; None on a workday.
     reason: str | None = None
     # On a make-up workday (a Saturday or Sunday worked in exchange), the holiday it pays for.
     makeup_for: str | None = None
     # False when the year's official schedule is not available and only weekends were checked.
     known: bool = True
+    # The holiday's name as the data source spells it, for holidays without a key (other countries).
+    name: str | None = None
+    # Set when a company override decided the day: the admin's note ("" when none was written).
+    override_note: str | None = None
+    # What the official calendar says about the day when an override changed it.
+    official: "DayKind | None" = None
 
     @property
     def is_makeup_workday(self) -> bool:
-        return self.workday and self.day.weekday() >= 5
+        return self.workday and self.day.weekday() >= 5 and self.override_note is None
 
     @property
     def is_holiday(self) -> bool:
-        return self.reason is not None and self.reason != WEEKEND
+        return self.reason is not None and self.reason not in (WEEKEND, COMPANY_DAY_OFF)
+
+    @property
+    def is_override(self) -> bool:
+        return self.override_note is not None
 
 
 def _holiday_key(name: str | None) -> str | None:
@@ -65,3 +99,323 @@ def day_kind(d: date) -> DayKind:
 
 def is_workday(d: date) -> bool:
     return day_kind(d).workday
+
+
+class Override(NamedTuple):
+    """A company's decision about one date: an extra day off or an extra workday."""
+
+    is_workday: bool
+    note: str = ""
+
+
+Period = tuple[time, time]
+DEFAULT_PERIODS: tuple[Period, ...] = ((time(9), time(12)), (time(13), time(18)))
+
+
+def parse_calendar_code(code: str) -> tuple[str, str | None]:
+    """Splits a holiday calendar code such as "DE-BY" into country and subdivision."""
+    country, _, subdivision = code.strip().upper().partition("-")
+    return country, subdivision or None
+
+
+def is_supported_calendar(code: str) -> bool:
+    """Whether ``code`` ("CN", "HK", "DE-BY") names a holiday calendar Collab can read."""
+    country, subdivision = parse_calendar_code(code)
+    if country == CHINA and subdivision is None:
+        return True
+    try:
+        holidays.country_holidays(country, subdiv=subdivision)
+    except NotImplementedError:
+        return False
+    return True
+
+
+@functools.cache
+def _languages(country: str) -> tuple[str, ...]:
+    return tuple(holidays.country_holidays(country).supported_languages)
+
+
+@functools.lru_cache(maxsize=512)
+def _country_holidays(country: str, subdivision: str | None, year: int, language: str | None) -> Any:
+    """One year of another country's holidays, or None for a country the package does not know.
+
+    Cached for the process: the rules of a published package version do not change while it runs.
+    ``expand=False`` keeps the object read-only (a lookup of another year does not populate it),
+    so threads can share it.
+    """
+    try:
+        languages = _languages(country)
+    except NotImplementedError:
+        return None
+    # Names in the reader's language if the package has it, else English, else the country's own.
+    chosen = next((lang for lang in (language, "en_US") if lang in languages), None)
+    try:
+        return holidays.country_holidays(
+            country, subdiv=subdivision, years=year, language=chosen, expand=False
+        )
+    except NotImplementedError:  # an unknown subdivision
+        return None
+
+
+# (label, country, year) already logged as unknown: once per process is enough.
+_warned: set[tuple[str, str, int]] = set()
+
+
+class Calendar:
+    """Working days and working hours of one place: country, time zone, hours, overrides.
+
+    - ``country`` is a holiday calendar code: "CN" (mainland China's official schedule with its
+      make-up workdays, from chinesecalendar) or any code of the ``holidays`` package, with an
+      optional subdivision ("HK", "DE", "DE-BY", "US-CA").
+    - ``timezone`` is an IANA name; every result is an aware datetime in it.
+    - ``periods`` are the working hours of a working day in local wall-clock time, in order and
+      not overlapping, e.g. 09:00-12:00 and 13:00-18:00.
+    - ``overrides`` maps a date to ``Override(is_workday, note)`` (or a plain ``(bool, str)``).
+      An override wins over the official calendar, also in a year whose data is unknown.
+    - ``language`` picks holiday names of other countries ("zh_CN", "en_US") when the package
+      has them; ``label`` names the calendar (a region code) in the log.
+
+    A year whose official schedule is unknown (chinesecalendar does not have it yet, the country
+    is not in the ``holidays`` package, the year is outside its range) falls back to the weekend
+    plus overrides; ``day_kind`` says so with ``known=False`` and a warning is logged once per
+    label and year. For China only chinesecalendar is trusted: the ``holidays`` package silently
+    lacks the make-up workdays of years not yet published.
+    """
+
+    def __init__(
+        self,
+        country: str = CHINA,
+        timezone: str = "Asia/Shanghai",
+        periods: tuple[Period, ...] | list[Period] = DEFAULT_PERIODS,
+        overrides: Mapping[date, Override | tuple[bool, str]] | None = None,
+        *,
+        language: str | None = None,
+        label: str = "",
+    ) -> None:
+        self.country, self.subdivision = parse_calendar_code(country)
+        self.tz = ZoneInfo(timezone)
+        self.periods = _checked_periods(periods)
+        self.overrides = {day: Override(*value) for day, value in (overrides or {}).items()}
+        self.language = language
+        self.label = label or country
+        self._kinds: dict[date, DayKind] = {}
+
+    def __repr__(self) -> str:
+        return f"<Calendar {self.label}: {self.country} {self.tz.key}>"
+
+    # Days
+
+    def day_kind(self, d: date) -> DayKind:
+        """Whether ``d`` is a working day here and why: holiday, weekend, make-up day, override."""
+        kind = self._kinds.get(d)
+        if kind is None:
+            kind = self._kinds[d] = self._day_kind(d)
+        return kind
+
+    def is_working_day(self, d: date) -> bool:
+        return self.day_kind(d).workday
+
+    def is_year_known(self, year: int) -> bool:
+        """Whether the official schedule of ``year`` is known (else: weekends plus overrides)."""
+        return self._official(date(year, 1, 1)).known
+
+    def _day_kind(self, d: date) -> DayKind:
+        official = self._official(d)
+        if not official.known:
+            self._warn_unknown(d.year)
+        override = self.overrides.get(d)
+        if override is None:
+            return official
+        if override.is_workday:
+            return DayKind(
+                day=d, workday=True, known=official.known, override_note=override.note, official=official
+            )
+        # An extra day off on a day already off keeps the official reason: it says more.
+        reason = official.reason if not official.workday else COMPANY_DAY_OFF
+        name = official.name if not official.workday else None
+        return DayKind(
+            day=d,
+            workday=False,
+            reason=reason,
+            name=name,
+            known=official.known,
+            override_note=override.note,
+            official=official,
+        )
+
+    def _official(self, d: date) -> DayKind:
+        if self.country == CHINA and self.subdivision is None:
+            return day_kind(d)
+        calendar = _country_holidays(self.country, self.subdivision, d.year, self.language)
+        known = calendar is not None and calendar.start_year <= d.year <= calendar.end_year
+        weekend_days = calendar.weekend if calendar is not None else {5, 6}
+        weekend = d.weekday() in weekend_days
+        if not known:
+            return DayKind(day=d, workday=not weekend, reason=WEEKEND if weekend else None, known=False)
+        name = calendar.get(d)
+        if name:
+            return DayKind(day=d, workday=False, reason=PUBLIC_HOLIDAY, name=name)
+        if weekend and d in calendar.weekend_workdays:
+            return DayKind(day=d, workday=True)
+        return DayKind(day=d, workday=not weekend, reason=WEEKEND if weekend else None)
+
+    def _warn_unknown(self, year: int) -> None:
+        key = (self.label, self.country, year)
+        if key in _warned:
+            return
+        _warned.add(key)
+        logger.warning(
+            "Working-day calendar %s (%s): the official holidays of %s are unknown; "
+            "using Monday-Friday plus company overrides.",
+            self.label,
+            self.country,
+            year,
+        )
+
+    # Moments
+
+    def localize(self, moment: datetime) -> datetime:
+        """``moment`` in this calendar's time zone; a naive moment is refused."""
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            raise ValueError(f"{moment!r} has no time zone; working time needs an aware moment.")
+        return moment.astimezone(self.tz)
+
+    def at(self, d: date, t: time) -> datetime:
+        """The aware moment of wall-clock ``t`` on ``d`` here.
+
+        A wall-clock time skipped by a daylight-saving change (02:30 on the last Sunday of March
+        in Berlin) becomes the same instant as the time before the change would have been,
+        i.e. 03:30 summer time.
+        """
+        return datetime.combine(d, t, tzinfo=self.tz).astimezone(UTC).astimezone(self.tz)
+
+    def working_intervals(self, d: date) -> list[tuple[datetime, datetime]]:
+        """The working periods of ``d`` as aware (start, end) moments; empty on a day off."""
+        if not self.is_working_day(d):
+            return []
+        return [(self.at(d, start), self.at(d, end)) for start, end in self.periods]
+
+    def is_working_time(self, moment: datetime) -> bool:
+        """Whether ``moment`` falls in working hours of a working day (start included, end not)."""
+        local = self.localize(moment)
+        return any(start <= local < end for start, end in self.working_intervals(local.date()))
+
+    def add_working_days(self, moment: datetime, n: int) -> datetime:
+        """The moment ``n`` working days after ``moment``, at the same wall-clock time.
+
+        1. ``moment`` is read in the calendar's time zone: its local date and wall-clock time.
+        2. If that date is not a working day, the count starts from the start of the next
+           working day (its first working period): Saturday 10:00 + 1 working day is Tuesday
+           09:00 when Monday is a working day, and Saturday + 0 is Monday 09:00.
+        3. Then the date moves to the n-th next working day, keeping the wall-clock time:
+           Wednesday 2026-09-30 15:00 + 1 is Thursday 2026-10-08 15:00 (National Day lies
+           between), Friday 2026-02-13 16:00 + 1 is the make-up Saturday 2026-02-14 16:00. The
+           time is kept even outside working hours: Wednesday 22:00 + 1 is Thursday 22:00.
+        4. A negative ``n`` mirrors this: from a day off the count starts at the end of the
+           previous working day (its last working period), then moves back |n| working days.
+
+        The result is aware in the calendar's time zone.
+        """
+        local = self.localize(moment)
+        day, wall = local.date(), local.time()
+        step = 1 if n >= 0 else -1
+        if not self.is_working_day(day):
+            day = self._next_working_day(day, step)
+            wall = self.periods[0][0] if step > 0 else self.periods[-1][1]
+        for _ in range(abs(n)):
+            day = self._next_working_day(day, step)
+        if day == local.date():  # no move: + 0 on a working day
+            return local
+        return self.at(day, wall)
+
+    def add_working_hours(self, moment: datetime, hours: float | timedelta) -> datetime:
+        """The earliest moment by which ``hours`` of working time have passed since ``moment``.
+
+        Working time is the working periods of working days (09:00-12:00 and 13:00-18:00 by
+        default): the walk skips lunch, nights and days off. Work that fills a period exactly
+        ends at the period's end (Monday 10:00 + 2 hours is Monday 12:00, not 13:00). Zero hours
+        is ``moment`` itself; negative hours walk back to the latest moment that leaves that
+        much working time before ``moment``. The result is aware in the calendar's time zone.
+        """
+        remaining = hours if isinstance(hours, timedelta) else timedelta(hours=hours)
+        local = self.localize(moment)
+        if not remaining:
+            return local
+        if remaining > timedelta(0):
+            for start, end in self._intervals_after(local):
+                begin = max(start, local)
+                if remaining <= end - begin:
+                    return (begin.astimezone(UTC) + remaining).astimezone(self.tz)
+                remaining -= end - begin
+        else:
+            remaining = -remaining
+            for start, end in self._intervals_before(local):
+                finish = min(end, local)
+                if remaining <= finish - start:
+                    return (finish.astimezone(UTC) - remaining).astimezone(self.tz)
+                remaining -= finish - start
+        raise AssertionError("unreachable: the interval walks end only by raising")  # pragma: no cover
+
+    def working_time_between(self, a: datetime, b: datetime) -> timedelta:
+        """The working time from ``a`` to ``b``: working periods of working days, overlapped.
+
+        Negative when ``b`` is before ``a``, like ``b - a``.
+        """
+        if b < a:
+            return -self.working_time_between(b, a)
+        start, end = self.localize(a), self.localize(b)
+        total = timedelta(0)
+        day = start.date()
+        while day <= end.date():
+            for begin, finish in self.working_intervals(day):
+                # Aware datetimes subtract as instants only across time zones; UTC makes a day with
+                # a daylight-saving change count its real length.
+                overlap = min(finish, end).astimezone(UTC) - max(begin, start).astimezone(UTC)
+                if overlap > timedelta(0):
+                    total += overlap
+            day += timedelta(days=1)
+        return total
+
+    # Walks
+
+    def _next_working_day(self, day: date, step: int) -> date:
+        for _ in range(_MAX_IDLE_DAYS):
+            day += timedelta(days=step)
+            if self.is_working_day(day):
+                return day
+        raise ValueError(f"{self!r} has no working day within {_MAX_IDLE_DAYS} days of {day}.")
+
+    def _intervals_after(self, local: datetime) -> Iterator[tuple[datetime, datetime]]:
+        """Working intervals that end after ``local``, in order, for as long as asked."""
+        day, idle = local.date(), 0
+        while idle < _MAX_IDLE_DAYS:
+            found = [(start, end) for start, end in self.working_intervals(day) if end > local]
+            idle = 0 if found else idle + 1
+            yield from found
+            day += timedelta(days=1)
+        raise ValueError(f"{self!r} has no working time within {_MAX_IDLE_DAYS} days of {day}.")
+
+    def _intervals_before(self, local: datetime) -> Iterator[tuple[datetime, datetime]]:
+        """Working intervals that start before ``local``, latest first, for as long as asked."""
+        day, idle = local.date(), 0
+        while idle < _MAX_IDLE_DAYS:
+            found = [(start, end) for start, end in self.working_intervals(day) if start < local]
+            idle = 0 if found else idle + 1
+            yield from reversed(found)
+            day -= timedelta(days=1)
+        raise ValueError(f"{self!r} has no working time within {_MAX_IDLE_DAYS} days of {day}.")
+
+
+def _checked_periods(periods: tuple[Period, ...] | list[Period]) -> tuple[Period, ...]:
+    """Working periods without empty ones; refuses periods out of order or overlapping."""
+    kept = tuple((start, end) for start, end in periods if start != end)
+    if not kept:
+        raise ValueError("A working day needs at least one working period.")
+    previous_end: time | None = None
+    for start, end in kept:
+        if start > end:
+            raise ValueError(f"A working period cannot end ({end}) before it starts ({start}).")
+        if previous_end is not None and start < previous_end:
+            raise ValueError(f"Working periods must be in order and not overlap ({start} < {previous_end}).")
+        previous_end = end
+    return kept

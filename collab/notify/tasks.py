@@ -1,17 +1,18 @@
-from smtplib import SMTPException
+"""Celery shims around the outbox. Failures are recorded on the delivery rows and retried by the
+sweep with back-off, so the tasks themselves do not retry: a task that dies (a lost broker
+message, a crashed worker, a locked database) leaves rows that the next sweep picks up."""
 
 from celery import shared_task
 
-from collab.notify.services import notification_email_send
+from collab.notify.delivery import deliveries_sweep, delivery_attempt
 
 
-@shared_task(
-    name="notify.send_notification_emails",
-    autoretry_for=(SMTPException, OSError),
-    retry_backoff=30,
-    retry_backoff_max=3600,
-    max_retries=8,
-)
-def send_notification_emails(notification_ids: list[int]) -> None:
-    for notification_id in notification_ids:
-        notification_email_send(notification_id=notification_id)
+@shared_task(name="notify.deliver")
+def deliver(delivery_ids: list[int]) -> None:
+    for delivery_id in delivery_ids:
+        delivery_attempt(delivery_id=delivery_id)
+
+
+@shared_task(name="notify.sweep_deliveries")
+def sweep_deliveries() -> None:
+    deliveries_sweep()

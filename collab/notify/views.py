@@ -1,11 +1,15 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from collab.notify.forms import PreferenceForm
 from collab.notify.models import Notification
-from collab.notify.services import notification_open, notifications_mark_all_read
+from collab.notify.selectors import preference_of
+from collab.notify.services import notification_open, notifications_mark_all_read, preference_update
 
 
 @login_required
@@ -33,3 +37,15 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
 def notification_read_all(request: HttpRequest) -> HttpResponse:
     notifications_mark_all_read(recipient=request.user)
     return redirect("notify:list")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notification_preferences(request: HttpRequest) -> HttpResponse:
+    current = preference_of(request.user)
+    form = PreferenceForm(request.POST if request.method == "POST" else None, instance=current)
+    if request.method == "POST" and form.is_valid():
+        preference_update(user=request.user, **form.cleaned_data)
+        messages.success(request, _("Your notification settings are saved."))
+        return redirect("notify:preferences")
+    return render(request, "notify/preferences.html", {"form": form})

@@ -5,6 +5,7 @@ permissions on collaboration items are granted to those groups, so a person who 
 department sees the new department's items at once, without touching any item.
 """
 
+from datetime import time
 from typing import Any
 from zoneinfo import available_timezones
 
@@ -34,6 +35,12 @@ class Region(models.Model):
         default="CN",
         help_text=_("ISO country code of the public holiday calendar, e.g. CN, HK, SG, DE."),
     )
+    # The working hours of a working day, in the region's time zone: deadlines in working hours
+    # count only this time, and reviews "within one working day" end at the same wall-clock time.
+    workday_start = models.TimeField(_("working day starts"), default=time(9))
+    lunch_start = models.TimeField(_("lunch break starts"), default=time(12))
+    lunch_end = models.TimeField(_("lunch break ends"), default=time(13))
+    workday_end = models.TimeField(_("working day ends"), default=time(18))
 
     class Meta:
         verbose_name = _("region")
@@ -42,6 +49,47 @@ class Region(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CalendarOverride(models.Model):
+    """A company decision about one date: an extra day off or an extra workday.
+
+    It wins over the official holiday calendar. Without a region it applies to every region
+    (and to the company default calendar); a region's own override wins over a company-wide one
+    on the same date.
+    """
+
+    region = models.ForeignKey(
+        Region,
+        verbose_name=_("region"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="calendar_overrides",
+        help_text=_("Leave empty for a company-wide override that applies to every region."),
+    )
+    date = models.DateField(_("date"))
+    is_workday = models.BooleanField(
+        _("working day"),
+        default=False,
+        help_text=_("Checked: an extra working day. Unchecked: an extra day off."),
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar override")
+        verbose_name_plural = _("calendar overrides")
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["region", "date"], name="org_override_unique_region_date"),
+            # NULLs are distinct in a unique constraint, so company-wide dates need their own.
+            models.UniqueConstraint(
+                fields=["date"], condition=models.Q(region=None), name="org_override_unique_company_date"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.region or _('Company-wide')}"
 
 
 class Department(models.Model):

@@ -89,3 +89,11 @@ def cover_everything(org: Org, item: CollaborationItem) -> list[Task]:
             source_todo_id=by_text["完成功能修复"].pk,
         ),
     ]
+
+
+def executing_item(org: Org, **overrides: Any) -> CollaborationItem:
+    """Both tasks planned and execution started (warnings planned from the current time)."""
+    item = consensus_item(org, **overrides)
+    cover_everything(org, item)
+    item.refresh_from_db()
+    return services.item_start_execution(actor=org.coordinator, item_id=item.pk, version=item.version)

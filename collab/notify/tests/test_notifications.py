@@ -1,13 +1,18 @@
+from datetime import timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from collab.notify.models import Notification
-from collab.notify.services import notification_email_send, notify
+from collab.notify.delivery import deliveries_sweep, delivery_attempt
+from collab.notify.models import Delivery, Notification
+from collab.notify.services import notify
+from collab.notify.tasks import deliver
 from collab.testing import Org, client_for, make_person
 
 pytestmark = pytest.mark.django_db
@@ -40,22 +45,36 @@ def test_an_email_is_sent_once_however_often_the_job_runs(
         mail.outbox[0].to == ["owner@example.com"]
         and "http://127.0.0.1:8000/register/" in mail.outbox[0].body
     )
-    assert notification_email_send(notification_id=notification.pk) is False
+    [delivery] = Delivery.objects.filter(notification=notification)
+    assert delivery_attempt(delivery_id=delivery.pk) == "skipped"
+    deliver.delay([delivery.pk, delivery.pk])
+    assert deliveries_sweep() == {}
     assert len(mail.outbox) == 1
 
 
-def test_a_failed_email_is_released_for_a_retry(org: Org, settings: Any) -> None:
-    [notification] = notify(recipients=[org.owner], kind="test", render=render)
+def test_a_failed_email_is_released_for_a_retry(
+    org: Org, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    working = settings.MAILERS
     settings.MAILERS = {
         "default": {
             "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "OPTIONS": {"host": "127.0.0.1", "port": 9},
         }
     }
-    with pytest.raises(OSError):
-        notification_email_send(notification_id=notification.pk)
-    notification.refresh_from_db()
-    assert notification.email_sent_at is None and notification.email_attempts == 1
+    with time_machine.travel("2026-10-09 09:00 +0800", tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            [notification] = notify(recipients=[org.owner], kind="test", render=render)
+        delivery = Delivery.objects.get(notification=notification)
+        assert (delivery.status, delivery.attempts, delivery.sent_at) == ("pending", 1, None)
+        assert delivery.next_attempt_at == timezone.now() + timedelta(minutes=1)
+        assert "ConnectionRefusedError" in delivery.last_error
+    settings.MAILERS = working
+    with time_machine.travel("2026-10-09 09:01 +0800", tick=False):
+        assert deliveries_sweep() == {"sent": 1}
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.last_error) == ("sent", 2, "")
+    assert [m.to for m in mail.outbox] == [["owner@example.com"]]
 
 
 def test_the_notification_centre_shows_and_opens_ones_own(org: Org) -> None:

@@ -1,0 +1,161 @@
+"""The working-day calendar of a region, as every deadline in Collab computes it.
+
+``calendar_for(region)`` builds a ``collab.lib.workdays.Calendar`` from the region's holiday
+calendar, time zone and working hours plus the company's overrides, and the helpers below say in
+the reader's language what kind of day a date is. No cache: one query per call, so an override
+an admin just saved counts at once.
+"""
+
+from datetime import date, time
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import translation
+from django.utils.dates import WEEKDAYS
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from collab.lib.workdays import (
+    CHINA,
+    COMPANY_DAY_OFF,
+    DEFAULT_PERIODS,
+    WEEKEND,
+    Calendar,
+    DayKind,
+    Override,
+    Period,
+)
+from collab.org.models import CalendarOverride, Region
+
+# Translated names of the holiday keys of collab.lib.workdays. The msgids are those of
+# tasks_app.rules.holiday_name, so both read the same in Chinese.
+HOLIDAY_NAMES: dict[str, Promise] = {
+    WEEKEND: gettext_lazy("weekend"),
+    COMPANY_DAY_OFF: gettext_lazy("company day off"),
+    "new_years_day": gettext_lazy("New Year's Day"),
+    "spring_festival": gettext_lazy("Spring Festival"),
+    "tomb_sweeping_day": gettext_lazy("Qingming Festival"),
+    "labour_day": gettext_lazy("Labour Day"),
+    "dragon_boat_festival": gettext_lazy("Dragon Boat Festival"),
+    "mid_autumn_festival": gettext_lazy("Mid-Autumn Festival"),
+    "national_day": gettext_lazy("National Day"),
+}
+
+# Django's language codes to the ``holidays`` package's, for the names of other countries' holidays.
+_HOLIDAYS_LANGUAGES = {"zh-hans": "zh_CN", "zh-hant": "zh_TW", "en": "en_US"}
+
+
+def working_periods(region: Region | None) -> tuple[Period, ...]:
+    """The region's working hours as periods: morning and afternoon around the lunch break."""
+    if region is None:
+        return DEFAULT_PERIODS
+    return ((region.workday_start, region.lunch_start), (region.lunch_end, region.workday_end))
+
+
+def calendar_for(region: Region | None) -> Calendar:
+    """The working-day calendar of ``region``; None is the company default (China, TIME_ZONE).
+
+    Overrides: the company-wide ones plus the region's own, which win on the same date. One
+    query; the holiday data itself is cached for the process.
+    """
+    wanted = Q(region=None) if region is None else Q(region=None) | Q(region=region)
+    company: dict[date, Override] = {}
+    regional: dict[date, Override] = {}
+    rows = CalendarOverride.objects.filter(wanted).values_list("region_id", "date", "is_workday", "note")
+    for region_id, day, is_workday, note in rows:
+        (company if region_id is None else regional)[day] = Override(is_workday, note)
+    return _calendar(region, {**company, **regional})
+
+
+def official_calendar_for(region: Region | None) -> Calendar:
+    """The region's calendar without the company's overrides (no query): what the law says."""
+    return _calendar(region, {})
+
+
+def _calendar(region: Region | None, overrides: dict[date, Override]) -> Calendar:
+    return Calendar(
+        country=region.holiday_calendar if region is not None else CHINA,
+        timezone=region.timezone if region is not None else settings.TIME_ZONE,
+        periods=working_periods(region),
+        overrides=overrides,
+        language=_HOLIDAYS_LANGUAGES.get(translation.get_language() or settings.LANGUAGE_CODE),
+        label=region.code if region is not None else "default",
+    )
+
+
+def unknown_years(calendar: Calendar, years: list[int]) -> list[int]:
+    """Those of ``years`` whose official holidays the calendar does not know."""
+    return [year for year in years if not calendar.is_year_known(year)]
+
+
+def holiday_label(key: str | None, name: str | None = None) -> str:
+    """The name of a holiday or day off, in the reader's language where Collab has it."""
+    if name:  # another country's holiday, named by the holidays package
+        return name
+    label = HOLIDAY_NAMES.get(key or "")
+    return str(label) if label is not None else _("public holiday")
+
+
+def day_label(kind: DayKind) -> str:
+    """A short label of the day: "working day", "National Day", "make-up workday for …"."""
+    if kind.workday:
+        if kind.is_override:
+            return _("extra working day")
+        if kind.makeup_for is not None:
+            return _("make-up workday for %(holiday)s") % {"holiday": holiday_label(kind.makeup_for)}
+        if kind.is_makeup_workday:
+            return _("make-up workday")
+        return _("working day")
+    return holiday_label(kind.reason, kind.name)
+
+
+def describe_day(kind: DayKind) -> list[str]:
+    """What kind of day ``kind.day`` is and why, as whole sentences for a person to read."""
+    values = {"date": f"{kind.day:%Y-%m-%d}", "weekday": WEEKDAYS[kind.day.weekday()]}
+    lines: list[str] = []
+    if kind.is_override:
+        values["note"] = kind.override_note or _("no note")
+        if kind.workday:
+            lines.append(
+                _("%(date)s (%(weekday)s) is a working day by a company override: %(note)s.") % values
+            )
+        else:
+            lines.append(_("%(date)s (%(weekday)s) is a day off by a company override: %(note)s.") % values)
+        if kind.official is not None:
+            lines.append(
+                _("Without the override: %(official)s") % {"official": describe_day(kind.official)[0]}
+            )
+    elif kind.workday and kind.makeup_for is not None:
+        values["holiday"] = holiday_label(kind.makeup_for)
+        lines.append(
+            _("%(date)s (%(weekday)s) is a working day: a make-up workday for %(holiday)s.") % values
+        )
+    elif kind.workday and kind.is_makeup_workday:
+        lines.append(_("%(date)s (%(weekday)s) is a working day: a make-up workday.") % values)
+    elif kind.workday:
+        lines.append(_("%(date)s (%(weekday)s) is a working day.") % values)
+    elif kind.reason == WEEKEND:
+        lines.append(_("%(date)s (%(weekday)s) is not a working day: weekend.") % values)
+    else:
+        values["holiday"] = holiday_label(kind.reason, kind.name)
+        lines.append(_("%(date)s (%(weekday)s) is not a working day: public holiday, %(holiday)s.") % values)
+    if not kind.known:
+        lines.append(unknown_year_warning(kind.day.year))
+    return lines
+
+
+def unknown_year_warning(year: int) -> str:
+    return _(
+        "The official holidays of %(year)s are unknown (data unknown for this year, weekday "
+        "fallback): only weekends and company overrides are counted."
+    ) % {"year": year}
+
+
+def working_hours_label(periods: tuple[Period, ...]) -> str:
+    """Working periods as "09:00-12:00, 13:00-18:00"."""
+    return ", ".join(f"{_clock(start)}-{_clock(end)}" for start, end in periods if start != end)
+
+
+def _clock(moment: time) -> str:
+    return f"{moment:%H:%M}"

@@ -1,0 +1,233 @@
+"""Deadline warnings, stale-report warnings and the escalation ladder (预警与上报).
+
+Planned as Alert rows with a due moment, polled by a beat sweep and claimed with a conditional
+UPDATE (healthchecks' sendalerts): no ETA task per deadline, nothing sent twice when two beats
+or workers run, and a changed deadline or a new report simply cancels the unsent rows and plans
+new ones. All times follow the owner's region calendar: working days, China's holidays and
+make-up workdays, the region's time zone.
+
+The ladder: step 0 reminds the owner; if nothing happens, step 1 tells the coordinator, then
+step 2 the owner's department head. Each step waits one working day, or two working hours when
+the item is an emergency.
+"""
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from collab.notify.services import notify, urgency_for_item
+from collab.org.calendar import calendar_for
+from collab.org.models import display_name
+from requests_app.models import ItemStatus, ReportCadence, Scenario
+from tasks_app.models import Alert, AlertKind, Task, TaskStatus
+
+DEADLINE_KINDS = (AlertKind.DUE_SOON, AlertKind.DUE_TODAY, AlertKind.OVERDUE)
+MORNING = time(9, 0)
+DAY_BEFORE = time(10, 0)
+LAST_STEP = 2
+
+
+def _region(task: Task) -> Any:
+    person = getattr(task.owner, "person", None)
+    return person.region if person is not None else None
+
+
+def _zone(task: Task) -> ZoneInfo:
+    region = _region(task)
+    return ZoneInfo(region.timezone if region is not None else settings.TIME_ZONE)
+
+
+def _at(day: date, clock: time, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, clock, tzinfo=zone)
+
+
+def _working_day_after(calendar: Any, day: date) -> date:
+    day += timedelta(days=1)
+    while not calendar.is_working_day(day):
+        day += timedelta(days=1)
+    return day
+
+
+def _working_day_before(calendar: Any, day: date) -> date:
+    day -= timedelta(days=1)
+    while not calendar.is_working_day(day):
+        day -= timedelta(days=1)
+    return day
+
+
+def _cadence_after(task: Task, since: datetime) -> datetime:
+    calendar = calendar_for(_region(task))
+    cadence = task.item.cadence
+    if cadence == ReportCadence.HOURS_4:
+        return calendar.add_working_hours(since, 4)
+    days = {ReportCadence.DAILY.value: 1, ReportCadence.TWICE_WEEKLY.value: 2, ReportCadence.WEEKLY.value: 5}[
+        cadence
+    ]
+    return calendar.add_working_days(since, days)
+
+
+def escalation_delay_after(task: Task, moment: datetime) -> datetime:
+    calendar = calendar_for(_region(task))
+    if task.item.scenario == Scenario.EMERGENCY:
+        return calendar.add_working_hours(moment, 2)
+    return calendar.add_working_days(moment, 1)
+
+
+def _pending(task: Task, kinds: tuple[str, ...]) -> Any:
+    return Alert.objects.filter(task=task, kind__in=kinds, sent_at=None, cancelled_at=None)
+
+
+def cancel_alerts(task: Task, kinds: tuple[str, ...] = tuple(AlertKind.values)) -> None:
+    _pending(task, kinds).update(cancelled_at=timezone.now())
+
+
+def plan_deadline_alerts(task: Task) -> None:
+    """(Re)plans the warnings of the task's deadline: the working day before, the morning of the
+    day, and the first working morning after it (then daily while overdue)."""
+    cancel_alerts(task, DEADLINE_KINDS)
+    if task.status == TaskStatus.DONE or task.item.status != ItemStatus.EXECUTING:
+        return
+    calendar, zone, now = calendar_for(_region(task)), _zone(task), timezone.now()
+    planned = [
+        (AlertKind.DUE_SOON, _at(_working_day_before(calendar, task.deadline), DAY_BEFORE, zone)),
+        (AlertKind.OVERDUE, _at(_working_day_after(calendar, task.deadline), MORNING, zone)),
+    ]
+    if calendar.is_working_day(task.deadline):
+        planned.append((AlertKind.DUE_TODAY, _at(task.deadline, MORNING, zone)))
+    Alert.objects.bulk_create(
+        Alert(task=task, kind=kind, due_at=due, deadline=task.deadline)
+        for kind, due in planned
+        # A warning whose moment has passed is not sent late, except "overdue", which is still true.
+        if due > now or kind == AlertKind.OVERDUE
+    )
+
+
+def plan_report_alert(task: Task, *, since: datetime) -> None:
+    """(Re)plans "report missing" one cadence after ``since`` and drops its pending escalation."""
+    cancel_alerts(task, (AlertKind.REPORT_MISSING,))
+    if task.status == TaskStatus.DONE or task.item.status != ItemStatus.EXECUTING:
+        return
+    Alert.objects.create(task=task, kind=AlertKind.REPORT_MISSING, due_at=_cadence_after(task, since))
+
+
+def plan_alerts(task: Task) -> None:
+    plan_deadline_alerts(task)
+    plan_report_alert(task, since=task.last_reported_at or timezone.now())
+
+
+def sweep_alerts(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Sends every due warning once; returns how many were sent by this sweep."""
+    now = now or timezone.now()
+    due = list(
+        Alert.objects.filter(sent_at=None, cancelled_at=None, due_at__lte=now)
+        .order_by("due_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    sent = 0
+    for alert_id in due:
+        with transaction.atomic():
+            # The claim: only the sweep whose UPDATE changed the row goes on.
+            if not Alert.objects.filter(pk=alert_id, sent_at=None, cancelled_at=None).update(sent_at=now):
+                continue
+            alert = Alert.objects.select_related(
+                "task__item__coordinator", "task__owner__person__department__head", "task__department__head"
+            ).get(pk=alert_id)
+            if _still_true(alert, now):
+                _send(alert)
+                _plan_follow_ups(alert, now)
+                sent += 1
+            else:
+                Alert.objects.filter(pk=alert_id).update(sent_at=None, cancelled_at=now)
+    return sent
+
+
+def _still_true(alert: Alert, now: datetime) -> bool:
+    task = alert.task
+    if task.status == TaskStatus.DONE or task.item.status != ItemStatus.EXECUTING:
+        return False
+    if alert.kind == AlertKind.OVERDUE:
+        return timezone.localtime(now, _zone(task)).date() > task.deadline
+    return True
+
+
+def _recipient(alert: Alert) -> Any:
+    task = alert.task
+    if alert.step == 0:
+        return task.owner
+    if alert.step == 1:
+        return task.item.coordinator
+    department = getattr(getattr(task.owner, "person", None), "department", None) or task.department
+    return department.head or task.item.coordinator
+
+
+def _send(alert: Alert) -> None:
+    task, item = alert.task, alert.task.item
+    recipient = _recipient(alert)
+
+    def render() -> tuple[str, str]:
+        values = {
+            "task": task.name,
+            "topic": item.topic,
+            "owner": display_name(task.owner),
+            "deadline": formats.date_format(task.deadline, "MONTH_DAY_FORMAT"),
+            "percent": task.percent_done,
+        }
+        if alert.kind == AlertKind.DUE_SOON:
+            title = _('"%(task)s" is due tomorrow (%(deadline)s)') % values
+        elif alert.kind == AlertKind.DUE_TODAY:
+            title = _('"%(task)s" is due today') % values
+        elif alert.kind == AlertKind.OVERDUE and alert.step == 0:
+            title = _('"%(task)s" is late: it was due %(deadline)s') % values
+        elif alert.kind == AlertKind.OVERDUE:
+            title = _('Escalated: "%(task)s" of %(owner)s is late (due %(deadline)s)') % values
+        elif alert.step == 0:
+            title = _('Please report the progress of "%(task)s"') % values
+        else:
+            title = _('Escalated: %(owner)s has not reported on "%(task)s"') % values
+        body = _("%(topic)s. Now %(percent)s%% done; deadline %(deadline)s.") % values
+        return title, body
+
+    notify(
+        recipients=[recipient],
+        kind=f"alert.{alert.kind}",
+        render=render,
+        url=reverse("tasks_app:progress", args=[item.pk]) + f"#task-{task.pk}",
+        item=item,
+        dedupe=f"alert:{alert.pk}",
+        urgency="instant"
+        if alert.step > 0 and item.scenario == Scenario.EMERGENCY
+        else urgency_for_item(item),
+    )
+
+
+def _plan_follow_ups(alert: Alert, now: datetime) -> None:
+    task = alert.task
+    if alert.kind == AlertKind.OVERDUE and alert.step == 0:
+        # Every working morning while it stays late.
+        calendar, zone = calendar_for(_region(task)), _zone(task)
+        today = timezone.localtime(now, zone).date()
+        Alert.objects.create(
+            task=task,
+            kind=AlertKind.OVERDUE,
+            deadline=task.deadline,
+            due_at=_at(_working_day_after(calendar, today), MORNING, zone),
+        )
+        escalated = Alert.objects.filter(
+            task=task, kind=AlertKind.OVERDUE, deadline=task.deadline, step=1, cancelled_at=None
+        )
+        if escalated.exists():
+            return
+    if alert.kind in (AlertKind.OVERDUE, AlertKind.REPORT_MISSING) and alert.step < LAST_STEP:
+        Alert.objects.create(
+            task=task,
+            kind=alert.kind,
+            step=alert.step + 1,
+            deadline=alert.deadline,
+            due_at=escalation_delay_after(task, now),
+        )

@@ -1,0 +1,114 @@
+"""The daily digest (每日汇总) for coordinators and department heads, sent on working days.
+
+One message per person per day (idempotent by date), listing what needs them: late and stale
+tasks and open problems of the items they coordinate; late and escalated tasks of the
+departments they head.
+"""
+
+from datetime import date
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from collab.notify.services import notify
+from collab.org.calendar import calendar_for
+from collab.org.models import display_name
+from requests_app.models import ItemStatus
+from tasks_app.models import Alert, Problem, ProblemStatus, Task, TaskStatus
+
+
+def _lines(tasks: list[Task], problems: list[Problem], escalated: set[int], today: date) -> list[str]:
+    lines = []
+    for task in tasks:
+        values = {
+            "number": task.item.number,
+            "task": task.name,
+            "owner": display_name(task.owner),
+            "deadline": f"{task.deadline:%Y-%m-%d}",
+            "percent": task.percent_done,
+        }
+        if task.deadline < today:
+            line = _("Late: %(number)s %(task)s (%(owner)s, due %(deadline)s, %(percent)s%%)") % values
+        else:
+            line = _("Report missing: %(number)s %(task)s (%(owner)s, due %(deadline)s)") % values
+        if task.pk in escalated:
+            line += _(" [escalated]")
+        lines.append(line)
+    lines += [
+        _("Open problem: %(number)s %(task)s: %(problem)s")
+        % {"number": p.item.number, "task": p.task.name, "problem": p.description}
+        for p in problems
+    ]
+    return lines
+
+
+def send_digests(*, today: date | None = None) -> int:
+    """Sends today's digests; returns how many people got one. Nothing on non-working days."""
+    today = today or timezone.localdate()
+    if not calendar_for(None).is_working_day(today):
+        return 0
+    now = timezone.now()
+    active = (
+        Task.objects.filter(item__status=ItemStatus.EXECUTING)
+        .exclude(status=TaskStatus.DONE)
+        .select_related("item", "owner__person__department", "department")
+    )
+    stale_ids = set(
+        Alert.objects.filter(kind="report_missing", step=0, cancelled_at=None, due_at__lte=now).values_list(
+            "task_id", flat=True
+        )
+    )
+    attention = [t for t in active if t.deadline < today or t.pk in stale_ids]
+    escalated = set(Alert.objects.filter(step__gte=1).exclude(sent_at=None).values_list("task_id", flat=True))
+    problems = list(
+        Problem.objects.filter(status=ProblemStatus.OPEN, item__status=ItemStatus.EXECUTING).select_related(
+            "item", "task"
+        )
+    )
+    people = (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(Q(coordinated_items__status=ItemStatus.EXECUTING) | Q(headed_departments__isnull=False))
+        .distinct()
+        .select_related("person")
+    )
+    sent = 0
+    for person in people:
+        headed = set(person.headed_departments.values_list("pk", flat=True))
+        mine = [
+            t
+            for t in attention
+            if t.item.coordinator_id == person.pk
+            or t.department_id in headed
+            or getattr(getattr(t.owner, "person", None), "department_id", None) in headed
+        ]
+        my_problems = [
+            p for p in problems if p.item.coordinator_id == person.pk or p.task.department_id in headed
+        ]
+        lines = _lines(mine, my_problems, escalated, today)
+        if not lines:
+            continue
+        sent += _send(person, lines, today)
+    return sent
+
+
+def _send(person: Any, lines: list[str], today: date) -> int:
+    def render() -> tuple[str, str]:
+        return (
+            _("Daily digest %(date)s: %(count)s things need you")
+            % {"date": f"{today:%Y-%m-%d}", "count": len(lines)},
+            "\n".join(lines),
+        )
+
+    created = notify(
+        recipients=[person],
+        kind="digest",
+        render=render,
+        url=reverse("requests_app:register"),
+        dedupe=f"digest:{today:%Y%m%d}",
+    )
+    return len(created)

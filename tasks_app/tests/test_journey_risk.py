@@ -1,0 +1,63 @@
+"""An owner reports a risk in Chromium; the coordinator sees it on the item and among the
+notifications, at once."""
+
+from typing import Any
+
+import pytest
+
+from collab.testing import PASSWORD, Org, make_org
+from requests_app.models import CollaborationItem
+from tasks_app.models import Task
+from tasks_app.tests.support import executing_item
+
+pytestmark = [pytest.mark.browser]
+
+
+@pytest.fixture
+def setting(transactional_db: Any) -> tuple[Org, CollaborationItem]:
+    org = make_org()
+    return org, executing_item(org)
+
+
+def log_in(chromium: Any, base: str, username: str) -> Any:
+    context = chromium.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.get_by_role("button", name="登录", exact=True).click()
+    page.wait_for_url(f"{base}/register/")
+    return page
+
+
+def test_a_reported_risk_reaches_the_coordinator(chromium: Any, live_server: Any, setting: Any) -> None:
+    _org, item = setting
+    task = Task.objects.get(item=item, name="提交测试计划")
+    base = live_server.url
+    owner = log_in(chromium, base, "owner")
+    coordinator = log_in(chromium, base, "coordinator")
+    try:
+        owner.goto(f"{base}/items/{item.pk}/progress/")
+        owner.locator(f"#task-{task.pk} a", has_text="汇报").click()
+        owner.select_option("[name=status]", "in_progress")
+        owner.fill("[name=percent_done]", "40")
+        owner.fill("[name=summary]", "完成核心用例设计")
+        owner.fill("[name=risks]", "需求描述有歧义,需产品经理澄清")
+        owner.fill("[name=measures]", "已约产品经理明早沟通")
+        owner.get_by_role("button", name="提交汇报").click()
+        owner.locator(".message.success").wait_for()
+
+        coordinator.goto(f"{base}/items/{item.pk}/")
+        risks = coordinator.locator("#open-problems")
+        assert "需求描述有歧义" in risks.inner_text() and "提交测试计划" in risks.inner_text()
+        assert coordinator.locator(".badge").inner_text().strip() != ""
+        coordinator.goto(f"{base}/notifications/")
+        notice = coordinator.get_by_role("button", name="提交测试计划").first
+        assert "风险" in notice.inner_text()
+        notice.click()
+        coordinator.wait_for_url(f"{base}/items/{item.pk}/progress/**")
+        assert "需求描述有歧义" in coordinator.inner_text("#problems")
+    finally:
+        owner.context.close()
+        coordinator.context.close()

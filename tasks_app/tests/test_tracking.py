@@ -1,0 +1,225 @@
+"""Stage 4: progress reports, the issue-tracking list and the coordinator's progress view."""
+
+import io
+from datetime import UTC, datetime
+from typing import Any
+
+import openpyxl
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from collab.notify.models import Notification
+from collab.testing import Org, client_for
+from requests_app.models import CollaborationItem
+from requests_app.services import ItemError
+from tasks_app import tracking_services
+from tasks_app.models import Problem, ProblemStatus, ProgressReport, Task
+from tasks_app.tests.support import consensus_item, executing_item
+from tasks_app.tracking_services import ReportData
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def item(org: Org) -> CollaborationItem:
+    with time_machine.travel(datetime(2026, 9, 29, 2, 0, tzinfo=UTC), tick=False):
+        return executing_item(org)
+
+
+@pytest.fixture
+def task(item: CollaborationItem) -> Task:
+    return Task.objects.get(
+        item=item, name="提交测试计划"
+    )  # owner: org.owner, collaborator: org.collaborator
+
+
+def report(org: Org, task: Task, **overrides: Any) -> ProgressReport:
+    values: dict[str, Any] = {"status": "in_progress", "percent_done": 40, "summary": "完成用例设计"}
+    values.update(overrides)
+    return tracking_services.progress_report(actor=org.owner, task_id=task.pk, data=ReportData(**values))
+
+
+def test_a_report_updates_the_task(org: Org, task: Task) -> None:
+    made = report(org, task)
+    task.refresh_from_db()
+    assert (task.status, task.percent_done, task.last_reported_at) == ("in_progress", 40, made.created_at)
+
+
+def test_a_risk_reaches_the_coordinator_at_once_and_enters_the_problem_list(org: Org, task: Task) -> None:
+    report(org, task, risks="需求描述有歧义,需产品经理澄清", measures="已约产品经理明早沟通")
+    problem = Problem.objects.get()
+    assert (problem.owner, problem.status, problem.blocking) == (org.coordinator, ProblemStatus.OPEN, False)
+    notice = Notification.objects.get(kind="task.problem")
+    assert notice.recipient == org.coordinator and "需求描述有歧义" in notice.body
+
+
+def test_a_blocker_needs_its_reason(org: Org, task: Task) -> None:
+    with pytest.raises(ItemError) as refused:
+        report(org, task, status="blocked")
+    assert "risks" in refused.value.problems
+    report(org, task, status="blocked", risks="测试环境不可用")
+    assert Problem.objects.get().blocking
+
+
+def test_done_means_100_percent_and_reports_need_a_summary(org: Org, task: Task) -> None:
+    with pytest.raises(ItemError):
+        report(org, task, status="done", percent_done=90)
+    with pytest.raises(ItemError):
+        report(org, task, summary=" ")
+    with pytest.raises(ItemError):
+        report(org, task, percent_done=120)
+    assert not ProgressReport.objects.exists()
+
+
+def test_only_the_people_on_the_task_report(org: Org, task: Task) -> None:
+    tracking_services.progress_report(
+        actor=org.collaborator, task_id=task.pk, data=ReportData("in_progress", 10, "评审用例")
+    )
+    for person in (org.qa_head, org.outsider, org.requester):
+        with pytest.raises(ItemError):
+            tracking_services.progress_report(
+                actor=person, task_id=task.pk, data=ReportData("in_progress", 10, "x")
+            )
+
+
+def test_no_report_before_execution(org: Org) -> None:
+    item = consensus_item(org)
+    from tasks_app.tests.support import cover_everything
+
+    [first, _second] = cover_everything(org, item)
+    with pytest.raises(ItemError):
+        report(org, first)
+
+
+def test_problems_are_handed_over_and_resolved_by_their_owner(org: Org, task: Task) -> None:
+    report(org, task, risks="需求描述有歧义", measures="找产品确认")
+    problem = Problem.objects.get()
+    with pytest.raises(ItemError):
+        tracking_services.problem_assign(actor=org.owner, problem_id=problem.pk, owner_id=org.requester.pk)
+    tracking_services.problem_assign(actor=org.coordinator, problem_id=problem.pk, owner_id=org.requester.pk)
+    assert Notification.objects.filter(kind="problem.assigned", recipient=org.requester).exists()
+    with pytest.raises(ItemError):
+        tracking_services.problem_resolve(actor=org.outsider, problem_id=problem.pk, resolution="x")
+    with pytest.raises(ItemError):
+        tracking_services.problem_resolve(actor=org.requester, problem_id=problem.pk, resolution=" ")
+    tracking_services.problem_resolve(
+        actor=org.requester, problem_id=problem.pk, resolution="已澄清:以PRD v2为准"
+    )
+    problem.refresh_from_db()
+    assert problem.status == ProblemStatus.RESOLVED and problem.resolved_at is not None
+
+
+def test_the_progress_view_puts_late_and_stale_tasks_first(org: Org, item: CollaborationItem) -> None:
+    fix = Task.objects.get(item=item, name="完成功能修复")
+    with time_machine.travel(datetime(2026, 10, 9, 3, 0, tzinfo=UTC), tick=False):
+        from tasks_app.alerts import sweep_alerts
+
+        sweep_alerts()
+        tracking_services.progress_report(
+            actor=org.collaborator, task_id=fix.pk, data=ReportData("in_progress", 50, "修复中")
+        )
+    # Saturday 10-10 (a make-up workday) 10:30 in Shanghai: the plan is a day late and has never
+    # been reported; the fix was reported yesterday 11:00 and is not due again before 11:00.
+    with time_machine.travel(datetime(2026, 10, 10, 2, 30, tzinfo=UTC), tick=False):
+        page = client_for(org.coordinator).get(reverse("tasks_app:progress", args=[item.pk]))
+    states = page.context["states"]
+    assert [(s.task.name, s.late, s.stale) for s in states] == [
+        ("提交测试计划", True, True),
+        ("完成功能修复", False, False),
+    ]
+
+
+def test_permissions_of_the_tracking_pages(org: Org, item: CollaborationItem, task: Task) -> None:
+    report(org, task, risks="风险", measures="措施")
+    problem = Problem.objects.get()
+    urls = {
+        "progress": reverse("tasks_app:progress", args=[item.pk]),
+        "print": reverse("tasks_app:progress_print", args=[item.pk]),
+        "export": reverse("tasks_app:progress_export", args=[item.pk]),
+        "detail": reverse("tasks_app:task_detail", args=[item.pk, task.pk]),
+        "report": reverse("tasks_app:task_report", args=[item.pk, task.pk]),
+        "milestone": reverse("tasks_app:milestone_report", args=[item.pk, item.milestones.first().pk]),  # type: ignore[union-attr]
+    }
+    posts = {
+        "cadence": reverse("tasks_app:set_cadence", args=[item.pk]),
+        "resolve": reverse("tasks_app:problem_resolve", args=[item.pk, problem.pk]),
+        "assign": reverse("tasks_app:problem_assign", args=[item.pk, problem.pk]),
+    }
+    outsider = client_for(org.outsider)
+    for name, url in {**urls, **posts}.items():
+        response = outsider.post(url) if name in posts else outsider.get(url)
+        assert response.status_code == 404, name
+    reader = client_for(org.qa_head)  # sees the item through QA, is not on the task
+    for name in ("progress", "print", "export", "detail", "milestone"):
+        assert reader.get(urls[name]).status_code == 200, name
+    assert reader.get(urls["report"]).status_code == 403
+    assert (
+        reader.post(urls["report"], {"status": "done", "percent_done": 100, "summary": "x"}).status_code
+        == 403
+    )
+    assert reader.post(posts["cadence"], {"cadence": "4h"}).status_code == 403
+    assert reader.post(posts["assign"], {"owner": org.qa_head.pk}).status_code == 403
+    assert reader.post(posts["resolve"], {"resolution": "x"}).status_code == 403
+    assert Problem.objects.get().status == ProblemStatus.OPEN
+    for name in posts:
+        assert client_for(org.coordinator).get(posts[name]).status_code == 405
+
+
+def test_a_bad_report_changes_nothing(org: Org, item: CollaborationItem, task: Task) -> None:
+    url = reverse("tasks_app:task_report", args=[item.pk, task.pk])
+    response = client_for(org.owner).post(
+        url, {"status": "blocked", "percent_done": 30, "summary": "卡住了", "risks": ""}
+    )
+    assert response.status_code == 200 and response.context["form"].errors
+    assert not ProgressReport.objects.exists()
+    response = client_for(org.owner).post(
+        url, {"status": "in_progress", "percent_done": 30, "summary": "用例设计过半"}
+    )
+    assert response.status_code == 302 and ProgressReport.objects.count() == 1
+
+
+def test_the_progress_record_exports_and_counts_its_queries(
+    org: Org, item: CollaborationItem, task: Task
+) -> None:
+    report(org, task, risks="环境不稳定", measures="申请备用环境")
+    client = client_for(org.coordinator)
+
+    def count(url: str) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+            if hasattr(response, "streaming_content"):
+                b"".join(response.streaming_content)
+        return len(queries)
+
+    page = reverse("tasks_app:progress", args=[item.pk])
+    export = reverse("tasks_app:progress_export", args=[item.pk])
+    few = (count(page), count(export))
+    from tasks_app import services
+    from tasks_app.tests.support import fix_task_data
+
+    for n in range(6):
+        services.task_create(
+            actor=org.coordinator, item_id=item.pk, data=fix_task_data(org, name=f"补充任务{n}")
+        )
+    assert (count(page), count(export)) == few
+    response = client.get(export)
+    rows = list(
+        openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active.iter_rows(
+            values_only=True
+        )
+    )
+    header = rows[2]
+    assert header[0] == "任务" and "风险/问题" in header
+    plan_row = next(r for r in rows[3:] if r[0] == "提交测试计划")
+    assert "环境不稳定" in plan_row and "申请备用环境" in plan_row
+
+
+def test_the_cadence_can_be_adjusted(org: Org, item: CollaborationItem) -> None:
+    tracking_services.item_set_cadence(actor=org.coordinator, item_id=item.pk, cadence="4h")
+    item.refresh_from_db()
+    assert item.cadence == "4h"
+    with pytest.raises(ItemError):
+        tracking_services.item_set_cadence(actor=org.owner, item_id=item.pk, cadence="1d")

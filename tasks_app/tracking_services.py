@@ -1,0 +1,226 @@
+"""Writes of stage 4: progress reports, problems and the reporting cadence (《进度跟踪记录表》).
+
+Owners (and collaborators) report status, percent done, risks and measures on the item's cadence.
+A risk or a blocker becomes a row of the issue-tracking list (问题跟踪表) and reaches the
+coordinator at once; every report re-plans the "report missing" warning of its task.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from collab.audit.services import audit_record
+from collab.notify.services import notify
+from collab.org.models import display_name
+from requests_app.models import CollaborationItem, ItemStatus, ReportCadence
+from requests_app.services import CHANGE, ItemError
+from tasks_app import alerts
+from tasks_app.models import Problem, ProblemStatus, ProgressReport, Task, TaskStatus
+
+
+@dataclass
+class ReportData:
+    status: str
+    percent_done: int
+    summary: str
+    risks: str = ""
+    measures: str = ""
+
+
+def may_report(user: Any, task: Task) -> bool:
+    """The owner and the collaborators report on a task; the coordinator may too."""
+    return (
+        user.pk in {task.owner_id, task.item.coordinator_id} or task.collaborators.filter(pk=user.pk).exists()
+    )
+
+
+def report_problems(data: ReportData) -> dict[str, list[str]]:
+    problems: dict[str, list[str]] = {}
+    if not data.summary.strip():
+        problems["summary"] = [_("Say what was done since the last report.")]
+    if not 0 <= data.percent_done <= 100:
+        problems["percent_done"] = [_("Percent done is a number from 0 to 100.")]
+    if data.status == TaskStatus.BLOCKED and not data.risks.strip():
+        problems["risks"] = [_("Say what blocks the task, so the coordinator can act on it.")]
+    if data.status == TaskStatus.DONE and data.percent_done != 100:
+        problems["percent_done"] = [_("A task reported done is done in full (100%).")]
+    if data.risks.strip() and not data.measures.strip() and data.status != TaskStatus.BLOCKED:
+        problems["measures"] = [_("Say what is being done about the risk (or report the task as blocked).")]
+    return problems
+
+
+@transaction.atomic
+def progress_report(*, actor: Any, task_id: int, data: ReportData) -> ProgressReport:
+    task = Task.objects.select_for_update().select_related("item", "owner").get(pk=task_id)
+    item = task.item
+    if item.status != ItemStatus.EXECUTING:
+        raise ItemError(_("Progress is reported once the item is in execution."))
+    if not may_report(actor, task):
+        raise ItemError(_("Only the task's owner, its collaborators and the coordinator report on it."))
+    if problems := report_problems(data):
+        raise ItemError(_("The report is not complete."), problems)
+    report = ProgressReport.objects.create(
+        task=task,
+        reporter=actor,
+        status=data.status,
+        percent_done=data.percent_done,
+        summary=data.summary.strip(),
+        risks=data.risks.strip(),
+        measures=data.measures.strip(),
+    )
+    before = {"status": task.status, "percent_done": str(task.percent_done)}
+    task.status, task.percent_done, task.last_reported_at = data.status, data.percent_done, report.created_at
+    task.save(update_fields=["status", "percent_done", "last_reported_at", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="task.reported",
+        target=item,
+        changes={
+            "task": [None, task.name],
+            "status": [before["status"], task.status],
+            "percent_done": [before["percent_done"], str(task.percent_done)],
+        },
+        note=report.summary,
+    )
+    if report.risks:
+        problem = Problem.objects.create(
+            item=item,
+            task=task,
+            report=report,
+            description=report.risks,
+            blocking=data.status == TaskStatus.BLOCKED,
+            raised_by=actor,
+            owner=item.coordinator,
+        )
+        _tell_coordinator_of_problem(problem)
+    if task.status == TaskStatus.DONE:
+        alerts.cancel_alerts(task)
+    else:
+        alerts.plan_report_alert(task, since=report.created_at)
+    return report
+
+
+def _tell_coordinator_of_problem(problem: Problem) -> None:
+    """A risk goes to the coordinator at once, on the instant channels, whatever the scenario."""
+    task, item = problem.task, problem.item
+
+    def render() -> tuple[str, str]:
+        if problem.blocking:
+            title = _('Blocked: "%(task)s" (%(topic)s)') % {"task": task.name, "topic": item.topic}
+        else:
+            title = _('Risk reported on "%(task)s" (%(topic)s)') % {"task": task.name, "topic": item.topic}
+        return title, _("%(person)s: %(problem)s") % {
+            "person": display_name(problem.raised_by),
+            "problem": problem.description,
+        }
+
+    notify(
+        recipients=[item.coordinator],
+        kind="task.problem",
+        render=render,
+        url=reverse("tasks_app:progress", args=[item.pk]) + "#problems",
+        item=item,
+        dedupe=f"problem:{problem.pk}",
+        urgency="instant",
+    )
+
+
+def _require_problem_manager(actor: Any, problem: Problem) -> None:
+    if actor.pk != problem.owner_id and not actor.has_perm(CHANGE, problem.item):
+        raise ItemError(_("Only the problem's owner or the coordinator can change it."))
+
+
+@transaction.atomic
+def problem_resolve(*, actor: Any, problem_id: int, resolution: str) -> Problem:
+    problem = Problem.objects.select_for_update().select_related("item", "task").get(pk=problem_id)
+    _require_problem_manager(actor, problem)
+    if problem.status == ProblemStatus.RESOLVED:
+        raise ItemError(_("This problem is already resolved."))
+    if not resolution.strip():
+        raise ItemError(_("Say how the problem was resolved."), {"resolution": [_("Required.")]})
+    problem.status, problem.resolution, problem.resolved_at = (
+        ProblemStatus.RESOLVED,
+        resolution.strip(),
+        timezone.now(),
+    )
+    problem.save(update_fields=["status", "resolution", "resolved_at"])
+    audit_record(
+        actor=actor,
+        action="problem.resolved",
+        target=problem.item,
+        changes={"problem": [problem.description, None]},
+        note=problem.resolution,
+    )
+    notify(
+        recipients=[problem.raised_by, problem.task.owner],
+        kind="problem.resolved",
+        render=lambda: (
+            _('Problem resolved on "%(task)s"') % {"task": problem.task.name},
+            problem.resolution,
+        ),
+        url=reverse("tasks_app:progress", args=[problem.item_id]) + "#problems",
+        item=problem.item,
+        dedupe=f"problem:{problem.pk}:resolved",
+    )
+    return problem
+
+
+@transaction.atomic
+def problem_assign(*, actor: Any, problem_id: int, owner_id: int) -> Problem:
+    """The coordinator hands a problem to whoever must resolve it (e.g. the product manager)."""
+    problem = Problem.objects.select_for_update().select_related("item", "task").get(pk=problem_id)
+    if not actor.has_perm(CHANGE, problem.item):
+        raise ItemError(_("Only the requester and the coordinator can hand a problem over."))
+    if problem.status != ProblemStatus.OPEN:
+        raise ItemError(_("This problem is already resolved."))
+    owner = get_user_model().objects.filter(pk=owner_id, is_active=True).first()
+    if owner is None:
+        raise ItemError(_("Choose an active person to resolve the problem."))
+    old = display_name(problem.owner)
+    problem.owner = owner
+    problem.save(update_fields=["owner"])
+    audit_record(
+        actor=actor,
+        action="problem.assigned",
+        target=problem.item,
+        changes={"owner": [old, display_name(owner)]},
+        note=problem.description,
+    )
+    notify(
+        recipients=[owner],
+        kind="problem.assigned",
+        render=lambda: (
+            _('Please resolve a problem of "%(task)s"') % {"task": problem.task.name},
+            problem.description,
+        ),
+        url=reverse("tasks_app:progress", args=[problem.item_id]) + "#problems",
+        item=problem.item,
+        dedupe=f"problem:{problem.pk}:owner:{owner.pk}",
+        urgency="instant" if problem.blocking else "normal",
+    )
+    return problem
+
+
+@transaction.atomic
+def item_set_cadence(*, actor: Any, item_id: int, cadence: str) -> CollaborationItem:
+    item = CollaborationItem.objects.select_for_update().get(pk=item_id)
+    if not actor.has_perm(CHANGE, item):
+        raise ItemError(_("Only the requester and the coordinator set the reporting cadence."))
+    if cadence not in ReportCadence.values:
+        raise ItemError(_("Choose one of the offered cadences."))
+    old = item.cadence
+    item.report_cadence = cadence
+    item.save(update_fields=["report_cadence", "updated_at"])
+    audit_record(
+        actor=actor, action="item.cadence_changed", target=item, changes={"report_cadence": [old, cadence]}
+    )
+    for task in (
+        Task.objects.filter(item=item).exclude(status=TaskStatus.DONE).select_related("item", "owner")
+    ):
+        alerts.plan_report_alert(task, since=task.last_reported_at or timezone.now())
+    return item

@@ -1,0 +1,212 @@
+"""Views of stage 4: the coordinator's progress view, progress reports and the problem list."""
+
+import tempfile
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from requests_app.models import ItemStatus, Milestone
+from requests_app.services import CHANGE, ItemError
+from requests_app.views import item_for
+from tasks_app import tracking_services
+from tasks_app.models import Problem, Task
+from tasks_app.tracking import (
+    PROGRESS_RECORD_COLUMNS,
+    milestone_report,
+    open_problems,
+    record_row,
+    tracked_tasks,
+    write_progress_record_xlsx,
+)
+from tasks_app.tracking_forms import AssignProblemForm, CadenceForm, ReportForm, ResolveForm
+
+
+@login_required
+@require_GET
+def progress(request: HttpRequest, pk: int) -> HttpResponse:
+    item = item_for(request, pk)
+    states = tracked_tasks(item)
+    can_edit = request.user.has_perm(CHANGE, item)
+    context = {
+        "item": item,
+        "states": states,
+        "problems": open_problems(item),
+        "can_edit": can_edit,
+        "cadence_form": CadenceForm(initial={"cadence": item.cadence}) if can_edit else None,
+        "assign_form": AssignProblemForm() if can_edit else None,
+        "milestones": item.milestones.all(),
+        "counts": {
+            "late": sum(s.late for s in states),
+            "stale": sum(s.stale for s in states),
+            "blocked": sum(s.task.status == "blocked" for s in states),
+        },
+    }
+    return render(request, "tasks_app/progress.html", context)
+
+
+def _task(item_pk: int, task_pk: int) -> Task:
+    return get_object_or_404(
+        Task.objects.select_related("item", "owner__person"), pk=task_pk, item_id=item_pk
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def task_report(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
+    item = item_for(request, pk)
+    task = _task(item.pk, task_pk)
+    if not tracking_services.may_report(request.user, task):
+        raise PermissionDenied(
+            _("Only the task's owner, its collaborators and the coordinator report on it.")
+        )
+    form = ReportForm(
+        request.POST or None, initial={"status": task.status, "percent_done": task.percent_done}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            tracking_services.progress_report(
+                actor=request.user, task_id=task.pk, data=form.data_for_service()
+            )
+        except ItemError as error:
+            form.apply_problems(error.problems)
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _('Progress of "%(task)s" reported.') % {"task": task.name})
+            return redirect(reverse("tasks_app:task_detail", args=[item.pk, task.pk]))
+    return render(request, "tasks_app/report_form.html", {"item": item, "task": task, "form": form})
+
+
+@login_required
+@require_GET
+def task_detail(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
+    item = item_for(request, pk)
+    task = _task(item.pk, task_pk)
+    context = {
+        "item": item,
+        "task": task,
+        "reports": task.reports.select_related("reporter__person"),
+        "problems": task.problems.select_related("owner__person", "raised_by__person"),
+        "alerts": task.alerts.exclude(sent_at=None).order_by("-sent_at"),
+        "can_report": item.status == ItemStatus.EXECUTING
+        and tracking_services.may_report(request.user, task),
+    }
+    return render(request, "tasks_app/task_detail.html", context)
+
+
+@login_required
+@require_POST
+def set_cadence(request: HttpRequest, pk: int) -> HttpResponse:
+    item = item_for(request, pk, edit=True)
+    form = CadenceForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose one of the offered cadences."))
+    else:
+        try:
+            tracking_services.item_set_cadence(
+                actor=request.user, item_id=item.pk, cadence=form.cleaned_data["cadence"]
+            )
+            messages.success(request, _("Reporting cadence saved; the reminders follow it from now on."))
+        except ItemError as error:
+            messages.error(request, error.message)
+    return redirect("tasks_app:progress", pk=item.pk)
+
+
+def _problem(item_pk: int, problem_pk: int) -> Problem:
+    return get_object_or_404(Problem.objects.select_related("item"), pk=problem_pk, item_id=item_pk)
+
+
+@login_required
+@require_POST
+def problem_resolve(request: HttpRequest, pk: int, problem_pk: int) -> HttpResponse:
+    item = item_for(request, pk)
+    problem = _problem(item.pk, problem_pk)
+    if request.user.pk != problem.owner_id and not request.user.has_perm(CHANGE, item):
+        raise PermissionDenied(_("Only the problem's owner or the coordinator can change it."))
+    form = ResolveForm(request.POST)
+    try:
+        tracking_services.problem_resolve(
+            actor=request.user,
+            problem_id=problem.pk,
+            resolution=request.POST.get("resolution", "") if form.is_valid() else "",
+        )
+        messages.success(request, _("Problem resolved."))
+    except ItemError as error:
+        messages.error(request, error.message)
+    return redirect(reverse("tasks_app:progress", args=[item.pk]) + "#problems")
+
+
+@login_required
+@require_POST
+def problem_assign(request: HttpRequest, pk: int, problem_pk: int) -> HttpResponse:
+    item = item_for(request, pk, edit=True)
+    problem = _problem(item.pk, problem_pk)
+    form = AssignProblemForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose an active person to resolve the problem."))
+    else:
+        try:
+            tracking_services.problem_assign(
+                actor=request.user, problem_id=problem.pk, owner_id=form.cleaned_data["owner"].pk
+            )
+            messages.success(request, _("The problem has a new owner, who has been told."))
+        except ItemError as error:
+            messages.error(request, error.message)
+    return redirect(reverse("tasks_app:progress", args=[item.pk]) + "#problems")
+
+
+@login_required
+@require_GET
+def progress_print(request: HttpRequest, pk: int) -> HttpResponse:
+    item = item_for(request, pk)
+    states = tracked_tasks(item)
+    context = {
+        "item": item,
+        "headers": [c.header for c in PROGRESS_RECORD_COLUMNS],
+        "rows": [record_row(s) for s in states],
+        "problems": open_problems(item),
+        "now": timezone.localtime(),
+    }
+    return render(request, "tasks_app/progress_print.html", context)
+
+
+@login_required
+@require_GET
+def progress_export(request: HttpRequest, pk: int) -> HttpResponseBase:
+    item = item_for(request, pk)
+    buffer = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024)  # noqa: SIM115 (FileResponse closes it)
+    write_progress_record_xlsx(item, tracked_tasks(item), buffer)
+    buffer.seek(0)
+    return FileResponse(
+        buffer,
+        as_attachment=True,
+        filename=_("progress-record-%(number)s-%(date)s.xlsx")
+        % {"number": item.number, "date": f"{timezone.localdate():%Y%m%d}"},
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+@login_required
+@require_GET
+def milestone_report_view(request: HttpRequest, pk: int, milestone_pk: int) -> HttpResponse:
+    item = item_for(request, pk)
+    milestone = get_object_or_404(Milestone, pk=milestone_pk, item=item)
+    report = milestone_report(item, milestone, tracked_tasks(item))
+    return render(
+        request,
+        "tasks_app/milestone_report.html",
+        {
+            "item": item,
+            "report": report,
+            "headers": [c.header for c in PROGRESS_RECORD_COLUMNS],
+            "rows": [record_row(s) for s in report.states],
+            "now": timezone.localtime(),
+        },
+    )
