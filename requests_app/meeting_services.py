@@ -19,7 +19,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from collab.audit.services import audit_record
-from collab.notify.services import notify
+from collab.notify.services import notify, urgency_for_item
 from collab.org.models import Department, display_name
 from requests_app.models import (
     AgendaPoint,
@@ -114,6 +114,7 @@ def meeting_schedule(*, actor: Any, item_id: int, data: MeetingData) -> Meeting:
         url=reverse("requests_app:meeting_pre_read", args=[item.pk, meeting.pk]),
         item=item,
         dedupe=f"meeting:{meeting.pk}:invited",
+        urgency=urgency_for_item(item),
     )
     return meeting
 
@@ -274,6 +275,7 @@ def _ask_for_confirmation(item: CollaborationItem, minutes: Minutes) -> None:
         url=reverse("requests_app:meeting_detail", args=[item.pk, minutes.meeting_id]),
         item=item,
         dedupe=f"minutes:{minutes.pk}:v{minutes.version}:confirm",
+        urgency=urgency_for_item(item),
     )
 
 
@@ -378,6 +380,7 @@ def _tell_organisers_of_objection(
         url=reverse("requests_app:meeting_detail", args=[item.pk, minutes.meeting_id]),
         item=item,
         dedupe=f"confirmation:{confirmation.pk}",
+        urgency=urgency_for_item(item),
     )
 
 
@@ -395,4 +398,5 @@ def _tell_parties_of_consensus(item: CollaborationItem) -> None:
         url=reverse("requests_app:item_detail", args=[item.pk]),
         item=item,
         dedupe=f"item:{item.pk}:consensus:v{item.version}",
+        urgency=urgency_for_item(item),
     )

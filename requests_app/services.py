@@ -215,7 +215,7 @@ def item_change_requirement(
 def _tell_parties_of_change(item: CollaborationItem, change: RequirementChange) -> None:
     """Every party hears of a requirement change: the template's retrospective names unsynced
     changes as the failure to prevent."""
-    from collab.notify.services import notify
+    from collab.notify.services import notify, urgency_for_item
     from requests_app.selectors import item_parties
 
     def render() -> tuple[str, str]:
@@ -231,6 +231,8 @@ def _tell_parties_of_change(item: CollaborationItem, change: RequirementChange) 
         url=reverse("requests_app:item_detail", args=[item.pk]),
         item=item,
         dedupe=f"requirement_change:{change.pk}",
+        # Never only in tomorrow's digest: a change that waits is the failure the template names.
+        urgency="instant" if urgency_for_item(item) == "instant" else "normal",
     )
 
 

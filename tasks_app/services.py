@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from collab.audit.services import audit_record
-from collab.notify.services import notify
+from collab.notify.services import notify, urgency_for_item
 from collab.org.models import Department, display_name
 from requests_app.models import CollaborationItem, ItemStatus, Todo
 from requests_app.services import (
@@ -230,6 +230,7 @@ def _announce(task: Task, *, owner: bool, collaborator_ids: set[int], receiver: 
                 url=_sheet_url(task),
                 item=item,
                 dedupe=f"{dedupe}:{role}",
+                urgency=urgency_for_item(item),
             )
 
 
@@ -259,6 +260,7 @@ def _announce_change(task: Task, *, recipient_ids: set[int], changes: dict[str, 
         url=_sheet_url(task),
         item=task.item,
         dedupe=f"task.changed:{task.pk}:{task.version}",
+        urgency=urgency_for_item(task.item),
     )
 
 
