@@ -2,19 +2,21 @@
 
 One message per person per day (idempotent by date), listing what needs them: late and stale
 tasks and open problems of the items they coordinate; late and escalated tasks of the
-departments they head.
+departments they head; and the routine notices (routine-sync items) that waited for the digest.
 """
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from collab.notify.services import notify
+from collab.notify.selectors import digest_recipients, notifications_for_digest
+from collab.notify.services import notifications_mark_digested, notify
 from collab.org.calendar import calendar_for
 from collab.org.models import display_name
 from requests_app.models import ItemStatus
@@ -69,10 +71,16 @@ def send_digests(*, today: date | None = None) -> int:
             "item", "task"
         )
     )
+    since = now - timedelta(days=7)  # older routine notices are stale news; they stay in the app
+    routine_people = set(digest_recipients(since=since).values_list("pk", flat=True))
     people = (
         get_user_model()
         .objects.filter(is_active=True)
-        .filter(Q(coordinated_items__status=ItemStatus.EXECUTING) | Q(headed_departments__isnull=False))
+        .filter(
+            Q(coordinated_items__status=ItemStatus.EXECUTING)
+            | Q(headed_departments__isnull=False)
+            | Q(pk__in=routine_people)
+        )
         .distinct()
         .select_related("person")
     )
@@ -90,9 +98,18 @@ def send_digests(*, today: date | None = None) -> int:
             p for p in problems if p.item.coordinator_id == person.pk or p.task.department_id in headed
         ]
         lines = _lines(mine, my_problems, escalated, today)
+        routine = (
+            list(notifications_for_digest(recipient=person, since=since))
+            if person.pk in routine_people
+            else []
+        )
+        lines += [_("Notice: %(title)s") % {"title": n.title} for n in routine]
         if not lines:
             continue
-        sent += _send(person, lines, today)
+        with transaction.atomic():
+            # Claim the routine notices first: a second digest run the same day finds none.
+            notifications_mark_digested(notification_ids=[n.pk for n in routine])
+            sent += _send(person, lines, today)
     return sent
 
 
