@@ -13,7 +13,7 @@ from datetime import date
 from django.utils.translation import gettext as _
 
 from collab.lib.wording import has_measurable_criterion
-from collab.lib.workdays import WEEKEND, DayKind, day_kind
+from collab.lib.workdays import DayKind
 from requests_app.rules import vague_wording_errors
 
 
@@ -62,19 +62,11 @@ def task_problems(data: TaskData) -> dict[str, list[str]]:
     return problems
 
 
-def holiday_name(key: str) -> str:
-    """The translated name of a holiday key of collab.lib.workdays (or of the weekend)."""
-    names = {
-        WEEKEND: _("weekend"),
-        "new_years_day": _("New Year's Day"),
-        "spring_festival": _("Spring Festival"),
-        "tomb_sweeping_day": _("Qingming Festival"),
-        "labour_day": _("Labour Day"),
-        "dragon_boat_festival": _("Dragon Boat Festival"),
-        "mid_autumn_festival": _("Mid-Autumn Festival"),
-        "national_day": _("National Day"),
-    }
-    return names.get(key) or _("public holiday")
+def holiday_name(key: str, name: str | None = None) -> str:
+    """The translated name of a day off: a holiday, the weekend or a company day off."""
+    from collab.org.calendar import holiday_label
+
+    return holiday_label(key, name)
 
 
 def day_kind_warning(kind: DayKind) -> str | None:
@@ -83,7 +75,7 @@ def day_kind_warning(kind: DayKind) -> str | None:
     if not kind.workday and kind.reason is not None:
         return _("%(date)s is not a working day (%(reason)s). Is this deadline intended?") % {
             "date": when,
-            "reason": holiday_name(kind.reason),
+            "reason": holiday_name(kind.reason, kind.name),
         }
     if not kind.known:
         return _(
@@ -95,7 +87,10 @@ def day_kind_warning(kind: DayKind) -> str | None:
 
 def deadline_warnings(deadline: date | None) -> list[str]:
     """A deadline on a weekend or a public holiday is allowed, but the person should look again."""
-    warning = day_kind_warning(day_kind(deadline)) if deadline is not None else None
+    from collab.org.calendar import calendar_for
+
+    # The company calendar: China's schedule with the company's own days off and workdays.
+    warning = day_kind_warning(calendar_for(None).day_kind(deadline)) if deadline is not None else None
     return [warning] if warning else []
 
 

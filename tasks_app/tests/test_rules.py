@@ -8,6 +8,8 @@ from django.utils import translation
 from collab.lib.workdays import day_kind
 from tasks_app.rules import TaskData, day_kind_warning, task_problems, task_warnings
 
+pytestmark = pytest.mark.django_db  # deadline warnings read the company calendar overrides
+
 
 def data(**overrides: object) -> TaskData:
     values: dict[str, object] = {
