@@ -46,6 +46,7 @@ class ItemStatus(models.TextChoices):
     CONSENSUS = "consensus", _("Consensus reached")
     PLANNED = "planned", _("Tasks being assigned")
     EXECUTING = "executing", _("In progress")
+    CLOSED = "closed", _("Archived")
 
 
 # The allowed moves of an item's status (oscar's pipeline style). Later stages add theirs here.
@@ -57,7 +58,9 @@ ITEM_TRANSITIONS: dict[str, set[str]] = {
     ItemStatus.CONSENSUS: {ItemStatus.PLANNED, ItemStatus.SUBMITTED},
     # "Nothing left out" passed.
     ItemStatus.PLANNED: {ItemStatus.EXECUTING},
-    ItemStatus.EXECUTING: set(),
+    # Every deliverable accepted and signed, the retrospective recorded, the archive built.
+    ItemStatus.EXECUTING: {ItemStatus.CLOSED},
+    ItemStatus.CLOSED: set(),
 }
 
 

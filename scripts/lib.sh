@@ -52,5 +52,23 @@ ensure_venv() {
   fi
 }
 
+# Installs Debian packages the application needs at run time (fonts for Chinese PDFs) when this
+# is root on Debian; otherwise says what to install. $1: "required" fails without them.
+ensure_debian_packages() {
+  local missing=() pkg
+  for pkg in "${@:2}"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "Installing Debian packages: ${missing[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  elif [ "$1" = required ]; then
+    die "Please install: apt-get install ${missing[*]}"
+  else
+    say "Missing ${missing[*]} (apt-get install ${missing[*]}): PDFs will show boxes instead of Chinese"
+  fi
+}
+
 # True when something listens on host:port (bash's /dev/tcp, so no extra tools are needed).
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
