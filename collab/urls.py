@@ -13,4 +13,5 @@ urlpatterns = [
     path("notifications/", include("collab.notify.urls")),
     path("", include("requests_app.urls")),
     path("", include("tasks_app.urls")),
+    path("", include("reviews_app.urls")),
 ]

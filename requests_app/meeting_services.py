@@ -42,10 +42,12 @@ from requests_app.services import (
     item_requirement_data,
     item_sync_permissions,
     item_transition,
+    require_open,
 )
 
 
 def _require_organiser(actor: Any, item: CollaborationItem) -> None:
+    require_open(item)
     if not actor.has_perm(CHANGE, item):
         raise ItemError(_("Only the requester and the coordinator can run this item's meetings."))
 

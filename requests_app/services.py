@@ -57,7 +57,14 @@ class StaleVersionError(ItemError):
     pass
 
 
+def require_open(item: CollaborationItem) -> None:
+    """An archived item is read-only: every write refuses it."""
+    if item.status == ItemStatus.CLOSED:
+        raise ItemError(_("This item is archived and can no longer be changed."))
+
+
 def _require_editor(actor: Any, item: CollaborationItem) -> None:
+    require_open(item)
     if not actor.has_perm(CHANGE, item):
         raise ItemError(_("Only the requester and the coordinator can edit this requirement form."))
 

@@ -1,0 +1,1 @@
+urlpatterns: list = []  # stage 5 views
