@@ -81,8 +81,9 @@ def sqlite_database(path: Path) -> dict[str, object]:
             "transaction_mode": "IMMEDIATE",
             "timeout": 30,
         },
-        # A file, not memory: threads in tests must see the real locking behaviour.
-        "TEST": {"NAME": path.with_name("test-" + path.name)},
+        # A file, not memory: threads in tests must see the real locking behaviour. One per test
+        # process, so two test runs on one machine do not write into each other's database.
+        "TEST": {"NAME": path.with_name(f"test-{os.getpid()}-{path.name}")},
     }
 
 
