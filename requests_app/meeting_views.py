@@ -1,18 +1,18 @@
 """Views of stage 2: meetings, pre-reads, minutes and written confirmations."""
 
-import tempfile
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from collab.downloads import xlsx_response
 from requests_app import meeting_services
 from requests_app.documents import write_minutes_xlsx
 from requests_app.meeting_forms import ConfirmForm, MeetingScheduleForm, MinutesEditor
@@ -208,13 +208,7 @@ def minutes_export(request: HttpRequest, pk: int, meeting_pk: int) -> HttpRespon
     item = item_for(request, pk)
     meeting = _meeting(item, meeting_pk)
     minutes = get_object_or_404(Minutes.objects.select_related("meeting__item"), meeting=meeting)
-    buffer = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024)  # noqa: SIM115 (FileResponse closes it)
-    write_minutes_xlsx(minutes, buffer, confirmation_states(minutes))
-    buffer.seek(0)
-    return FileResponse(
-        buffer,
-        as_attachment=True,
-        filename=_("minutes-%(number)s-v%(version)s.xlsx")
-        % {"number": item.number, "version": minutes.version},
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    filename = _("minutes-%(number)s-v%(version)s.xlsx") % {"number": item.number, "version": minutes.version}
+    return xlsx_response(
+        filename, lambda target: write_minutes_xlsx(minutes, target, confirmation_states(minutes))
     )

@@ -14,9 +14,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from openpyxl import Workbook
-from openpyxl.utils import get_column_letter
 
-from collab.lib.xlsx import column_width, text_cell
+from collab.lib.xlsx import write_table
 from collab.org.models import display_name
 from requests_app.models import CollaborationItem
 from tasks_app.selectors import latest_deadline, owners_text, task_assignment_text
@@ -113,15 +112,13 @@ def write_register_xlsx(items: Iterable[CollaborationItem], target: str | Path |
     """
     rows = [register_row(item) for item in items]
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=_("Communication register")[:31])
-    headers = [str(column.header) for column in REGISTER_COLUMNS]
-    for index, column in enumerate(REGISTER_COLUMNS, start=1):
-        widest = max([column_width(headers[index - 1])] + [column_width(r[index - 1]) for r in rows])
-        sheet.column_dimensions[get_column_letter(index)].width = min(max(widest + 2, 8), column.width + 2)
-    sheet.freeze_panes = "A2"
-    sheet.append([text_cell(sheet, header, bold=True) for header in headers])
-    for row in rows:
-        sheet.append([text_cell(sheet, value, wrap=True) for value in row])
+    write_table(
+        workbook,
+        sheet_title=_("Communication register"),
+        headers=[str(column.header) for column in REGISTER_COLUMNS],
+        rows=rows,
+        max_widths=[column.width for column in REGISTER_COLUMNS],
+    )
     workbook.properties.title = _("Communication register")
     workbook.properties.created = timezone.now().replace(tzinfo=None)
     workbook.save(target)

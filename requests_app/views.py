@@ -1,6 +1,5 @@
 """Views of stage 1 and the register. Thin: access check, form, service, redirect."""
 
-import tempfile
 from typing import Any
 
 from django.contrib import messages
@@ -15,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from collab.audit.selectors import audit_history
+from collab.downloads import xlsx_response
 from requests_app import services
 from requests_app.forms import RegisterFilterForm, RequirementEditor
 from requests_app.history import history_rows
@@ -78,17 +78,8 @@ def register_export(request: HttpRequest) -> HttpResponseBase:
         )
         return redirect("requests_app:register")
     items = register_items(request.user, filters.cleaned_data if request.GET else {})
-    # Spooled: small registers stay in memory, large ones go to a temporary file, never both.
-    buffer = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 (FileResponse closes it)
-    write_register_xlsx(items, buffer)
-    buffer.seek(0)
     filename = _("communication-register-%(date)s.xlsx") % {"date": f"{timezone.localdate():%Y%m%d}"}
-    return FileResponse(
-        buffer,
-        as_attachment=True,
-        filename=filename,
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
+    return xlsx_response(filename, lambda target: write_register_xlsx(items, target))
 
 
 @login_required

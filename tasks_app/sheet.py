@@ -15,9 +15,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from openpyxl import Workbook
-from openpyxl.utils import get_column_letter
 
-from collab.lib.xlsx import column_width, text_cell
+from collab.lib.xlsx import write_table
 from collab.org.models import display_name
 from requests_app.models import CollaborationItem
 from tasks_app.models import Task
@@ -61,21 +60,14 @@ def write_task_sheet_xlsx(
     rows = [[str(index), *sheet_row(task)] for index, task in enumerate(tasks, start=1)]
     headers = [_("No."), *(str(column.header) for column in TASK_SHEET_COLUMNS)]
     limits = [6, *(column.width for column in TASK_SHEET_COLUMNS)]
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=_("Task breakdown")[:31])
-    for index, limit in enumerate(limits, start=1):
-        widest = max([column_width(headers[index - 1])] + [column_width(r[index - 1]) for r in rows])
-        sheet.column_dimensions[get_column_letter(index)].width = min(max(widest + 2, 6), limit + 2)
-    sheet.freeze_panes = "A4"
     title = _("Task breakdown and assignment sheet: %(number)s %(topic)s") % {
         "number": item.number or "",
         "topic": item.topic,
     }
-    sheet.append([text_cell(sheet, title, bold=True)])
-    sheet.append([])
-    sheet.append([text_cell(sheet, header, bold=True) for header in headers])
-    for row in rows:
-        sheet.append([text_cell(sheet, value, wrap=True) for value in row])
+    workbook = Workbook(write_only=True)
+    write_table(
+        workbook, sheet_title=_("Task breakdown"), headers=headers, rows=rows, max_widths=limits, title=title
+    )
     workbook.properties.title = _("Task breakdown")
     workbook.properties.created = timezone.now().replace(tzinfo=None)
     workbook.save(target)

@@ -12,9 +12,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
-from openpyxl.utils import get_column_letter
 
-from collab.lib.xlsx import column_width, text_cell
+from collab.lib.xlsx import write_table
 from collab.org.models import display_name
 from requests_app.models import CollaborationItem, Milestone
 from tasks_app.models import Alert, AlertKind, Problem, ProblemStatus, ProgressReport, Task, TaskStatus
@@ -122,21 +121,19 @@ def write_progress_record_xlsx(
     item: CollaborationItem, states: Iterable[TaskState], target: IO[bytes]
 ) -> int:
     rows = [record_row(s) for s in states]
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=_("Progress record")[:31])
-    headers = [str(c.header) for c in PROGRESS_RECORD_COLUMNS]
-    for index, column in enumerate(PROGRESS_RECORD_COLUMNS, start=1):
-        widest = max([column_width(headers[index - 1])] + [column_width(r[index - 1]) for r in rows])
-        sheet.column_dimensions[get_column_letter(index)].width = min(max(widest + 2, 8), column.width + 2)
     title = _("Progress tracking record: %(number)s %(topic)s") % {
         "number": item.number or "",
         "topic": item.topic,
     }
-    sheet.append([text_cell(sheet, title, bold=True)])
-    sheet.append([])
-    sheet.append([text_cell(sheet, h, bold=True) for h in headers])
-    for row in rows:
-        sheet.append([text_cell(sheet, v, wrap=True) for v in row])
+    workbook = Workbook(write_only=True)
+    write_table(
+        workbook,
+        sheet_title=_("Progress record"),
+        headers=[str(c.header) for c in PROGRESS_RECORD_COLUMNS],
+        rows=rows,
+        max_widths=[c.width for c in PROGRESS_RECORD_COLUMNS],
+        title=title,
+    )
     workbook.save(target)
     return len(rows)
 

@@ -1,11 +1,9 @@
 """Views of stage 4: the coordinator's progress view, progress reports and the problem list."""
 
-import tempfile
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from collab.downloads import xlsx_response
 from requests_app.models import ItemStatus, Milestone
 from requests_app.services import CHANGE, ItemError
 from requests_app.views import item_for
@@ -181,15 +180,12 @@ def progress_print(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def progress_export(request: HttpRequest, pk: int) -> HttpResponseBase:
     item = item_for(request, pk)
-    buffer = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024)  # noqa: SIM115 (FileResponse closes it)
-    write_progress_record_xlsx(item, tracked_tasks(item), buffer)
-    buffer.seek(0)
-    return FileResponse(
-        buffer,
-        as_attachment=True,
-        filename=_("progress-record-%(number)s-%(date)s.xlsx")
-        % {"number": item.number, "date": f"{timezone.localdate():%Y%m%d}"},
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    filename = _("progress-record-%(number)s-%(date)s.xlsx") % {
+        "number": item.number,
+        "date": f"{timezone.localdate():%Y%m%d}",
+    }
+    return xlsx_response(
+        filename, lambda target: write_progress_record_xlsx(item, tracked_tasks(item), target)
     )
 
 

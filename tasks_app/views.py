@@ -1,12 +1,11 @@
 """Views of stage 3: the task sheet of an item and its writes. Thin: access check, form, service,
 redirect. Access follows the item: outsiders get 404, read-only participants 403 on writes."""
 
-import tempfile
 from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -14,6 +13,7 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from collab.downloads import xlsx_response
 from collab.lib.workdays import day_kind
 from requests_app.models import ItemStatus, Todo
 from requests_app.rules import vague_wording_errors
@@ -90,20 +90,11 @@ def task_sheet_print(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def task_sheet_export(request: HttpRequest, pk: int) -> HttpResponseBase:
     item = item_for(request, pk)
-    # Spooled: small sheets stay in memory, large ones go to a temporary file.
-    buffer = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 (FileResponse closes it)
-    write_task_sheet_xlsx(item, sheet_tasks(item), buffer)
-    buffer.seek(0)
     filename = _("task-sheet-%(number)s-%(date)s.xlsx") % {
         "number": item.number or item.pk,
         "date": f"{timezone.localdate():%Y%m%d}",
     }
-    return FileResponse(
-        buffer,
-        as_attachment=True,
-        filename=filename,
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
+    return xlsx_response(filename, lambda target: write_task_sheet_xlsx(item, sheet_tasks(item), target))
 
 
 def _warn(request: HttpRequest, data: TaskData) -> None:
