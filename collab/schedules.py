@@ -12,6 +12,8 @@ BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "notify-sweep-deliveries": {"task": "notify.sweep_deliveries", "schedule": crontab()},
     # Deadline warnings, stale-report reminders and escalations are due to the minute; 5 is close enough.
     "tasks-sweep-alerts": {"task": "tasks_app.sweep_alerts", "schedule": crontab(minute="*/5")},
+    # Review reminders (2 working hours before) and overdue reviews are due to the minute; 5 is close enough.
+    "reviews-sweep-reviews": {"task": "reviews_app.sweep_reviews", "schedule": crontab(minute="*/5")},
     # Coordinators and department heads read their digest at the start of the working day.
     "tasks-daily-digest": {"task": "tasks_app.send_digests", "schedule": crontab(hour=9, minute=15)},
 }

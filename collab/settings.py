@@ -124,6 +124,7 @@ INSTALLED_APPS = [
     "requests_app",
     "tasks_app",
     "reviews_app",
+    "collab.dashboards",
 ]
 
 MIDDLEWARE = [

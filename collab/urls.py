@@ -1,11 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 
+from collab.dashboards import views as dashboard_views
 from collab.org import views as org_views
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="requests_app:register"), name="home"),
+    path("", dashboard_views.my_work, name="home"),
     path("accounts/login/", org_views.CollabLoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("language/", org_views.language_switch, name="language_switch"),
@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("requests_app.urls")),
     path("", include("tasks_app.urls")),
     path("", include("reviews_app.urls")),
+    path("", include("collab.dashboards.urls")),
 ]

@@ -160,6 +160,8 @@ def task_update(*, actor: Any, task_id: int, version: int, data: TaskData) -> Ta
     changes = {key: [before[key], value] for key, value in after.items() if before[key] != value}
     if not changes:
         raise ItemError(_("Nothing was changed."))
+    if "task" in changes and task.deliverables.exclude(locked_at=None).exists():
+        raise ItemError(_("A signed acceptance form names this task; its name can no longer change."))
     item_sync_permissions(item=item)
     audit_record(actor=actor, action="task.updated", target=item, changes=changes)
     new_collaborators = set(data.collaborator_ids)

@@ -1,0 +1,39 @@
+"""The period filter of the management and department dashboards."""
+
+from datetime import date
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from collab.dashboards.management import Period
+
+# A period longer than this is refused: the figures stay quick and the question stays sensible.
+MAX_PERIOD_DAYS = 3 * 366
+
+
+class PeriodForm(forms.Form):
+    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end:
+            if start > end:
+                raise forms.ValidationError(_("The period must start on or before its last day."))
+            if (end - start).days + 1 > MAX_PERIOD_DAYS:
+                raise forms.ValidationError(_("Choose a period of at most three years."))
+        return cleaned
+
+
+def period_from(query: Any, today: date | None = None) -> tuple[Period, PeriodForm]:
+    """The period asked for in ``query`` (GET), else the last 90 days; the form shows either."""
+    default = Period.default(today or timezone.localdate())
+    form = PeriodForm(query if ("start" in query or "end" in query) else None)
+    if form.is_bound and form.is_valid():
+        return Period(start=form.cleaned_data["start"], end=form.cleaned_data["end"]), form
+    if not form.is_bound:
+        form = PeriodForm(initial={"start": default.start, "end": default.end})
+    return default, form

@@ -1,0 +1,434 @@
+"""Company-wide figures for management over a chosen period, the rows behind each, and Excel.
+
+The figures (docs/dashboards.md defines them in prose):
+
+- **Items by stage and scenario**: items submitted in the period, counted by their current
+  status and their scenario.
+- **On-time delivery rate**: of the tasks finished in the period, the share finished by their
+  deadline. A task is finished at the progress report that set its status to done (the first
+  "done" report after its last report of another status); it is on time when that report's date
+  in the company time zone is on or before the deadline. Tasks that are not done, and tasks
+  marked done without a report, are not counted.
+- **Review turnaround**: of the deliverable versions whose review outcome became known in the
+  period (reviewed in it, or not reviewed and their deadline passed in it), the share reviewed by
+  their deadline (``reviewed_at <= review_due_at``, the deadline being 1 working day after
+  submission on the receiver's calendar).
+- **Escalations per department**: warnings of step 1 or higher (to the coordinator, then to the
+  owner's department head) sent in the period, grouped by the department of the task.
+
+Each figure is one aggregate query; the row lists are paginated querysets; exports are
+openpyxl write-only workbooks with every value written as text.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from openpyxl import Workbook
+
+from collab.dashboards.selectors import ON_TIME_REVIEW, Turnaround, counted_reviews, turnaround_of
+from collab.lib.xlsx import write_table
+from collab.org.models import display_name
+from requests_app.models import CollaborationItem, ItemStatus, Scenario
+from reviews_app.models import DeliverableVersion
+from tasks_app.models import Alert, ProgressReport, Task, TaskStatus
+
+DEFAULT_PERIOD_DAYS = 90
+
+
+def company_zone() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole days from ``start`` to ``end`` (both included) in the company time zone."""
+
+    start: date
+    end: date
+
+    @classmethod
+    def default(cls, today: date | None = None) -> "Period":
+        """The last 90 days, today included."""
+        today = today or timezone.localdate()
+        return cls(start=today - timedelta(days=DEFAULT_PERIOD_DAYS - 1), end=today)
+
+    @property
+    def start_at(self) -> datetime:
+        return datetime.combine(self.start, time.min, tzinfo=company_zone())
+
+    @property
+    def end_at(self) -> datetime:
+        """The first moment after the period (exclusive bound): the sargable form of a date range."""
+        return datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=company_zone())
+
+    def query(self) -> dict[str, str]:
+        return {"start": self.start.isoformat(), "end": self.end.isoformat()}
+
+
+# ---------------------------------------------------------------------------------------------
+# The querysets behind the figures
+
+
+def submitted_items(period: Period) -> QuerySet[CollaborationItem]:
+    # Index: CollaborationItem.submitted_at (db_index).
+    return CollaborationItem.objects.filter(submitted_at__gte=period.start_at, submitted_at__lt=period.end_at)
+
+
+def delivered_tasks(period: Period) -> QuerySet[Task]:
+    """Tasks finished in the period, annotated with ``done_at`` (the report that set them done)
+    and ``done_on`` (its date in the company time zone)."""
+    later_other = ProgressReport.objects.filter(
+        task=OuterRef("task"), created_at__gt=OuterRef("created_at")
+    ).exclude(status=TaskStatus.DONE)
+    # The first "done" report with no report of another status after it.
+    done_report = (
+        ProgressReport.objects.filter(task=OuterRef("pk"), status=TaskStatus.DONE)
+        .filter(~Exists(later_other))
+        .order_by("created_at", "pk")
+    )
+    # A task finished in the period has a "done" report in it (the one that finished it): the
+    # index on ProgressReport.created_at narrows the tasks before the exact test below.
+    reported_done = ProgressReport.objects.filter(
+        status=TaskStatus.DONE, created_at__gte=period.start_at, created_at__lt=period.end_at
+    ).values("task_id")
+    return (
+        Task.objects.filter(status=TaskStatus.DONE, pk__in=reported_done)
+        .annotate(done_at=Subquery(done_report.values("created_at")[:1]))
+        .filter(done_at__gte=period.start_at, done_at__lt=period.end_at)
+        .annotate(done_on=TruncDate("done_at", tzinfo=company_zone()))
+    )
+
+
+ON_TIME_DELIVERY = Q(done_on__lte=F("deadline"))
+
+
+def reviews_in(period: Period, now: datetime | None = None) -> QuerySet[DeliverableVersion]:
+    return counted_reviews(period.start_at, period.end_at, now or timezone.now())
+
+
+def escalations_in(period: Period) -> QuerySet[Alert]:
+    return Alert.objects.filter(step__gte=1, sent_at__gte=period.start_at, sent_at__lt=period.end_at)
+
+
+# ---------------------------------------------------------------------------------------------
+# The figures
+
+
+@dataclass
+class Share:
+    total: int
+    hits: int
+
+    @property
+    def rate(self) -> int | None:
+        return round(100 * self.hits / self.total) if self.total else None
+
+
+@dataclass
+class StageRow:
+    status: str
+    label: str
+    cells: list[tuple[str, int]]  # (scenario, count) in Scenario order
+    total: int
+
+    @property
+    def counts(self) -> list[int]:
+        return [count for _scenario, count in self.cells]
+
+
+@dataclass
+class DepartmentCount:
+    department_id: int
+    name: str
+    count: int
+
+
+@dataclass
+class Figures:
+    period: Period
+    stage_rows: list[StageRow]
+    scenarios: list[tuple[str, str]]
+    scenario_totals: list[int]
+    item_total: int
+    delivery: Share
+    turnaround: Turnaround
+    escalations: list[DepartmentCount]
+    escalation_total: int
+
+
+def figures(period: Period, *, now: datetime | None = None) -> Figures:
+    """Every management figure of the period: 4 aggregate queries."""
+    counts = {
+        (row["status"], row["scenario"]): row["n"]
+        for row in submitted_items(period).order_by().values("status", "scenario").annotate(n=Count("pk"))
+    }
+    scenarios = [(s.value, str(s.label)) for s in Scenario]
+    stage_rows = []
+    for status in ItemStatus:
+        if status == ItemStatus.DRAFT:
+            continue  # a draft has no submission time, so never falls in a period
+        cells = [(s, counts.get((status.value, s), 0)) for s, _label in scenarios]
+        stage_rows.append(
+            StageRow(
+                status=status.value, label=str(status.label), cells=cells, total=sum(n for _s, n in cells)
+            )
+        )
+    scenario_totals = [sum(row.counts[i] for row in stage_rows) for i in range(len(scenarios))]
+
+    delivery = delivered_tasks(period).aggregate(
+        total=Count("pk"), on_time=Count("pk", filter=ON_TIME_DELIVERY)
+    )
+    escalations = [
+        DepartmentCount(
+            department_id=row["task__department"], name=row["task__department__name"], count=row["n"]
+        )
+        for row in escalations_in(period)
+        .order_by()
+        .values("task__department", "task__department__name")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "task__department__name")
+    ]
+    return Figures(
+        period=period,
+        stage_rows=stage_rows,
+        scenarios=scenarios,
+        scenario_totals=scenario_totals,
+        item_total=sum(scenario_totals),
+        delivery=Share(total=delivery["total"], hits=delivery["on_time"]),
+        turnaround=turnaround_of(reviews_in(period, now)),
+        escalations=escalations,
+        escalation_total=sum(e.count for e in escalations),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The rows behind each figure: one declaration of columns for the page and the Excel file
+
+
+@dataclass(frozen=True)
+class Column:
+    header: Promise
+    value: Callable[[Any], str]
+    width: int
+
+
+def _local(moment: datetime | None) -> str:
+    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}" if moment else ""
+
+
+def _yes_no(value: bool) -> str:
+    return _("yes") if value else _("no")
+
+
+def _item_number(item: CollaborationItem) -> str:
+    return item.number or ""
+
+
+@dataclass(frozen=True)
+class RowFigure:
+    """A list page behind a figure: its title, its rows for the filters, its columns."""
+
+    slug: str
+    title: Promise
+    columns: list[Column]
+    rows: Callable[[Period, dict[str, str]], QuerySet[Any]]
+    # The item each row belongs to, for the link in the page.
+    item_of: Callable[[Any], CollaborationItem]
+
+
+def _item_rows(period: Period, filters: dict[str, str]) -> QuerySet[CollaborationItem]:
+    rows = submitted_items(period)
+    if filters.get("status") in ItemStatus.values:
+        rows = rows.filter(status=filters["status"])
+    if filters.get("scenario") in Scenario.values:
+        rows = rows.filter(scenario=filters["scenario"])
+    return rows.select_related("requesting_department", "coordinator").order_by("submitted_at", "pk")
+
+
+def _delivery_rows(period: Period, filters: dict[str, str]) -> QuerySet[Task]:
+    rows = delivered_tasks(period)
+    if filters.get("on_time") == "1":
+        rows = rows.filter(ON_TIME_DELIVERY)
+    elif filters.get("on_time") == "0":
+        rows = rows.exclude(ON_TIME_DELIVERY)
+    return rows.select_related("item", "owner", "department").order_by(F("done_at").asc(), "pk")
+
+
+def _review_rows(period: Period, filters: dict[str, str]) -> QuerySet[DeliverableVersion]:
+    rows = reviews_in(period)
+    if filters.get("on_time") == "1":
+        rows = rows.filter(ON_TIME_REVIEW)
+    elif filters.get("on_time") == "0":
+        rows = rows.exclude(ON_TIME_REVIEW)
+    return rows.select_related(
+        "deliverable__task__item", "deliverable__receiver__person__department"
+    ).order_by("review_due_at", "pk")
+
+
+def _escalation_rows(period: Period, filters: dict[str, str]) -> QuerySet[Alert]:
+    rows = escalations_in(period)
+    if (department := filters.get("department", "")).isdigit():
+        rows = rows.filter(task__department_id=int(department))
+    return rows.select_related("task__item", "task__owner", "task__department").order_by("sent_at", "pk")
+
+
+def _receiver_department(version: DeliverableVersion) -> str:
+    person = getattr(version.deliverable.receiver, "person", None)
+    return str(person.department) if person is not None and person.department is not None else ""
+
+
+ROW_FIGURES: dict[str, RowFigure] = {
+    "items": RowFigure(
+        slug="items",
+        title=gettext_lazy("Items submitted in the period"),
+        columns=[
+            Column(gettext_lazy("Item number"), _item_number, 12),
+            Column(gettext_lazy("Topic"), lambda i: i.topic, 30),
+            Column(gettext_lazy("Scenario"), lambda i: str(i.get_scenario_display()), 14),
+            Column(gettext_lazy("Status"), lambda i: str(i.get_status_display()), 14),
+            Column(gettext_lazy("Requesting department"), lambda i: str(i.requesting_department), 14),
+            Column(gettext_lazy("Coordinator"), lambda i: display_name(i.coordinator), 10),
+            Column(gettext_lazy("Submitted"), lambda i: _local(i.submitted_at), 16),
+        ],
+        rows=_item_rows,
+        item_of=lambda i: i,
+    ),
+    "deliveries": RowFigure(
+        slug="deliveries",
+        title=gettext_lazy("Tasks finished in the period"),
+        columns=[
+            Column(gettext_lazy("Item number"), lambda t: _item_number(t.item), 12),
+            Column(gettext_lazy("Task"), lambda t: t.name, 30),
+            Column(gettext_lazy("Owner"), lambda t: display_name(t.owner), 10),
+            Column(gettext_lazy("Department"), lambda t: str(t.department), 12),
+            Column(gettext_lazy("Deadline"), lambda t: f"{t.deadline:%Y-%m-%d}", 12),
+            Column(gettext_lazy("Reported done"), lambda t: _local(t.done_at), 16),
+            Column(gettext_lazy("On time"), lambda t: _yes_no(t.done_on <= t.deadline), 8),
+        ],
+        rows=_delivery_rows,
+        item_of=lambda t: t.item,
+    ),
+    "reviews": RowFigure(
+        slug="reviews",
+        title=gettext_lazy("Reviews decided or overdue in the period"),
+        columns=[
+            Column(gettext_lazy("Item number"), lambda v: _item_number(v.deliverable.task.item), 12),
+            Column(gettext_lazy("Deliverable"), lambda v: f"{v.deliverable.name} v{v.number}", 30),
+            Column(gettext_lazy("Receiver"), lambda v: display_name(v.deliverable.receiver), 10),
+            Column(gettext_lazy("Department"), _receiver_department, 12),
+            Column(gettext_lazy("Submitted"), lambda v: _local(v.submitted_at), 16),
+            Column(gettext_lazy("Review due"), lambda v: _local(v.review_due_at), 16),
+            Column(gettext_lazy("Reviewed"), lambda v: _local(v.reviewed_at), 16),
+            Column(
+                gettext_lazy("On time"),
+                lambda v: _yes_no(v.reviewed_at is not None and v.reviewed_at <= v.review_due_at),
+                8,
+            ),
+        ],
+        rows=_review_rows,
+        item_of=lambda v: v.deliverable.task.item,
+    ),
+    "escalations": RowFigure(
+        slug="escalations",
+        title=gettext_lazy("Escalations sent in the period"),
+        columns=[
+            Column(gettext_lazy("Item number"), lambda a: _item_number(a.task.item), 12),
+            Column(gettext_lazy("Task"), lambda a: a.task.name, 30),
+            Column(gettext_lazy("Owner"), lambda a: display_name(a.task.owner), 10),
+            Column(gettext_lazy("Department"), lambda a: str(a.task.department), 12),
+            Column(gettext_lazy("Warning"), lambda a: str(a.get_kind_display()), 16),
+            Column(gettext_lazy("Escalation step"), lambda a: str(a.step), 8),
+            Column(gettext_lazy("Sent"), lambda a: _local(a.sent_at), 16),
+        ],
+        rows=_escalation_rows,
+        item_of=lambda a: a.task.item,
+    ),
+}
+
+
+def row_values(figure: RowFigure, row: Any) -> list[str]:
+    return [column.value(row) for column in figure.columns]
+
+
+def write_rows_xlsx(figure: RowFigure, period: Period, rows: QuerySet[Any], target: IO[bytes]) -> int:
+    """The rows behind a figure as one sheet; returns the number of rows written."""
+    values = [row_values(figure, row) for row in rows.iterator(chunk_size=2000)]
+    workbook = Workbook(write_only=True)
+    write_table(
+        workbook,
+        sheet_title=str(figure.title),
+        headers=[str(c.header) for c in figure.columns],
+        rows=values,
+        max_widths=[c.width for c in figure.columns],
+        title=_period_title(str(figure.title), period),
+    )
+    workbook.save(target)
+    return len(values)
+
+
+def _period_title(title: str, period: Period) -> str:
+    return _("%(title)s, %(start)s to %(end)s") % {
+        "title": title,
+        "start": f"{period.start:%Y-%m-%d}",
+        "end": f"{period.end:%Y-%m-%d}",
+    }
+
+
+def _percent(share: int | None) -> str:
+    return f"{share}%" if share is not None else "-"
+
+
+def write_figures_xlsx(result: Figures, target: IO[bytes]) -> None:
+    """The management figures as a workbook: the summary, items by stage and scenario,
+    escalations per department."""
+    workbook = Workbook(write_only=True)
+    summary = [
+        [_("Items submitted"), str(result.item_total), ""],
+        [
+            _("On-time delivery rate"),
+            _percent(result.delivery.rate),
+            _("%(hits)s of %(total)s finished tasks")
+            % {"hits": result.delivery.hits, "total": result.delivery.total},
+        ],
+        [
+            _("Review turnaround"),
+            _percent(result.turnaround.rate),
+            _("%(hits)s of %(total)s reviews within 1 working day")
+            % {"hits": result.turnaround.on_time, "total": result.turnaround.total},
+        ],
+        [_("Escalations"), str(result.escalation_total), ""],
+    ]
+    write_table(
+        workbook,
+        sheet_title=_("Summary"),
+        headers=[_("Figure"), _("Value"), _("Basis")],
+        rows=summary,
+        max_widths=[24, 10, 40],
+        title=_period_title(_("Management figures"), result.period),
+    )
+    write_table(
+        workbook,
+        sheet_title=_("By stage and scenario"),
+        headers=[_("Stage")] + [label for _value, label in result.scenarios] + [_("Total")],
+        rows=[[row.label] + [str(c) for c in row.counts] + [str(row.total)] for row in result.stage_rows]
+        + [[_("Total")] + [str(c) for c in result.scenario_totals] + [str(result.item_total)]],
+        max_widths=[24] + [14] * len(result.scenarios) + [8],
+    )
+    write_table(
+        workbook,
+        sheet_title=_("Escalations per department"),
+        headers=[_("Department"), _("Escalations")],
+        rows=[[e.name, str(e.count)] for e in result.escalations],
+        max_widths=[24, 12],
+    )
+    workbook.save(target)

@@ -1,0 +1,234 @@
+"""My work: what waits for each person, each entry one click from its action.
+
+Time is frozen at Wednesday 2026-09-30 10:00 in Shanghai: National Day runs 10-01..10-07,
+Saturday 10-10 is a make-up workday, and 09-25..09-27 were the Mid-Autumn holidays.
+"""
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+import time_machine
+from django.test import Client
+from django.urls import reverse
+
+from collab.dashboards.selectors import deliverable_url, my_work, working_days_until
+from collab.dashboards.tests.support import (
+    alert,
+    at,
+    confirm,
+    invitation,
+    minutes_for,
+    notification,
+    raw_item,
+    raw_task,
+    version,
+)
+from collab.lib.workdays import Calendar
+from collab.testing import Org, client_for, make_person
+from requests_app.models import ItemStatus
+from tasks_app.models import TaskStatus
+
+pytestmark = pytest.mark.django_db
+NOW = "2026-09-30 10:00"
+
+
+@pytest.fixture(autouse=True)
+def _frozen() -> Iterator[None]:
+    with time_machine.travel(at(NOW), tick=False):
+        yield
+
+
+@pytest.mark.parametrize(
+    ("deadline", "left"),
+    [
+        (date(2026, 9, 30), 0),  # due today
+        (date(2026, 10, 1), 0),  # National Day: no working day before it
+        (date(2026, 10, 8), 1),  # the first working day after the holiday
+        (date(2026, 10, 9), 2),
+        (date(2026, 10, 10), 3),  # the make-up Saturday counts
+        (date(2026, 10, 11), 3),  # Sunday does not
+        (date(2026, 10, 12), 4),
+        (date(2026, 9, 29), -1),  # late by one working day
+        (date(2026, 9, 24), -3),  # 09-25..27 were holidays: late by 28, 29, 30
+    ],
+)
+def test_working_days_left_follow_the_holiday_schedule(deadline: date, left: int) -> None:
+    assert working_days_until(Calendar(), date(2026, 9, 30), deadline) == left
+
+
+def test_my_tasks_are_in_deadline_order_with_working_days_left(org: Org) -> None:
+    item = raw_item(org)
+    raw_task(org, item, name="later", deadline=date(2026, 10, 12))
+    raw_task(org, item, name="late", deadline=date(2026, 9, 29))
+    raw_task(org, item, name="after the holiday", deadline=date(2026, 10, 8))
+    raw_task(org, item, name="done", deadline=date(2026, 9, 28), status=TaskStatus.DONE)
+    raw_task(org, item, name="someone else's", owner=org.collaborator, department=org.rnd)
+    closed = raw_item(org, status=ItemStatus.CLOSED)
+    raw_task(org, closed, name="of an archived item")
+
+    rows = my_work(org.owner).tasks
+    assert [(r.task.name, r.days_left, r.late) for r in rows] == [
+        ("late", -1, True),
+        ("after the holiday", 1, False),
+        ("later", 4, False),
+    ]
+
+
+def test_a_report_is_owed_when_the_reminder_came_after_the_last_report(org: Org) -> None:
+    item = raw_item(org)
+    owed = raw_task(org, item, name="owed", last_report="2026-09-28 10:00")
+    alert(owed, due="2026-09-29 10:00", sent="2026-09-29 10:00")
+    reported = raw_task(org, item, name="reported since", last_report="2026-09-29 11:00")
+    alert(reported, due="2026-09-29 10:00", sent="2026-09-29 10:00")
+    not_yet = raw_task(org, item, name="reminder not due yet", last_report="2026-09-29 11:00")
+    alert(not_yet, due="2026-10-08 10:00")
+    never = raw_task(org, item, name="never reported")
+    alert(never, due="2026-09-30 09:00")  # due, not sent yet: still owed
+    planned = raw_item(org, status=ItemStatus.PLANNED)
+    waiting = raw_task(org, planned, name="not started")
+    alert(waiting, due="2026-09-29 10:00", sent="2026-09-29 10:00")
+
+    assert sorted(r.task.name for r in my_work(org.owner).reports_owed) == ["never reported", "owed"]
+
+
+def test_deliverables_waiting_for_my_review_show_the_working_time_left(org: Org) -> None:
+    item = raw_item(org)
+    task = raw_task(org, item)
+    # Submitted 09:30, due at 09:30 on the first working day after National Day.
+    waiting = version(
+        task, receiver=org.owner, submitted="2026-09-30 09:30", due="2026-10-08 09:30", name="waiting"
+    )
+    late = version(
+        task, receiver=org.owner, submitted="2026-09-29 09:00", due="2026-09-30 09:00", name="late"
+    )
+    version(
+        task,
+        receiver=org.owner,
+        submitted="2026-09-29 09:00",
+        due="2026-09-30 09:00",
+        reviewed="2026-09-29 17:00",
+    )
+    version(
+        task, receiver=org.receiver, submitted="2026-09-30 09:30", due="2026-10-08 09:30", name="not mine"
+    )
+
+    with _english():
+        rows = my_work(org.owner).reviews
+    assert [(r.version.pk, r.overdue) for r in rows] == [(late.pk, True), (waiting.pk, False)]
+    # 10:00-12:00 and 13:00-18:00 today, then 09:00-09:30 on 10-08: 7 h 30 min.
+    assert rows[1].clock == "7 h 30 min of working time left"
+    assert rows[0].clock == "Overdue by 1 h 00 min of working time"
+
+
+def test_the_review_link_falls_back_to_the_task_page_until_stage_5_names_its_page(org: Org) -> None:
+    from django.urls import NoReverseMatch
+
+    try:
+        expected = reverse("reviews_app:deliverable_detail", args=[1, 2])
+    except NoReverseMatch:
+        expected = reverse("tasks_app:task_detail", args=[1, 3])
+    assert deliverable_url(1, 2, 3) == expected
+
+
+@pytest.mark.urls("collab.dashboards.tests.urls_stage5")
+def test_the_review_link_opens_the_deliverable_once_stage_5_names_it() -> None:
+    assert deliverable_url(1, 2, 3) == "/items/1/deliverables/2/"
+
+
+def test_minutes_wait_for_the_heads_and_delegates_of_departments_that_have_not_confirmed(org: Org) -> None:
+    rnd_delegate = make_person("rnd_delegate", org.rnd, name="周婷")
+    org.rnd.confirmation_delegates.add(rnd_delegate)
+    item = raw_item(org, status=ItemStatus.SUBMITTED, topic="waiting")
+    minutes_for(org, item, starts="2026-09-20 10:00")  # an earlier meeting: not the latest
+    latest = minutes_for(org, item, starts="2026-09-25 10:00", version=2)
+    confirm(latest, org.qa, org.qa_head, version=1)  # an older version does not count
+
+    assert [(r.item.topic, r.department, r.meeting_id, r.objected) for r in _confirmations(org.qa_head)] == [
+        ("waiting", org.qa, latest.meeting_id, False)
+    ]
+    assert [r.department for r in _confirmations(rnd_delegate)] == [org.rnd]
+    assert _confirmations(org.owner) == []
+
+    confirm(latest, org.rnd, rnd_delegate, decision="objected")
+    assert [r.objected for r in _confirmations(rnd_delegate)] == [True]
+    confirm(latest, org.qa, org.qa_head)
+    assert _confirmations(org.qa_head) == []
+
+    consensus = raw_item(org, status=ItemStatus.CONSENSUS)
+    minutes_for(org, consensus)
+    assert _confirmations(org.qa_head) == []
+
+
+def _confirmations(user: Any) -> list[Any]:
+    return my_work(user).confirmations
+
+
+def test_pre_reads_not_opened_for_meetings_still_ahead(org: Org) -> None:
+    item = raw_item(org)
+    ahead = invitation(org, item, org.owner, starts="2026-10-08 14:00")
+    opened = invitation(org, item, org.owner, starts="2026-10-08 15:00")
+    opened.pre_read_opened_at = at("2026-09-30 09:00")
+    opened.save()
+    invitation(org, item, org.owner, starts="2026-09-29 14:00")  # already held
+    assert my_work(org.owner).pre_reads == [ahead]
+
+
+def test_unread_notifications_newest_first(org: Org) -> None:
+    for n in range(7):
+        notification(org.owner, f"notice {n}")
+    read = notification(org.owner, "read")
+    read.read_at = at(NOW)
+    read.save()
+    work = my_work(org.owner)
+    assert work.unread_count == 7 and len(work.notifications) == 5
+    assert work.notifications[0].title == "notice 6"
+
+
+def test_the_home_page_is_my_work_with_one_click_to_each_action(org: Org) -> None:
+    item = raw_item(org)
+    task = raw_task(org, item, name="提交测试计划", last_report="2026-09-28 10:00")
+    alert(task, due="2026-09-29 10:00", sent="2026-09-29 10:00")
+    review = version(task, receiver=org.owner, submitted="2026-09-30 09:30", due="2026-10-08 09:30")
+    pre_read = invitation(org, item, org.owner, starts="2026-10-08 14:00")
+    notification(org.owner, "任务即将到期")
+
+    response = client_for(org.owner).get(reverse("home"), headers={"accept-language": "en"})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert reverse("tasks_app:task_report", args=[item.pk, task.pk]) in body
+    assert reverse("tasks_app:task_detail", args=[item.pk, task.pk]) in body
+    assert deliverable_url(item.pk, review.deliverable_id, task.pk) in body
+    assert reverse("requests_app:meeting_pre_read", args=[item.pk, pre_read.meeting_id]) in body
+    assert reverse("notify:list") in body
+    assert "Progress reports you owe" in body and "2 working days left" in body
+    assert 'hx-trigger="every 60s"' in body
+
+
+def test_htmx_refreshes_only_the_lists(org: Org) -> None:
+    raw_task(org, raw_item(org))
+    response = client_for(org.owner).get(reverse("dashboards:my_work"), headers={"hx-request": "true"})
+    body = response.content.decode()
+    assert body.lstrip().startswith('<div id="my-work"') and "<html" not in body
+    assert 'hx-trigger="every 60s"' in body
+
+
+def test_someone_with_nothing_to_do_is_told_so(org: Org) -> None:
+    response = client_for(org.outsider).get(reverse("home"), headers={"accept-language": "en"})
+    assert "Nothing is waiting for you." in response.content.decode()
+
+
+def test_my_work_needs_a_login() -> None:
+    response = Client().get(reverse("home"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_my_work_accepts_only_get(org: Org) -> None:
+    assert client_for(org.owner).post(reverse("dashboards:my_work")).status_code == 405
+
+
+def _english() -> Any:
+    from django.utils import translation
+
+    return translation.override("en")

@@ -1,0 +1,142 @@
+"""The item timeline at Wednesday 2026-09-30 10:00 in Shanghai: the template's item with
+milestones 10-08 and 10-15, across National Day (10-01..10-07) and the make-up Saturday 10-10."""
+
+import re
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import translation
+
+from collab.dashboards.tests.support import at, raw_task
+from collab.dashboards.timeline import MAX_DAYS, Timeline, build_timeline, timeline_milestones, timeline_tasks
+from collab.org.calendar import calendar_for
+from collab.org.models import CalendarOverride
+from collab.testing import Org, client_for, make_item
+from requests_app.models import CollaborationItem
+from tasks_app.models import TaskStatus
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _frozen() -> Iterator[None]:
+    with time_machine.travel(at("2026-09-30 10:00"), tick=False):
+        yield
+
+
+@pytest.fixture
+def item(org: Org) -> CollaborationItem:
+    item = make_item(org)
+    raw_task(
+        org, item, name="提交测试计划", deadline=date(2026, 10, 9), created="2026-09-29 10:00", percent=40
+    )
+    raw_task(org, item, name="逾期任务", deadline=date(2026, 9, 29), created="2026-09-28 10:00")
+    raw_task(
+        org,
+        item,
+        name="已完成",
+        deadline=date(2026, 9, 29),
+        created="2026-09-28 10:00",
+        status=TaskStatus.DONE,
+    )
+    return item
+
+
+def chart(item: CollaborationItem) -> Timeline:
+    return build_timeline(item, timeline_tasks(item), timeline_milestones(item), calendar_for(None))
+
+
+def test_the_span_covers_the_work_and_today_with_a_margin(item: CollaborationItem) -> None:
+    timeline = chart(item)
+    # Earliest: the late task assigned 09-28; latest: the milestone 10-15; two days either side.
+    assert (timeline.start, timeline.end, timeline.columns) == (date(2026, 9, 26), date(2026, 10, 17), 22)
+    assert timeline.today_shown and [d.day for d in timeline.days if d.today] == [date(2026, 9, 30)]
+
+
+def test_days_off_are_shaded_and_the_make_up_saturday_works(item: CollaborationItem) -> None:
+    with translation.override("en"):
+        days = {d.day: d for d in chart(item).days}
+    off = sorted(day for day, d in days.items() if not d.working)
+    assert off == [
+        date(2026, 9, 26),  # Mid-Autumn Festival
+        date(2026, 9, 27),
+        *(date(2026, 10, n) for n in range(1, 8)),  # National Day
+        date(2026, 10, 11),
+        date(2026, 10, 17),
+    ]
+    assert days[date(2026, 10, 10)].working and days[date(2026, 10, 10)].makeup
+    assert days[date(2026, 10, 10)].label == "make-up workday for National Day"
+    assert days[date(2026, 10, 1)].label == "National Day"
+
+
+def test_a_company_day_off_is_shaded_too(item: CollaborationItem) -> None:
+    CalendarOverride.objects.create(date=date(2026, 10, 9), is_workday=False, note="司庆")
+    days = {d.day: d for d in chart(item).days}
+    assert not days[date(2026, 10, 9)].working
+
+
+def test_bars_run_from_assignment_to_deadline_and_late_ones_are_marked(item: CollaborationItem) -> None:
+    bars = {b.task.name: b for b in chart(item).bars}
+    plan = bars["提交测试计划"]
+    # Column 1 holds the labels; 09-26 is column 2, so 09-29 is 5 and 10-09 is 15 (exclusive 16).
+    assert (plan.start_column, plan.end_column, plan.late) == (5, 16, False)
+    assert bars["逾期任务"].late and not bars["已完成"].late and bars["已完成"].done
+    # Due 09-29 (column 5), late today 09-30: the overrun covers column 6.
+    assert bars["逾期任务"].overrun == (6, 7) and plan.overrun is None and bars["已完成"].overrun is None
+
+
+def test_milestones_sit_on_their_dates(item: CollaborationItem) -> None:
+    marks = [(m.milestone.name, m.column) for m in chart(item).milestones]
+    assert marks == [("需求确认", 14), ("测试完成", 21)]
+
+
+def test_a_long_item_is_drawn_densely_and_cut_at_a_year(org: Org, item: CollaborationItem) -> None:
+    raw_task(org, item, name="明年", deadline=date(2028, 3, 1))
+    timeline = chart(item)
+    assert timeline.dense and timeline.columns == MAX_DAYS
+    assert next(b for b in timeline.bars if b.task.name == "明年").clipped
+
+
+def test_the_page_for_a_participant_and_not_for_an_outsider(org: Org, item: CollaborationItem) -> None:
+    url = reverse("dashboards:timeline", args=[item.pk])
+    response = client_for(org.coordinator).get(url, headers={"accept-language": "en"})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert re.search(r'class="tl-day makeup"[^>]*data-day="2026-10-10"', body)
+    assert 'class="tl-row tl-task late"' in body and "Weekend or public holiday" in body
+    assert client_for(org.outsider).get(url).status_code == 404
+
+
+def test_the_page_takes_the_same_queries_for_few_or_many_tasks(org: Org, item: CollaborationItem) -> None:
+    client = client_for(org.coordinator)
+    url = reverse("dashboards:timeline", args=[item.pk])
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    few = count()
+    for n in range(15):
+        raw_task(
+            org,
+            item,
+            name=f"任务{n}",
+            deadline=date(2026, 10, 12),
+            owner=org.collaborator,
+            department=org.rnd,
+        )
+    assert count() == few
+
+
+def test_the_timeline_prints_on_a_landscape_page() -> None:
+    css = (Path(settings.BASE_DIR) / "static" / "css" / "collab.css").read_text()
+    assert ".timeline-page { page: timeline; }" in css
+    assert "@page timeline { size: A4 landscape;" in css

@@ -1,0 +1,230 @@
+"""Dashboard pages. Read-only and thin: who may look, which selector, which template."""
+
+import json
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_cookie
+
+from collab.dashboards import management, selectors
+from collab.dashboards.forms import period_from
+from collab.dashboards.timeline import build_timeline, timeline_milestones, timeline_tasks
+from collab.downloads import xlsx_response
+from collab.org.calendar import calendar_for
+from collab.org.models import Department
+from requests_app.models import ItemStatus, Scenario
+from requests_app.views import item_for
+
+ROWS_PAGE_SIZE = 50
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _require_staff(request: HttpRequest) -> None:
+    if not request.user.is_staff:
+        raise PermissionDenied(_("Only management (staff users) can see the company-wide figures."))
+
+
+@login_required
+@require_GET
+def my_work(request: HttpRequest) -> HttpResponse:
+    """Everything waiting for the person; the lists refresh every 60 seconds through HTMX."""
+    context = {"work": selectors.my_work(request.user)}
+    template = "dashboards/my_work.html#lists" if _is_htmx(request) else "dashboards/my_work.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_GET
+def index(request: HttpRequest) -> HttpResponseBase:
+    """The "Dashboard" link: the coordinator's view, else the department head's, else my work."""
+    roles = selectors.roles_of(request.user)
+    if roles.coordinates:
+        return redirect("dashboards:coordinator")
+    if roles.heads:
+        return redirect("dashboards:department")
+    return redirect("dashboards:my_work")
+
+
+@login_required
+@require_GET
+@cache_control(private=True, max_age=300)
+@vary_on_cookie
+def nav_link(request: HttpRequest) -> HttpResponse:
+    """The top bar's "Dashboard" link, for coordinators and department heads only.
+
+    Loaded by HTMX after the page, so asking who coordinates or heads anything costs no query
+    on every page (other pages keep their query budgets); the browser keeps it 5 minutes.
+    """
+    return render(request, "dashboards/_nav_link.html", {"roles": selectors.roles_of(request.user)})
+
+
+@login_required
+@require_GET
+def coordinator(request: HttpRequest) -> HttpResponse:
+    board = selectors.coordinator_board(request.user)
+    context = {"board": board, "roles": selectors.roles_of(request.user), "tab": "coordinator"}
+    return render(request, "dashboards/coordinator.html", context)
+
+
+@login_required
+@require_GET
+def department(request: HttpRequest) -> HttpResponse:
+    choices = list(selectors.departments_for(request.user))
+    if not choices:
+        raise PermissionDenied(_("Only department heads have a department dashboard."))
+    wanted = request.GET.get("department", "")
+    chosen = next((d for d in choices if str(d.pk) == wanted), choices[0])
+    period, form = period_from(request.GET)
+    board = selectors.department_board(chosen, start_at=period.start_at, end_at=period.end_at)
+    context = {
+        "board": board,
+        "departments": choices,
+        "period": period,
+        "form": form,
+        "roles": selectors.roles_of(request.user),
+        "tab": "department",
+    }
+    return render(request, "dashboards/department.html", context)
+
+
+def _chart(labels: list[str], datasets: list[dict[str, Any]]) -> str:
+    return json.dumps({"labels": labels, "datasets": datasets}, ensure_ascii=False)
+
+
+@login_required
+@require_GET
+def management_view(request: HttpRequest) -> HttpResponse:
+    _require_staff(request)
+    period, form = period_from(request.GET)
+    result = management.figures(period)
+    stage_chart = {
+        "labels": [row.label for row in result.stage_rows],
+        "datasets": [
+            {"label": label, "data": [row.counts[index] for row in result.stage_rows]}
+            for index, (_value, label) in enumerate(result.scenarios)
+        ],
+        "stacked": True,
+    }
+    escalation_chart = {
+        "labels": [e.name for e in result.escalations],
+        "datasets": [{"label": _("Escalations"), "data": [e.count for e in result.escalations]}],
+    }
+    context = {
+        "figures": result,
+        "period": period,
+        "form": form,
+        "query": period.query(),
+        "stage_chart": stage_chart,
+        "escalation_chart": escalation_chart,
+        # One bar per department: the chart grows with them instead of stretching one bar.
+        "escalation_chart_height": 60 + 36 * len(result.escalations),
+    }
+    return render(request, "dashboards/management.html", context)
+
+
+@login_required
+@require_GET
+def management_export(request: HttpRequest) -> HttpResponseBase:
+    _require_staff(request)
+    period, _form = period_from(request.GET)
+    result = management.figures(period)
+    filename = _("management-figures-%(start)s-%(end)s.xlsx") % {
+        "start": f"{period.start:%Y%m%d}",
+        "end": f"{period.end:%Y%m%d}",
+    }
+    return xlsx_response(filename, lambda target: management.write_figures_xlsx(result, target))
+
+
+# The filters a rows page accepts besides the period, each checked by the figure's queryset.
+ROW_FILTERS = ("status", "scenario", "on_time", "department")
+
+
+def _figure(slug: str) -> management.RowFigure:
+    figure = management.ROW_FIGURES.get(slug)
+    if figure is None:
+        raise Http404
+    return figure
+
+
+def _row_filters(request: HttpRequest) -> dict[str, str]:
+    return {key: request.GET[key] for key in ROW_FILTERS if request.GET.get(key)}
+
+
+def _filter_labels(filters: dict[str, str]) -> list[str]:
+    """The filters in words, for the heading of a rows page."""
+    labels = []
+    if filters.get("status") in ItemStatus.values:
+        labels.append(_("Status: %(value)s") % {"value": ItemStatus(filters["status"]).label})
+    if filters.get("scenario") in Scenario.values:
+        labels.append(_("Scenario: %(value)s") % {"value": Scenario(filters["scenario"]).label})
+    if filters.get("on_time") == "1":
+        labels.append(_("On time only"))
+    elif filters.get("on_time") == "0":
+        labels.append(_("Late only"))
+    if (department := filters.get("department", "")).isdigit():
+        name = Department.objects.filter(pk=int(department)).values_list("name", flat=True).first()
+        labels.append(_("Department: %(value)s") % {"value": name or department})
+    return labels
+
+
+@login_required
+@require_GET
+def figure_rows(request: HttpRequest, figure: str) -> HttpResponse:
+    _require_staff(request)
+    spec = _figure(figure)
+    period, form = period_from(request.GET)
+    filters = _row_filters(request)
+    page = Paginator(spec.rows(period, filters), ROWS_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    headers = [str(c.header) for c in spec.columns]
+    context = {
+        "figure": spec,
+        "period": period,
+        "form": form,
+        "filters": filters,
+        "filter_labels": _filter_labels(filters),
+        "page": page,
+        "rows": [
+            (spec.item_of(row), list(zip(headers, management.row_values(spec, row), strict=True)))
+            for row in page.object_list
+        ],
+        "headers": headers,
+        "query": query.urlencode(),
+    }
+    return render(request, "dashboards/rows.html", context)
+
+
+@login_required
+@require_GET
+def figure_rows_export(request: HttpRequest, figure: str) -> HttpResponseBase:
+    _require_staff(request)
+    spec = _figure(figure)
+    period, _form = period_from(request.GET)
+    rows = spec.rows(period, _row_filters(request))
+    filename = _("%(figure)s-%(start)s-%(end)s.xlsx") % {
+        "figure": spec.slug,
+        "start": f"{period.start:%Y%m%d}",
+        "end": f"{period.end:%Y%m%d}",
+    }
+    return xlsx_response(filename, lambda target: management.write_rows_xlsx(spec, period, rows, target))
+
+
+@login_required
+@require_GET
+def timeline(request: HttpRequest, pk: int) -> HttpResponse:
+    """The item's timeline: anyone who may see the item may see it."""
+    item = item_for(request, pk)
+    chart = build_timeline(item, timeline_tasks(item), timeline_milestones(item), calendar_for(None))
+    return render(request, "dashboards/timeline.html", {"item": item, "timeline": chart})

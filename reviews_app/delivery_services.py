@@ -1,0 +1,600 @@
+"""Writes of stage 5: delivering results and their acceptance (成果交付与反馈 → 《成果验收表》).
+
+The task's owner submits a deliverable (files and a note) to the task's receiver, who reviews it
+within one working day of the receiver's calendar: accepts it, or asks for changes with comments,
+and the owner submits revised versions until it is accepted. Then both sides sign the acceptance
+form online (password again, IP address, digests of the content and files). The second signature
+locks the form and completes the task.
+
+Every service locks the item row, then the deliverable row (always in that order, so two writes
+queue instead of deadlocking), refuses a locked form and an item that is not in execution, moves
+the status along DELIVERABLE_TRANSITIONS, writes the audit row in the same transaction and tells
+the other side.
+"""
+
+import base64
+import binascii
+import hashlib
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from collab.audit.services import audit_record
+from collab.lib.workdays import Calendar
+from collab.notify.models import Urgency
+from collab.notify.services import notify, urgency_for_item
+from collab.org.calendar import calendar_for
+from collab.org.models import display_name
+from requests_app.models import CollaborationItem, ItemStatus
+from requests_app.services import ItemError, _check_upload, require_open
+from reviews_app.acceptance import acceptance_digests, acceptance_queryset, recorded_files_digest
+from reviews_app.models import (
+    Deliverable,
+    DeliverableFile,
+    DeliverableStatus,
+    DeliverableVersion,
+    ReviewDecision,
+    Signature,
+    SignerRole,
+)
+from tasks_app import alerts
+from tasks_app.models import Task, TaskStatus
+
+# The allowed moves of a deliverable's status: the review loop, then the two signatures.
+DELIVERABLE_TRANSITIONS: dict[str, set[str]] = {
+    DeliverableStatus.IN_REVIEW: {DeliverableStatus.CHANGES_REQUESTED, DeliverableStatus.ACCEPTED},
+    DeliverableStatus.CHANGES_REQUESTED: {DeliverableStatus.IN_REVIEW},
+    DeliverableStatus.ACCEPTED: {DeliverableStatus.SIGNED},
+    DeliverableStatus.SIGNED: set(),
+}
+
+REVIEW_WORKING_DAYS = 1  # the template: the receiver reviews within 1 working day
+MAX_FILES_PER_VERSION = 20
+NAME_MAX_LENGTH = 200
+
+# The handwritten signature: a PNG data URL from the page's canvas, bounded in size.
+DRAWING_PREFIX = "data:image/png;base64,"
+DRAWING_MAX_CHARS = 200_000
+DRAWING_MAX_PIXELS = (2000, 1000)
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@dataclass
+class DeliverableData:
+    name: str
+    note: str = ""
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def review_calendar(receiver: Any) -> Calendar:
+    """The receiver's calendar: the review's working day is theirs (region, holidays, hours)."""
+    person = getattr(receiver, "person", None)
+    return calendar_for(person.region if person is not None else None)
+
+
+def review_due(receiver: Any, submitted_at: datetime) -> datetime:
+    return review_calendar(receiver).add_working_days(submitted_at, REVIEW_WORKING_DAYS)
+
+
+def _lock(deliverable_id: int) -> tuple[CollaborationItem, Deliverable]:
+    """The item and the deliverable, row-locked in that order for this transaction."""
+    item_id = Deliverable.objects.values_list("task__item_id", flat=True).get(pk=deliverable_id)
+    item = CollaborationItem.objects.select_for_update().get(pk=item_id)
+    deliverable = (
+        Deliverable.objects.select_for_update(of=("self",))
+        .select_related("task", "deliverer", "receiver")
+        .get(pk=deliverable_id)
+    )
+    deliverable.task.item = item
+    return item, deliverable
+
+
+def _require_executing(item: CollaborationItem) -> None:
+    require_open(item)
+    if item.status != ItemStatus.EXECUTING:
+        raise ItemError(_("Deliverables are submitted, reviewed and signed while the item is in execution."))
+
+
+def _refuse_locked(deliverable: Deliverable) -> None:
+    if deliverable.locked_at is not None:
+        raise ItemError(
+            _("This acceptance form is signed by both sides and locked: nothing on it can change.")
+        )
+
+
+def _transition(deliverable: Deliverable, to: str, *, extra_fields: Sequence[str] = ()) -> None:
+    """Moves a row-locked deliverable along DELIVERABLE_TRANSITIONS; an illegal move raises."""
+    if to not in DELIVERABLE_TRANSITIONS[deliverable.status]:
+        raise ItemError(
+            _('This deliverable cannot move from "%(current)s" to "%(target)s".')
+            % {"current": deliverable.get_status_display(), "target": DeliverableStatus(to).label}
+        )
+    deliverable.status = to
+    deliverable.version += 1
+    deliverable.save(update_fields=["status", "version", *extra_fields])
+
+
+def _check_uploads(uploads: Sequence[UploadedFile]) -> None:
+    if not uploads:
+        raise ItemError(_("Attach the deliverable's files."), {"uploads": [_("Choose at least one file.")]})
+    if len(uploads) > MAX_FILES_PER_VERSION:
+        raise ItemError(
+            _("A version holds at most %(count)s files.") % {"count": MAX_FILES_PER_VERSION},
+            {"uploads": [_("Fewer files, please (put many small files in one ZIP).")]},
+        )
+    for upload in uploads:
+        _check_upload(upload)
+
+
+def _sha256(upload: UploadedFile) -> str:
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
+def _add_version(deliverable: Deliverable, *, actor: Any, note: str, uploads: Sequence[UploadedFile]) -> Any:
+    """A new version with its files, due for review one working day from now.
+
+    Files are stored under neutral names (see deliverable_file_path); a failure removes the ones
+    already stored, so no stored file is left without its row.
+    """
+    last = deliverable.versions.aggregate(last=Max("number"))["last"] or 0
+    now = timezone.now()
+    version = DeliverableVersion.objects.create(
+        deliverable=deliverable,
+        number=last + 1,
+        note=note.strip(),
+        submitted_by=actor,
+        review_due_at=review_due(deliverable.receiver, now),
+    )
+    stored: list[DeliverableFile] = []
+    try:
+        for upload in uploads:
+            file = DeliverableFile(
+                version=version,
+                original_name=(upload.name or "file")[:255],
+                size=upload.size or 0,
+                sha256=_sha256(upload),
+            )
+            file.file.save(upload.name or "file", upload, save=False)
+            stored.append(file)
+            file.save()
+    except Exception:
+        for file in stored:
+            file.file.delete(save=False)
+        raise
+    return version
+
+
+def _detail_url(deliverable: Deliverable) -> str:
+    return reverse("reviews_app:deliverable_detail", args=[deliverable.task.item_id, deliverable.pk])
+
+
+def _prompt_urgency(item: CollaborationItem) -> str:
+    # A review is due within one working day: never only in tomorrow's digest.
+    return Urgency.INSTANT if urgency_for_item(item) == Urgency.INSTANT else Urgency.NORMAL
+
+
+def _due_text(version: DeliverableVersion, receiver: Any) -> str:
+    local = timezone.localtime(version.review_due_at, review_calendar(receiver).tz)
+    return formats.date_format(local, "Y-m-d H:i")
+
+
+# --- submitting and revising ------------------------------------------------------------------
+
+
+@transaction.atomic
+def deliverable_submit(
+    *, actor: Any, task_id: int, data: DeliverableData, uploads: Sequence[UploadedFile]
+) -> Deliverable:
+    """The task's owner submits a deliverable to the task's receiver (version 1)."""
+    item_id = Task.objects.values_list("item_id", flat=True).get(pk=task_id)
+    item = CollaborationItem.objects.select_for_update().get(pk=item_id)
+    task = Task.objects.select_related("receiver__person__region").get(pk=task_id)
+    task.item = item
+    _require_executing(item)
+    if actor.pk != task.owner_id:
+        raise ItemError(_("Only the task's owner submits its deliverables."))
+    if task.receiver_id == task.owner_id:  # the task rules forbid it; two sides sign the form
+        raise ItemError(
+            _("The receiver reviews and accepts the owner's deliverable, so it must be someone else.")
+        )
+    name = data.name.strip()
+    if not name:
+        raise ItemError(_("Name the deliverable."), {"name": [_("This field is required.")]})
+    if len(name) > NAME_MAX_LENGTH:
+        raise ItemError(
+            _("Name the deliverable in at most %(count)s characters.") % {"count": NAME_MAX_LENGTH},
+            {"name": [_("Too long.")]},
+        )
+    _check_uploads(uploads)
+    deliverable = Deliverable.objects.create(
+        task=task,
+        name=name,
+        deliverer=actor,
+        receiver=task.receiver,
+        acceptance_criteria=task.delivery_standard,
+        status=DeliverableStatus.IN_REVIEW,
+    )
+    version = _add_version(deliverable, actor=actor, note=data.note, uploads=uploads)
+    audit_record(
+        actor=actor,
+        action="deliverable.submitted",
+        target=item,
+        changes={
+            "task": [None, task.name],
+            "deliverable": [None, deliverable.name],
+            "version": [None, str(version.number)],
+            "files": [None, ", ".join(f.original_name for f in version.files.all())],
+        },
+        note=version.note,
+    )
+    _ask_for_review(deliverable, version)
+    return deliverable
+
+
+@transaction.atomic
+def deliverable_revise(
+    *, actor: Any, deliverable_id: int, note: str, uploads: Sequence[UploadedFile]
+) -> DeliverableVersion:
+    """The deliverer answers the receiver's feedback with a revised version."""
+    item, deliverable = _lock(deliverable_id)
+    _refuse_locked(deliverable)
+    _require_executing(item)
+    if actor.pk != deliverable.deliverer_id:
+        raise ItemError(_("Only the deliverer submits a revised version."))
+    if deliverable.status != DeliverableStatus.CHANGES_REQUESTED:
+        raise ItemError(_("A revised version answers a request for changes; this deliverable has none open."))
+    if not note.strip():
+        raise ItemError(
+            _("Say what changed since the last version: the receiver reviews against it."),
+            {"note": [_("This field is required.")]},
+        )
+    _check_uploads(uploads)
+    version = _add_version(deliverable, actor=actor, note=note, uploads=uploads)
+    _transition(deliverable, DeliverableStatus.IN_REVIEW)
+    audit_record(
+        actor=actor,
+        action="deliverable.revised",
+        target=item,
+        changes={
+            "deliverable": [deliverable.name, deliverable.name],
+            "version": [str(version.number - 1), str(version.number)],
+            "files": [None, ", ".join(f.original_name for f in version.files.all())],
+        },
+        note=version.note,
+    )
+    _ask_for_review(deliverable, version)
+    return version
+
+
+def _ask_for_review(deliverable: Deliverable, version: DeliverableVersion) -> None:
+    item = deliverable.task.item
+
+    def render() -> tuple[str, str]:
+        values = {
+            "deliverable": deliverable.name,
+            "number": version.number,
+            "person": display_name(deliverable.deliverer),
+            "due": _due_text(version, deliverable.receiver),
+            "criteria": deliverable.acceptance_criteria,
+        }
+        if version.number == 1:
+            title = _('Please review "%(deliverable)s" by %(due)s') % values
+        else:
+            title = _('Please review version %(number)s of "%(deliverable)s" by %(due)s') % values
+        body = _("Submitted by %(person)s. Acceptance criteria: %(criteria)s") % values
+        if version.note:
+            body += "\n" + version.note
+        return title, body
+
+    notify(
+        recipients=[deliverable.receiver],
+        kind="deliverable.submitted",
+        render=render,
+        url=_detail_url(deliverable),
+        item=item,
+        dedupe=f"deliverable:{deliverable.pk}:v{version.number}:submitted",
+        urgency=_prompt_urgency(item),
+    )
+
+
+# --- the review ---------------------------------------------------------------------------------
+
+
+def deliverable_accept(
+    *, actor: Any, deliverable_id: int, version_number: int, comments: str = ""
+) -> DeliverableVersion:
+    """The receiver accepts the version they reviewed; both sides sign next."""
+    return _review(
+        actor=actor,
+        deliverable_id=deliverable_id,
+        version_number=version_number,
+        decision=ReviewDecision.ACCEPTED,
+        comments=comments,
+    )
+
+
+def deliverable_request_changes(
+    *, actor: Any, deliverable_id: int, version_number: int, comments: str
+) -> DeliverableVersion:
+    """The receiver sends the version back with comments (e.g. "第3章用例结果描述不清晰,需补充截图")."""
+    return _review(
+        actor=actor,
+        deliverable_id=deliverable_id,
+        version_number=version_number,
+        decision=ReviewDecision.CHANGES_REQUESTED,
+        comments=comments,
+    )
+
+
+@transaction.atomic
+def _review(
+    *, actor: Any, deliverable_id: int, version_number: int, decision: str, comments: str
+) -> DeliverableVersion:
+    item, deliverable = _lock(deliverable_id)
+    _refuse_locked(deliverable)
+    _require_executing(item)
+    if actor.pk != deliverable.receiver_id:
+        raise ItemError(_("Only the receiver reviews this deliverable."))
+    if deliverable.status != DeliverableStatus.IN_REVIEW:
+        raise ItemError(_("This deliverable is not waiting for a review."))
+    latest = deliverable.versions.order_by("-number").first()
+    if latest is None or latest.number != version_number or latest.decision:
+        raise ItemError(
+            _("Version %(number)s is not the one waiting for review: reload the page and review the latest.")
+            % {"number": version_number}
+        )
+    if decision not in ReviewDecision.values:
+        raise ItemError(_("Accept the deliverable or request changes."))
+    if decision == ReviewDecision.CHANGES_REQUESTED and not comments.strip():
+        raise ItemError(
+            _("Say what must change, so the deliverer can revise it."),
+            {"comments": [_("This field is required.")]},
+        )
+    latest.decision = decision
+    latest.comments = comments.strip()
+    latest.reviewed_by = actor
+    latest.reviewed_at = timezone.now()
+    latest.save(update_fields=["decision", "comments", "reviewed_by", "reviewed_at"])
+    _transition(
+        deliverable,
+        DeliverableStatus.ACCEPTED
+        if decision == ReviewDecision.ACCEPTED
+        else DeliverableStatus.CHANGES_REQUESTED,
+    )
+    audit_record(
+        actor=actor,
+        action="deliverable.reviewed",
+        target=item,
+        changes={"deliverable": [deliverable.name, deliverable.name], "decision": [None, decision]},
+        note=latest.comments,
+    )
+    _tell_deliverer_of_review(deliverable, latest)
+    return latest
+
+
+def _tell_deliverer_of_review(deliverable: Deliverable, version: DeliverableVersion) -> None:
+    item = deliverable.task.item
+
+    def render() -> tuple[str, str]:
+        values = {
+            "deliverable": deliverable.name,
+            "number": version.number,
+            "person": display_name(deliverable.receiver),
+        }
+        if version.decision == ReviewDecision.ACCEPTED:
+            title = _('"%(deliverable)s" is accepted: please sign the acceptance form') % values
+        else:
+            title = _('Changes requested on version %(number)s of "%(deliverable)s"') % values
+        if version.comments:
+            body = _("%(person)s: %(comments)s") % {"person": values["person"], "comments": version.comments}
+        else:
+            body = _("Reviewed by %(person)s.") % values
+        return title, body
+
+    notify(
+        recipients=[deliverable.deliverer],
+        kind="deliverable.reviewed",
+        render=render,
+        url=_detail_url(deliverable),
+        item=item,
+        dedupe=f"deliverable:{deliverable.pk}:v{version.number}:reviewed",
+        urgency=_prompt_urgency(item),
+    )
+
+
+# --- signing --------------------------------------------------------------------------------------
+
+
+def drawing_problem(drawing: str) -> str | None:
+    """Why ``drawing`` is not an acceptable handwritten signature, or None (empty is fine)."""
+    if not drawing:
+        return None
+    invalid = _("The drawn signature is not a PNG image from the signature pad; clear it and draw again.")
+    if len(drawing) > DRAWING_MAX_CHARS:
+        return _("The drawn signature is too large; clear it and draw again.")
+    if not drawing.startswith(DRAWING_PREFIX):
+        return invalid
+    try:
+        data = base64.b64decode(drawing[len(DRAWING_PREFIX) :], validate=True)
+    except (binascii.Error, ValueError):
+        return invalid
+    # The PNG magic bytes, then the IHDR chunk with width and height.
+    if len(data) < 24 or not data.startswith(PNG_MAGIC) or data[12:16] != b"IHDR":
+        return invalid
+    width, height = struct.unpack(">II", data[16:24])
+    if not (0 < width <= DRAWING_MAX_PIXELS[0] and 0 < height <= DRAWING_MAX_PIXELS[1]):
+        return _("The drawn signature is too large; clear it and draw again.")
+    return None
+
+
+def signer_for(deliverable: Deliverable, role: str) -> int:
+    """The user id of whoever signs ``role``: the deliverer or the receiver, nobody else."""
+    return deliverable.deliverer_id if role == SignerRole.DELIVERER else deliverable.receiver_id
+
+
+@transaction.atomic
+def deliverable_sign(
+    *,
+    actor: Any,
+    deliverable_id: int,
+    role: str,
+    password: str,
+    ip_address: str | None,
+    drawing: str = "",
+) -> Signature:
+    """One side signs the acceptance form of the accepted version (双方签字确认).
+
+    1. Lock the item and the deliverable; refuse a locked form and an item out of execution.
+    2. Refuse anyone who is not the person of ``role`` (nobody signs for someone else), an
+       unaccepted version, a wrong password, a second signature and a malformed drawing.
+    3. Recompute the digests; refuse when a stored file no longer matches its recorded SHA-256 or
+       the form changed since the other side signed it (both sign the same content).
+    4. Store the signature (the database's constraints and guard refuse what step 2 refuses).
+    5. With both signatures: lock the form, complete the task and cancel its warnings.
+    """
+    item, deliverable = _lock(deliverable_id)
+    _refuse_locked(deliverable)
+    _require_executing(item)
+    if role not in SignerRole.values:
+        raise ItemError(_("Sign as the deliverer or as the receiver."))
+    role_label = SignerRole(role).label
+    if actor.pk != signer_for(deliverable, role):
+        person = deliverable.deliverer if role == SignerRole.DELIVERER else deliverable.receiver
+        raise ItemError(
+            _("Only %(person)s signs as %(role)s: nobody signs for someone else.")
+            % {"person": display_name(person), "role": role_label}
+        )
+    if deliverable.status != DeliverableStatus.ACCEPTED:
+        raise ItemError(
+            _("Only an accepted version is signed: the receiver has not accepted this deliverable.")
+        )
+    if not password or not actor.check_password(password):
+        raise ItemError(
+            _("The password is not correct: nothing was signed."),
+            {"password": [_("Enter your login password to sign.")]},
+        )
+    signatures = list(Signature.objects.filter(deliverable=deliverable).select_related("signer"))
+    if any(s.role == role or s.signer_id == actor.pk for s in signatures):
+        raise ItemError(_("You have already signed this acceptance form."))
+    if problem := drawing_problem(drawing):
+        raise ItemError(problem, {"drawing": [problem]})
+
+    form = acceptance_queryset().get(pk=deliverable.pk)
+    content_digest, files_digest = acceptance_digests(form)
+    if files_digest != recorded_files_digest(form):
+        raise ItemError(
+            _(
+                "A file of the accepted version no longer matches what was submitted, so the form "
+                "cannot be signed. Ask the administrator to check the stored files."
+            )
+        )
+    for other in signatures:
+        if (other.content_digest, other.files_digest) != (content_digest, files_digest):
+            raise ItemError(
+                _("The form changed after %(person)s signed it, so it cannot be signed.")
+                % {"person": display_name(other.signer)}
+            )
+    accepted = form.versions.get(decision=ReviewDecision.ACCEPTED)
+    try:
+        with transaction.atomic():
+            signature = Signature.objects.create(
+                deliverable=deliverable,
+                version=accepted,
+                role=role,
+                signer=actor,
+                ip_address=ip_address or None,
+                content_digest=content_digest,
+                files_digest=files_digest,
+                drawing=drawing,
+            )
+    except IntegrityError as error:
+        # Another request of the same person got there first (the unique constraints).
+        raise ItemError(_("You have already signed this acceptance form.")) from error
+    complete = len(signatures) + 1 == len(SignerRole.values)
+    if complete:
+        deliverable.locked_at = signature.signed_at
+        _transition(deliverable, DeliverableStatus.SIGNED, extra_fields=["locked_at"])
+    else:
+        deliverable.version += 1
+        deliverable.save(update_fields=["version"])
+    audit_record(
+        actor=actor,
+        action="deliverable.signed",
+        target=item,
+        changes={
+            "deliverable": [deliverable.name, deliverable.name],
+            "signed_as": [None, role],
+            "content_digest": [None, content_digest],
+            "files_digest": [None, files_digest],
+        },
+        note=ip_address or "",
+    )
+    if complete:
+        _complete_task(actor=actor, task_id=deliverable.task_id, deliverable=deliverable)
+    _tell_of_signature(deliverable, signature, complete=complete)
+    return signature
+
+
+def _complete_task(*, actor: Any, task_id: int, deliverable: Deliverable) -> None:
+    """A signed deliverable completes its task: done, 100%, no more warnings."""
+    task = Task.objects.select_for_update().select_related("item").get(pk=task_id)
+    alerts.cancel_alerts(task)
+    if task.status == TaskStatus.DONE and task.percent_done == 100:
+        return
+    before = {"status": task.status, "percent_done": str(task.percent_done)}
+    task.status, task.percent_done = TaskStatus.DONE, 100
+    task.save(update_fields=["status", "percent_done", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="task.delivered",
+        target=task.item,
+        changes={
+            "task": [None, task.name],
+            "status": [before["status"], task.status],
+            "percent_done": [before["percent_done"], "100"],
+        },
+        note=deliverable.name,
+    )
+
+
+def _tell_of_signature(deliverable: Deliverable, signature: Signature, *, complete: bool) -> None:
+    item = deliverable.task.item
+    other = deliverable.receiver if signature.role == SignerRole.DELIVERER else deliverable.deliverer
+    values = {"deliverable": deliverable.name, "person": display_name(signature.signer)}
+
+    def render() -> tuple[str, str]:
+        if complete:
+            title = _('The acceptance form of "%(deliverable)s" is signed by both sides') % values
+            body = _("%(person)s signed last; the form is locked and the task is done.") % values
+        else:
+            title = (
+                _('%(person)s signed the acceptance form of "%(deliverable)s": please sign it too') % values
+            )
+            body = _("Sign with your password on the deliverable's page.")
+        return title, body
+
+    recipients = [other, item.coordinator] if complete else [other]
+    notify(
+        recipients=[r for r in recipients if r.pk != signature.signer_id],
+        kind="deliverable.signed",
+        render=render,
+        url=_detail_url(deliverable),
+        item=item,
+        dedupe=f"deliverable:{deliverable.pk}:signed:{signature.role}",
+        urgency=_prompt_urgency(item),
+    )

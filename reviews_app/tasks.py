@@ -1,0 +1,8 @@
+from celery import shared_task
+
+from reviews_app.review_alerts import sweep_reviews
+
+
+@shared_task(name="reviews_app.sweep_reviews")
+def sweep_reviews_task() -> int:
+    return sweep_reviews()
