@@ -177,7 +177,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "requests_app:register"
+LOGIN_REDIRECT_URL = "home"  # My work: what needs the person, most urgent first
 LOGOUT_REDIRECT_URL = "login"
 # Guardian: an anonymous user object is not needed; nobody sees anything without logging in.
 ANONYMOUS_USER_NAME = None

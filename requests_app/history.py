@@ -30,6 +30,13 @@ def _action_labels() -> dict[str, str]:
         "todo.dropped": _("dropped a to-do of the minutes"),
         "department.exempted": _("recorded why a department has no task"),
         "department.exemption_removed": _("gave a department a task after all"),
+        "retrospective.recorded": _("recorded the retrospective"),
+        "retrospective.updated": _("edited the retrospective"),
+        "improvement.added": _("added an improvement measure"),
+        "improvement.done": _("marked an improvement measure done"),
+        "archive.requested": _("asked for the archive"),
+        "archive.built": _("built the archive"),
+        "archive.failed": _("could not build the archive"),
         "attachment.added": _("attached a file"),
         "attachment.removed": _("removed a file"),
     }
@@ -56,6 +63,13 @@ def _field_labels() -> dict[str, str]:
         receiver=_("Receiver"),
         department=_("Department"),
         todo=_("To-do"),
+        held_on=_("Retrospective date"),
+        participants=_("Participants"),
+        highlights=_("Highlights"),
+        shortcomings=_("Shortcomings"),
+        measures=_("Improvement measures"),
+        measure=_("Improvement measure"),
+        archive=_("Archive"),
     )
     return labels
 

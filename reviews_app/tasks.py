@@ -1,5 +1,6 @@
 from celery import shared_task
 
+from reviews_app.archive_tasks import build_archive_task  # noqa: F401 (registers it with the workers)
 from reviews_app.review_alerts import sweep_reviews
 
 

@@ -33,7 +33,7 @@ class People:
             page.fill("#id_username", username)
             page.fill("#id_password", PASSWORD)
             page.get_by_role("button", name="登录", exact=True).click()
-            page.wait_for_url(f"{self.base}/register/")
+            page.wait_for_url(f"{self.base}/")
             self.pages[username] = page
         return self.pages[username]
 

@@ -21,7 +21,7 @@ def log_in(page: Any, base: str, username: str) -> None:
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
     page.get_by_role("button", name="登录", exact=True).click()
-    page.wait_for_url(f"{base}/register/")
+    page.wait_for_url(f"{base}/")
 
 
 def test_a_department_head_files_a_requirement_and_exports_the_register(

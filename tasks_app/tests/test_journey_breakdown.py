@@ -33,7 +33,7 @@ def test_the_coordinator_breaks_the_item_into_tasks_and_starts_execution(
     page.fill("#id_username", "coordinator")
     page.fill("#id_password", PASSWORD)
     page.click("main button[type=submit]")
-    page.wait_for_url(f"{base}/register/")
+    page.wait_for_url(f"{base}/")
 
     page.goto(f"{base}/items/{item.pk}/tasks/")
     page.locator(f"a[href$='?todo={todos(item)['提交测试计划'].pk}']").click()

@@ -27,7 +27,7 @@ def log_in(chromium: Any, base: str, username: str) -> Any:
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
     page.get_by_role("button", name="登录", exact=True).click()
-    page.wait_for_url(f"{base}/register/")
+    page.wait_for_url(f"{base}/")
     return page
 
 
