@@ -1,0 +1,165 @@
+"""Stages 5-6 in Chromium, each person in their own session: the owner submits a deliverable;
+the receiver requests changes; the owner revises; the receiver accepts; both sign, one with a
+drawn signature; the coordinator records the retrospective and downloads the archive."""
+
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from collab.testing import PASSWORD, Org, make_org
+from requests_app.models import CollaborationItem, ItemStatus
+from reviews_app import delivery_services as services
+from reviews_app.models import Deliverable, Signature
+from reviews_app.tests.delivery_support import started_item, upload
+from tasks_app.models import Task
+
+pytestmark = [pytest.mark.browser]
+
+
+@pytest.fixture
+def setting(transactional_db: Any) -> tuple[Org, CollaborationItem]:
+    org = make_org()
+    item = started_item(org)
+    # The second task (R&D's fixes, received by QA's owner) is delivered and signed outside the
+    # browser, so that the archive has every task covered.
+    fix = Task.objects.get(item=item, name="完成功能修复")
+    delivered = services.deliverable_submit(
+        actor=org.collaborator,
+        task_id=fix.pk,
+        data=services.DeliverableData(name="缺陷修复说明", note="P0/P1全部修复"),
+        uploads=[upload("修复清单.pdf", b"%PDF-1.4 fixes")],
+    )
+    services.deliverable_accept(actor=org.owner, deliverable_id=delivered.pk, version_number=1)
+    for person, role in ((org.collaborator, "deliverer"), (org.owner, "receiver")):
+        services.deliverable_sign(
+            actor=person,
+            deliverable_id=delivered.pk,
+            role=role,
+            password=PASSWORD,
+            ip_address="127.0.0.1",
+            drawing="",
+        )
+    return org, item
+
+
+class People:
+    def __init__(self, chromium: Any, base: str) -> None:
+        self.chromium, self.base, self.pages = chromium, base, {}
+
+    def __getitem__(self, username: str) -> Any:
+        if username not in self.pages:
+            context = self.chromium.new_context(
+                locale="zh-CN", timezone_id="Asia/Shanghai", accept_downloads=True
+            )
+            context.set_default_timeout(20_000)
+            page = context.new_page()
+            page.goto(f"{self.base}/accounts/login/")
+            page.fill("#id_username", username)
+            page.fill("#id_password", PASSWORD)
+            page.get_by_role("button", name="登录", exact=True).click()
+            page.wait_for_url(f"{self.base}/")
+            self.pages[username] = page
+        return self.pages[username]
+
+    def close(self) -> None:
+        for page in self.pages.values():
+            page.context.close()
+
+
+def test_from_delivery_to_archive(chromium: Any, live_server: Any, setting: Any, tmp_path: Path) -> None:
+    org, item = setting
+    plan = Task.objects.get(item=item, name="提交测试计划")
+    base = live_server.url
+    people = People(chromium, base)
+    first = tmp_path / "测试报告.pdf"
+    first.write_bytes(b"%PDF-1.4 report v1")
+    second = tmp_path / "测试报告-修订.pdf"
+    second.write_bytes(b"%PDF-1.4 report v2 with screenshots")
+    try:
+        owner = people["owner"]
+        owner.goto(f"{base}/items/{item.pk}/tasks/{plan.pk}/deliverables/new/")
+        owner.fill("[name=name]", "测试报告")
+        owner.set_input_files("[name=uploads]", str(first))
+        owner.fill("[name=note]", "覆盖全部核心用例")
+        owner.locator("form.card button.primary[type=submit]").click()
+        owner.locator("#versions").wait_for()
+        deliverable = Deliverable.objects.get(task=plan)
+        detail = f"{base}/items/{item.pk}/deliverables/{deliverable.pk}/"
+
+        receiver = people["receiver"]
+        receiver.goto(detail)
+        assert receiver.locator("#review-clock").is_visible()
+        receiver.check("#review input[value=changes_requested]")
+        receiver.fill("#review [name=comments]", "第3章用例结果描述不清晰,需补充截图")
+        receiver.locator("#review button[type=submit]").click()
+        receiver.locator("#version-1", has_text="第3章用例结果描述不清晰").wait_for()
+
+        owner.goto(detail)
+        owner.get_by_role("link", name="提交修改版本").click()
+        owner.set_input_files("[name=uploads]", str(second))
+        owner.fill("[name=note]", "第3章已补充截图")
+        owner.locator("form.card button.primary[type=submit]").click()
+        owner.locator("#version-2").wait_for()
+        assert owner.inner_text("#version-count").strip() == "2"
+
+        receiver.goto(detail)
+        receiver.check("#review input[value=accepted]")
+        receiver.locator("#review button[type=submit]").click()
+        receiver.locator("#sign-form").wait_for()
+        receiver.fill("#sign-form input[name=password]", "wrong password")
+        receiver.locator("#sign-form button[type=submit]").click()
+        assert "密码不正确" in receiver.inner_text(".messages")
+        receiver.fill("#sign-form input[name=password]", PASSWORD)
+        receiver.locator("#sign-form button[type=submit]").click()
+        receiver.locator("#signatures", has_text="接收方").wait_for()
+
+        owner.goto(detail)
+        pad = owner.locator("canvas.signature-pad")
+        pad.scroll_into_view_if_needed()
+        box = pad.bounding_box()
+        owner.mouse.move(box["x"] + 20, box["y"] + 90)
+        owner.mouse.down()
+        for step in range(1, 10):
+            owner.mouse.move(box["x"] + 20 + step * 30, box["y"] + 90 - (step % 3) * 25)
+        owner.mouse.up()
+        owner.fill("#sign-form input[name=password]", PASSWORD)
+        owner.locator("#sign-form button[type=submit]").click()
+        owner.locator("#integrity[data-intact=true]").wait_for()
+        assert Signature.objects.filter(deliverable=deliverable).count() == 2
+        assert Signature.objects.get(deliverable=deliverable, role="deliverer").drawing.startswith(
+            "data:image/png"
+        )
+
+        coordinator = people["coordinator"]
+        coordinator.goto(f"{base}/items/{item.pk}/retrospective/")
+        coordinator.get_by_role("link", name="记录复盘").click()
+        coordinator.fill("[name=held_on]", timezone.localdate().isoformat())
+        coordinator.select_option(
+            "[name=participants]", [str(org.coordinator.pk), str(org.owner.pk), str(org.receiver.pk)]
+        )
+        coordinator.fill("[name=highlights]", "跨部门沟通效率高")
+        coordinator.fill("[name=shortcomings]", "需求变更未及时同步")
+        coordinator.fill("[name=measures-0-text]", "建立需求变更通知机制")
+        coordinator.select_option("[name=measures-0-owner]", str(org.requester.pk))
+        coordinator.fill("[name=measures-0-due_date]", "2026-12-31")
+        coordinator.locator("form.card button.primary[type=submit]").click()
+        coordinator.locator(".message.success").wait_for()
+
+        coordinator.goto(f"{base}/items/{item.pk}/archive/")
+        coordinator.get_by_role("button", name="生成归档并关闭事项").click()
+        download_link = coordinator.get_by_role("link", name="下载归档文件")
+        download_link.wait_for(timeout=60_000)
+        with coordinator.expect_download() as info:
+            download_link.click()
+        target = tmp_path / info.value.suggested_filename
+        info.value.save_as(target)
+        assert target.name.startswith(f"协作流程-{item.number}-") and target.suffix == ".zip"
+        names = zipfile.ZipFile(target).namelist()
+        assert any(n.endswith("测试报告-修订.pdf") for n in names)
+        assert any(n.endswith("manifest.json") for n in names)
+        assert CollaborationItem.objects.get(pk=item.pk).status == ItemStatus.CLOSED
+    finally:
+        people.close()
