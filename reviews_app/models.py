@@ -82,6 +82,13 @@ class DeliverableVersion(models.Model):
         verbose_name = _("deliverable version")
         verbose_name_plural = _("deliverable versions")
         ordering = ["deliverable", "number"]
+        # Dashboards: reviews decided in a period; pending reviews by deadline.
+        indexes = [
+            models.Index(fields=["reviewed_at"], name="version_reviewed_at"),
+            models.Index(
+                fields=["review_due_at"], name="version_review_pending", condition=models.Q(decision="")
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["deliverable", "number"], name="one_version_number_per_deliverable"

@@ -125,6 +125,8 @@ class ProgressReport(models.Model):
         verbose_name = _("progress report")
         verbose_name_plural = _("progress reports")
         ordering = ["-created_at", "-pk"]
+        # Dashboards: "the report that set the task done", per task and status, by time.
+        indexes = [models.Index(fields=["task", "status", "created_at"], name="report_task_status_time")]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(percent_done__lte=100), name="report_percent_at_most_100"
@@ -217,7 +219,13 @@ class Alert(models.Model):
                 fields=["due_at"],
                 name="alert_due_unsent",
                 condition=models.Q(sent_at__isnull=True, cancelled_at__isnull=True),
-            )
+            ),
+            # Dashboards: escalations sent in a period.
+            models.Index(
+                fields=["sent_at"],
+                name="alert_escalation_sent",
+                condition=models.Q(step__gte=1, sent_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
