@@ -95,7 +95,7 @@ def meeting_schedule(*, actor: Any, item_id: int, data: MeetingData) -> Meeting:
         changes={"meeting": [None, str(meeting)]},
         note=", ".join(display_name(p) for p in invitees),
     )
-    when = timezone.localtime(meeting.starts_at, timezone=_zone(meeting.timezone))
+    when = meeting.local_starts_at
 
     def render() -> tuple[str, str]:
         return (
@@ -119,12 +119,6 @@ def meeting_schedule(*, actor: Any, item_id: int, data: MeetingData) -> Meeting:
         urgency=urgency_for_item(item),
     )
     return meeting
-
-
-def _zone(name: str) -> Any:
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(name)
 
 
 def pre_read_open(*, person: Any, meeting: Meeting) -> bool:

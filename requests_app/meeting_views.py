@@ -90,9 +90,7 @@ def meeting_detail(request: HttpRequest, pk: int, meeting_pk: int) -> HttpRespon
         "states": states,
         "can_edit": can_edit,
         "confirm_for": [s["department"] for s in states if s["department"].may_confirm_for(request.user)],
-        "local_time": timezone.localtime(
-            meeting.starts_at, timezone=meeting_services._zone(meeting.timezone)
-        ),
+        "local_time": meeting.local_starts_at,
     }
     return render(request, "requests_app/meeting_detail.html", context)
 
@@ -109,9 +107,7 @@ def meeting_pre_read(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResp
         "participations": item.participations.select_related("department"),
         "milestones": item.milestones.all(),
         "attachments": item.attachments.all(),
-        "local_time": timezone.localtime(
-            meeting.starts_at, timezone=meeting_services._zone(meeting.timezone)
-        ),
+        "local_time": meeting.local_starts_at,
     }
     return render(request, "requests_app/pre_read.html", context)
 
@@ -195,9 +191,7 @@ def minutes_print(request: HttpRequest, pk: int, meeting_pk: int) -> HttpRespons
         "todos": minutes.todos.select_related("owner__person"),
         "responsibilities": minutes.responsibilities.select_related("department"),
         "states": confirmation_states(minutes),
-        "local_time": timezone.localtime(
-            meeting.starts_at, timezone=meeting_services._zone(meeting.timezone)
-        ),
+        "local_time": meeting.local_starts_at,
     }
     return render(request, "requests_app/minutes_print.html", context)
 

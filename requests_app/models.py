@@ -6,10 +6,13 @@ requirement change.
 """
 
 import uuid
+from datetime import datetime
 from pathlib import PurePath
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from collab.org.models import Department
@@ -275,6 +278,15 @@ class Meeting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_form_display()} {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def local_starts_at(self) -> datetime:
+        """The time as the organiser typed it, in their time zone (the company's if unknown)."""
+        try:
+            zone = ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = ZoneInfo(settings.TIME_ZONE)
+        return timezone.localtime(self.starts_at, zone)
 
 
 class Invitation(models.Model):

@@ -69,7 +69,7 @@ def _require_editor(actor: Any, item: CollaborationItem) -> None:
         raise ItemError(_("Only the requester and the coordinator can edit this requirement form."))
 
 
-def _lock(item_id: int, version: int) -> CollaborationItem:
+def lock_item(item_id: int, version: int) -> CollaborationItem:
     """The item, row-locked for this transaction, if nobody changed it since ``version``."""
     item = CollaborationItem.objects.select_for_update().get(pk=item_id)
     if item.version != version:
@@ -132,7 +132,7 @@ def item_create_draft(*, actor: Any, data: RequirementData) -> CollaborationItem
 
 @transaction.atomic
 def item_update_draft(*, actor: Any, item_id: int, version: int, data: RequirementData) -> CollaborationItem:
-    item = _lock(item_id, version)
+    item = lock_item(item_id, version)
     _require_editor(actor, item)
     if not item.is_draft:
         raise ItemError(_("A submitted requirement form changes only through a recorded change."))
@@ -165,7 +165,7 @@ def _next_number(period: str) -> str:
 
 @transaction.atomic
 def item_submit(*, actor: Any, item_id: int, version: int) -> CollaborationItem:
-    item = _lock(item_id, version)
+    item = lock_item(item_id, version)
     _require_editor(actor, item)
     if not item.can_move_to(ItemStatus.SUBMITTED):
         raise ItemError(_("This requirement form has already been submitted."))
@@ -193,7 +193,7 @@ def item_change_requirement(
     *, actor: Any, item_id: int, version: int, data: RequirementData, reason: str
 ) -> RequirementChange:
     """Changes a submitted form; the change is recorded with its reason and the old values."""
-    item = _lock(item_id, version)
+    item = lock_item(item_id, version)
     _require_editor(actor, item)
     if item.is_draft:
         raise ItemError(_("A draft is edited directly; there is nothing to record yet."))
@@ -260,7 +260,7 @@ def item_requirement_data(item: CollaborationItem) -> RequirementData:
     )
 
 
-def _check_upload(upload: UploadedFile) -> None:
+def check_upload(upload: UploadedFile) -> None:
     name = upload.name or ""
     extension = PurePath(name).suffix.lower().lstrip(".")
     if extension not in settings.COLLAB_ALLOWED_UPLOAD_EXTENSIONS:
@@ -279,7 +279,7 @@ def _check_upload(upload: UploadedFile) -> None:
 def attachment_add(*, actor: Any, item_id: int, upload: UploadedFile) -> Attachment:
     item = CollaborationItem.objects.select_for_update().get(pk=item_id)
     _require_editor(actor, item)
-    _check_upload(upload)
+    check_upload(upload)
     attachment = Attachment(
         item=item, original_name=upload.name or "", size=upload.size or 0, uploaded_by=actor
     )

@@ -26,6 +26,12 @@ from requests_app.selectors import drafts_of, register_items
 PAGE_SIZE = 25
 
 
+def posted_version(request: HttpRequest) -> int:
+    """The version the page was built from; a missing or tampered value is simply stale."""
+    value = request.POST.get("version", "")
+    return int(value) if value.isdigit() else 0
+
+
 def item_for(request: HttpRequest, pk: int, *, edit: bool = False) -> CollaborationItem:
     """The item if the user may see it (else 404: outsiders do not learn it exists), and, with
     ``edit``, may edit it (else 403)."""
@@ -108,7 +114,7 @@ def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
     item = item_for(request, pk, edit=True)
     submitting = "submit" in request.POST
     editor = RequirementEditor(request.POST or None, item=item, user=request.user, submitting=submitting)
-    version = int(request.POST.get("version") or item.version) if request.method == "POST" else item.version
+    version = posted_version(request) if request.method == "POST" else item.version
     if request.method == "POST" and editor.is_valid():
         try:
             if item.is_draft:
@@ -143,9 +149,7 @@ def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def item_submit(request: HttpRequest, pk: int) -> HttpResponse:
     item = item_for(request, pk, edit=True)
     try:
-        item = services.item_submit(
-            actor=request.user, item_id=item.pk, version=int(request.POST.get("version") or 0)
-        )
+        item = services.item_submit(actor=request.user, item_id=item.pk, version=posted_version(request))
     except services.ItemError as error:
         messages.error(request, error.message)
         for field_messages in error.problems.values():

@@ -56,6 +56,7 @@ from collab.pdf import render_pdf
 from requests_app.models import CollaborationItem, ItemStatus
 from requests_app.services import ItemError, item_transition, require_open
 from reviews_app import archive_documents as documents
+from reviews_app.acceptance import acceptance_form_context, acceptance_queryset
 from reviews_app.models import Archive, ArchiveStatus, Deliverable, DeliverableStatus, Retrospective
 
 logger = logging.getLogger(__name__)
@@ -362,7 +363,7 @@ def _plan(item: CollaborationItem) -> Plan:
         documents.minutes_queryset().filter(meeting__item=item).order_by("meeting__starts_at", "pk")
     ):
         meeting = minutes.meeting
-        when = timezone.localtime(meeting.starts_at, documents.meeting_zone(meeting.timezone))
+        when = meeting.local_starts_at
         name = f"会议纪要-{when:%Y%m%d-%H%M}-v{minutes.version}"
         plan.document(
             FOLDERS["minutes"],
@@ -452,13 +453,7 @@ def _plan(item: CollaborationItem) -> Plan:
 
 
 def _acceptance_pdf(deliverable: Deliverable) -> bytes:
-    """The acceptance form's PDF, from stage 5's context and template (imported when needed)."""
-    try:
-        from reviews_app.acceptance import acceptance_form_context, acceptance_queryset
-    except ImportError as error:
-        raise ItemError(
-            _("The acceptance forms cannot be rendered: the acceptance module is not installed.")
-        ) from error
+    """The acceptance form's PDF, from stage 5's context and template."""
     form = acceptance_queryset().get(pk=deliverable.pk)
     return render_pdf("reviews_app/acceptance_pdf.html", acceptance_form_context(form))
 

@@ -10,9 +10,7 @@ Contexts read everything they show up front; nothing here needs a request.
 """
 
 from typing import IO, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -156,13 +154,6 @@ def minutes_queryset() -> QuerySet[Minutes]:
     return Minutes.objects.select_related("meeting__item").prefetch_related("attendees__person")
 
 
-def meeting_zone(name: str) -> Any:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(settings.TIME_ZONE)
-
-
 def minutes_context(minutes: Minutes) -> dict[str, Any]:
     """What "reviews_app/pdf/minutes.html" renders: the printed minutes' context."""
     from requests_app.meeting_views import confirmation_states
@@ -175,7 +166,7 @@ def minutes_context(minutes: Minutes) -> dict[str, Any]:
         "todos": list(minutes.todos.select_related("owner__person")),
         "responsibilities": list(minutes.responsibilities.select_related("department")),
         "states": confirmation_states(minutes),
-        "local_time": timezone.localtime(meeting.starts_at, timezone=meeting_zone(meeting.timezone)),
+        "local_time": meeting.local_starts_at,
         **_form_title("会议纪要", _("Minutes")),
     }
 

@@ -35,7 +35,7 @@ from collab.notify.services import notify, urgency_for_item
 from collab.org.calendar import calendar_for
 from collab.org.models import display_name
 from requests_app.models import CollaborationItem, ItemStatus
-from requests_app.services import ItemError, _check_upload, require_open
+from requests_app.services import ItemError, check_upload, require_open
 from reviews_app.acceptance import acceptance_digests, acceptance_queryset, recorded_files_digest
 from reviews_app.models import (
     Deliverable,
@@ -134,7 +134,7 @@ def _check_uploads(uploads: Sequence[UploadedFile]) -> None:
             {"uploads": [_("Fewer files, please (put many small files in one ZIP).")]},
         )
     for upload in uploads:
-        _check_upload(upload)
+        check_upload(upload)
 
 
 def _sha256(upload: UploadedFile) -> str:

@@ -13,9 +13,7 @@ the item is an emergency.
 
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -36,15 +34,6 @@ LAST_STEP = 2
 def _region(task: Task) -> Any:
     person = getattr(task.owner, "person", None)
     return person.region if person is not None else None
-
-
-def _zone(task: Task) -> ZoneInfo:
-    region = _region(task)
-    return ZoneInfo(region.timezone if region is not None else settings.TIME_ZONE)
-
-
-def _at(day: date, clock: time, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, clock, tzinfo=zone)
 
 
 def _working_day_after(calendar: Any, day: date) -> date:
@@ -93,13 +82,13 @@ def plan_deadline_alerts(task: Task) -> None:
     cancel_alerts(task, DEADLINE_KINDS)
     if task.status == TaskStatus.DONE or task.item.status != ItemStatus.EXECUTING:
         return
-    calendar, zone, now = calendar_for(_region(task)), _zone(task), timezone.now()
+    calendar, now = calendar_for(_region(task)), timezone.now()
     planned = [
-        (AlertKind.DUE_SOON, _at(_working_day_before(calendar, task.deadline), DAY_BEFORE, zone)),
-        (AlertKind.OVERDUE, _at(_working_day_after(calendar, task.deadline), MORNING, zone)),
+        (AlertKind.DUE_SOON, calendar.at(_working_day_before(calendar, task.deadline), DAY_BEFORE)),
+        (AlertKind.OVERDUE, calendar.at(_working_day_after(calendar, task.deadline), MORNING)),
     ]
     if calendar.is_working_day(task.deadline):
-        planned.append((AlertKind.DUE_TODAY, _at(task.deadline, MORNING, zone)))
+        planned.append((AlertKind.DUE_TODAY, calendar.at(task.deadline, MORNING)))
     Alert.objects.bulk_create(
         Alert(task=task, kind=kind, due_at=due, deadline=task.deadline)
         for kind, due in planned
@@ -152,7 +141,7 @@ def _still_true(alert: Alert, now: datetime) -> bool:
     if task.status == TaskStatus.DONE or task.item.status != ItemStatus.EXECUTING:
         return False
     if alert.kind == AlertKind.OVERDUE:
-        return timezone.localtime(now, _zone(task)).date() > task.deadline
+        return timezone.localtime(now, calendar_for(_region(task)).tz).date() > task.deadline
     return True
 
 
@@ -210,13 +199,13 @@ def _plan_follow_ups(alert: Alert, now: datetime) -> None:
     task = alert.task
     if alert.kind == AlertKind.OVERDUE and alert.step == 0:
         # Every working morning while it stays late.
-        calendar, zone = calendar_for(_region(task)), _zone(task)
-        today = timezone.localtime(now, zone).date()
+        calendar = calendar_for(_region(task))
+        today = timezone.localtime(now, calendar.tz).date()
         Alert.objects.create(
             task=task,
             kind=AlertKind.OVERDUE,
             deadline=task.deadline,
-            due_at=_at(_working_day_after(calendar, today), MORNING, zone),
+            due_at=calendar.at(_working_day_after(calendar, today), MORNING),
         )
         escalated = Alert.objects.filter(
             task=task, kind=AlertKind.OVERDUE, deadline=task.deadline, step=1, cancelled_at=None

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from collab.notify.selectors import digest_recipients, notifications_for_digest
 from collab.notify.services import notifications_mark_digested, notify
 from collab.org.calendar import calendar_for
-from collab.org.models import display_name
+from collab.org.models import Department, display_name
 from requests_app.models import ItemStatus
 from tasks_app.models import Alert, Problem, ProblemStatus, Task, TaskStatus
 
@@ -85,8 +85,12 @@ def send_digests(*, today: date | None = None) -> int:
         .select_related("person")
     )
     sent = 0
+    # One query for every head's departments, not one per person.
+    headed_by: dict[int, set[int]] = {}
+    for head_id, department_id in Department.objects.filter(head__isnull=False).values_list("head_id", "pk"):
+        headed_by.setdefault(head_id, set()).add(department_id)
     for person in people:
-        headed = set(person.headed_departments.values_list("pk", flat=True))
+        headed = headed_by.get(person.pk, set())
         mine = [
             t
             for t in attention

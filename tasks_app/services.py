@@ -26,9 +26,9 @@ from requests_app.services import (
     CHANGE,
     ItemError,
     StaleVersionError,
-    _lock,
     item_sync_permissions,
     item_transition,
+    lock_item,
 )
 from tasks_app import alerts
 from tasks_app.models import DepartmentExemption, Task
@@ -351,7 +351,7 @@ def department_exemption_remove(*, actor: Any, exemption_id: int) -> None:
 @transaction.atomic
 def item_start_execution(*, actor: Any, item_id: int, version: int) -> CollaborationItem:
     """Moves a planned item to execution once nothing is left out (保证无遗漏)."""
-    item = _lock(item_id, version)
+    item = lock_item(item_id, version)
     _require_planner(actor, item)
     if item.status == ItemStatus.EXECUTING:
         raise ItemError(_("Execution has already started."))

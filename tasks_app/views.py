@@ -18,7 +18,7 @@ from collab.lib.workdays import day_kind
 from requests_app.models import ItemStatus, Todo
 from requests_app.rules import vague_wording_errors
 from requests_app.services import CHANGE, ItemError
-from requests_app.views import item_for
+from requests_app.views import item_for, posted_version
 from tasks_app import services
 from tasks_app.forms import DropTodoForm, ExemptionForm, TaskForm
 from tasks_app.models import DepartmentExemption, Task
@@ -37,12 +37,6 @@ from tasks_app.sheet import TASK_SHEET_COLUMNS, sheet_row, write_task_sheet_xlsx
 
 def _sheet(pk: int) -> HttpResponseRedirect:
     return redirect("tasks_app:task_sheet", pk=pk)
-
-
-def _posted_version(request: HttpRequest) -> int:
-    """The version the page was built from; a tampered value is simply stale."""
-    value = request.POST.get("version", "")
-    return int(value) if value.isdigit() else 0
 
 
 def _error(request: HttpRequest, error: ItemError) -> None:
@@ -166,7 +160,7 @@ def task_create(request: HttpRequest, pk: int) -> HttpResponse:
 def task_edit(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
     item = item_for(request, pk, edit=True)
     task = get_object_or_404(Task.objects.prefetch_related("collaborators"), pk=task_pk, item=item)
-    version = _posted_version(request) if request.method == "POST" else task.version
+    version = posted_version(request) if request.method == "POST" else task.version
     if request.method == "POST":
         form = TaskForm(request.POST, item=item)
         if form.is_valid():
@@ -257,7 +251,7 @@ def exemption_remove(request: HttpRequest, pk: int, exemption_pk: int) -> HttpRe
 def start_execution(request: HttpRequest, pk: int) -> HttpResponse:
     item = item_for(request, pk, edit=True)
     try:
-        services.item_start_execution(actor=request.user, item_id=item.pk, version=_posted_version(request))
+        services.item_start_execution(actor=request.user, item_id=item.pk, version=posted_version(request))
     except ItemError as error:
         _error(request, error)
     else:

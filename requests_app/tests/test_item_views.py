@@ -280,3 +280,19 @@ def test_the_item_page_takes_the_same_queries_however_much_happened(org: Org) ->
     for _ in range(4):
         schedule_meeting(org, busy)
     assert count(quiet) == count(busy)
+
+
+def test_a_tampered_version_is_refused_with_a_message_and_changes_nothing(org: Org) -> None:
+    item = make_item(org, submit=False)
+    client = client_for(org.requester)
+    edited = client.post(
+        reverse("requests_app:item_edit", args=[item.pk]),
+        form_post(org, action="save", topic="改过", version="abc"),
+    )
+    assert edited.status_code == 200 and "改过" in text(edited)
+    submitted = client.post(
+        reverse("requests_app:item_submit", args=[item.pk]), {"version": "x"}, follow=True
+    )
+    assert submitted.status_code == 200 and submitted.context["messages"]
+    item.refresh_from_db()
+    assert (item.topic, item.status, item.number) == ("Q3产品上线测试", "draft", None)

@@ -38,7 +38,6 @@ from reviews_app.tests.test_archive_support import (
     deliver,
     ready_item,
     record_retro,
-    require_stage5,
     retro_data,
     started_item,
     tasks_of,
@@ -264,7 +263,6 @@ def test_the_page_shows_the_build_and_polls_only_while_it_runs(
 
 
 def test_without_a_retrospective_the_archive_is_refused_with_what_is_missing(org: Org) -> None:
-    require_stage5()
     item = started_item(org)
     for deliverable_task, deliverer, receiver in (
         ("提交测试计划", org.owner, org.receiver),
@@ -286,7 +284,6 @@ def test_without_a_retrospective_the_archive_is_refused_with_what_is_missing(org
 
 
 def test_a_deliverable_not_signed_and_a_task_without_one_are_listed(org: Org) -> None:
-    require_stage5()
     item = started_item(org)
     tasks = tasks_of(item)
     deliver(org, tasks["提交测试计划"], org.owner, org.receiver, name="测试报告", files=[("a.pdf", b"a")])

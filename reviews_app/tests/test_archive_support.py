@@ -6,12 +6,10 @@ plan after one round of changes, so it has two versions) and the retrospective i
 Stage 5's services make the deliverables; tests that need them skip while stage 5 is missing.
 """
 
-import importlib.util
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -27,18 +25,6 @@ from tasks_app.tests.support import executing_item
 EN = {"accept-language": "en"}
 TOPIC = "Q3产品上线测试"
 ZIP_NAME = f"协作流程-%s-{TOPIC}.zip"
-
-
-def stage5_available() -> bool:
-    return all(
-        importlib.util.find_spec(name) is not None
-        for name in ("reviews_app.acceptance", "reviews_app.delivery_services")
-    )
-
-
-def require_stage5() -> None:
-    if not stage5_available():
-        pytest.skip("stage 5 (reviews_app.acceptance and reviews_app.delivery_services) is not there yet")
 
 
 def retro_data(org: Org, **overrides: Any) -> RetrospectiveData:
@@ -155,7 +141,6 @@ def started_item(org: Org, **overrides: Any) -> CollaborationItem:
 def ready_item(org: Org, **overrides: Any) -> CollaborationItem:
     """An item in execution with a background file, every deliverable signed, the retrospective
     recorded: ready to archive."""
-    require_stage5()
     item = started_item(org, **overrides)
     attach(org, item)
     deliver_everything(org, item)
