@@ -228,7 +228,7 @@ def test_minutes_before_the_meeting_starts_need_the_reason_and_keep_it(org: Org)
     meeting = schedule_meeting(org, make_item(org), starts_at=timezone.now() + timedelta(days=1))
     with pytest.raises(ItemError) as refused:
         meeting_services.minutes_record(actor=org.coordinator, meeting_id=meeting.pk, data=minutes_data(org))
-    assert "has not started yet" in refused.value.message
+    assert "尚未开始" in refused.value.message
     assert not Minutes.objects.exists()
     meeting_services.minutes_record(
         actor=org.coordinator,
