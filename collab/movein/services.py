@@ -42,6 +42,21 @@ def directory_apply(
     return _run(source=source, actor=actor, snapshot=snapshot, apply=True)
 
 
+def directory_import_preview(*, source: DirectorySource, actor: Any, snapshot: Snapshot) -> SyncRun:
+    """The preview of an uploaded workbook; the run keeps the workbook's content for applying it later."""
+    run = directory_preview(source=source, actor=actor, snapshot=snapshot)
+    run.diff["snapshot"] = snapshot.as_json()
+    SyncRun.objects.filter(pk=run.pk).update(diff=run.diff)
+    return run
+
+
+def directory_apply_run(*, run: SyncRun, actor: Any) -> SyncRun:
+    """Applies what a preview showed: the workbook it kept, or the directory as it is now."""
+    stored = run.diff.get("snapshot")
+    snapshot = Snapshot.from_json(stored) if stored else None
+    return directory_apply(source=run.source, actor=actor, snapshot=snapshot)
+
+
 def _run(*, source: DirectorySource, actor: Any, snapshot: Snapshot | None, apply: bool) -> SyncRun:
     try:
         if snapshot is None:

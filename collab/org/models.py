@@ -304,6 +304,7 @@ class DirectorySource(models.Model):
         FEISHU = "feishu", _("Feishu / Lark")
         WECOM = "wecom", _("WeCom")
         LDAP = "ldap", _("LDAP / Active Directory")
+        EXCEL = "excel", _("Excel workbook")
 
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     name = models.CharField(_("name"), max_length=100, unique=True)

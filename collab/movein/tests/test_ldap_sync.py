@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 SLAPD = shutil.which("slapd") or "/usr/sbin/slapd"
 SUFFIX = "dc=example,dc=com"
 ADMIN = f"cn=admin,{SUFFIX}"
-PASSWORD = "ldap-admin-password"  # noqa: S105 (the test server's own)
+PASSWORD = "ldap-admin-password"
 CONFIG = """
 include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
@@ -44,7 +44,9 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def slapd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    require_service("slapd (apt-get install slapd)", Path(SLAPD).exists() and Path("/etc/ldap/schema").exists())
+    require_service(
+        "slapd (apt-get install slapd)", Path(SLAPD).exists() and Path("/etc/ldap/schema").exists()
+    )
     tmp = tmp_path_factory.mktemp("slapd")
     (tmp / "db").mkdir()
     (tmp / "slapd.conf").write_text(CONFIG.format(tmp=tmp, suffix=SUFFIX, admin=ADMIN, password=PASSWORD))
@@ -77,11 +79,23 @@ def directory(slapd: str) -> Iterator[ldap3.Connection]:
     connection = ldap3.Connection(ldap3.Server(slapd), ADMIN, PASSWORD, auto_bind=True)
     connection.add(SUFFIX, ["dcObject", "organization"], {"o": "Example", "dc": "example"})
     connection.add(f"ou=departments,{SUFFIX}", "organizationalUnit", {"ou": "departments"})
-    for dn in [people("北京分公司"), f"ou=综合部,{people('北京分公司')}", people("上海分公司"), f"ou=综合部,{people('上海分公司')}"]:
+    for dn in [
+        people("北京分公司"),
+        f"ou=综合部,{people('北京分公司')}",
+        people("上海分公司"),
+        f"ou=综合部,{people('上海分公司')}",
+    ]:
         connection.add(dn, "organizationalUnit", {"ou": dn.split(",")[0][3:]})
 
     def person(uid: str, name: str, unit: str, manager: str = "", **extra: Any) -> None:
-        attributes = {"uid": uid, "cn": name, "sn": name[:1], "displayName": name, "mail": f"{uid}@example.com", **extra}
+        attributes = {
+            "uid": uid,
+            "cn": name,
+            "sn": name[:1],
+            "displayName": name,
+            "mail": f"{uid}@example.com",
+            **extra,
+        }
         if manager:
             attributes["manager"] = manager
         assert connection.add(f"uid={uid},{unit}", "inetOrgPerson", attributes), connection.result
@@ -99,7 +113,9 @@ def directory(slapd: str) -> Iterator[ldap3.Connection]:
     connection.unbind()
 
 
-def test_an_ldap_directory_syncs_with_heads_from_manager_attributes(slapd: str, directory: ldap3.Connection) -> None:
+def test_an_ldap_directory_syncs_with_heads_from_manager_attributes(
+    slapd: str, directory: ldap3.Connection
+) -> None:
     source = DirectorySource.objects.create(
         kind="ldap", name="AD", base_url=slapd, app_id=ADMIN, root_department_id=f"ou=departments,{SUFFIX}"
     )
@@ -124,7 +140,10 @@ def test_an_ldap_directory_syncs_with_heads_from_manager_attributes(slapd: str, 
     directory.delete(f"uid=zhao,ou=综合部,{people('北京分公司')}")
     second = services.directory_apply(source=source)
 
-    assert {(c["action"], c["name"]) for c in second.diff["changes"]} == {("renamed", "行政部"), ("left", "赵强")}
+    assert {(c["action"], c["name"]) for c in second.diff["changes"]} == {
+        ("renamed", "行政部"),
+        ("left", "赵强"),
+    }
 
 
 def test_a_wrong_bind_password_changes_nothing(slapd: str, directory: ldap3.Connection) -> None:
@@ -133,6 +152,6 @@ def test_a_wrong_bind_password_changes_nothing(slapd: str, directory: ldap3.Conn
     )
     services.directory_source_set_secret(actor=None, source=source, secret="wrong")
 
-    with pytest.raises(services.DirectoryError, match="invalidCredentials|LDAP"):
+    with pytest.raises(services.DirectoryError, match=r"invalidCredentials|LDAP"):
         services.directory_preview(source=source)
     assert not Department.objects.exists()

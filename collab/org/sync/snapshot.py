@@ -4,7 +4,8 @@ A connector fetches everything before the engine touches the database, so a fetc
 half-way (a network error, a vendor error code on page 7) changes nothing.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -41,6 +42,21 @@ class SourceUser:
 class Snapshot:
     departments: list[SourceDepartment] = field(default_factory=list)
     users: list[SourceUser] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "departments": [asdict(d) for d in self.departments],
+            "users": [asdict(u) for u in self.users],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Snapshot":
+        return cls(
+            departments=[
+                SourceDepartment(**{**d, "head_ids": tuple(d["head_ids"])}) for d in data["departments"]
+            ],
+            users=[SourceUser(**{**u, "department_ids": tuple(u["department_ids"])}) for u in data["users"]],
+        )
 
     def ordered_departments(self) -> list[SourceDepartment]:
         """The departments parents first, after checking the tree is one: unique IDs, no cycle,

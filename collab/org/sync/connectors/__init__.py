@@ -1,8 +1,10 @@
 """One connector per kind of directory: each reads the whole directory into a ``Snapshot``."""
 
+from django.utils.translation import gettext as _
+
 from collab.org.models import DirectorySource
 from collab.org.sync.connectors import dingtalk, feishu, ldap, wecom
-from collab.org.sync.snapshot import Snapshot
+from collab.org.sync.snapshot import DirectoryError, Snapshot
 
 
 def fetch_snapshot(source: DirectorySource) -> Snapshot:
@@ -14,4 +16,6 @@ def fetch_snapshot(source: DirectorySource) -> Snapshot:
         return feishu.fetch(feishu.FeishuApi(source), root)
     if source.kind == DirectorySource.Kind.WECOM:
         return wecom.fetch(wecom.WeComApi(source), root)
-    return ldap.fetch(source)
+    if source.kind == DirectorySource.Kind.LDAP:
+        return ldap.fetch(source)
+    raise DirectoryError(_("An Excel source is imported from a workbook: upload one on its page."))
