@@ -28,11 +28,11 @@ def with_register_data(items: QuerySet[CollaborationItem]) -> QuerySet[Collabora
 
 
 SORTS = {
-    "-number": ["-number", "-pk"],
-    "number": ["number", "pk"],
-    "deadline": ["deadline", "number"],
-    "topic": ["topic", "number"],
-    "status": ["status", "-number"],
+    "-number": ["-number_key", "-pk"],
+    "number": ["number_key", "pk"],
+    "deadline": ["deadline", "number_key"],
+    "topic": ["topic", "number_key"],
+    "status": ["status", "-number_key"],
 }
 
 

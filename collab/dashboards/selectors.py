@@ -559,7 +559,7 @@ def coordinator_board(user: Any, *, now: datetime | None = None) -> CoordinatorB
         )
         .select_related("requesting_department")
         .annotate(stage=stage_order())
-        .order_by("stage", "-number", "-pk")
+        .order_by("stage", "-number_key", "-pk")
     )
     gaps = breakdown_gaps_for(items)
     rows = [ItemRow(item=i, light=health_of(HealthFacts.of(i)), gaps=gaps.get(i.pk, [])) for i in items]
@@ -722,7 +722,7 @@ def department_board(
             stage=stage_order(),
         )
         .select_related("coordinator__person")
-        .order_by("stage", "-number", "-pk")
+        .order_by("stage", "-number_key", "-pk")
     )
     item_rows = [ItemRow(item=i, light=health_of(HealthFacts.of(i))) for i in items]
 
