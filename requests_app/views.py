@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from collab.audit.selectors import audit_history
-from collab.downloads import xlsx_response
+from collab.downloads import stored_file_response, xlsx_response
+from collab.lib.numbers import parse_whole_number
 from requests_app import services
 from requests_app.forms import WORDING_CHECKED_FIELDS, RegisterFilterForm, RequirementEditor
 from requests_app.history import history_rows
@@ -28,8 +29,7 @@ PAGE_SIZE = 25
 
 def posted_version(request: HttpRequest) -> int:
     """The version the page was built from; a missing or tampered value is simply stale."""
-    value = request.POST.get("version", "")
-    return int(value) if value.isdigit() else 0
+    return parse_whole_number(request.POST.get("version")) or 0
 
 
 def item_for(request: HttpRequest, pk: int, *, edit: bool = False) -> CollaborationItem:
@@ -213,7 +213,7 @@ def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
 def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> HttpResponseBase:
     item = item_for(request, pk)
     attachment = get_object_or_404(Attachment, pk=attachment_pk, item=item)
-    return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name)
+    return stored_file_response(attachment.file, attachment.original_name)
 
 
 @login_required

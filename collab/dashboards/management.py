@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from collab.dashboards.department_selectors import ON_TIME_REVIEW, Turnaround, counted_reviews, turnaround_of
+from collab.lib.numbers import parse_whole_number
 from collab.lib.xlsx import Percent, XlsxBook, as_text
 from collab.org.models import display_name
 from requests_app.models import CollaborationItem, ItemStatus, Scenario
@@ -277,8 +278,8 @@ def _review_rows(period: Period, filters: dict[str, str]) -> QuerySet[Deliverabl
 
 def _escalation_rows(period: Period, filters: dict[str, str]) -> QuerySet[Alert]:
     rows = escalations_in(period)
-    if (department := filters.get("department", "")).isdigit():
-        rows = rows.filter(task__department_id=int(department))
+    if (department := parse_whole_number(filters.get("department"))) is not None:
+        rows = rows.filter(task__department_id=department)
     return rows.select_related("task__item", "task__owner", "task__department").order_by("sent_at", "pk")
 
 

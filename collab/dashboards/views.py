@@ -22,6 +22,7 @@ from collab.dashboards.forms import period_from
 from collab.dashboards.my_work_selectors import my_work as my_work_of
 from collab.dashboards.timeline import build_timeline, timeline_milestones, timeline_tasks
 from collab.downloads import xlsx_response
+from collab.lib.numbers import parse_whole_number
 from collab.org.calendar import calendar_for
 from collab.org.models import Department
 from requests_app.models import ItemStatus, Scenario
@@ -176,8 +177,8 @@ def _filter_labels(filters: dict[str, str]) -> list[str]:
         labels.append(_("On time only"))
     elif filters.get("on_time") == "0":
         labels.append(_("Late only"))
-    if (department := filters.get("department", "")).isdigit():
-        name = Department.objects.filter(pk=int(department)).values_list("name", flat=True).first()
+    if (department := parse_whole_number(filters.get("department"))) is not None:
+        name = Department.objects.filter(pk=department).values_list("name", flat=True).first()
         labels.append(_("Department: %(value)s") % {"value": name or department})
     return labels
 
