@@ -28,7 +28,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def runtime_python() -> str:
     """The runtime-only environment's python; in CI it must be there."""
     path = os.environ.get("COLLAB_RUNTIME_PYTHON", "")
-    require_service("the runtime-only environment (COLLAB_RUNTIME_PYTHON)", bool(path) and Path(path).exists())
+    require_service(
+        "the runtime-only environment (COLLAB_RUNTIME_PYTHON)", bool(path) and Path(path).exists()
+    )
     return path
 
 
@@ -46,9 +48,11 @@ def runtime_worker(transactional_db: Any) -> Iterator[subprocess.Popen[str]]:
     }
     app.conf.task_always_eager = False
     app.control.purge()
-    process = subprocess.Popen(
-        [python, "-m", "celery", "-A", "collab", "worker", "--pool", "solo", "--loglevel", "INFO"]
-        + ["--without-mingle", "--without-gossip", "--without-heartbeat"],  # seconds of start-up
+    # Mingle, gossip and heartbeats only cost seconds of start-up here.
+    command = [python, "-m", "celery", "-A", "collab", "worker", "--pool", "solo", "--loglevel", "INFO"]
+    command += ["--without-mingle", "--without-gossip", "--without-heartbeat"]
+    process = subprocess.Popen(  # noqa: S603 (our own runtime environment's python)
+        command,
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -66,7 +70,9 @@ def runtime_worker(transactional_db: Any) -> Iterator[subprocess.Popen[str]]:
         app.conf.task_always_eager = True
 
 
-def test_a_runtime_only_worker_on_redis_delivers_a_notification(runtime_worker: subprocess.Popen[str]) -> None:
+def test_a_runtime_only_worker_on_redis_delivers_a_notification(
+    runtime_worker: subprocess.Popen[str],
+) -> None:
     org = make_org()
     schedule_meeting(org, make_item(org))  # invites the requester: an e-mail enters the outbox
     queued = Delivery.objects.filter(channel="email", notification__recipient=org.requester)

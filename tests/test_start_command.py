@@ -26,8 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def fresh_copy(target: Path) -> None:
     """The files a clone has: tracked and new ones, none that git ignores (var/, .venv, caches)."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+    listed = subprocess.run(  # noqa: S603
+        [str(shutil.which("git")), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         cwd=ROOT,
         capture_output=True,
         check=True,
@@ -64,8 +64,13 @@ def test_the_start_command_serves_production_from_a_fresh_copy(tmp_path: Path) -
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COLLAB_", "DATABASE_URL", "CELERY_"))}
     env["COLLAB_ADDR"] = f"127.0.0.1:{port}"
     log = (tmp_path / "start.log").open("w")
-    server = subprocess.Popen(
-        ["bash", "scripts/start"], cwd=copy, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    server = subprocess.Popen(  # noqa: S603
+        [str(shutil.which("bash")), "scripts/start"],
+        cwd=copy,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         deadline = time.monotonic() + 180
@@ -90,9 +95,9 @@ def test_the_start_command_serves_production_from_a_fresh_copy(tmp_path: Path) -
         assert key.stat().st_mode & 0o777 == 0o600
         assert f"Collab runs at http://127.0.0.1:{port}" in (tmp_path / "start.log").read_text()
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
+        os.killpg(server.pid, signal.SIGINT)  # Ctrl+C
         try:
-            server.wait(timeout=30)
+            server.wait(timeout=60)
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
             raise
