@@ -284,11 +284,19 @@ COLLAB_ALLOWED_UPLOAD_EXTENSIONS = env_list(
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
-MAILERS = {
-    "default": {
-        "BACKEND": env_str("COLLAB_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"),
+_email_backend = env_str("COLLAB_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+_smtp_options: dict[str, object] = {}
+if _email_backend == "django.core.mail.backends.smtp.EmailBackend":
+    _smtp_options = {
+        "host": env_str("COLLAB_SMTP_HOST", "localhost"),
+        "port": env_int("COLLAB_SMTP_PORT", 25),
+        "username": env_str("COLLAB_SMTP_USER", ""),
+        "password": env_str("COLLAB_SMTP_PASSWORD", ""),
+        "use_tls": env_bool("COLLAB_SMTP_STARTTLS", False),
+        "use_ssl": env_bool("COLLAB_SMTP_SSL", False),
+        "timeout": env_int("COLLAB_SMTP_TIMEOUT_SECONDS", 30),
     }
-}
+MAILERS = {"default": {"BACKEND": _email_backend, "OPTIONS": _smtp_options}}
 # Notifications: the outbox's retries and the group robots' limits.
 COLLAB_DELIVERY_MAX_ATTEMPTS = env_int("COLLAB_DELIVERY_MAX_ATTEMPTS", 10)
 COLLAB_DELIVERY_BACKOFF_CAP_MINUTES = env_int("COLLAB_DELIVERY_BACKOFF_CAP_MINUTES", 60)
