@@ -154,6 +154,9 @@ SECRET_KEY = secret_key(os.environ.get("COLLAB_SECRET_KEY"), VAR_DIR / "secret_k
 # (scripts/start derives the list from COLLAB_ADDR). Never "*": a forged Host header would
 # otherwise reach password-reset links and absolute URLs.
 ALLOWED_HOSTS = env_list("COLLAB_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+# Credentials stored in the database (directory sources, robot secrets) are encrypted with a key
+# derived from this; it defaults to SECRET_KEY. Set it separately to rotate SECRET_KEY on its own.
+ENCRYPTION_KEY = env_str("COLLAB_ENCRYPTION_KEY", SECRET_KEY)
 # Earlier keys still accepted for sessions and signed links while a new COLLAB_SECRET_KEY rolls out.
 SECRET_KEY_FALLBACKS = env_list("COLLAB_SECRET_KEY_FALLBACKS", [])
 CSRF_TRUSTED_ORIGINS = env_list("COLLAB_CSRF_TRUSTED_ORIGINS", [])
@@ -173,6 +176,7 @@ INSTALLED_APPS = [
     "tasks_app",
     "reviews_app",
     "collab.dashboards",
+    "collab.movein",
 ]
 
 MIDDLEWARE = [
