@@ -16,11 +16,9 @@ from typing import Any
 import pytest
 from django.conf import settings
 
-from collab.celery import app
 from collab.notify.models import Delivery
-from collab.testing import make_item, make_org, schedule_meeting
+from collab.testing import celery_worker, make_item, make_org, schedule_meeting
 from conftest import require_service
-from tasks_app.tests.test_worker import database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,33 +39,8 @@ def runtime_worker(transactional_db: Any) -> Iterator[subprocess.Popen[str]]:
     python = runtime_python()
     # The worker sees only what a deployment sets: no test settings, no COLLAB_* of this process.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COLLAB_", "DJANGO_", "PYTHON"))}
-    env |= {
-        "DATABASE_URL": database_url(),
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "COLLAB_VAR_DIR": str(settings.VAR_DIR),
-    }
-    app.conf.task_always_eager = False
-    app.control.purge()
-    # Mingle, gossip and heartbeats only cost seconds of start-up here.
-    command = [python, "-m", "celery", "-A", "collab", "worker", "--pool", "solo", "--loglevel", "INFO"]
-    command += ["--without-mingle", "--without-gossip", "--without-heartbeat"]
-    process = subprocess.Popen(  # noqa: S603 (our own runtime environment's python)
-        command,
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
+    with celery_worker(python, env) as process:
         yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        app.conf.task_always_eager = True
 
 
 def test_a_runtime_only_worker_on_redis_delivers_a_notification(
