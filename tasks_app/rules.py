@@ -79,8 +79,8 @@ def day_kind_warning(kind: DayKind) -> str | None:
         }
     if not kind.known:
         return _(
-            "The official holidays of %(year)s are not in Collab's calendar yet, so only weekends "
-            "were checked for %(date)s."
+            "The make-up workdays of %(year)s are not published yet, so %(date)s was checked against "
+            "weekends and statutory holidays only."
         ) % {"year": kind.day.year, "date": when}
     return None
 

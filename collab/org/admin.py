@@ -22,10 +22,10 @@ from collab.org.calendar import (
     calendar_for,
     day_label,
     official_calendar_for,
-    unknown_year_warning,
-    unknown_years,
+    unknown_day_suffix,
     working_hours_label,
     working_periods,
+    year_warning,
 )
 from collab.org.models import CalendarOverride, Department, Person, Region
 
@@ -148,7 +148,7 @@ class RegionAdmin(admin.ModelAdmin):
                 (year, reverse("admin:org_region_calendar", args=[region.pk, year])) for year in years
             ]
             context["calendar_warnings"] = [
-                unknown_year_warning(year) for year in unknown_years(calendar, years)
+                warning for year in years if (warning := year_warning(calendar, year)) is not None
             ]
         return super().change_view(request, object_id, form_url, extra_context=context)
 
@@ -190,7 +190,7 @@ class RegionAdmin(admin.ModelAdmin):
             "calendar": calendar,
             "calendar_code": calendar.country + (f"-{calendar.subdivision}" if calendar.subdivision else ""),
             "working_hours": working_hours_label(calendar.periods),
-            "unknown_warning": None if calendar.is_year_known(year) else unknown_year_warning(year),
+            "unknown_warning": year_warning(calendar, year),
             "months": [_month(calendar, year, month) for month in range(1, 13)],
             "weekdays": [WEEKDAYS_ABBR[day] for day in range(7)],
             "previous_url": url(pk, year - 1) if year - 1 in YEARS else None,
@@ -313,9 +313,7 @@ class CalendarOverrideAdmin(admin.ModelAdmin):
     @admin.display(description=gettext_lazy("official calendar"))
     def official(self, override: CalendarOverride) -> str:
         """What the day would be without overrides, so a redundant or surprising one shows."""
-        kind = official_calendar_for(override.region).day_kind(override.date)
-        label = day_label(kind)
-        return label if kind.known else _("%(label)s (data unknown for this year)") % {"label": label}
+        return unknown_day_suffix(official_calendar_for(override.region).day_kind(override.date))
 
 
 @admin.register(Department)

@@ -20,6 +20,9 @@ from collab.lib.workdays import (
     CHINA,
     COMPANY_DAY_OFF,
     DEFAULT_PERIODS,
+    NOTICE,
+    OFFICIAL,
+    STATUTORY,
     WEEKEND,
     Calendar,
     DayKind,
@@ -85,8 +88,14 @@ def _calendar(region: Region | None, overrides: dict[date, Override]) -> Calenda
 
 
 def unknown_years(calendar: Calendar, years: list[int]) -> list[int]:
-    """Those of ``years`` whose official holidays the calendar does not know."""
+    """Those of ``years`` whose official schedule the calendar does not know in full."""
     return [year for year in years if not calendar.is_year_known(year)]
+
+
+def year_warning(calendar: Calendar, year: int) -> str | None:
+    """What a person must know about ``year`` in this calendar, or None when its schedule is known."""
+    schedule = calendar.year_schedule(year)
+    return None if schedule in (OFFICIAL, NOTICE) else schedule_warning(schedule, year)
 
 
 def holiday_label(key: str | None, name: str | None = None) -> str:
@@ -141,15 +150,32 @@ def describe_day(kind: DayKind) -> list[str]:
         values["holiday"] = holiday_label(kind.reason, kind.name)
         lines.append(_("%(date)s (%(weekday)s) is not a working day: public holiday, %(holiday)s.") % values)
     if not kind.known:
-        lines.append(unknown_year_warning(kind.day.year))
+        lines.append(schedule_warning(kind.schedule, kind.day.year))
     return lines
 
 
-def unknown_year_warning(year: int) -> str:
+def schedule_warning(schedule: str, year: int) -> str:
+    """The warning for a year whose official schedule is not known in full."""
+    if schedule == STATUTORY:
+        return _(
+            "The State Council has not published the holiday schedule of %(year)s yet: weekends and "
+            "the statutory holidays of %(year)s are counted, but its make-up workdays (调休补班) are "
+            "unknown until an admin imports the notice or the holiday data is updated."
+        ) % {"year": year}
     return _(
-        "The official holidays of %(year)s are unknown (data unknown for this year, weekday "
-        "fallback): only weekends and company overrides are counted."
+        "The official holidays of %(year)s are unknown for this calendar: only the work week and "
+        "company overrides are counted."
     ) % {"year": year}
+
+
+def unknown_day_suffix(kind: DayKind) -> str:
+    """A day's label with what is not known about it, for lists such as the overrides."""
+    label = day_label(kind)
+    if kind.known:
+        return label
+    if kind.schedule == STATUTORY:
+        return _("%(label)s (make-up workdays of this year unknown)") % {"label": label}
+    return _("%(label)s (holidays of this year unknown)") % {"label": label}
 
 
 def working_hours_label(periods: tuple[Period, ...]) -> str:

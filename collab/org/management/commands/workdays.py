@@ -14,7 +14,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from collab.lib.workdays import Calendar
-from collab.org.calendar import calendar_for, describe_day, unknown_year_warning, unknown_years
+from collab.org.calendar import calendar_for, describe_day, year_warning
 from collab.org.models import Region
 
 
@@ -57,8 +57,10 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         self.stdout.write(result.isoformat())
         first, last = sorted([moment.astimezone(calendar.tz).year, result.year])
-        for year in unknown_years(calendar, list(range(first, last + 1))):
-            self.stderr.write(unknown_year_warning(year))
+        for year in range(first, last + 1):
+            warning = year_warning(calendar, year)
+            if warning is not None:
+                self.stderr.write(warning)
 
     def _check(self, calendar: Calendar, date_text: str) -> None:
         try:
