@@ -57,9 +57,8 @@ _DATE = re.compile(
     r"(?:(?P<year>\d{4})\s*年\s*)?(?:(?P<month>\d{1,2})\s*月\s*)?(?P<day>\d{1,2})\s*日(?:\s*\((?P<note>[^)]*)\))?"
 )
 _WEEKDAY = re.compile(r"(?:周|星期|礼拜)(?P<day>[一二三四五六日天])")
-_RANGE = re.compile(
-    rf"(?P<first>{_DATE.pattern.replace('?P<', '?P<a_')})\s*(?:至|到|-|~|—|–)\s*(?P<last>{_DATE.pattern.replace('?P<', '?P<b_')})"
-)
+_FIRST, _LAST = _DATE.pattern.replace("?P<", "?P<a_"), _DATE.pattern.replace("?P<", "?P<b_")
+_RANGE = re.compile(rf"(?P<first>{_FIRST})\s*(?:至|到|-|~|—|–)\s*(?P<last>{_LAST})")
 _COUNT = re.compile(r"共\s*(\d+)\s*天")
 _TITLE_YEAR = re.compile(r"(?:关于|现将)\s*(\d{4})\s*年")
 

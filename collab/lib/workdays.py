@@ -113,6 +113,7 @@ def _holiday_key(name: str | None) -> str | None:
     return _HOLIDAY_KEYS.get(name, name.lower().replace(" ", "_").replace("-", "_"))
 
 
+@functools.cache
 def is_published(year: int) -> bool:
     """Whether chinesecalendar carries the State Council's schedule of ``year``."""
     try:
@@ -377,7 +378,16 @@ class Calendar:
             return replace(kind, makeup=False, makeup_for=None)  # an ordinary working day here
         return kind
 
+    def official_day(self, d: date) -> DayKind:
+        """What the official data says about ``d`` here, without the company's overrides."""
+        return self._official(d)
+
     def _china(self, d: date) -> DayKind:
+        # A notice can name a day of the year before (元旦 from 31 December): it counts while
+        # that year is not published either.
+        spill = self.notices.get(d.year + 1, {}).get(d)
+        if spill is not None and not is_published(d.year):
+            return _notice_day(d, {d: spill})
         return day_kind(d, self.notices.get(d.year))
 
     def _other_country(self, d: date) -> DayKind:

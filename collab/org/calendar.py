@@ -9,7 +9,7 @@ an admin just saved counts at once.
 from datetime import date, time
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, Value
 from django.utils import translation
 from django.utils.dates import WEEKDAYS
 from django.utils.functional import Promise
@@ -20,16 +20,19 @@ from collab.lib.workdays import (
     CHINA,
     COMPANY_DAY_OFF,
     DEFAULT_PERIODS,
+    MONDAY_TO_FRIDAY,
     NOTICE,
     OFFICIAL,
     STATUTORY,
     WEEKEND,
     Calendar,
     DayKind,
+    NoticeDay,
     Override,
     Period,
+    parse_calendar_code,
 )
-from collab.org.models import CalendarOverride, Region
+from collab.org.models import CalendarOverride, HolidayNoticeDay, Region, work_week_days
 
 # Translated names of the holiday keys of collab.lib.workdays. The msgids are those of
 # tasks_app.rules.holiday_name, so both read the same in Chinese.
@@ -56,27 +59,59 @@ def working_periods(region: Region | None) -> tuple[Period, ...]:
     return ((region.workday_start, region.lunch_start), (region.lunch_end, region.workday_end))
 
 
+# Rows of the one query of calendar_for: overrides and imported notice days side by side.
+_OVERRIDE, _NOTICE_DAY = 0, 1
+
+
 def calendar_for(region: Region | None) -> Calendar:
     """The working-day calendar of ``region``; None is the company default (China, TIME_ZONE).
 
-    Overrides: the company-wide ones plus the region's own, which win on the same date. One
-    query; the holiday data itself is cached for the process.
+    Overrides: the company-wide ones plus the region's own, which win on the same date. For a
+    region on China's calendar, the days of the imported State Council notices too. One query
+    (a UNION of both tables); the holiday data itself is cached for the process.
     """
     wanted = Q(region=None) if region is None else Q(region=None) | Q(region=region)
+    # Both models have a default ordering, which a compound statement does not allow.
+    overrides = (
+        CalendarOverride.objects.filter(wanted)
+        .order_by()
+        .values_list(Value(_OVERRIDE), "region_id", "date", "is_workday", "note")
+    )
+    rows = overrides
+    if _is_china(region):
+        notice_days = HolidayNoticeDay.objects.order_by().values_list(
+            Value(_NOTICE_DAY), "notice__year", "date", "is_workday", "holiday"
+        )
+        rows = overrides.union(notice_days, all=True)
     company: dict[date, Override] = {}
     regional: dict[date, Override] = {}
-    rows = CalendarOverride.objects.filter(wanted).values_list("region_id", "date", "is_workday", "note")
-    for region_id, day, is_workday, note in rows:
-        (company if region_id is None else regional)[day] = Override(is_workday, note)
-    return _calendar(region, {**company, **regional})
+    notices: dict[int, dict[date, NoticeDay]] = {}
+    for source, owner, day, is_workday, text in rows:
+        if source == _NOTICE_DAY:
+            notices.setdefault(owner, {})[day] = NoticeDay(is_workday, text)
+        else:
+            (company if owner is None else regional)[day] = Override(is_workday, text)
+    return _calendar(region, {**company, **regional}, notices)
 
 
 def official_calendar_for(region: Region | None) -> Calendar:
-    """The region's calendar without the company's overrides (no query): what the law says."""
-    return _calendar(region, {})
+    """The region's calendar without the company's overrides: what the law and the notices say."""
+    notices: dict[int, dict[date, NoticeDay]] = {}
+    if _is_china(region):
+        for year, day, is_workday, holiday in HolidayNoticeDay.objects.values_list(
+            "notice__year", "date", "is_workday", "holiday"
+        ):
+            notices.setdefault(year, {})[day] = NoticeDay(is_workday, holiday)
+    return _calendar(region, {}, notices)
 
 
-def _calendar(region: Region | None, overrides: dict[date, Override]) -> Calendar:
+def _is_china(region: Region | None) -> bool:
+    return region is None or parse_calendar_code(region.holiday_calendar) == (CHINA, None)
+
+
+def _calendar(
+    region: Region | None, overrides: dict[date, Override], notices: dict[int, dict[date, NoticeDay]]
+) -> Calendar:
     return Calendar(
         country=region.holiday_calendar if region is not None else CHINA,
         timezone=region.timezone if region is not None else settings.TIME_ZONE,
@@ -84,6 +119,8 @@ def _calendar(region: Region | None, overrides: dict[date, Override]) -> Calenda
         overrides=overrides,
         language=_HOLIDAYS_LANGUAGES.get(translation.get_language() or settings.LANGUAGE_CODE),
         label=region.code if region is not None else "default",
+        work_week=work_week_days(region.work_week) if region is not None else MONDAY_TO_FRIDAY,
+        notices=notices,
     )
 
 
