@@ -30,6 +30,7 @@ from collab.org.models import Department, display_name
 from requests_app.models import CollaborationItem, ItemStatus
 from requests_app.rules import vague_wording_errors
 from requests_app.services import ItemError, require_open
+from reviews_app.archive_readiness import active_archive
 from reviews_app.models import ImprovementMeasure, MeasureStatus, Retrospective
 
 # The allowed moves of a measure: it is done once, with a note saying how.
@@ -157,8 +158,6 @@ def _require_recorder(actor: Any, item: CollaborationItem) -> None:
     if item.status != ItemStatus.EXECUTING:
         raise ItemError(_("The retrospective is recorded while the item is in execution."))
     # The archive being built is a snapshot of the retrospective: it must not change under it.
-    from reviews_app.archive import active_archive
-
     if active_archive(item) is not None:
         raise ItemError(_("The archive of this item is being built: the retrospective cannot change now."))
 

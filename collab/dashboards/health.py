@@ -17,7 +17,7 @@ The rules, in order (the first that applies wins); docs/dashboards.md says the s
      company calendar) that is not done and under 80 % done.
 3. **On track** (green) otherwise.
 
-The counts come from the database (``selectors.with_health``); this module only applies the
+The counts come from the database (``board_selectors.with_health``); this module only applies the
 rules, so they can be tested against hand-computed facts without a database.
 """
 
@@ -54,7 +54,7 @@ class HealthFacts:
 
     @classmethod
     def of(cls, row: Any) -> "HealthFacts":
-        """The facts of an item annotated by ``selectors.with_health``."""
+        """The facts of an item annotated by ``board_selectors.with_health``."""
         return cls(**{name: getattr(row, name) or 0 for name in cls.__dataclass_fields__})
 
 

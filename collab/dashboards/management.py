@@ -35,7 +35,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 
-from collab.dashboards.selectors import ON_TIME_REVIEW, Turnaround, counted_reviews, turnaround_of
+from collab.dashboards.department_selectors import ON_TIME_REVIEW, Turnaround, counted_reviews, turnaround_of
 from collab.lib.xlsx import write_table
 from collab.org.models import display_name
 from requests_app.models import CollaborationItem, ItemStatus, Scenario

@@ -14,8 +14,12 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_cookie
 
-from collab.dashboards import management, selectors
+from collab.dashboards import management
+from collab.dashboards.board_selectors import roles_of
+from collab.dashboards.coordinator_selectors import coordinator_board
+from collab.dashboards.department_selectors import department_board, departments_for
 from collab.dashboards.forms import period_from
+from collab.dashboards.my_work_selectors import my_work as my_work_of
 from collab.dashboards.timeline import build_timeline, timeline_milestones, timeline_tasks
 from collab.downloads import xlsx_response
 from collab.org.calendar import calendar_for
@@ -39,7 +43,7 @@ def _require_staff(request: HttpRequest) -> None:
 @require_GET
 def my_work(request: HttpRequest) -> HttpResponse:
     """Everything waiting for the person; the lists refresh every 60 seconds through HTMX."""
-    context = {"work": selectors.my_work(request.user)}
+    context = {"work": my_work_of(request.user)}
     template = "dashboards/my_work.html#lists" if _is_htmx(request) else "dashboards/my_work.html"
     return render(request, template, context)
 
@@ -48,7 +52,7 @@ def my_work(request: HttpRequest) -> HttpResponse:
 @require_GET
 def index(request: HttpRequest) -> HttpResponseBase:
     """The "Dashboard" link: the coordinator's view, else the department head's, else my work."""
-    roles = selectors.roles_of(request.user)
+    roles = roles_of(request.user)
     if roles.coordinates:
         return redirect("dashboards:coordinator")
     if roles.heads:
@@ -66,33 +70,33 @@ def nav_link(request: HttpRequest) -> HttpResponse:
     Loaded by HTMX after the page, so asking who coordinates or heads anything costs no query
     on every page (other pages keep their query budgets); the browser keeps it 5 minutes.
     """
-    return render(request, "dashboards/_nav_link.html", {"roles": selectors.roles_of(request.user)})
+    return render(request, "dashboards/_nav_link.html", {"roles": roles_of(request.user)})
 
 
 @login_required
 @require_GET
 def coordinator(request: HttpRequest) -> HttpResponse:
-    board = selectors.coordinator_board(request.user)
-    context = {"board": board, "roles": selectors.roles_of(request.user), "tab": "coordinator"}
+    board = coordinator_board(request.user)
+    context = {"board": board, "roles": roles_of(request.user), "tab": "coordinator"}
     return render(request, "dashboards/coordinator.html", context)
 
 
 @login_required
 @require_GET
 def department(request: HttpRequest) -> HttpResponse:
-    choices = list(selectors.departments_for(request.user))
+    choices = list(departments_for(request.user))
     if not choices:
         raise PermissionDenied(_("Only department heads have a department dashboard."))
     wanted = request.GET.get("department", "")
     chosen = next((d for d in choices if str(d.pk) == wanted), choices[0])
     period, form = period_from(request.GET)
-    board = selectors.department_board(chosen, start_at=period.start_at, end_at=period.end_at)
+    board = department_board(chosen, start_at=period.start_at, end_at=period.end_at)
     context = {
         "board": board,
         "departments": choices,
         "period": period,
         "form": form,
-        "roles": selectors.roles_of(request.user),
+        "roles": roles_of(request.user),
         "tab": "department",
     }
     return render(request, "dashboards/department.html", context)

@@ -7,7 +7,8 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from collab.dashboards.selectors import breakdown_gaps_for, coordinator_board, with_health
+from collab.dashboards.board_selectors import breakdown_gaps_for, with_health
+from collab.dashboards.coordinator_selectors import coordinator_board
 from collab.dashboards.tests.support import alert, at, problem, raw_item, raw_task, version
 from collab.testing import Org, client_for, make_person
 from requests_app.models import CollaborationItem, ItemStatus

@@ -8,8 +8,8 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from collab.dashboards.department_selectors import department_board
 from collab.dashboards.management import Period
-from collab.dashboards.selectors import department_board
 from collab.dashboards.tests.support import alert, at, measure, raw_item, raw_task, version
 from collab.org.calendar import calendar_for
 from collab.testing import Org, client_for

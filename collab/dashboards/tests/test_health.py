@@ -8,8 +8,8 @@ import pytest
 import time_machine
 from django.utils import translation
 
+from collab.dashboards.coordinator_selectors import coordinator_board
 from collab.dashboards.health import Health, HealthFacts, due_soon_limit, health_of
-from collab.dashboards.selectors import coordinator_board
 from collab.dashboards.tests.support import alert, at, problem, raw_item, raw_task, version
 from collab.lib.workdays import Calendar
 from collab.testing import Org

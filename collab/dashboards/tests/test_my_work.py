@@ -13,7 +13,8 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 
-from collab.dashboards.selectors import deliverable_url, my_work, working_days_until
+from collab.dashboards.board_selectors import working_days_until
+from collab.dashboards.my_work_selectors import my_work
 from collab.dashboards.tests.support import (
     alert,
     at,
@@ -122,21 +123,6 @@ def test_deliverables_waiting_for_my_review_show_the_working_time_left(org: Org)
     assert rows[0].clock == "Overdue by 1 h 00 min of working time"
 
 
-def test_the_review_link_falls_back_to_the_task_page_until_stage_5_names_its_page(org: Org) -> None:
-    from django.urls import NoReverseMatch
-
-    try:
-        expected = reverse("reviews_app:deliverable_detail", args=[1, 2])
-    except NoReverseMatch:
-        expected = reverse("tasks_app:task_detail", args=[1, 3])
-    assert deliverable_url(1, 2, 3) == expected
-
-
-@pytest.mark.urls("collab.dashboards.tests.urls_stage5")
-def test_the_review_link_opens_the_deliverable_once_stage_5_names_it() -> None:
-    assert deliverable_url(1, 2, 3) == "/items/1/deliverables/2/"
-
-
 def test_minutes_wait_for_the_heads_and_delegates_of_departments_that_have_not_confirmed(org: Org) -> None:
     rnd_delegate = make_person("rnd_delegate", org.rnd, name="周婷")
     org.rnd.confirmation_delegates.add(rnd_delegate)
@@ -199,7 +185,7 @@ def test_the_home_page_is_my_work_with_one_click_to_each_action(org: Org) -> Non
     assert response.status_code == 200
     assert reverse("tasks_app:task_report", args=[item.pk, task.pk]) in body
     assert reverse("tasks_app:task_detail", args=[item.pk, task.pk]) in body
-    assert deliverable_url(item.pk, review.deliverable_id, task.pk) in body
+    assert reverse("reviews_app:deliverable_detail", args=[item.pk, review.deliverable_id]) in body
     assert reverse("requests_app:meeting_pre_read", args=[item.pk, pre_read.meeting_id]) in body
     assert reverse("notify:list") in body
     assert "Progress reports you owe" in body and "2 working days left" in body

@@ -1,0 +1,431 @@
+"""What every board shares: working-day calendars, health counts, task and review rows, roles.
+
+One module per board reads on top of this one: ``my_work_selectors``, ``coordinator_selectors``,
+``department_selectors`` (and ``management`` for the company figures).
+
+Every function here costs a fixed number of queries whatever the data size: counts are
+correlated subqueries or aggregates computed by the database, rows are loaded with their
+relations in the same query, and lists are capped (``LIST_LIMIT``) with their full count shown.
+
+Indexes the filters rely on (all exist unless docs/dashboards.md lists them as suggestions):
+Task.owner/department/item (foreign keys), Task.deadline, Alert.task, Problem.item and
+Problem.status, DeliverableVersion.deliverable and review_due_at, Deliverable.receiver,
+Invitation.person, Notification (recipient, read_at, -created_at), CollaborationItem.coordinator
+and status, ImprovementMeasure.department and status.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from collab.dashboards.health import BEHIND_PERCENT, HealthLight
+from collab.lib.workdays import Calendar
+from collab.org.calendar import working_periods
+from collab.org.models import CalendarOverride, Department, Region
+from requests_app.models import CollaborationItem, ItemStatus, Participation, Todo
+from reviews_app.models import DeliverableVersion
+from tasks_app.models import Alert, AlertKind, DepartmentExemption, Problem, ProblemStatus, Task, TaskStatus
+
+# Long lists stop here; the page says how many there are in all.
+
+LIST_LIMIT = 50
+# Items whose tasks count as someone's work: planned (assigned) or being executed.
+LIVE_STATUSES = (ItemStatus.PLANNED, ItemStatus.EXECUTING)
+# Items whose breakdown "nothing left out" can still find gaps in.
+BREAKDOWN_STATUSES = (ItemStatus.CONSENSUS, ItemStatus.PLANNED, ItemStatus.EXECUTING)
+# The stages in the template's order, for grouping items.
+STAGE_ORDER = [
+    ItemStatus.SUBMITTED,
+    ItemStatus.CONSENSUS,
+    ItemStatus.PLANNED,
+    ItemStatus.EXECUTING,
+    ItemStatus.CLOSED,
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Working days for a page
+
+
+class RegionCalendars:
+    """The working-day calendars one page needs, from one query whatever the number of regions.
+
+    The same rules as ``collab.org.calendar.calendar_for``: the company-wide overrides plus the
+    region's own, which win on the same date; None is the company default calendar.
+    """
+
+    def __init__(self) -> None:
+        self._company: dict[date, tuple[bool, str]] = {}
+        self._regional: dict[int, dict[date, tuple[bool, str]]] = defaultdict(dict)
+        rows = CalendarOverride.objects.values_list("region_id", "date", "is_workday", "note")
+        for region_id, day, is_workday, note in rows:
+            target = self._company if region_id is None else self._regional[region_id]
+            target[day] = (is_workday, note)
+        self._built: dict[int | None, Calendar] = {}
+
+    def for_region(self, region: Region | None) -> Calendar:
+        key = region.pk if region is not None else None
+        if key not in self._built:
+            overrides = {**self._company, **(self._regional.get(key, {}) if key is not None else {})}
+            self._built[key] = Calendar(
+                country=region.holiday_calendar if region is not None else "CN",
+                timezone=region.timezone if region is not None else settings.TIME_ZONE,
+                periods=working_periods(region),
+                overrides=overrides,
+                label=region.code if region is not None else "default",
+            )
+        return self._built[key]
+
+    def for_user(self, user: Any) -> Calendar:
+        person = getattr(user, "person", None)
+        return self.for_region(person.region if person is not None else None)
+
+
+def working_days_until(calendar: Calendar, today: date, deadline: date) -> int:
+    """Working days left until ``deadline``, a date: the working days after today up to and
+    including the deadline (0 when due today). Negative when late: minus the working days
+    from the day after the deadline up to today, at least -1."""
+    if deadline >= today:
+        return sum(
+            1
+            for offset in range(1, (deadline - today).days + 1)
+            if calendar.is_working_day(today + timedelta(days=offset))
+        )
+    late = sum(
+        1
+        for offset in range((today - deadline).days)
+        if calendar.is_working_day(today - timedelta(days=offset))
+    )
+    return -max(late, 1)
+
+
+def deadline_label(days_left: int, deadline: date, today: date) -> str:
+    if deadline == today:
+        return _("Due today")
+    if days_left < 0:
+        return ngettext("Late by %(count)d working day", "Late by %(count)d working days", -days_left) % {
+            "count": -days_left
+        }
+    if days_left == 0:
+        return _("No working day left")
+    return ngettext("%(count)d working day left", "%(count)d working days left", days_left) % {
+        "count": days_left
+    }
+
+
+def duration_label(span: timedelta) -> str:
+    """A length of working time as hours and minutes, e.g. "7 h 05 min"."""
+    minutes = max(int(span.total_seconds() // 60), 0)
+    return _("%(hours)d h %(minutes)02d min") % {"hours": minutes // 60, "minutes": minutes % 60}
+
+
+def review_clock_label(calendar: Calendar, now: datetime, due: datetime) -> str:
+    """Working time left on a review's 1-working-day clock, or how far it is overdue."""
+    if due > now:
+        return _("%(duration)s of working time left") % {
+            "duration": duration_label(calendar.working_time_between(now, due))
+        }
+    return _("Overdue by %(duration)s of working time") % {
+        "duration": duration_label(calendar.working_time_between(due, now))
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared query parts
+
+
+def count_of(queryset: QuerySet[Any], group: str) -> Coalesce:
+    """COUNT of ``queryset`` as a correlated subquery grouped by ``group`` (the field that points
+    at the outer row): the outer rows are not multiplied by joins, and the database counts."""
+    return Coalesce(
+        Subquery(
+            queryset.order_by().values(group).annotate(n=Count("pk")).values("n")[:1],
+            output_field=IntegerField(),
+        ),
+        0,
+    )
+
+
+def report_missing(now: datetime) -> Exists:
+    """On a Task queryset: a "report missing" warning came due after the task's last report.
+
+    The same test as tasks_app.tracking.tracked_tasks' "stale" (and the progress page's
+    "report missing"); it relies on the foreign-key index Alert.task.
+    """
+    return Exists(
+        Alert.objects.filter(
+            task=OuterRef("pk"), kind=AlertKind.REPORT_MISSING, step=0, cancelled_at=None, due_at__lte=now
+        ).filter(Q(due_at__gt=OuterRef("last_reported_at")) | Q(task__last_reported_at__isnull=True))
+    )
+
+
+def unanswered_escalation() -> Exists:
+    """On a Task queryset: a warning of step 1 or higher was sent and no report came after it."""
+    return Exists(
+        Alert.objects.filter(
+            task=OuterRef("pk"), step__gte=1, sent_at__isnull=False, cancelled_at=None
+        ).filter(Q(task__last_reported_at__isnull=True) | Q(sent_at__gt=F("task__last_reported_at")))
+    )
+
+
+def with_health(
+    items: QuerySet[CollaborationItem], *, now: datetime, today: date, soon: date
+) -> QuerySet[CollaborationItem]:
+    """Annotates each item with the counts the health light reads (see health.py) and a few
+    more for display, all as correlated subqueries: one query for any number of items."""
+    tasks = Task.objects.filter(item=OuterRef("pk"))
+    open_tasks = tasks.exclude(status=TaskStatus.DONE)
+    versions = DeliverableVersion.objects.filter(deliverable__task__item=OuterRef("pk"), decision="")
+    return items.annotate(
+        task_total=count_of(tasks, "item"),
+        task_done=count_of(tasks.filter(status=TaskStatus.DONE), "item"),
+        late_tasks=count_of(open_tasks.filter(deadline__lt=today), "item"),
+        escalations=count_of(open_tasks.filter(unanswered_escalation()), "item"),
+        overdue_reviews=count_of(versions.filter(review_due_at__lt=now), "deliverable__task__item"),
+        pending_reviews=count_of(versions, "deliverable__task__item"),
+        stale_tasks=count_of(open_tasks.filter(report_missing(now)), "item"),
+        open_problems=count_of(
+            Problem.objects.filter(item=OuterRef("pk"), status=ProblemStatus.OPEN), "item"
+        ),
+        blocked_tasks=count_of(open_tasks.filter(status=TaskStatus.BLOCKED), "item"),
+        due_soon_behind=count_of(
+            open_tasks.filter(deadline__gte=today, deadline__lte=soon, percent_done__lt=BEHIND_PERCENT),
+            "item",
+        ),
+    )
+
+
+def stage_order() -> Case:
+    return Case(
+        *(When(status=status, then=Value(index)) for index, status in enumerate(STAGE_ORDER)),
+        default=Value(len(STAGE_ORDER)),
+        output_field=IntegerField(),
+    )
+
+
+@dataclass
+class ItemRow:
+    item: CollaborationItem
+    light: HealthLight
+    gaps: list[str] = field(default_factory=list)
+
+
+@dataclass
+class StageGroup:
+    status: str
+    label: str
+    rows: list[ItemRow]
+
+
+def group_by_stage(rows: Iterable[ItemRow]) -> list[StageGroup]:
+    groups: dict[str, list[ItemRow]] = defaultdict(list)
+    for row in rows:
+        groups[row.item.status].append(row)
+    return [
+        StageGroup(status=status, label=str(ItemStatus(status).label), rows=groups[status])
+        for status in STAGE_ORDER
+        if groups.get(status)
+    ]
+
+
+@dataclass
+class TaskRow:
+    """A task with what the dashboards say about it."""
+
+    task: Task
+    late: bool
+    stale: bool
+    escalated: bool
+    behind: bool  # due within a working day and under BEHIND_PERCENT done
+    days_left: int
+    deadline_text: str
+
+
+def task_rows(tasks: Iterable[Task], calendars: RegionCalendars, today: date, soon: date) -> list[TaskRow]:
+    rows = []
+    for task in tasks:
+        calendar = calendars.for_user(task.owner)
+        days = working_days_until(calendar, today, task.deadline)
+        rows.append(
+            TaskRow(
+                task=task,
+                late=task.deadline < today,
+                stale=bool(getattr(task, "stale", False)),
+                escalated=bool(getattr(task, "escalated", False)),
+                behind=today <= task.deadline <= soon and task.percent_done < BEHIND_PERCENT,
+                days_left=days,
+                deadline_text=deadline_label(days, task.deadline, today),
+            )
+        )
+    return rows
+
+
+def attention_rank() -> Case:
+    """Late first, then escalated, then report missing, then blocked, then the rest."""
+    return Case(
+        When(late_flag=True, then=Value(0)),
+        When(escalated=True, then=Value(1)),
+        When(stale=True, then=Value(2)),
+        When(status=TaskStatus.BLOCKED, then=Value(3)),
+        default=Value(4),
+        output_field=IntegerField(),
+    )
+
+
+def flagged_tasks(tasks: QuerySet[Task], *, now: datetime, today: date) -> QuerySet[Task]:
+    return (
+        tasks.exclude(status=TaskStatus.DONE)
+        .annotate(
+            stale=report_missing(now),
+            escalated=unanswered_escalation(),
+            late_flag=Case(
+                When(deadline__lt=today, then=Value(True)), default=Value(False), output_field=BooleanField()
+            ),
+        )
+        .select_related("item", "owner__person__region", "department")
+    )
+
+
+def deliverable_url(item_id: int, deliverable_id: int) -> str:
+    return reverse("reviews_app:deliverable_detail", args=[item_id, deliverable_id])
+
+
+# ---------------------------------------------------------------------------------------------
+# Breakdown gaps of many items at once ("nothing left out")
+
+
+def breakdown_gaps_for(items: Iterable[CollaborationItem]) -> dict[int, list[str]]:
+    """What the breakdown of each item leaves out, in 3 queries for any number of items.
+
+    The same checks and sentences as tasks_app.selectors.item_breakdown (which costs several
+    queries per item): no task yet; a to-do neither turned into a task nor dropped with a
+    reason; a participating department without a task and without a recorded reason; a task
+    whose delivery standard is blank. Items need the ``task_total`` annotation of with_health.
+    """
+    items = [i for i in items if i.status in BREAKDOWN_STATUSES]
+    ids = [i.pk for i in items]
+    gaps: dict[int, list[str]] = {pk: [] for pk in ids}
+    if not ids:
+        return gaps
+    for item in items:
+        if not getattr(item, "task_total", 0):
+            gaps[item.pk].append(_("No task has been planned yet."))
+    todos = (
+        Todo.objects.filter(minutes__meeting__item_id__in=ids, task__isnull=True)
+        .filter(Q(dropped_at=None) | Q(dropped_reason__regex=r"^\s*$"))
+        .values_list("minutes__meeting__item_id", "text")
+        .order_by("due_date", "pk")
+    )
+    for item_id, text in todos:
+        gaps[item_id].append(
+            _('The to-do "%(todo)s" has neither become a task nor been dropped with a reason.')
+            % {"todo": text}
+        )
+    uncovered = (
+        Participation.objects.filter(item_id__in=ids)
+        .annotate(
+            has_task=Exists(Task.objects.filter(item=OuterRef("item"), department=OuterRef("department"))),
+            exempt=Exists(
+                DepartmentExemption.objects.filter(item=OuterRef("item"), department=OuterRef("department"))
+            ),
+        )
+        .filter(has_task=False, exempt=False)
+        .values_list("item_id", "department_id", "department__name")
+        .order_by("pk")
+    )
+    seen: set[tuple[int, int]] = set()
+    for item_id, department_id, name in uncovered:
+        if (item_id, department_id) in seen:
+            continue
+        seen.add((item_id, department_id))
+        gaps[item_id].append(
+            _("%(department)s takes part but has no task: give it one, or record why it needs none.")
+            % {"department": name}
+        )
+    blank = Task.objects.filter(item_id__in=ids, delivery_standard__regex=r"^\s*$").values_list(
+        "item_id", "name"
+    )
+    for item_id, name in blank.order_by("deadline", "pk"):
+        gaps[item_id].append(_('The task "%(task)s" has no delivery standard.') % {"task": name})
+    return gaps
+
+
+@dataclass
+class ReviewRow:
+    version: DeliverableVersion
+    overdue: bool
+    clock: str
+    url: str
+
+
+def review_rows(
+    versions: QuerySet[DeliverableVersion], calendars: RegionCalendars, now: datetime
+) -> list[ReviewRow]:
+    rows = []
+    for v in versions.select_related(
+        "deliverable__task__item", "deliverable__receiver__person__region"
+    ).order_by("review_due_at", "pk")[:LIST_LIMIT]:
+        calendar = calendars.for_user(v.deliverable.receiver)
+        rows.append(
+            ReviewRow(
+                version=v,
+                overdue=v.review_due_at <= now,
+                clock=review_clock_label(calendar, now, v.review_due_at),
+                url=deliverable_url(v.deliverable.task.item_id, v.deliverable_id),
+            )
+        )
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Who sees which dashboard
+
+
+@dataclass(frozen=True)
+class Roles:
+    coordinates: bool
+    heads: bool
+
+    @property
+    def has_dashboard(self) -> bool:
+        return self.coordinates or self.heads
+
+
+def roles_of(user: Any) -> Roles:
+    """Whether ``user`` coordinates any item and heads any department: one query."""
+    if not getattr(user, "is_authenticated", False):
+        return Roles(coordinates=False, heads=False)
+    row = (
+        get_user_model()
+        .objects.filter(pk=user.pk)
+        .annotate(
+            coordinates=Exists(CollaborationItem.objects.filter(coordinator=OuterRef("pk"))),
+            heads=Exists(Department.objects.filter(head=OuterRef("pk"))),
+        )
+        .values_list("coordinates", "heads")
+        .first()
+    )
+    return Roles(coordinates=bool(row and row[0]), heads=bool(row and row[1]))

@@ -1,0 +1,107 @@
+"""Reads behind the coordinator's dashboard, in a fixed number of queries."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+
+from collab.dashboards.board_selectors import (
+    LIST_LIMIT,
+    ItemRow,
+    RegionCalendars,
+    ReviewRow,
+    StageGroup,
+    TaskRow,
+    attention_rank,
+    breakdown_gaps_for,
+    flagged_tasks,
+    group_by_stage,
+    review_rows,
+    stage_order,
+    task_rows,
+    with_health,
+)
+from collab.dashboards.health import BEHIND_PERCENT, HealthFacts, due_soon_limit, health_of
+from requests_app.models import CollaborationItem, ItemStatus
+from reviews_app.models import DeliverableVersion
+from tasks_app.models import Problem, ProblemStatus, Task, TaskStatus
+
+
+@dataclass
+class CoordinatorBoard:
+    groups: list[StageGroup]
+    closed_count: int
+    attention: list[TaskRow]
+    attention_total: int
+    problems: list[Problem]
+    problem_total: int
+    reviews: list[ReviewRow]
+    review_total: int
+    gaps: list[ItemRow]
+    today: date
+
+
+def coordinator_board(user: Any, *, now: datetime | None = None) -> CoordinatorBoard:
+    """Every item ``user`` coordinates by stage with its health light; late, stale and at-risk
+    tasks first; open problems; reviews running out of time; breakdown gaps: a fixed number of queries."""
+    now = now or timezone.now()
+    calendars = RegionCalendars()
+    company = calendars.for_region(None)
+    today = timezone.localdate(now, company.tz)
+    soon = due_soon_limit(company, today)
+
+    mine = CollaborationItem.objects.filter(coordinator=user)
+    items = list(
+        with_health(
+            mine.exclude(status__in=[ItemStatus.DRAFT, ItemStatus.CLOSED]), now=now, today=today, soon=soon
+        )
+        .select_related("requesting_department")
+        .annotate(stage=stage_order())
+        .order_by("stage", "-number", "-pk")
+    )
+    gaps = breakdown_gaps_for(items)
+    rows = [ItemRow(item=i, light=health_of(HealthFacts.of(i)), gaps=gaps.get(i.pk, [])) for i in items]
+    closed = mine.filter(status=ItemStatus.CLOSED).count()
+
+    flagged = (
+        flagged_tasks(
+            Task.objects.filter(item__coordinator=user, item__status=ItemStatus.EXECUTING),
+            now=now,
+            today=today,
+        )
+        .filter(
+            Q(late_flag=True)
+            | Q(stale=True)
+            | Q(escalated=True)
+            | Q(status=TaskStatus.BLOCKED)
+            | Q(deadline__lte=soon, percent_done__lt=BEHIND_PERCENT)
+        )
+        .annotate(rank=attention_rank())
+        .order_by("rank", "deadline", "pk")
+    )
+    attention = task_rows(flagged[:LIST_LIMIT], calendars, today, soon)
+
+    problems = Problem.objects.filter(item__coordinator=user, status=ProblemStatus.OPEN)
+    problem_rows = list(
+        problems.select_related("item", "task", "owner__person").order_by("-blocking", "raised_at", "pk")[
+            :LIST_LIMIT
+        ]
+    )
+
+    versions = DeliverableVersion.objects.filter(decision="", deliverable__task__item__coordinator=user)
+    reviews = review_rows(versions, calendars, now)
+
+    return CoordinatorBoard(
+        groups=group_by_stage(rows),
+        closed_count=closed,
+        attention=attention,
+        attention_total=flagged.count(),
+        problems=problem_rows,
+        problem_total=sum(getattr(r.item, "open_problems", 0) for r in rows),
+        reviews=reviews,
+        review_total=sum(getattr(r.item, "pending_reviews", 0) for r in rows),
+        gaps=[r for r in rows if r.gaps],
+        today=today,
+    )
