@@ -1,12 +1,22 @@
 """Reads of stage 1 that span relations: the items a person may see, the register's rows."""
 
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Max, Prefetch, Q, QuerySet
+from django.utils import timezone
 from guardian.shortcuts import get_objects_for_user
 
+from collab.org.calendar import calendar_for
 from collab.org.models import Department
-from requests_app.models import CollaborationItem, ItemStatus, Meeting, Milestone, Participation
+from requests_app.models import (
+    SCENARIO_MEETING_DEFAULTS,
+    CollaborationItem,
+    ItemStatus,
+    Meeting,
+    Milestone,
+    Participation,
+)
 from tasks_app.selectors import register_tasks_prefetch
 
 VIEW = "requests_app.view_collaborationitem"
@@ -15,6 +25,18 @@ VIEW = "requests_app.view_collaborationitem"
 def visible_items(user: Any) -> QuerySet[CollaborationItem]:
     """Items the user's departments take part in, plus their own drafts and coordinations."""
     return get_objects_for_user(user, VIEW, klass=CollaborationItem.objects.all(), accept_global_perms=False)
+
+
+def suggested_meeting_start(item: CollaborationItem, organiser: Any, now: datetime | None = None) -> datetime:
+    """When to propose the item's meeting: as soon as its scenario asks (two or three working days,
+    two working hours for an emergency), inside the organiser's region's working hours on a
+    working day, in that region's time zone."""
+    region = getattr(getattr(organiser, "person", None), "region", None)
+    _form, hours = SCENARIO_MEETING_DEFAULTS[item.scenario]
+    calendar = calendar_for(region)
+    if hours >= 24:
+        return calendar.suggest(now or timezone.now(), working_days=hours // 24)
+    return calendar.suggest(now or timezone.now(), working_hours=hours)
 
 
 def with_register_data(items: QuerySet[CollaborationItem]) -> QuerySet[CollaborationItem]:

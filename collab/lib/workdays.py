@@ -205,6 +205,9 @@ class Override(NamedTuple):
 
 
 Period = tuple[time, time]
+# The wall-clock time of a proposed meeting or deadline a number of days ahead: mid-morning,
+# after people have read their messages.
+SUGGESTED_CLOCK = time(10)
 DEFAULT_PERIODS: tuple[Period, ...] = ((time(9), time(12)), (time(13), time(18)))
 
 
@@ -514,6 +517,52 @@ class Calendar:
                     return (finish.astimezone(UTC) - remaining).astimezone(self.tz)
                 remaining -= finish - start
         raise AssertionError("unreachable: the interval walks end only by raising")  # pragma: no cover
+
+    def in_working_time(self, moment: datetime, *, start: bool = False) -> datetime:
+        """``moment`` when it falls in working hours of a working day, else the start of the next
+        working period. The end of a period counts as inside (a deadline at 18:00 is the close of
+        business, not the next morning) unless ``start``: nothing starts at 12:00 when lunch does.
+        The result is aware in the calendar's time zone.
+        """
+        local = self.localize(moment)
+        intervals = self.working_intervals(local.date())
+        if any(begin <= local < end or (local == end and not start) for begin, end in intervals):
+            return local
+        begin, _end = next(self._intervals_after(local))
+        return max(begin, local)
+
+    def suggest(
+        self,
+        after: datetime,
+        *,
+        working_days: int = 0,
+        working_hours: float = 0,
+        clock: time = SUGGESTED_CLOCK,
+    ) -> datetime:
+        """A moment to propose to people (a meeting, a default deadline) that falls in working time.
+
+        1. With ``working_days``: the n-th working day after ``after``'s (a day off counts from
+           the next working day), at wall-clock ``clock`` (10:00 by default).
+        2. Else: ``working_hours`` of working time after ``after``, rounded up to the full hour.
+        3. Either is moved into working hours if it falls outside them or on the end of a period
+           (a region whose day starts at 10:30, the lunch break): the next period's start.
+
+        Monday 21:00 + 1 working day is Tuesday 10:00; Friday 17:30 + 2 working hours is Monday
+        11:00 (10:30 rounded up); 30 September 2026 + 1 working day is 8 October 10:00.
+        """
+        local = self.localize(after)
+        if working_days > 0:
+            day = local.date()
+            if not self.is_working_day(day):
+                day = self._next_working_day(day, 1)
+            for _ in range(working_days):
+                day = self._next_working_day(day, 1)
+            return self.in_working_time(self.at(day, clock), start=True)
+        moment = self.add_working_hours(local, working_hours)
+        if moment.time() != time(moment.hour):  # up to the next full hour of the local clock
+            hour = self.at(moment.date(), time(moment.hour))
+            moment = (hour.astimezone(UTC) + timedelta(hours=1)).astimezone(self.tz)
+        return self.in_working_time(moment, start=True)
 
     def working_time_between(self, a: datetime, b: datetime) -> timedelta:
         """The working time from ``a`` to ``b``: working periods of working days, overlapped.

@@ -437,3 +437,45 @@ def test_a_calendar_without_working_days_fails_loudly_instead_of_looping() -> No
         calendar.add_working_days(cst(2026, 1, 1, 10), 1)
     with pytest.raises(ValueError, match="no working"):
         calendar.add_working_hours(cst(2026, 1, 1, 10), 1)
+
+
+# Proposed times: inside working hours on a working day.
+
+SUGGESTIONS = [
+    # (after, working days, working hours, proposed)
+    (cst(2026, 11, 30, 21), 1, 0, cst(2026, 12, 1, 10)),  # Monday night: Tuesday 10:00, not 21:00
+    (cst(2026, 9, 30, 21), 1, 0, cst(2026, 10, 8, 10)),  # across National Day
+    (cst(2026, 10, 9, 16), 1, 0, cst(2026, 10, 10, 10)),  # onto the make-up Saturday
+    (cst(2026, 10, 11, 10), 0, 0, cst(2026, 10, 12, 9)),  # a Sunday: the next working morning
+    (cst(2026, 12, 31, 11), 1, 0, cst(2027, 1, 4, 10)),  # 1 January 2027 is a holiday by law
+    (cst(2026, 12, 1, 21), 0, 2, cst(2026, 12, 2, 11)),  # an emergency at night: 2 working hours
+    (cst(2026, 11, 27, 17, 30), 0, 2, cst(2026, 11, 30, 11)),  # Friday evening: Monday, full hour
+    (cst(2026, 12, 1, 10), 0, 2, cst(2026, 12, 1, 13)),  # 12:00 starts lunch: the afternoon
+    (cst(2026, 12, 1, 10, 20), 0, 2, cst(2026, 12, 1, 14)),  # 13:20, up to the full hour
+]
+
+
+@pytest.mark.parametrize(("after", "days", "hours", "proposed"), SUGGESTIONS)
+def test_a_suggestion_falls_in_working_time(
+    after: datetime, days: int, hours: float, proposed: datetime
+) -> None:
+    calendar = Calendar()
+    suggested = calendar.suggest(after, working_days=days, working_hours=hours)
+    assert suggested == proposed
+    assert calendar.is_working_time(suggested)
+
+
+def test_a_suggestion_follows_the_regions_hours_and_zone() -> None:
+    late_start = Calendar("DE", "Europe/Berlin", periods=[(time(10, 30), time(13)), (time(14), time(19))])
+    # Tuesday 21:00 in Shanghai is 14:00 in Berlin: + 1 working day at 10:00 is before its day starts.
+    suggested = late_start.suggest(cst(2026, 12, 1, 21), working_days=1)
+    assert suggested == datetime(2026, 12, 2, 10, 30, tzinfo=BERLIN)
+
+
+def test_in_working_time_keeps_a_moment_inside_and_moves_one_outside() -> None:
+    calendar = Calendar()
+    assert calendar.in_working_time(cst(2026, 12, 1, 10, 15)) == cst(2026, 12, 1, 10, 15)
+    assert calendar.in_working_time(cst(2026, 12, 1, 18)) == cst(2026, 12, 1, 18)  # close of business
+    assert calendar.in_working_time(cst(2026, 12, 1, 18), start=True) == cst(2026, 12, 2, 9)
+    assert calendar.in_working_time(cst(2026, 12, 1, 12, 30)) == cst(2026, 12, 1, 13)
+    assert calendar.in_working_time(cst(2026, 10, 1, 10)) == cst(2026, 10, 8, 9)

@@ -145,7 +145,7 @@ def test_the_year_view_shows_holidays_make_up_days_and_overrides(admin_client: C
     assert "make-up workday for National Day" in page  # 20 September and 10 October
     assert "09-20" in page and "10-10" in page and "10-01–10-07" in page
     assert "Year-end closing" in page and "company override" in page
-    assert "unknown" not in page
+    assert "has not published" not in page and "are unknown for this calendar" not in page
     october = response.context["months"][9]
     # 31 days: National Day 1-7, six weekend days, 18 working days of which one make-up Saturday.
     assert (october["holidays"], october["weekends"], october["workdays"], october["makeup_days"]) == (
