@@ -32,6 +32,23 @@ YEARS = range(1950, 2101)
 
 
 class RegionForm(forms.ModelForm):
+    work_week = forms.TypedMultipleChoiceField(
+        label=gettext_lazy("Working weekdays"),
+        choices=[(str(day + 1), WEEKDAYS[day]) for day in range(7)],
+        widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy(
+            "The weekdays its offices work. A day outside them is a day off unless the official "
+            "schedule makes it a make-up workday."
+        ),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.initial["work_week"] = list(self.instance.work_week if self.instance.pk else "12345")
+
+    def clean_work_week(self) -> str:
+        return "".join(sorted(set(self.cleaned_data["work_week"])))
+
     class Meta:
         model = Region
         fields = [
@@ -43,6 +60,7 @@ class RegionForm(forms.ModelForm):
             "lunch_start",
             "lunch_end",
             "workday_end",
+            "work_week",
         ]
 
     def clean_holiday_calendar(self) -> str:
@@ -87,7 +105,7 @@ class RegionAdmin(admin.ModelAdmin):
         (
             gettext_lazy("Working hours"),
             {
-                "fields": [("workday_start", "workday_end"), ("lunch_start", "lunch_end")],
+                "fields": [("workday_start", "workday_end"), ("lunch_start", "lunch_end"), "work_week"],
                 "description": gettext_lazy(
                     "In the region's time zone. Deadlines in working hours count only this time."
                 ),

@@ -248,12 +248,18 @@ def test_an_admin_sets_a_regions_working_hours_and_calendar(admin_client: Client
         "lunch_start": "12:30",
         "lunch_end": "13:30",
         "workday_end": "17:30",
+        "work_week": ["1", "2", "3", "4", "5", "6"],  # these offices work Saturdays
     }
     response = admin_client.post(reverse("admin:org_region_add"), data)
     assert response.status_code == 302
     region = Region.objects.get(code="hk")
-    assert region.holiday_calendar == "HK"
-    assert calendar_for(region).periods == ((time(8, 30), time(12, 30)), (time(13, 30), time(17, 30)))
+    assert (region.holiday_calendar, region.work_week) == ("HK", "123456")
+    calendar = calendar_for(region)
+    assert calendar.periods == ((time(8, 30), time(12, 30)), (time(13, 30), time(17, 30)))
+    assert calendar.is_working_day(date(2026, 11, 28))  # a Saturday
+    assert not calendar.is_working_day(date(2026, 11, 29))  # a Sunday
+    page = admin_client.get(reverse("admin:org_region_change", args=[region.pk])).content.decode()
+    assert page.count("checked") >= 6  # the six ticked weekdays show again
 
 
 @pytest.mark.parametrize(
@@ -262,12 +268,14 @@ def test_an_admin_sets_a_regions_working_hours_and_calendar(admin_client: Client
         ({"holiday_calendar": "XX"}, "is not a holiday calendar Collab knows"),
         ({"lunch_start": "19:00"}, "must start before the lunch break"),
         ({"lunch_start": "09:00", "lunch_end": "18:00"}, "no working time"),
+        ({"work_week": []}, "This field is required"),
     ],
 )
 def test_an_admin_cannot_save_a_calendar_collab_cannot_use(
-    admin_client: Client, org: Org, changes: dict[str, str], message: str
+    admin_client: Client, org: Org, changes: dict[str, Any], message: str
 ) -> None:
     data = {
+        "work_week": ["1", "2", "3", "4", "5"],
         "code": "x",
         "name": "X",
         "timezone": "Asia/Shanghai",
