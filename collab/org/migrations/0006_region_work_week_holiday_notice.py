@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('org', '0003_region_working_hours_calendaroverride'),
+        ('org', '0005_excel_source'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
