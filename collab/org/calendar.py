@@ -7,6 +7,7 @@ an admin just saved counts at once.
 """
 
 from datetime import date, time
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Q, Value
@@ -92,6 +93,12 @@ def calendar_for(region: Region | None) -> Calendar:
         else:
             (company if owner is None else regional)[day] = Override(is_workday, text)
     return _calendar(region, {**company, **regional}, notices)
+
+
+def calendar_of(user: Any) -> Calendar:
+    """The calendar of a person's region (the company default for someone without one)."""
+    person = getattr(user, "person", None) if user is not None else None
+    return calendar_for(person.region if person is not None else None)
 
 
 def official_calendar_for(region: Region | None) -> Calendar:

@@ -1,5 +1,6 @@
 """Importing the State Council's notice: the command, the admin's preview and confirmation, the audit."""
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from io import StringIO
 from pathlib import Path
@@ -15,6 +16,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from collab.audit.models import AuditEntry
 from collab.lib.workdays import NOTICE, OFFICIAL, STATUTORY
@@ -34,6 +36,13 @@ NOTICE_2027 = """国务院办公厅关于2027年部分节假日安排的通知
 二、春节：2月5日（农历除夕、周五）至12日（农历正月初七、周五）放假调休，共8天。1月31日（周日）、2月20日（周六）上班。
 """
 BROKEN_2027 = NOTICE_2027 + "三、清明节：4月5日（周二）放假，共1天。\n"  # 5 April 2027 is a Monday
+
+
+@pytest.fixture(autouse=True)
+def default_language() -> Iterator[None]:
+    """Requests in English leave English active in the thread; later tests expect the default."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture
