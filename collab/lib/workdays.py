@@ -347,27 +347,13 @@ class Calendar:
         if override is None:
             return official
         if override.is_workday:
-            return DayKind(
-                day=d,
-                workday=True,
-                known=official.known,
-                override_note=override.note,
-                official=official,
-                schedule=official.schedule,
+            kind = replace(official, workday=True, reason=None, name=None, makeup_for=None, makeup=False)
+        else:
+            # An extra day off on a day already off keeps the official reason: it says more.
+            kind = (
+                official if not official.workday else replace(official, workday=False, reason=COMPANY_DAY_OFF)
             )
-        # An extra day off on a day already off keeps the official reason: it says more.
-        reason = official.reason if not official.workday else COMPANY_DAY_OFF
-        name = official.name if not official.workday else None
-        return DayKind(
-            day=d,
-            workday=False,
-            reason=reason,
-            name=name,
-            known=official.known,
-            override_note=override.note,
-            official=official,
-            schedule=official.schedule,
-        )
+        return replace(kind, override_note=override.note, official=official)
 
     def _official(self, d: date) -> DayKind:
         """The day by the official data, then adjusted to this calendar's work week."""

@@ -32,14 +32,6 @@ def berlin(org: Org) -> Region:
     )
 
 
-@pytest.fixture
-def admin_client(org: Org, django_user_model: Any) -> Client:
-    admin = django_user_model.objects.create_superuser("boss", "boss@example.com", "pw")
-    client = client_for(admin)
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    return client
-
-
 def run(*args: str) -> tuple[str, str]:
     out, err = StringIO(), StringIO()
     call_command("workdays", *args, stdout=out, stderr=err)

@@ -1,22 +1,18 @@
 """Importing the State Council's notice: the command, the admin's preview and confirmation, the audit."""
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from io import StringIO
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
 
 from collab.audit.models import AuditEntry
 from collab.lib.workdays import NOTICE, OFFICIAL, STATUTORY
@@ -36,21 +32,6 @@ NOTICE_2027 = """国务院办公厅关于2027年部分节假日安排的通知
 二、春节：2月5日（农历除夕、周五）至12日（农历正月初七、周五）放假调休，共8天。1月31日（周日）、2月20日（周六）上班。
 """
 BROKEN_2027 = NOTICE_2027 + "三、清明节：4月5日（周二）放假，共1天。\n"  # 5 April 2027 is a Monday
-
-
-@pytest.fixture(autouse=True)
-def default_language() -> Iterator[None]:
-    """Requests in English leave English active in the thread; later tests expect the default."""
-    yield
-    translation.activate(settings.LANGUAGE_CODE)
-
-
-@pytest.fixture
-def admin_client(org: Org, django_user_model: Any) -> Client:
-    admin = django_user_model.objects.create_superuser("boss", "boss@example.com", "pw")
-    client = client_for(admin)
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    return client
 
 
 def run(*args: str) -> tuple[str, str]:
