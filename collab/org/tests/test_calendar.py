@@ -396,3 +396,18 @@ def test_an_admin_is_told_when_a_date_already_has_a_company_wide_override(
     assert response.status_code == 200
     assert response.context["adminform"].form.errors
     assert list(CalendarOverride.objects.values_list("note", flat=True)) == ["Year-end closing"]
+
+
+def test_a_region_working_saturdays_never_calls_a_saturday_a_make_up_day(
+    admin_client: Client, org: Org
+) -> None:
+    org.region.work_week = "123456"
+    org.region.save()
+    response = admin_client.get(reverse("admin:org_region_calendar", args=[org.region.pk, 2026]))
+    october = response.context["months"][9]
+    assert october["makeup_days"] == 0  # 10 October is an ordinary Saturday at work here
+    assert "10-10" not in " ".join(f"{note['first']:%m-%d}" for note in october["notes"])
+    september = response.context["months"][8]
+    assert september["makeup_days"] == 1  # Sunday 20 September still is one
+    out, _ = run("check", "2026-10-10", "--region", "cn-east", "--language", "en")
+    assert out.strip() == "2026-10-10 (Saturday) is a working day."
