@@ -21,7 +21,7 @@ workdays). Every deadline in Collab is computed by a ``Calendar``.
 
 import functools
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple
@@ -147,6 +147,10 @@ class NoticeDay(NamedTuple):
 
     is_workday: bool
     holiday: str  # the key of the holiday it belongs to, e.g. "spring_festival"
+
+
+# The imported notices: by the notice's year, its days (which may reach into the year before).
+Notices = Mapping[int, Mapping[date, NoticeDay]]
 
 
 def _notice_day(d: date, notice: Mapping[date, NoticeDay]) -> DayKind:
@@ -279,6 +283,8 @@ class Calendar:
       a make-up workday (China's 调休补班) or an override does. A make-up day inside the work week
       is an ordinary working day, never called a make-up day.
     - ``notices`` maps a year to the days of the State Council's notice an admin imported
+      (or is a function returning that map, called the first time a year without published
+      data is looked at: most lookups never need it)
       (China only); used for a year chinesecalendar does not carry.
 
     A year whose official schedule is unknown says so with ``known=False`` and a warning is
@@ -298,7 +304,7 @@ class Calendar:
         language: str | None = None,
         label: str = "",
         work_week: frozenset[int] | set[int] = MONDAY_TO_FRIDAY,
-        notices: Mapping[int, Mapping[date, NoticeDay]] | None = None,
+        notices: Notices | Callable[[], Notices] | None = None,
     ) -> None:
         self.country, self.subdivision = parse_calendar_code(country)
         self.tz = ZoneInfo(timezone)
@@ -309,7 +315,7 @@ class Calendar:
         if not work_week or not set(work_week) <= set(range(7)):
             raise ValueError("A work week needs at least one weekday, each from 0 (Monday) to 6.")
         self.work_week = frozenset(work_week)
-        self.notices = dict(notices or {}) if self.is_china else {}
+        self._notices = notices if self.is_china else None
         self._kinds: dict[date, DayKind] = {}
 
     def __repr__(self) -> str:
@@ -326,6 +332,13 @@ class Calendar:
 
     def is_working_day(self, d: date) -> bool:
         return self.day_kind(d).workday
+
+    @property
+    def notices(self) -> Notices:
+        """The imported notices by year (loaded on first use when given as a function)."""
+        if callable(self._notices):
+            self._notices = self._notices()
+        return self._notices or {}
 
     @property
     def is_china(self) -> bool:
@@ -374,8 +387,10 @@ class Calendar:
     def _china(self, d: date) -> DayKind:
         # A notice can name a day of the year before (元旦 from 31 December): it counts while
         # that year is not published either.
+        if is_published(d.year):
+            return day_kind(d)
         spill = self.notices.get(d.year + 1, {}).get(d)
-        if spill is not None and not is_published(d.year):
+        if spill is not None:
             return _notice_day(d, {d: spill})
         return day_kind(d, self.notices.get(d.year))
 

@@ -6,6 +6,7 @@ the reader's language what kind of day a date is. No cache: one query per call, 
 an admin just saved counts at once.
 """
 
+from collections.abc import Callable
 from datetime import date, time
 from typing import Any
 
@@ -29,6 +30,7 @@ from collab.lib.workdays import (
     Calendar,
     DayKind,
     NoticeDay,
+    Notices,
     Override,
     Period,
     parse_calendar_code,
@@ -102,13 +104,19 @@ def calendar_of(user: Any) -> Calendar:
 
 
 def official_calendar_for(region: Region | None) -> Calendar:
-    """The region's calendar without the company's overrides: what the law and the notices say."""
-    notices: dict[int, dict[date, NoticeDay]] = {}
-    if _is_china(region):
+    """The region's calendar without the company's overrides: what the law and the notices say.
+
+    No query unless a year without published data is looked at (then one, for the notices).
+    """
+
+    def notices() -> dict[int, dict[date, NoticeDay]]:
+        loaded: dict[int, dict[date, NoticeDay]] = {}
         for year, day, is_workday, holiday in HolidayNoticeDay.objects.values_list(
             "notice__year", "date", "is_workday", "holiday"
         ):
-            notices.setdefault(year, {})[day] = NoticeDay(is_workday, holiday)
+            loaded.setdefault(year, {})[day] = NoticeDay(is_workday, holiday)
+        return loaded
+
     return _calendar(region, {}, notices)
 
 
@@ -117,7 +125,7 @@ def _is_china(region: Region | None) -> bool:
 
 
 def _calendar(
-    region: Region | None, overrides: dict[date, Override], notices: dict[int, dict[date, NoticeDay]]
+    region: Region | None, overrides: dict[date, Override], notices: Notices | Callable[[], Notices]
 ) -> Calendar:
     return Calendar(
         country=region.holiday_calendar if region is not None else CHINA,

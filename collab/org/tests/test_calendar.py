@@ -411,3 +411,13 @@ def test_a_region_working_saturdays_never_calls_a_saturday_a_make_up_day(
     assert september["makeup_days"] == 1  # Sunday 20 September still is one
     out, _ = run("check", "2026-10-10", "--region", "cn-east", "--language", "en")
     assert out.strip() == "2026-10-10 (Saturday) is a working day."
+
+
+def test_the_overrides_list_costs_a_bounded_number_of_queries(
+    admin_client: Client, org: Org, django_assert_max_num_queries: Any
+) -> None:
+    for day in range(1, 21):
+        CalendarOverride.objects.create(region=org.region, date=date(2026, 3, day), note=f"note {day}")
+    with django_assert_max_num_queries(12):  # the official column looks up no notice for 2026
+        page = admin_client.get(reverse("admin:org_calendaroverride_changelist")).content.decode()
+    assert "note 20" in page
