@@ -11,6 +11,7 @@ urlpatterns = [
     path("language/", org_views.language_switch, name="language_switch"),
     path("admin/", admin.site.urls),
     path("notifications/", include("collab.notify.urls")),
+    path("", include("collab.movein.urls")),
     path("", include("requests_app.urls")),
     path("", include("tasks_app.urls")),
     path("", include("reviews_app.urls")),

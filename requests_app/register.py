@@ -101,7 +101,18 @@ REGISTER_COLUMNS: list[RegisterColumn] = [
 
 
 def register_row(item: CollaborationItem) -> list[str]:
-    return [column.value(item) for column in REGISTER_COLUMNS]
+    live = [column.value(item) for column in REGISTER_COLUMNS]
+    return imported_cells(item, live)
+
+
+def imported_cells(item: CollaborationItem, live: list[str]) -> list[str]:
+    """An imported item's original cells, column by column, while the app still derives for that
+    column what it derived at import; a column the item's later life changed shows the new value."""
+    kept = item.imported_cells or {}
+    cells, baseline = kept.get("cells"), kept.get("baseline")
+    if not cells or not baseline or len(cells) != len(live) or len(baseline) != len(live):
+        return live
+    return [cell if now == then else now for cell, now, then in zip(cells, live, baseline, strict=True)]
 
 
 def write_register_xlsx(items: Iterable[CollaborationItem], target: str | Path | IO[bytes]) -> int:
