@@ -323,6 +323,15 @@ class DirectorySource(models.Model):
         help_text=_("DingTalk AppKey, Feishu App ID, WeCom corp ID, or the LDAP bind DN."),
     )
     sealed_secret = models.TextField(_("secret (encrypted)"), blank=True, editable=False)
+    agent_id = models.CharField(
+        _("AgentId"),
+        max_length=64,
+        blank=True,
+        help_text=_(
+            "DingTalk and WeCom: the application's AgentId, for personal work notifications. Feishu needs "
+            "none (the app's bot sends them)."
+        ),
+    )
     root_department_id = models.CharField(
         _("root department ID"),
         max_length=200,

@@ -19,6 +19,7 @@ import pytest
 
 APP_ID = "app-key-0001"
 APP_SECRET = "app-secret-0123456789"
+AGENT_ID = 1000002
 # The vendors' biggest page is larger; a small one makes a small directory span several pages.
 MAX_PAGE = 2
 
@@ -54,6 +55,9 @@ class FakeDirectory:
     failures: list[tuple[str, int]] = field(default_factory=list)
     token_lifetime: int = 1000
     bases: dict[str, str] = field(default_factory=dict)
+    # Personal messages received: (vendor, user id, title, link).
+    messages: list[tuple[str, str, str, str]] = field(default_factory=list)
+    known_messages: set[str] = field(default_factory=set)  # Feishu's uuid / WeCom's duplicate check
 
     def issue_token(self) -> str:
         self.token_calls += 1
@@ -110,6 +114,13 @@ def dingtalk(
         return 200, {"errcode": 42001, "errmsg": "access_token超时"}
     if code := fake.failure_for(path):
         return 200, {"errcode": code, "errmsg": "请求失败", "sub_code": str(code)}
+    if path == "/topapi/message/corpconversation/asyncsend_v2":
+        card = body["msg"]["action_card"]
+        if body.get("agent_id") != AGENT_ID or body["msg"]["msgtype"] != "action_card":
+            return 200, {"errcode": 400002, "errmsg": "invalid agent_id or msgtype"}
+        for user in str(body["userid_list"]).split(","):
+            fake.messages.append(("dingtalk", user, card["title"], card["single_url"]))
+        return 200, {"errcode": 0, "errmsg": "ok", "task_id": len(fake.messages), "request_id": "r1"}
     if path == "/topapi/v2/department/listsub":
         rows = [
             {"dept_id": int(d.id), "name": d.name, "parent_id": int(d.parent)}
@@ -150,6 +161,21 @@ def feishu(
         return 400, {"code": 99991663, "msg": "Invalid access token for authorization."}
     if code := fake.failure_for(path):
         return 400, {"code": code, "msg": "request trigger frequency limit" if code == 99991400 else "failed"}
+    if path == "/open-apis/im/v1/messages":
+        if (
+            method != "POST"
+            or query.get("receive_id_type") != "user_id"
+            or body.get("msg_type") != "interactive"
+        ):
+            return 400, {"code": 230001, "msg": "invalid receive_id_type or msg_type"}
+        card = json.loads(body["content"])
+        if body.get("uuid") not in fake.known_messages:
+            fake.known_messages.add(body.get("uuid"))
+            button = card["elements"][1]["actions"][0]
+            fake.messages.append(
+                ("feishu", body["receive_id"], card["header"]["title"]["content"], button["url"])
+            )
+        return 200, {"code": 0, "msg": "success", "data": {"message_id": f"om_{len(fake.messages)}"}}
     if query.get("department_id_type") != "department_id" or query.get("user_id_type") != "user_id":
         return 400, {"code": 99992402, "msg": "field validation failed"}
     cursor = int(query.get("page_token") or 0)
@@ -210,6 +236,16 @@ def wecom(fake: FakeDirectory, method: str, path: str, query: dict[str, str], bo
         return 200, {"errcode": 42001, "errmsg": "access_token expired"}
     if code := fake.failure_for(path):
         return 200, {"errcode": code, "errmsg": "api freq out of limit" if code == 45009 else "failed"}
+    if path == "/cgi-bin/message/send":
+        if body.get("agentid") != AGENT_ID or body.get("msgtype") != "textcard":
+            return 200, {"errcode": 40056, "errmsg": "invalid agentid"}
+        known = {u.id for u in fake.users}
+        invalid = [u for u in body["touser"].split("|") if u not in known]
+        card = body["textcard"]
+        for user in body["touser"].split("|"):
+            if user in known:
+                fake.messages.append(("wecom", user, card["title"], card["url"]))
+        return 200, {"errcode": 0, "errmsg": "ok", "invaliduser": "|".join(invalid), "msgid": "m1"}
     if path == "/cgi-bin/department/list":
         root = query.get("id", fake.root)
         rows = [{"id": int(root), "name": "公司", "parentid": 0, "department_leader": []}] + [
