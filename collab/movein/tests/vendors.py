@@ -58,6 +58,8 @@ class FakeDirectory:
     # Personal messages received: (vendor, user id, title, link).
     messages: list[tuple[str, str, str, str]] = field(default_factory=list)
     known_messages: set[str] = field(default_factory=set)  # Feishu's uuid / WeCom's duplicate check
+    # Sign-in: the authorization codes the vendor handed out after a scan, code -> user id.
+    codes: dict[str, str] = field(default_factory=dict)
 
     def issue_token(self) -> str:
         self.token_calls += 1
@@ -102,18 +104,40 @@ def _page(rows: list[Any], cursor: int, size: int) -> tuple[list[Any], bool, int
 
 
 def dingtalk(
-    fake: FakeDirectory, method: str, path: str, query: dict[str, str], body: Any
+    fake: FakeDirectory, method: str, path: str, query: dict[str, str], body: Any, headers: Any
 ) -> tuple[int, Any]:
     if path == "/gettoken":
         if query.get("appkey") != APP_ID or query.get("appsecret") != APP_SECRET:
             return 200, {"errcode": 40089, "errmsg": "不合法的corpid或corpsecret"}
         return 200, {"errcode": 0, "errmsg": "ok", "access_token": fake.issue_token(), "expires_in": 7200}
+    if path == "/v1.0/oauth2/userAccessToken":
+        userid = fake.codes.pop(body.get("code", ""), None)
+        if (
+            body.get("clientId") != APP_ID
+            or body.get("clientSecret") != APP_SECRET
+            or body.get("grantType") != "authorization_code"
+        ):
+            return 400, {"code": "invalidClient", "message": "client authentication failed"}
+        if userid is None:
+            return 400, {"code": "invalidAuthCode", "message": "code is invalid"}
+        return 200, {"accessToken": f"ua-{userid}", "refreshToken": "r", "expireIn": 7200, "corpId": "ding1"}
+    if path == "/v1.0/contact/users/me":
+        token = headers.get("x-acs-dingtalk-access-token", "")
+        if not token.startswith("ua-"):
+            return 401, {"code": "InvalidAuthentication", "message": "token invalid"}
+        return 200, {"nick": token[3:], "unionId": f"union-{token[3:]}", "openId": f"open-{token[3:]}"}
     if method != "POST":
         return 405, {"errcode": 43002, "errmsg": "需要POST请求"}
     if not fake.token_ok(query.get("access_token", "")):
         return 200, {"errcode": 42001, "errmsg": "access_token超时"}
     if code := fake.failure_for(path):
         return 200, {"errcode": code, "errmsg": "请求失败", "sub_code": str(code)}
+    if path == "/topapi/user/getbyunionid":
+        return 200, {
+            "errcode": 0,
+            "errmsg": "ok",
+            "result": {"contact_type": 0, "userid": body["unionid"].removeprefix("union-")},
+        }
     if path == "/topapi/message/corpconversation/asyncsend_v2":
         card = body["msg"]["action_card"]
         if body.get("agent_id") != AGENT_ID or body["msg"]["msgtype"] != "action_card":
@@ -157,6 +181,26 @@ def feishu(
         if body.get("app_id") != APP_ID or body.get("app_secret") != APP_SECRET:
             return 400, {"code": 10014, "msg": "app secret invalid"}
         return 200, {"code": 0, "msg": "ok", "tenant_access_token": "t-" + fake.issue_token(), "expire": 7200}
+    if path == "/open-apis/authen/v2/oauth/token":
+        userid = fake.codes.pop(body.get("code", ""), None)
+        if body.get("client_id") != APP_ID or body.get("client_secret") != APP_SECRET:
+            return 400, {
+                "code": 20002,
+                "error": "invalid_client",
+                "error_description": "client secret invalid",
+            }
+        if userid is None or body.get("grant_type") != "authorization_code" or not body.get("redirect_uri"):
+            return 400, {"code": 20003, "error": "invalid_grant", "error_description": "code is invalid"}
+        return 200, {"code": 0, "access_token": f"u-{userid}", "token_type": "Bearer", "expires_in": 7200}
+    if path == "/open-apis/authen/v1/user_info":
+        if not auth.startswith("Bearer u-"):
+            return 401, {"code": 99991668, "msg": "Invalid access token"}
+        userid = auth.removeprefix("Bearer u-")
+        return 200, {
+            "code": 0,
+            "msg": "success",
+            "data": {"user_id": userid, "open_id": f"ou_{userid}", "name": userid},
+        }
     if not auth.startswith("Bearer t-") or not fake.token_ok(auth.removeprefix("Bearer t-")):
         return 400, {"code": 99991663, "msg": "Invalid access token for authorization."}
     if code := fake.failure_for(path):
@@ -236,6 +280,11 @@ def wecom(fake: FakeDirectory, method: str, path: str, query: dict[str, str], bo
         return 200, {"errcode": 42001, "errmsg": "access_token expired"}
     if code := fake.failure_for(path):
         return 200, {"errcode": code, "errmsg": "api freq out of limit" if code == 45009 else "failed"}
+    if path == "/cgi-bin/auth/getuserinfo":
+        userid = fake.codes.pop(query.get("code", ""), None)
+        if userid is None:
+            return 200, {"errcode": 40029, "errmsg": "invalid code"}
+        return 200, {"errcode": 0, "errmsg": "ok", "userid": userid, "user_ticket": "t"}
     if path == "/cgi-bin/message/send":
         if body.get("agentid") != AGENT_ID or body.get("msgtype") != "textcard":
             return 200, {"errcode": 40056, "errmsg": "invalid agentid"}
@@ -301,7 +350,7 @@ def directory_server(monkeypatch: pytest.MonkeyPatch, settings: Any) -> Iterator
             fake.calls.append(f"{method} {parts.path}")
             vendor = self.server.vendor  # type: ignore[attr-defined]
             if vendor == "dingtalk":
-                status, reply = dingtalk(fake, method, parts.path, query, body)
+                status, reply = dingtalk(fake, method, parts.path, query, body, self.headers)
             elif vendor == "feishu":
                 status, reply = feishu(
                     fake, method, parts.path, query, body, self.headers.get("Authorization", "")
