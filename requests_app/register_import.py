@@ -38,7 +38,7 @@ from requests_app.models import (
     Participation,
     Scenario,
 )
-from requests_app.register import REGISTER_COLUMNS, register_row
+from requests_app.register import REGISTER_COLUMNS, RegisterLabels, register_row
 from requests_app.services import NUMBER_FORMAT, item_sync_permissions
 
 LANGUAGES = ("zh-hans", "en")
@@ -357,7 +357,7 @@ def _create(actor: Any, row: RegisterRow) -> CollaborationItem:
     ItemNumberSequence.objects.get_or_create(period=period)
     ItemNumberSequence.objects.filter(period=period, last__lt=sequence).update(last=sequence)
     item_sync_permissions(item=item)
-    item.imported_cells = {"cells": row.cells, "baseline": register_row(item)}
+    item.imported_cells = {"cells": row.cells, "baseline": register_row(item, RegisterLabels())}
     CollaborationItem.objects.filter(pk=item.pk).update(imported_cells=item.imported_cells)
     audit_record(
         actor=actor, action="item.imported", target=item, changes={"number": [None, number], "row": row.row}

@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('notify', '0002_robots_preferences_outbox'),
-        ('requests_app', '0006_imported_items'),
+        ('requests_app', '0007_imported_items'),
     ]
 
     operations = [
