@@ -26,6 +26,15 @@ def test_an_outsider_gets_a_chinese_not_found_page(org: Org) -> None:
 
 
 @pytest.mark.django_db
+def test_a_participant_who_may_only_read_gets_a_chinese_refusal(org: Org) -> None:
+    item = make_item(org)
+    response = client_for(org.owner).get(reverse("requests_app:item_edit", args=[item.pk]))
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert "无权操作" in page and "您无权执行此操作。" in page
+
+
+@pytest.mark.django_db
 def test_an_english_reader_gets_it_in_english(org: Org) -> None:
     reader = make_person("reader", org.finance, language="en")
     response = client_for(reader).get("/no-such-page/", headers={"accept-language": "en"})

@@ -43,9 +43,11 @@ def readme_block() -> str:
     return "\n".join(line.strip() for line in match.group(1).splitlines())
 
 
-def exec_start(unit: str) -> list[str]:
+def exec_start(unit: str, env: dict[str, str]) -> list[str]:
+    """The unit's command as systemd runs it: ${NAME} replaced from its EnvironmentFile."""
     text = (ROOT / "deploy" / "systemd" / unit).read_text()
-    return shlex.split(re.search(r"^ExecStart=(.+)$", text, re.M).group(1))  # type: ignore[union-attr]
+    command = re.search(r"^ExecStart=(.+)$", text, re.M).group(1)  # type: ignore[union-attr]
+    return shlex.split(re.sub(r"\$\{(\w+)\}", lambda m: env[m.group(1)], command))
 
 
 class SMTPHandler(socketserver.StreamRequestHandler):
@@ -169,7 +171,7 @@ def test_the_readme_production_steps_run_as_written(
     )
     processes = [
         subprocess.Popen(  # noqa: S603
-            [as_installed(part) for part in exec_start(unit)],
+            [as_installed(part) for part in exec_start(unit, service_env)],
             cwd=copy,
             env=service_env,
             stdout=(tmp_path / f"{unit}.log").open("w"),
@@ -212,6 +214,9 @@ def test_the_readme_production_steps_run_as_written(
             assert time.monotonic() < deadline, (tmp_path / "collab-worker.service.log").read_text()[-3000:]
             time.sleep(0.3)
         assert "readme@example.com" in smtp_server.messages[0]
+        # Every service is still up, beat with its schedule in COLLAB_VAR_DIR.
+        assert [process.poll() for process in processes] == [None, None, None]
+        assert (data / "celerybeat-schedule").exists() or list(data.glob("celerybeat-schedule*"))
     finally:
         for process in processes:
             os.killpg(process.pid, signal.SIGTERM)

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('org', '0005_excel_source'),
+        ('org', '0007_sign_in'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
