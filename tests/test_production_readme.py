@@ -14,7 +14,6 @@ import re
 import secrets
 import shlex
 import signal
-import socket
 import socketserver
 import subprocess
 import threading
@@ -30,7 +29,7 @@ from django.conf import settings
 from django.db import connection
 
 from tests.test_runtime_worker import runtime_python
-from tests.test_start_command import free_port, fresh_copy
+from tests.test_start_command import free_port, fresh_copy, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 MARK = "<!-- tests/test_production_readme.py runs this block as written -->"
@@ -181,16 +180,7 @@ def test_the_readme_production_steps_run_as_written(
         for unit in ("collab-web.service", "collab-worker.service", "collab-beat.service")
     ]
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline and processes[0].poll() is None, (
-                    tmp_path / "collab-web.service.log"
-                ).read_text()[-3000:]
-                time.sleep(0.3)
+        wait_for_port(port, processes[0], tmp_path / "collab-web.service.log", 60)
         base = f"http://127.0.0.1:{port}"
         # As nginx passes it on: the public host name and the HTTPS header.
         status, _, page = fetch(
