@@ -7,6 +7,7 @@ from collab.org import views as org_views
 urlpatterns = [
     path("", dashboard_views.my_work, name="home"),
     path("accounts/login/", org_views.CollabLoginView.as_view(), name="login"),
+    path("accounts/password_reset/", org_views.CollabPasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("language/", org_views.language_switch, name="language_switch"),
     path("admin/", admin.site.urls),

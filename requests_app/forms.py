@@ -11,6 +11,7 @@ from django.forms import BaseFormSet, formset_factory
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
+from collab.formfields import BoundedDateField, ChoiceById
 from collab.org.models import Department, display_name
 from requests_app.models import CollaborationItem, ItemStatus, Scenario
 from requests_app.rules import (
@@ -21,7 +22,7 @@ from requests_app.rules import (
 )
 
 
-class PersonChoiceField(forms.ModelChoiceField):
+class PersonChoiceField(ChoiceById):
     def label_from_instance(self, obj: Any) -> str:
         department = getattr(getattr(obj, "person", None), "department", None)
         return f"{display_name(obj)} ({department})" if department else display_name(obj)
@@ -56,7 +57,7 @@ def live_wording(field: forms.Field, name: str) -> None:
 class RequirementForm(forms.Form):
     topic = forms.CharField(label=_("Topic"), max_length=200)
     scenario = forms.ChoiceField(label=_("Scenario"), choices=Scenario.choices)
-    requesting_department = forms.ModelChoiceField(
+    requesting_department = ChoiceById(
         label=_("Requesting department"),
         queryset=Department.objects.all(),
         empty_label=_("Choose a department"),
@@ -94,7 +95,7 @@ class RequirementForm(forms.Form):
 
 
 class ParticipationForm(forms.Form):
-    department = forms.ModelChoiceField(
+    department = ChoiceById(
         label=_("Department"), queryset=Department.objects.all(), empty_label=_("Choose a department")
     )
     role = forms.CharField(label=_("Role (optional)"), max_length=100, required=False)
@@ -111,7 +112,7 @@ class ParticipationForm(forms.Form):
 
 class MilestoneForm(forms.Form):
     name = forms.CharField(label=_("Milestone"), max_length=200)
-    due_date = forms.DateField(
+    due_date = BoundedDateField(
         label=_("Date"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": _("Enter a date such as 2026-10-05: milestones are dates, not words.")},
@@ -276,7 +277,7 @@ class RegisterFilterForm(forms.Form):
         required=False,
         choices=[("", _("All statuses"))] + [c for c in ItemStatus.choices if c[0] != ItemStatus.DRAFT],
     )
-    department = forms.ModelChoiceField(
+    department = ChoiceById(
         label=_("Department"),
         required=False,
         queryset=Department.objects.all(),
@@ -285,10 +286,10 @@ class RegisterFilterForm(forms.Form):
     scenario = forms.ChoiceField(
         label=_("Scenario"), required=False, choices=[("", _("All scenarios")), *Scenario.choices]
     )
-    submitted_from = forms.DateField(
+    submitted_from = BoundedDateField(
         label=_("Submitted from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    submitted_to = forms.DateField(
+    submitted_to = BoundedDateField(
         label=_("Submitted until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     sort = forms.ChoiceField(

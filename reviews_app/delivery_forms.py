@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from collab.formfields import IdField
 from reviews_app.delivery_services import NAME_MAX_LENGTH, DeliverableData, drawing_problem
 from reviews_app.models import ReviewDecision, SignerRole
 
@@ -64,7 +65,7 @@ class RevisionForm(ProblemsMixin, forms.Form):
 
 
 class ReviewForm(ProblemsMixin, forms.Form):
-    version_number = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    version_number = IdField(min_value=1)
     decision = forms.ChoiceField(
         label=_("Decision"), choices=ReviewDecision.choices, widget=forms.RadioSelect
     )
