@@ -20,7 +20,7 @@ from requests_app import services
 from requests_app.forms import WORDING_CHECKED_FIELDS, RegisterFilterForm, RequirementEditor
 from requests_app.history import history_rows
 from requests_app.models import Attachment, CollaborationItem
-from requests_app.register import REGISTER_COLUMNS, register_row, write_register_xlsx
+from requests_app.register import REGISTER_COLUMNS, RegisterLabels, register_book, register_row
 from requests_app.rules import measurable_criterion_error, vague_wording_errors
 from requests_app.selectors import drafts_of, register_items
 
@@ -52,11 +52,12 @@ def register(request: HttpRequest) -> HttpResponse:
     filters = RegisterFilterForm(request.GET or None)
     cleaned = filters.cleaned_data if filters.is_valid() else {}
     page = Paginator(register_items(request.user, cleaned), PAGE_SIZE).get_page(request.GET.get("page"))
+    labels = RegisterLabels()
     context = {
         "filters": filters,
         "page": page,
         "columns": REGISTER_COLUMNS,
-        "rows": [(item, register_row(item)) for item in page.object_list],
+        "rows": [(item, register_row(item, labels)) for item in page.object_list],
         "drafts": drafts_of(request.user) if not _is_htmx(request) else [],
         "query": _query_without_page(request),
     }
@@ -85,7 +86,7 @@ def register_export(request: HttpRequest) -> HttpResponseBase:
         return redirect("requests_app:register")
     items = register_items(request.user, filters.cleaned_data if request.GET else {})
     filename = _("communication-register-%(date)s.xlsx") % {"date": f"{timezone.localdate():%Y%m%d}"}
-    return xlsx_response(filename, lambda target: write_register_xlsx(items, target))
+    return xlsx_response(filename, register_book(items))
 
 
 @login_required

@@ -33,7 +33,7 @@ from tasks_app.rules import (
 )
 from tasks_app.selectors import item_breakdown, open_todo_for, sheet_tasks
 from tasks_app.services import PLANNING_STATUSES
-from tasks_app.sheet import TASK_SHEET_COLUMNS, sheet_row, write_task_sheet_xlsx
+from tasks_app.sheet import TASK_SHEET_COLUMNS, sheet_row, task_sheet_book
 
 
 def _sheet(pk: int) -> HttpResponseRedirect:
@@ -89,7 +89,7 @@ def task_sheet_export(request: HttpRequest, pk: int) -> HttpResponseBase:
         "number": item.number or item.pk,
         "date": f"{timezone.localdate():%Y%m%d}",
     }
-    return xlsx_response(filename, lambda target: write_task_sheet_xlsx(item, sheet_tasks(item), target))
+    return xlsx_response(filename, task_sheet_book(item, sheet_tasks(item)))
 
 
 def _warn(request: HttpRequest, data: TaskData) -> None:

@@ -148,7 +148,7 @@ def management_export(request: HttpRequest) -> HttpResponseBase:
         "start": f"{period.start:%Y%m%d}",
         "end": f"{period.end:%Y%m%d}",
     }
-    return xlsx_response(filename, lambda target: management.write_figures_xlsx(result, target))
+    return xlsx_response(filename, management.figures_book(result))
 
 
 # The filters a rows page accepts besides the period, each checked by the figure's queryset.
@@ -223,7 +223,7 @@ def figure_rows_export(request: HttpRequest, figure: str) -> HttpResponseBase:
         "start": f"{period.start:%Y%m%d}",
         "end": f"{period.end:%Y%m%d}",
     }
-    return xlsx_response(filename, lambda target: management.write_rows_xlsx(spec, period, rows, target))
+    return xlsx_response(filename, management.rows_book(spec, period, rows))
 
 
 @login_required
