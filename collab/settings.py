@@ -233,11 +233,18 @@ MAILERS = {
         "BACKEND": env_str("COLLAB_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"),
     }
 }
+# Password guessing (collab/org/throttle.py): failures per account and per address before a
+# lockout, its length, and password-reset e-mails per address within it.
+COLLAB_ACCOUNT_FAILURES = env_int("COLLAB_ACCOUNT_FAILURES", 5)
+COLLAB_ADDRESS_FAILURES = env_int("COLLAB_ADDRESS_FAILURES", 20)
+COLLAB_LOCKOUT_MINUTES = env_int("COLLAB_LOCKOUT_MINUTES", 15)
+COLLAB_RESET_REQUESTS = env_int("COLLAB_RESET_REQUESTS", 3)
 # Notifications: the outbox's retries and the group robots' limits.
 COLLAB_DELIVERY_MAX_ATTEMPTS = env_int("COLLAB_DELIVERY_MAX_ATTEMPTS", 10)
 COLLAB_DELIVERY_BACKOFF_CAP_MINUTES = env_int("COLLAB_DELIVERY_BACKOFF_CAP_MINUTES", 60)
-# Longer than any robot or SMTP timeout: a claim older than this is a crashed worker's.
-COLLAB_DELIVERY_SENDING_TIMEOUT_SECONDS = env_int("COLLAB_DELIVERY_SENDING_TIMEOUT_SECONDS", 300)
+# The lease of a claimed delivery: older than this, the claim is a dead worker's and the message
+# is sent again (robot requests time out within a third of it; see collab/notify/delivery.py).
+COLLAB_DELIVERY_SENDING_TIMEOUT_SECONDS = env_int("COLLAB_DELIVERY_SENDING_TIMEOUT_SECONDS", 60)
 COLLAB_ROBOT_RATE_LIMIT_PER_MINUTE = env_int("COLLAB_ROBOT_RATE_LIMIT_PER_MINUTE", 20)
 COLLAB_ROBOT_TIMEOUT_SECONDS = env_int("COLLAB_ROBOT_TIMEOUT_SECONDS", 10)
 # Where links in e-mails point: the address people open Collab at.
