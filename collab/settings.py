@@ -103,6 +103,9 @@ if not SECRET_KEY:
 # Credentials stored in the database (directory sources, robot secrets) are encrypted with a key
 # derived from this; it defaults to SECRET_KEY. Set it separately to rotate SECRET_KEY on its own.
 ENCRYPTION_KEY = env_str("COLLAB_ENCRYPTION_KEY", SECRET_KEY)
+# Rotation: the previous keys, comma-separated, still open stored values until
+# `manage.py reseal_secrets` has encrypted them all with the current key (README).
+ENCRYPTION_KEY_FALLBACKS = env_list("COLLAB_ENCRYPTION_KEY_FALLBACKS", [])
 ALLOWED_HOSTS = env_list(
     "COLLAB_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"] if DEBUG else []
 )

@@ -379,7 +379,11 @@ class SyncRun(models.Model):
 
 def source_secret(source: DirectorySource) -> str:
     """The source's secret in clear, for the connector about to call the vendor; never for display."""
-    return unseal(source.sealed_secret, key_material=settings.ENCRYPTION_KEY)
+    return unseal(
+        source.sealed_secret,
+        key_material=settings.ENCRYPTION_KEY,
+        fallbacks=settings.ENCRYPTION_KEY_FALLBACKS,
+    )
 
 
 class Throttle(models.Model):
