@@ -8,7 +8,7 @@ its claim is older than the sending timeout.
 
 Settings, read with defaults so nothing breaks before they are added:
 ``COLLAB_DELIVERY_MAX_ATTEMPTS`` (10), ``COLLAB_DELIVERY_BACKOFF_CAP_MINUTES`` (60),
-``COLLAB_DELIVERY_SENDING_TIMEOUT_SECONDS`` (60), ``COLLAB_ROBOT_RATE_LIMIT_PER_MINUTE`` (20),
+``COLLAB_DELIVERY_SENDING_TIMEOUT_SECONDS`` (120), ``COLLAB_ROBOT_RATE_LIMIT_PER_MINUTE`` (20),
 ``COLLAB_ROBOT_TIMEOUT_SECONDS`` (10).
 
 What is guaranteed: every message is sent at least once, and once in the normal course. Twice
@@ -20,7 +20,8 @@ worker sends it again. That window is kept small:
 - a request's timeout is at most a third of the lease, so a live, slow request always ends
   before its lease: a lease runs out only when its worker is gone, never under a worker that is
   still waiting for the vendor (which would make two workers send at once);
-- the lease is one minute, so a dead worker's message is retaken within a minute or two.
+- the lease is two minutes (SMTP's own timeout, ``COLLAB_SMTP_TIMEOUT_SECONDS``, is 30 s), so a
+  dead worker's message is retaken within about three minutes.
 
 No idempotency key is sent: the custom-robot webhooks of DingTalk, Feishu/Lark and WeCom accept
 none (the vendors' de-duplication fields belong to their application-message APIs, which a group
@@ -61,7 +62,7 @@ def backoff(attempts: int) -> timedelta:
 
 
 def sending_timeout() -> timedelta:
-    return timedelta(seconds=int(getattr(settings, "COLLAB_DELIVERY_SENDING_TIMEOUT_SECONDS", 60)))
+    return timedelta(seconds=int(getattr(settings, "COLLAB_DELIVERY_SENDING_TIMEOUT_SECONDS", 120)))
 
 
 def robot_rate_limit() -> int:
