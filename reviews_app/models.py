@@ -251,6 +251,11 @@ class Archive(models.Model):
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The building worker's lease: renewed at every file; a lapsed one means the worker is gone
+    # (reviews_app.archive_sweep). ``build_attempts`` counts claims, so a build that kills its
+    # worker each time ends failed instead of looping.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    build_attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         verbose_name = _("archive")

@@ -45,6 +45,7 @@ from django.utils.translation import gettext as _
 from collab.notify.models import Delivery, RobotChannel, Urgency
 from collab.notify.robots import Mention, RobotError, RobotMessage, robot_send
 from collab.org.models import Person, display_name
+from collab.queueing import enqueue_after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -282,5 +283,5 @@ def deliveries_resend(*, delivery_ids: Iterable[int]) -> list[int]:
     if ids:
         from collab.notify.tasks import deliver
 
-        transaction.on_commit(lambda: deliver.delay(ids), robust=True)
+        enqueue_after_commit(deliver, ids)
     return ids
