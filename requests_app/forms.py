@@ -11,6 +11,7 @@ from django.forms import BaseFormSet, formset_factory
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
+from collab.fields import LONG_TEXT
 from collab.formfields import BoundedDateField, ChoiceById
 from collab.org.models import Department, display_name
 from requests_app.models import CollaborationItem, ItemStatus, Scenario
@@ -66,18 +67,21 @@ class RequirementForm(forms.Form):
         label=_("Coordinator"), queryset=people(), empty_label=_("Choose a person")
     )
     goal = forms.CharField(
+        max_length=LONG_TEXT,
         label=_("Goal"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("What the collaboration must achieve, specific and measurable."),
     )
     scope = forms.CharField(
+        max_length=LONG_TEXT,
         label=_("Scope"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("What is in and what is out."),
     )
     expected_outcome = forms.CharField(
+        max_length=LONG_TEXT,
         label=_("Expected outcome"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -86,7 +90,9 @@ class RequirementForm(forms.Form):
             '"user needs covered: 90%".'
         ),
     )
-    remarks = forms.CharField(label=_("Remarks"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    remarks = forms.CharField(
+        max_length=LONG_TEXT, label=_("Remarks"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -145,6 +151,7 @@ MilestoneFormSet = formset_factory(MilestoneForm, formset=RowsFormSet, extra=0, 
 
 class ChangeReasonForm(forms.Form):
     reason = forms.CharField(
+        max_length=LONG_TEXT,
         label=_("Reason for the change"),
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Every party of the item sees this with the changed values."),
@@ -271,7 +278,7 @@ class RequirementEditor:
 
 
 class RegisterFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False)
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,

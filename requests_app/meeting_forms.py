@@ -8,6 +8,7 @@ from django.forms import formset_factory
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from collab.fields import LONG_TEXT
 from collab.formfields import BoundedDateField, BoundedDateTimeField, ChoiceById, ChoicesById, IdField
 from collab.org.models import Department
 from requests_app.forms import (
@@ -90,15 +91,25 @@ class MeetingScheduleForm(forms.Form):
 class MinutesForm(forms.Form):
     attendees = PeopleField(label=_("Attendees"), queryset=people())
     feasibility = forms.CharField(
-        label=AgendaPoint.FEASIBILITY.label, required=False, widget=forms.Textarea(attrs={"rows": 2})
+        max_length=LONG_TEXT,
+        label=AgendaPoint.FEASIBILITY.label,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     resources = forms.CharField(
-        label=AgendaPoint.RESOURCES.label, required=False, widget=forms.Textarea(attrs={"rows": 2})
+        max_length=LONG_TEXT,
+        label=AgendaPoint.RESOURCES.label,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     risks = forms.CharField(
-        label=AgendaPoint.RISKS.label, required=False, widget=forms.Textarea(attrs={"rows": 2})
+        max_length=LONG_TEXT,
+        label=AgendaPoint.RISKS.label,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     adjustments = forms.CharField(
+        max_length=LONG_TEXT,
         label=AgendaPoint.ADJUSTMENTS.label,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -107,7 +118,9 @@ class MinutesForm(forms.Form):
             "Change the milestones below to match."
         ),
     )
-    conclusions = forms.CharField(label=_("Conclusions"), widget=forms.Textarea(attrs={"rows": 3}))
+    conclusions = forms.CharField(
+        max_length=LONG_TEXT, label=_("Conclusions"), widget=forms.Textarea(attrs={"rows": 3})
+    )
     early_reason = forms.CharField(
         label=_("Why before the scheduled time?"),
         required=False,
@@ -223,5 +236,8 @@ class ConfirmForm(forms.Form):
     version = IdField()
     decision = forms.ChoiceField(choices=ConfirmationDecision.choices)
     reason = forms.CharField(
-        label=_("Reason (required to object)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        max_length=LONG_TEXT,
+        label=_("Reason (required to object)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
