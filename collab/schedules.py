@@ -16,8 +16,9 @@ BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "reviews-sweep-reviews": {"task": "reviews_app.sweep_reviews", "schedule": crontab(minute="*/5")},
     # An archive whose build message (broker down) or worker (killed) was lost is built again soon.
     "reviews-requeue-archives": {"task": "reviews_app.requeue_archives", "schedule": crontab(minute="*/2")},
-    # Coordinators and department heads read their digest at the start of the working day.
-    "tasks-daily-digest": {"task": "tasks_app.send_digests", "schedule": crontab(hour=9, minute=15)},
+    # Coordinators and department heads read their digest at the start of their working day, in
+    # their region's time zone: hourly, each person's goes out once inside their working hours.
+    "tasks-daily-digest": {"task": "tasks_app.send_digests", "schedule": crontab(minute=15)},
     # The company directory changes during the day; syncing at night keeps people and heads current.
     "movein-sync-directories": {"task": "movein.sync_directories", "schedule": crontab(hour=2, minute=30)},
 }

@@ -7,7 +7,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('requests_app', '0006_number_sort_key'),
+        ('requests_app', '0007_imported_items'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('org', '0005_excel_source'),
+        ('org', '0008_region_work_week_holiday_notice'),
     ]
 
     operations = [

@@ -15,7 +15,7 @@ def encrypt_existing(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notify', '0002_robots_preferences_outbox'),
+        ('notify', '0003_personal_im'),
     ]
 
     operations = [
