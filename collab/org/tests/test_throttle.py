@@ -1,5 +1,6 @@
 """Password guessing is throttled per account and per address: login, signing, password reset."""
 
+import ipaddress
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -55,7 +56,7 @@ def test_the_fifth_wrong_password_says_when_to_try_again_and_a_success_resets_th
     with time_machine.travel(NOON, tick=False):
         for _ in range(4):
             page = log_in(client, "requester", "guess").content.decode()
-            assert "用户名或密码不正确" in page and "再试。" not in page
+            assert 'class="error" role="alert"' in page and "再试。" not in page
         assert log_in(client, "requester", PASSWORD).status_code == 302
         client.logout()
         for _ in range(4):
@@ -120,3 +121,19 @@ def test_password_reset_mails_are_limited_per_address_and_say_when_to_try_again(
         assert response.status_code == 429
         assert "尝试失败次数过多，请在 15 分钟后（12:15）再试。" in response.content.decode()
     assert len(mail.outbox) == 3
+
+
+def test_behind_a_trusted_proxy_the_client_address_is_locked_not_the_proxy(org: Org, settings: Any) -> None:
+    settings.COLLAB_TRUSTED_PROXIES = [ipaddress.ip_network("10.0.0.1/32")]
+    guesser, colleague = Client(), Client()
+    with time_machine.travel(NOON, tick=False):
+        for number in range(20):
+            log_in(guesser, f"user{number}", "guess", address="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.7")
+        assert (
+            log_in(guesser, "owner", PASSWORD, "10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.7").status_code
+            == 429
+        )
+        response = log_in(colleague, "owner", PASSWORD, "10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.8")
+        assert response.status_code == 302 and logged_in(colleague)
+    assert Throttle.objects.filter(key="login:address:203.0.113.7").exists()
+    assert not Throttle.objects.filter(key="login:address:10.0.0.1").exists()
