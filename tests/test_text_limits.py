@@ -28,6 +28,8 @@ SYSTEM_TEXT = {
     "org.DirectorySource.sealed_secret",
     "org.DirectorySource.last_error",
     "org.SyncRun.error",
+    # The State Council's holiday notice, pasted whole by an admin and parsed, not shown as typed.
+    "org.HolidayNotice.text",
 }
 
 

@@ -61,4 +61,5 @@ class Migration(migrations.Migration):
             name='dropped_reason',
             field=collab.fields.BoundedTextField(blank=True, max_length=4000, verbose_name='reason for dropping'),
         ),
+        collab.fields.add_length_checks('requests_app', {'collaborationitem': ['expected_outcome', 'goal', 'remarks', 'scope'], 'confirmation': ['reason'], 'minutes': ['conclusions'], 'participation': ['core_need'], 'requirementchange': ['reason'], 'responsibility': ['text'], 'todo': ['dropped_reason']}),
     ]

@@ -64,4 +64,5 @@ class Migration(migrations.Migration):
             field=collab.fields.BoundedTextField(max_length=10000, verbose_name='shortcomings'),
         ),
         migrations.RunPython(create_sqlite_guard, drop_sqlite_guard),
+        collab.fields.add_length_checks('reviews_app', {'deliverable': ['acceptance_criteria'], 'deliverableversion': ['comments', 'note'], 'improvementmeasure': ['done_note', 'text'], 'retrospective': ['highlights', 'shortcomings']}),
     ]

@@ -6,6 +6,7 @@ renewing its lease mid-build (killed) leaves the archive to the sweep, not "buil
 """
 
 import logging
+import os
 import socket
 import sys
 import time
@@ -44,14 +45,20 @@ def _reset_producers() -> None:
 
 @contextmanager
 def broker_down() -> Iterator[None]:
-    configured = app.conf.broker_url
+    # Celery reads CELERY_BROKER_URL from the environment before its configuration (the Redis pass).
+    configured, environment = app.conf.broker_url, os.environ.get("CELERY_BROKER_URL")
+    closed = f"redis://127.0.0.1:{closed_port()}/0"
     app.conf.task_always_eager = False
-    app.conf.broker_url = f"redis://127.0.0.1:{closed_port()}/0"
+    app.conf.broker_url = closed
+    if environment is not None:
+        os.environ["CELERY_BROKER_URL"] = closed
     _reset_producers()
     try:
         yield
     finally:
         app.conf.broker_url = configured
+        if environment is not None:
+            os.environ["CELERY_BROKER_URL"] = environment
         _reset_producers()
         app.conf.task_always_eager = True
 

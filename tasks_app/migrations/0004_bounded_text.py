@@ -46,4 +46,5 @@ class Migration(migrations.Migration):
             name='delivery_standard',
             field=collab.fields.BoundedTextField(max_length=4000, verbose_name='delivery standard'),
         ),
+        collab.fields.add_length_checks('tasks_app', {'departmentexemption': ['reason'], 'problem': ['description', 'resolution'], 'progressreport': ['measures', 'risks', 'summary'], 'task': ['delivery_standard']}),
     ]
