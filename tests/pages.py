@@ -29,6 +29,21 @@ def _routes(patterns: list[Any], prefix: str = "") -> list[str]:
     return found
 
 
+def played_item(org: Org) -> CollaborationItem:
+    """The template's example played to the archive's door (every deliverable signed, the
+    retrospective recorded), with a risk reported on a task and left open, so the pages that
+    show open problems and their hand-over are part of the walk."""
+    from reviews_app.tests.test_archive_support import ready_item
+    from tasks_app.tracking_services import ReportData, progress_report
+
+    item = ready_item(org)
+    task = item.tasks.order_by("pk").first()
+    assert task is not None
+    report = ReportData("in_progress", 90, "收尾中", risks="评审人请假", measures="10月9日前由组长评审")
+    progress_report(actor=task.owner, task_id=task.pk, data=report)
+    return item
+
+
 def played_ids(item: CollaborationItem) -> dict[str, int]:
     """The first object of each kind the item's URLs name, by the URL parameter's name."""
     from reviews_app.models import Deliverable, DeliverableFile, ImprovementMeasure

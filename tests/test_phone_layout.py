@@ -15,8 +15,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from collab.testing import make_org
-from reviews_app.tests.test_archive_support import ready_item
-from tests.pages import html_pages, page_urls, played_ids, role_clients
+from tests.pages import html_pages, page_urls, played_ids, played_item, role_clients
 
 pytestmark = [pytest.mark.browser]
 
@@ -40,7 +39,7 @@ MEASURE = """() => {
 @pytest.fixture
 def played(transactional_db: Any) -> tuple[Any, Any]:
     org = make_org()
-    return org, ready_item(org)
+    return org, played_item(org)
 
 
 def test_every_page_of_a_played_item_fits_a_phone(chromium: Any, live_server: Any, played: Any) -> None:
