@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -17,6 +18,7 @@ from collab.audit.selectors import audit_history
 from collab.downloads import stored_file_response, xlsx_response
 from collab.lib.numbers import parse_whole_number
 from requests_app import services
+from requests_app.day_off import answered, question
 from requests_app.forms import WORDING_CHECKED_FIELDS, RegisterFilterForm, RequirementEditor
 from requests_app.history import history_rows
 from requests_app.models import Attachment, CollaborationItem
@@ -25,6 +27,21 @@ from requests_app.rules import measurable_criterion_error, vague_wording_errors
 from requests_app.selectors import drafts_of, register_items
 
 PAGE_SIZE = 25
+# The register counts at most this many rows: an exact count of 50,000 visible items would read
+# them all for every page. Beyond it the page says "more than 2,000" and the last page is 80.
+COUNT_CAP = 2000
+
+
+class CappedPaginator(Paginator):
+    """Counts up to COUNT_CAP + 1 rows (a LIMIT inside the COUNT), so the count stops early."""
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[: COUNT_CAP + 1].count()  # type: ignore[attr-defined]
+
+    @property
+    def capped(self) -> bool:
+        return self.count > COUNT_CAP
 
 
 def posted_version(request: HttpRequest) -> int:
@@ -51,13 +68,14 @@ def item_for(request: HttpRequest, pk: int, *, edit: bool = False) -> Collaborat
 def register(request: HttpRequest) -> HttpResponse:
     filters = RegisterFilterForm(request.GET or None)
     cleaned = filters.cleaned_data if filters.is_valid() else {}
-    page = Paginator(register_items(request.user, cleaned), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(register_items(request.user, cleaned), PAGE_SIZE).get_page(request.GET.get("page"))
     labels = RegisterLabels()
     context = {
         "filters": filters,
         "page": page,
         "columns": REGISTER_COLUMNS,
         "rows": [(item, register_row(item, labels)) for item in page.object_list],
+        "count_cap": COUNT_CAP,
         "drafts": drafts_of(request.user) if not _is_htmx(request) else [],
         "query": _query_without_page(request),
     }
@@ -92,8 +110,12 @@ def register_export(request: HttpRequest) -> HttpResponseBase:
 @login_required
 @require_http_methods(["GET", "POST"])
 def item_create(request: HttpRequest) -> HttpResponse:
-    submitting = "submit" in request.POST
-    editor = RequirementEditor(request.POST or None, user=request.user, submitting=submitting)
+    data = answered(request.POST)
+    submitting = "submit" in data
+    editor = RequirementEditor(data or None, user=request.user, submitting=submitting)
+    ask = editor.is_valid() and question(data, editor.committed_dates()) if request.method == "POST" else None
+    if ask:
+        return render(request, "requests_app/item_form.html", {"editor": editor, "item": None, **ask})
     if request.method == "POST" and editor.is_valid():
         item = services.item_create_draft(actor=request.user, data=editor.data())
         if submitting:
@@ -113,9 +135,14 @@ def item_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
     item = item_for(request, pk, edit=True)
-    submitting = "submit" in request.POST
-    editor = RequirementEditor(request.POST or None, item=item, user=request.user, submitting=submitting)
+    data = answered(request.POST)
+    submitting = "submit" in data
+    editor = RequirementEditor(data or None, item=item, user=request.user, submitting=submitting)
     version = posted_version(request) if request.method == "POST" else item.version
+    context: dict[str, Any] = {"editor": editor, "item": item, "version": version}
+    ask = editor.is_valid() and question(data, editor.committed_dates()) if request.method == "POST" else None
+    if ask:
+        return render(request, "requests_app/item_form.html", {**context, **ask})
     if request.method == "POST" and editor.is_valid():
         try:
             if item.is_draft:
@@ -140,9 +167,7 @@ def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except services.ItemError as error:
             editor.apply_rules(error.problems)
             messages.error(request, error.message)
-    return render(
-        request, "requests_app/item_form.html", {"editor": editor, "item": item, "version": version}
-    )
+    return render(request, "requests_app/item_form.html", context)
 
 
 @login_required
