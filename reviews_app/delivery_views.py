@@ -72,7 +72,8 @@ def _form_errors(request: HttpRequest, form: Any) -> None:
 
 
 def _client_ip(request: HttpRequest) -> str | None:
-    """REMOTE_ADDR as the server saw it, when it is an IP address."""
+    """The signer's address, when it is an IP address: REMOTE_ADDR, which
+    collab.middleware.TrustedProxyMiddleware sets to the client behind a trusted reverse proxy."""
     value = request.META.get("REMOTE_ADDR", "")
     try:
         return str(ipaddress.ip_address(value))
