@@ -8,9 +8,12 @@ from django.forms import formset_factory
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from collab.formfields import BoundedDateField, ChoiceById
 from collab.org.models import Department
+from requests_app.day_off import Committed, row_dates
 from requests_app.forms import PersonChoiceField, people
 from requests_app.models import CollaborationItem
+from requests_app.rules import clip
 from reviews_app.models import MeasureStatus, Retrospective
 from reviews_app.retro_services import TEXT_MAX_LENGTH, MeasureData, RetrospectiveData
 from tasks_app.forms import PeopleChoiceField
@@ -27,7 +30,7 @@ class ProblemsMixin:
 
 
 class RetrospectiveForm(ProblemsMixin, forms.Form):
-    held_on = forms.DateField(
+    held_on = BoundedDateField(
         label=_("Retrospective date"), widget=DATE_INPUT, error_messages={"invalid": DATE_ERROR}
     )
     participants = PeopleChoiceField(
@@ -58,13 +61,15 @@ class MeasureForm(forms.Form):
         help_text=_('A concrete change, e.g. "set up a requirement-change notice".'),
     )
     owner = PersonChoiceField(label=_("Owner"), queryset=people(), empty_label=_("Choose a person"))
-    department = forms.ModelChoiceField(
+    department = ChoiceById(
         label=_("Department"),
         queryset=Department.objects.all(),
         required=False,
         empty_label=_("The owner's department"),
     )
-    due_date = forms.DateField(label=_("Due date"), widget=DATE_INPUT, error_messages={"invalid": DATE_ERROR})
+    due_date = BoundedDateField(
+        label=_("Due date"), widget=DATE_INPUT, error_messages={"invalid": DATE_ERROR}
+    )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -117,6 +122,15 @@ class RetrospectiveEditor:
         parts: list[Any] = [self.form] + ([self.measures] if self.measures is not None else [])
         return all([p.is_valid() for p in parts])  # noqa: C419 - every part shows its own errors
 
+    def committed_dates(self) -> list[Committed]:
+        if self.measures is None:
+            return []
+        return row_dates(
+            self.measures,
+            "due_date",
+            lambda row: str(_('Improvement "%(measure)s"') % {"measure": clip(row.get("text", ""))}),
+        )
+
     def data(self) -> RetrospectiveData:
         c = self.form.cleaned_data
         measures = []
@@ -153,7 +167,7 @@ class CompleteMeasureForm(forms.Form):
 class ImprovementFilterForm(forms.Form):
     """The log's filters. "overdue" is an open measure past its due date."""
 
-    department = forms.ModelChoiceField(
+    department = ChoiceById(
         label=_("Department"),
         required=False,
         queryset=Department.objects.order_by("name"),
