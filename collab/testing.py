@@ -9,6 +9,7 @@
 - outsider: in Finance, which takes no part in the item
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -18,6 +19,7 @@ from django.test import Client
 
 from collab.org.models import Department, Person, Region
 from requests_app import services
+from requests_app.errors import ItemError
 from requests_app.models import CollaborationItem, Scenario
 from requests_app.rules import MilestoneData, ParticipationData, RequirementData
 
@@ -102,6 +104,23 @@ def requirement(org: Org, **overrides: Any) -> RequirementData:
     }
     values.update(overrides)
     return RequirementData(**values)
+
+
+def assert_refused(
+    call: Callable[[], Any], message: str, *, problems: dict[str, list[str]] | None = None
+) -> Any:
+    """Calls ``call`` and asserts it is refused with exactly ``message`` (and, if given, exactly
+    these field ``problems``); returns the refusal. A bare ``pytest.raises(ItemError)`` would let
+    any refusal pass, including the wrong one."""
+    try:
+        call()
+    except ItemError as refusal:
+        if refusal.message != message:
+            raise AssertionError(f"refused with {refusal.message!r}, expected {message!r}") from refusal
+        if problems is not None and refusal.problems != problems:
+            raise AssertionError(f"problems {refusal.problems!r}, expected {problems!r}") from refusal
+        return refusal
+    raise AssertionError(f"not refused; expected {message!r}")
 
 
 def client_for(user: Any) -> Client:

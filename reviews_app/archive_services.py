@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from collab.audit.services import audit_record
 from requests_app.models import CollaborationItem
 from requests_app.services import ItemError, require_open
-from reviews_app.archive_builder import ProgressCallback, archive_build
+from reviews_app.archive_builder import ProgressCallback, archive_build, archive_move
 from reviews_app.archive_layout import archive_file_name
 from reviews_app.archive_readiness import (
     ACTIVE_STATUSES,
@@ -27,12 +27,11 @@ from reviews_app.models import Archive, ArchiveStatus
 
 
 def _fail_stale(item: CollaborationItem) -> None:
-    Archive.objects.filter(
-        item=item,
-        status__in=ACTIVE_STATUSES,
-        requested_at__lt=timezone.now() - ARCHIVE_STALE_AFTER,
-    ).update(
-        status=ArchiveStatus.FAILED,
+    archive_move(
+        Archive.objects.filter(
+            item=item, status__in=ACTIVE_STATUSES, requested_at__lt=timezone.now() - ARCHIVE_STALE_AFTER
+        ),
+        ArchiveStatus.FAILED,
         error=_("The build stopped without finishing (the worker was interrupted)."),
         finished_at=timezone.now(),
     )
@@ -99,5 +98,7 @@ def archive_snapshot(
             target=item,
             changes={"archive": [None, archive.file_name]},
             note=_("from the command line"),
+            # A snapshot of an archived item changes nothing on it.
+            read_only_ok=not close,
         )
     return archive_build(archive_id=archive.pk, close=close, language=language, on_progress=on_progress)

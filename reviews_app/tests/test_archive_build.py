@@ -66,7 +66,9 @@ def pdf_text(data: bytes) -> str:
 def build(org: Org, item: CollaborationItem, django_capture_on_commit_callbacks: Any) -> Archive:
     """The coordinator presses the button; the build runs (Celery eager) after the commit."""
     with django_capture_on_commit_callbacks(execute=True):
-        response = client_for(org.coordinator).post(reverse("reviews_app:archive_build", args=[item.pk]))
+        response = client_for(org.coordinator).post(
+            reverse("reviews_app:archive_build", args=[item.pk]), {"confirm": "yes"}
+        )
     assert response.status_code == 302
     return Archive.objects.get(item=item)
 
@@ -270,7 +272,7 @@ def test_without_a_retrospective_the_archive_is_refused_with_what_is_missing(org
         )
 
     response = client_for(org.coordinator).post(
-        reverse("reviews_app:archive_build", args=[item.pk]), headers=EN, follow=True
+        reverse("reviews_app:archive_build", args=[item.pk]), {"confirm": "yes"}, headers=EN, follow=True
     )
     body = response.content.decode()
     assert "The item cannot be archived yet:" in body

@@ -10,9 +10,10 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from collab.notify.models import Notification
-from collab.testing import Org, client_for
+from collab.testing import Org, assert_refused, client_for
 from requests_app.models import CollaborationItem
 from requests_app.services import ItemError
 from tasks_app import tracking_services
@@ -64,13 +65,15 @@ def test_a_blocker_needs_its_reason(org: Org, task: Task) -> None:
     assert Problem.objects.get().blocking
 
 
-def test_done_means_100_percent_and_reports_need_a_summary(org: Org, task: Task) -> None:
-    with pytest.raises(ItemError):
-        report(org, task, status="done", percent_done=90)
-    with pytest.raises(ItemError):
-        report(org, task, summary=" ")
-    with pytest.raises(ItemError):
-        report(org, task, percent_done=120)
+def test_a_report_cannot_make_a_task_done_and_needs_a_summary(org: Org, task: Task) -> None:
+    incomplete = _("The report is not complete.")
+    for status in ("done", "delivered"):
+        refusal = assert_refused(lambda s=status: report(org, task, status=s, percent_done=100), incomplete)
+        assert list(refusal.problems) == ["status"]
+    refusal = assert_refused(lambda: report(org, task, summary=" "), incomplete)
+    assert list(refusal.problems) == ["summary"]
+    refusal = assert_refused(lambda: report(org, task, percent_done=120), incomplete)
+    assert list(refusal.problems) == ["percent_done"]
     assert not ProgressReport.objects.exists()
 
 
@@ -157,7 +160,9 @@ def test_permissions_of_the_tracking_pages(org: Org, item: CollaborationItem, ta
         assert reader.get(urls[name]).status_code == 200, name
     assert reader.get(urls["report"]).status_code == 403
     assert (
-        reader.post(urls["report"], {"status": "done", "percent_done": 100, "summary": "x"}).status_code
+        reader.post(
+            urls["report"], {"status": "in_progress", "percent_done": 100, "summary": "x"}
+        ).status_code
         == 403
     )
     assert reader.post(posts["cadence"], {"cadence": "4h"}).status_code == 403
