@@ -118,7 +118,7 @@ def minutes_edit(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse
     item = item_for(request, pk, edit=True)
     meeting = _meeting(item, meeting_pk)
     minutes = Minutes.objects.filter(meeting=meeting).first()
-    editor = MinutesEditor(request.POST or None, item=item, minutes=minutes)
+    editor = MinutesEditor(request.POST or None, item=item, meeting=meeting, minutes=minutes)
     if request.method == "POST" and editor.is_valid():
         try:
             saved = meeting_services.minutes_record(

@@ -120,11 +120,20 @@ class CollaborationItem(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True, db_index=True)
+    # The last milestone's date, kept in step with the milestones so the register can sort on an
+    # index instead of aggregating every visible item's milestones.
+    last_milestone_due = models.DateField(_("last milestone"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("collaboration item")
         verbose_name_plural = _("collaboration items")
         ordering = ["-number", "-pk"]
+        # One index per register sort (the number's own unique index serves the default).
+        indexes = [
+            models.Index(fields=["last_milestone_due", "number"], name="item_sort_deadline"),
+            models.Index(fields=["topic", "number"], name="item_sort_topic"),
+            models.Index(fields=["status", "-number"], name="item_sort_status"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.number or _('draft')} {self.topic}"
@@ -196,6 +205,36 @@ class Milestone(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.due_date:%Y-%m-%d}"
+
+
+class ItemVisibility(models.Model):
+    """Who sees an item: a department (its group's members and head) or one person.
+
+    A copy of the item's view permissions in a shape the database can join, kept by
+    ``item_sync_permissions``; ``visible_items`` reads it.
+    """
+
+    item = models.ForeignKey(CollaborationItem, on_delete=models.CASCADE, related_name="visibility")
+    department = models.ForeignKey(Department, null=True, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(department__isnull=True, user__isnull=False)
+                | models.Q(department__isnull=False, user__isnull=True),
+                name="visibility_department_or_user",
+            ),
+            models.UniqueConstraint(fields=["item", "department"], name="visibility_unique_department"),
+            models.UniqueConstraint(fields=["item", "user"], name="visibility_unique_user"),
+        ]
+        indexes = [
+            models.Index(fields=["department", "item"], name="visibility_by_department"),
+            models.Index(fields=["user", "item"], name="visibility_by_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id}: {self.department or self.user}"
 
 
 def attachment_path(instance: "Attachment", filename: str) -> str:

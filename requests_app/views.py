@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from collab.audit.selectors import audit_history
 from collab.downloads import xlsx_response
 from requests_app import services
-from requests_app.forms import RegisterFilterForm, RequirementEditor
+from requests_app.forms import WORDING_CHECKED_FIELDS, RegisterFilterForm, RequirementEditor
 from requests_app.history import history_rows
 from requests_app.models import Attachment, CollaborationItem
 from requests_app.register import REGISTER_COLUMNS, register_row, write_register_xlsx
@@ -233,7 +233,16 @@ def attachment_delete(request: HttpRequest, pk: int, attachment_pk: int) -> Http
 def check_wording(request: HttpRequest) -> HttpResponse:
     """HTMX: the vague-wording advice for one field while the person types."""
     field = request.POST.get("field", "")
-    text = request.POST.get(field, "") if field in {"goal", "expected_outcome"} else ""
+    # A row's field is posted under its formset name, e.g. "participations-0-core_need".
+    key = next(
+        (
+            k
+            for k in request.POST
+            if field in WORDING_CHECKED_FIELDS and (k == field or k.endswith(f"-{field}"))
+        ),
+        "",
+    )
+    text = request.POST.get(key, "")
     problems = vague_wording_errors(text)
     if field == "expected_outcome" and (criterion := measurable_criterion_error(text)):
         problems.append(criterion)

@@ -19,6 +19,7 @@ from collab.audit.services import audit_record
 from collab.notify.services import notify
 from collab.org.models import display_name
 from requests_app.models import CollaborationItem, ItemStatus, ReportCadence
+from requests_app.rules import vague_wording_errors
 from requests_app.services import CHANGE, ItemError, require_open
 from requests_app.transitions import transition
 from tasks_app import alerts
@@ -67,6 +68,8 @@ def report_problems(data: ReportData) -> dict[str, list[str]]:
         ]
     if data.risks.strip() and not data.measures.strip() and data.status != TaskStatus.BLOCKED:
         problems["measures"] = [_("Say what is being done about the risk (or report the task as blocked).")]
+    if vague := vague_wording_errors(data.measures):
+        problems.setdefault("measures", []).extend(vague)
     return problems
 
 

@@ -3,6 +3,7 @@
 import io
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import openpyxl
 import pytest
@@ -147,6 +148,39 @@ def test_register_and_export_take_the_same_queries_for_3_or_20_items(org: Org) -
     large = (_count_queries(client, register), _count_queries(client, export))
     assert small == large
     assert large[0] <= 12 and large[1] <= 10
+
+
+REGISTER_FILTERS: list[dict[str, str]] = [
+    {},
+    {"department": "qa"},
+    {"status": "submitted"},
+    {"scenario": "cross_department"},
+    {"submitted_from": "2026-01-01", "submitted_to": "2026-12-31"},
+    {"q": "上线"},
+    {"sort": "deadline"},
+    {"sort": "topic"},
+    {"sort": "status", "page": "2"},
+]
+
+
+def test_every_register_filter_takes_a_fixed_number_of_queries(org: Org) -> None:
+    client = client_for(org.owner)
+
+    def counts() -> list[int]:
+        result = []
+        for params in REGISTER_FILTERS:
+            query = {k: str(org.qa.pk) if k == "department" else v for k, v in params.items()}
+            url = f"{reverse('requests_app:register')}?{urlencode(query)}"
+            result.append(_count_queries(client, url))
+        return result
+
+    for _ in range(26):
+        make_item(org)
+    small = counts()
+    for _ in range(30):
+        make_item(org, topic="第二批上线")
+    assert counts() == small
+    assert max(small) <= 14
 
 
 def test_the_export_is_the_filtered_register_in_chinese(org: Org) -> None:
