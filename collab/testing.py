@@ -19,7 +19,6 @@ from django.test import Client
 
 from collab.org.models import Department, Person, Region
 from requests_app import services
-from requests_app.errors import ItemError
 from requests_app.models import CollaborationItem, Scenario
 from requests_app.rules import MilestoneData, ParticipationData, RequirementData
 
@@ -111,14 +110,23 @@ def assert_refused(
 ) -> Any:
     """Calls ``call`` and asserts it is refused with exactly ``message`` (and, if given, exactly
     these field ``problems``); returns the refusal. A bare ``pytest.raises(ItemError)`` would let
-    any refusal pass, including the wrong one."""
+    any refusal pass, including the wrong one.
+
+    A refusal is any error that carries the ``message`` shown to the person (``ItemError`` and
+    the typed access refusals); other errors pass through and fail the test.
+    """
     try:
         call()
-    except ItemError as refusal:
-        if refusal.message != message:
-            raise AssertionError(f"refused with {refusal.message!r}, expected {message!r}") from refusal
-        if problems is not None and refusal.problems != problems:
-            raise AssertionError(f"problems {refusal.problems!r}, expected {problems!r}") from refusal
+    except Exception as refusal:
+        shown = getattr(refusal, "message", None)
+        if shown is None:
+            raise
+        if str(shown) != str(message):
+            raise AssertionError(f"refused with {shown!r}, expected {message!r}") from refusal
+        if problems is not None and getattr(refusal, "problems", {}) != problems:
+            raise AssertionError(
+                f"problems {getattr(refusal, 'problems', {})!r}, expected {problems!r}"
+            ) from refusal
         return refusal
     raise AssertionError(f"not refused; expected {message!r}")
 

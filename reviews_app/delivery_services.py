@@ -153,35 +153,21 @@ def _task_follows(*, actor: Any, task_id: int, deliverable: Deliverable) -> None
     if task.status == TaskStatus.DONE:
         return
     statuses = set(Deliverable.objects.filter(task_id=task_id).values_list("status", flat=True))
+    fields: list[str] = []
     if DeliverableStatus.SIGNED in statuses:
         task.percent_done, task.done_at = 100, timezone.now()
-        alerts.cancel_alerts(task)
-        task_transition(
-            actor=actor,
-            task=task,
-            to=TaskStatus.DONE,
-            action="task.delivered",
-            note=deliverable.name,
-            fields=["percent_done", "done_at"],
-        )
+        to, action, fields = TaskStatus.DONE, "task.delivered", ["percent_done", "done_at"]
     elif statuses & {DeliverableStatus.IN_REVIEW, DeliverableStatus.ACCEPTED}:
-        if task.status != TaskStatus.DELIVERED:
-            task_transition(
-                actor=actor,
-                task=task,
-                to=TaskStatus.DELIVERED,
-                action="task.under_review",
-                note=deliverable.name,
-            )
-    elif task.status == TaskStatus.DELIVERED:
-        task_transition(
-            actor=actor,
-            task=task,
-            to=TaskStatus.IN_PROGRESS,
-            action="task.changes_requested",
-            note=deliverable.name,
-        )
-        alerts.plan_alerts(task)
+        to, action = TaskStatus.DELIVERED, "task.under_review"
+    else:
+        to, action = TaskStatus.IN_PROGRESS, "task.changes_requested"
+    if to == task.status or (to == TaskStatus.IN_PROGRESS and task.status != TaskStatus.DELIVERED):
+        return
+    task_transition(actor=actor, task=task, to=to, action=action, note=deliverable.name, fields=fields)
+    if to == TaskStatus.DONE:
+        alerts.cancel_alerts(task)
+    elif to == TaskStatus.IN_PROGRESS:
+        alerts.plan_alerts(task)  # back to work: the deadline and report warnings apply again
 
 
 def _check_uploads(uploads: Sequence[UploadedFile]) -> None:
