@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from collab.downloads import xlsx_response
 from requests_app import meeting_services
-from requests_app.documents import write_minutes_xlsx
+from requests_app.documents import minutes_book
 from requests_app.meeting_forms import ConfirmForm, MeetingScheduleForm, MinutesEditor
 from requests_app.models import CollaborationItem, Confirmation, Meeting, Minutes
 from requests_app.selectors import participating_departments
@@ -203,6 +203,4 @@ def minutes_export(request: HttpRequest, pk: int, meeting_pk: int) -> HttpRespon
     meeting = _meeting(item, meeting_pk)
     minutes = get_object_or_404(Minutes.objects.select_related("meeting__item"), meeting=meeting)
     filename = _("minutes-%(number)s-v%(version)s.xlsx") % {"number": item.number, "version": minutes.version}
-    return xlsx_response(
-        filename, lambda target: write_minutes_xlsx(minutes, target, confirmation_states(minutes))
-    )
+    return xlsx_response(filename, minutes_book(minutes, confirmation_states(minutes)))

@@ -12,11 +12,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Cast, Substr
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from collab.org.models import Department
 from requests_app.errors import ItemError
+
+# A register number is YYYYMM and a sequence of 2 to 10 digits (20231001, then 202312100 after
+# the 99th of a month); its sort key keeps the sequence in the low ten decimal digits.
+NUMBER_KEY_SHIFT = 10**10
 
 
 class Scenario(models.TextChoices):
@@ -80,6 +85,15 @@ class CollaborationItem(models.Model):
         blank=True,
         help_text=_("Year, month and a sequence within the month, e.g. 20231001."),
     )
+    # The number as a sortable integer, YYYYMM × 10¹⁰ + the sequence, kept by the database:
+    # as text, the 100th item of a month (202612100) would sort before its 99th (20261299).
+    number_key = models.GeneratedField(
+        expression=Cast(Substr("number", 1, 6), models.BigIntegerField()) * NUMBER_KEY_SHIFT
+        + Cast(Substr("number", 7), models.BigIntegerField()),
+        output_field=models.BigIntegerField(),
+        db_persist=True,
+        db_index=True,  # the register's default order
+    )
     topic = models.CharField(_("topic"), max_length=200)
     scenario = models.CharField(_("scenario"), max_length=32, choices=Scenario.choices)
     goal = models.TextField(_("goal"), blank=True)
@@ -127,12 +141,12 @@ class CollaborationItem(models.Model):
     class Meta:
         verbose_name = _("collaboration item")
         verbose_name_plural = _("collaboration items")
-        ordering = ["-number", "-pk"]
-        # One index per register sort (the number's own unique index serves the default).
+        ordering = ["-number_key", "-pk"]
+        # One index per register sort (the number key's index serves the default).
         indexes = [
-            models.Index(fields=["last_milestone_due", "number"], name="item_sort_deadline"),
-            models.Index(fields=["topic", "number"], name="item_sort_topic"),
-            models.Index(fields=["status", "-number"], name="item_sort_status"),
+            models.Index(fields=["last_milestone_due", "number_key"], name="item_sort_deadline"),
+            models.Index(fields=["topic", "number_key"], name="item_sort_topic"),
+            models.Index(fields=["status", "-number_key"], name="item_sort_status"),
         ]
 
     def __str__(self) -> str:

@@ -46,11 +46,11 @@ def with_register_data(items: QuerySet[CollaborationItem]) -> QuerySet[Collabora
 
 
 SORTS = {
-    "-number": ["-number", "-pk"],
-    "number": ["number", "pk"],
-    "deadline": ["last_milestone_due", "number"],
-    "topic": ["topic", "number"],
-    "status": ["status", "-number"],
+    "-number": ["-number_key", "-pk"],
+    "number": ["number_key", "pk"],
+    "deadline": ["last_milestone_due", "number_key"],
+    "topic": ["topic", "number_key"],
+    "status": ["status", "-number_key"],
 }
 
 

@@ -398,7 +398,7 @@ def _apply(perm: str, item: CollaborationItem, *, users: Iterable[int], current:
         remove_perm(perm, obj, item)
 
 
-NUMBER_FORMAT = re.compile(r"^\d{6}\d{2,}$")
+NUMBER_FORMAT = re.compile(r"[0-9]{6}[0-9]{2,10}")
 
 
 @transaction.atomic
@@ -409,7 +409,7 @@ def item_register_existing(
 
     It keeps its own register number and submission time; the rules of the form still apply.
     """
-    if not NUMBER_FORMAT.match(number):
+    if not NUMBER_FORMAT.fullmatch(number):
         raise ItemError(_('"%(number)s" is not a register number such as 20231001.') % {"number": number})
     if CollaborationItem.objects.filter(number=number).exists():
         raise ItemError(_("Item number %(number)s is already in the register.") % {"number": number})

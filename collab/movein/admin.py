@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
@@ -19,7 +19,7 @@ from collab.movein.handover import KINDS
 from collab.org.models import DirectorySource, SyncRun
 from collab.org.sync.engine import run_changes
 from collab.org.sync.snapshot import DirectoryError
-from collab.org.sync.spreadsheet import read_workbook, write_template
+from collab.org.sync.spreadsheet import read_workbook, template_book
 
 
 class DirectorySourceForm(forms.ModelForm):
@@ -160,10 +160,10 @@ class DirectorySourceAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/org/directorysource/problems.html", context, status=400)
 
-    def template_view(self, request: HttpRequest) -> FileResponse:
+    def template_view(self, request: HttpRequest) -> StreamingHttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
-        return xlsx_response(_("organisation-template.xlsx"), write_template)
+        return xlsx_response(_("organisation-template.xlsx"), template_book())
 
     def apply_run_view(self, request: HttpRequest, run_id: int) -> HttpResponse:
         run = SyncRun.objects.select_related("source").filter(pk=run_id, applied=False).first()

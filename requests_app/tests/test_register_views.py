@@ -1,7 +1,7 @@
 """The communication register page and its Excel export."""
 
 import io
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -201,7 +201,12 @@ def test_the_export_is_the_filtered_register_in_chinese(org: Org) -> None:
     assert row["参与部门/人"] == "研发部、测试部(测试经理)"
     assert row["需求描述(目标、范围、时间)"].startswith("目标:确保Q3新功能稳定上线")
     assert "时间:2026-10-08至2026-10-15" in row["需求描述(目标、范围、时间)"]
-    assert row["截止时间"] == "2026-10-15"
+    # Typed cells: the deadline is an Excel date in a Chinese format, so it sorts and filters.
+    deadline = sheet.cell(row=2, column=ZH_HEADERS.index("截止时间") + 1)
+    assert deadline.is_date and deadline.value.date() == date(2026, 10, 15)
+    assert deadline.number_format == 'yyyy"年"m"月"d"日"'
+    assert sheet.cell(row=2, column=1).data_type == "s"  # the register number stays text
+    assert sheet.freeze_panes == "A2"
     assert row["备注"] == "需运营部提供用户场景"
     assert sheet.column_dimensions["E"].width > sheet.column_dimensions["A"].width
 

@@ -17,10 +17,10 @@ from django.core.validators import validate_email
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
-from collab.lib.xlsx import write_table
+from collab.lib.xlsx import XlsxBook
 from collab.org.sync.snapshot import Snapshot, SourceDepartment, SourceUser
 
 DEPARTMENT_COLUMNS = [
@@ -42,23 +42,25 @@ LANGUAGES = ("zh-hans", "en")
 
 
 def write_template(stream: IO[bytes]) -> None:
+    template_book().save(stream)
+
+
+def template_book() -> XlsxBook:
     """The empty template in the active language, with one example row per sheet."""
-    workbook = Workbook(write_only=True)
-    write_table(
-        workbook,
+    book = XlsxBook()
+    book.table(
         sheet_title=_("Departments"),
         headers=[str(label) for _key, label in DEPARTMENT_COLUMNS],
         rows=[["D01", _("Head office"), "", "U001"], ["D02", _("General affairs"), "D01", ""]],
         max_widths=[20, 40, 20, 20],
     )
-    write_table(
-        workbook,
+    book.table(
         sheet_title=_("People"),
         headers=[str(label) for _key, label in PEOPLE_COLUMNS],
         rows=[["U001", "张敏", "D01", "zhang.min@example.com", "13800000000", _("General manager")]],
         max_widths=[20, 20, 20, 40, 20, 30],
     )
-    workbook.save(stream)
+    return book
 
 
 def _header_keys(columns: list[tuple[str, Any]]) -> dict[str, str]:
