@@ -14,6 +14,7 @@ from unittest import mock
 import openpyxl
 import pytest
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from pypdf import PdfReader
 
@@ -39,6 +40,8 @@ from reviews_app.tests.test_archive_support import (
     started_item,
     tasks_of,
 )
+from tasks_app import tracking_services
+from tasks_app.models import Problem
 
 pytestmark = pytest.mark.django_db
 
@@ -435,3 +438,41 @@ def test_a_build_lost_for_an_hour_no_longer_blocks_a_new_one(org: Org) -> None:
 def test_the_zip_is_named_after_the_template_with_a_safe_topic(org: Org) -> None:
     item = started_item(org, topic='上线/回滚: "预案"')
     assert archive_file_name(item) == f"协作流程-{item.number}-上线_回滚_ _预案_.zip"
+
+
+# --- archiving checks the whole item ----------------------------------------------------------------
+
+
+def test_an_open_problem_blocks_archiving_until_the_coordinator_closes_it_with_a_reason(org: Org) -> None:
+    item = ready_item(org)
+    task = tasks_of(item)["提交测试计划"]
+    problem = Problem.objects.create(
+        item=item, task=task, description="测试环境不稳定", raised_by=org.owner, owner=org.owner
+    )
+    with translation.override("en"):
+        refusal = assert_refused(
+            lambda: archive_request(actor=org.coordinator, item_id=item.pk),
+            "The item cannot be archived yet:",
+        )
+        assert refusal.problems["__all__"] == [
+            'The risk "测试环境不稳定" of task "提交测试计划" is still open. Its handler resolves it, or the '
+            "coordinator closes it with a reason, on the progress page."
+        ]
+    tracking_services.problem_resolve(
+        actor=org.coordinator, problem_id=problem.pk, resolution="上线后跟进,不影响归档"
+    )
+    entry = AuditEntry.objects.filter(action="problem.resolved").latest("pk")
+    assert entry.actor == org.coordinator and entry.note == "上线后跟进,不影响归档"
+    assert archive_problems(item) == []
+
+
+def test_building_the_archive_asks_to_confirm_what_becomes_read_only(org: Org) -> None:
+    item = ready_item(org)
+    client = client_for(org.coordinator)
+    page = client.get(reverse("reviews_app:archive", args=[item.pk]), headers=EN).content.decode()
+    assert 'name="confirm"' in page and "read-only for everyone" in page and "process-improvement log" in page
+    response = client.post(reverse("reviews_app:archive_build", args=[item.pk]), headers=EN, follow=True)
+    assert "tick the box to confirm that the item becomes read-only" in response.content.decode()
+    assert not Archive.objects.exists()
+    item.refresh_from_db()
+    assert item.status == ItemStatus.EXECUTING
