@@ -34,6 +34,7 @@ from collab.notify.models import Urgency
 from collab.notify.services import notify, urgency_for_item
 from collab.org.calendar import calendar_for
 from collab.org.models import display_name
+from collab.org.signin.pin import signing_secret_valid
 from requests_app.models import CollaborationItem, ItemStatus
 from requests_app.services import ItemError, check_upload, require_open
 from requests_app.transitions import transition
@@ -531,7 +532,7 @@ def deliverable_sign(
         raise ItemError(
             _("Only an accepted version is signed: the receiver has not accepted this deliverable.")
         )
-    if not password or not actor.check_password(password):
+    if not signing_secret_valid(actor, password):
         raise ItemError(
             _("The password is not correct: nothing was signed."),
             {"password": [_("Enter your login password to sign.")]},

@@ -236,6 +236,9 @@ class Person(models.Model):
     region = models.ForeignKey(
         Region, verbose_name=_("region"), null=True, blank=True, on_delete=models.SET_NULL
     )
+    # A PIN that signs acceptance forms for people without a password here (they sign in with the
+    # company account): hashed like a password, never stored in clear.
+    signing_pin = models.CharField(_("signing PIN"), max_length=128, blank=True, editable=False)
     # Set by a directory sync: the person is the source's user with this ID.
     source = models.ForeignKey(
         "org.DirectorySource",
@@ -305,6 +308,7 @@ class DirectorySource(models.Model):
         WECOM = "wecom", _("WeCom")
         LDAP = "ldap", _("LDAP / Active Directory")
         EXCEL = "excel", _("Excel workbook")
+        OIDC = "oidc", _("OpenID Connect (Keycloak, Azure AD, Authing)")
 
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     name = models.CharField(_("name"), max_length=100, unique=True)
@@ -323,6 +327,15 @@ class DirectorySource(models.Model):
         help_text=_("DingTalk AppKey, Feishu App ID, WeCom corp ID, or the LDAP bind DN."),
     )
     sealed_secret = models.TextField(_("secret (encrypted)"), blank=True, editable=False)
+    agent_id = models.CharField(
+        _("AgentId"),
+        max_length=64,
+        blank=True,
+        help_text=_(
+            "DingTalk and WeCom: the application's AgentId, for personal work notifications. Feishu needs "
+            "none (the app's bot sends them)."
+        ),
+    )
     root_department_id = models.CharField(
         _("root department ID"),
         max_length=200,
@@ -340,6 +353,14 @@ class DirectorySource(models.Model):
     )
     scheduled = models.BooleanField(
         _("sync every night"), default=True, help_text=_("Unchecked: the sync runs only on demand.")
+    )
+    sign_in = models.BooleanField(
+        _("sign in with this account"),
+        default=False,
+        help_text=_(
+            "People sign in with their company account: DingTalk, Feishu or WeCom by QR code, OpenID Connect "
+            "at the provider (the server address is the issuer), LDAP with their directory password."
+        ),
     )
     last_synced_at = models.DateTimeField(_("last synced"), null=True, blank=True, editable=False)
     last_error = models.TextField(_("last error"), blank=True, editable=False)
@@ -380,3 +401,46 @@ class SyncRun(models.Model):
 def source_secret(source: DirectorySource) -> str:
     """The source's secret in clear, for the connector about to call the vendor; never for display."""
     return unseal(source.sealed_secret, key_material=settings.ENCRYPTION_KEY)
+
+
+class ExternalIdentity(models.Model):
+    """A company account that signs in as this user: an OpenID Connect subject, or a vendor user ID."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="external_identities"
+    )
+    source = models.ForeignKey(DirectorySource, on_delete=models.CASCADE, related_name="identities")
+    subject = models.CharField(_("subject"), max_length=255)
+    last_sign_in = models.DateTimeField(_("last sign-in"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("company account")
+        verbose_name_plural = _("company accounts")
+        constraints = [
+            models.UniqueConstraint(fields=["source", "subject"], name="org_identity_unique_subject")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.subject}"
+
+
+class SignInPolicy(models.Model):
+    """One row: whether people must sign in with a company account. The admin who requires it
+    keeps their password, so nobody is locked out when the provider is down."""
+
+    require_sso = models.BooleanField(_("require the company account"), default=False)
+    exempt = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("may still use a password"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("sign-in policy")
+        verbose_name_plural = _("sign-in policy")
+
+    def __str__(self) -> str:
+        return str(_("Sign-in policy"))
