@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import translation
 
+from collab.org.models import display_name
 from collab.testing import Org, client_for
 from requests_app.models import CollaborationItem, ItemStatus
 from requests_app.services import ItemError
@@ -107,20 +108,28 @@ def test_both_sign_the_same_digests_and_the_form_locks(org: Org, task: Task) -> 
     assert acceptance_intact(deliverable)
 
 
+def only_signer(deliverable: Deliverable, *, r: str) -> str:
+    """The refusal naming who alone signs as role ``r`` (in English, as ``refused`` reads it)."""
+    person, label = (
+        (deliverable.deliverer, "Deliverer") if r == "deliverer" else (deliverable.receiver, "Receiver")
+    )
+    return f"Only {display_name(person)} signs as {label}: nobody signs for someone else."
+
+
 # --- every refusal leaves no signature --------------------------------------------------------------
 
 
 def test_a_third_party_cannot_sign_either_side(org: Org, accepted: Deliverable) -> None:
     for person in (org.coordinator, org.requester, org.collaborator, org.outsider):
         for role in ("deliverer", "receiver"):
-            assert "nobody signs for someone else" in refused(lambda p=person, r=role: sign(p, accepted, r))
+            assert refused(lambda p=person, r=role: sign(p, accepted, r)) == only_signer(accepted, r=role)
 
 
 def test_the_receiver_cannot_sign_as_the_deliverer_nor_the_other_way_round(
     org: Org, accepted: Deliverable
 ) -> None:
-    assert "nobody signs for someone else" in refused(lambda: sign(org.receiver, accepted, "deliverer"))
-    assert "nobody signs for someone else" in refused(lambda: sign(org.owner, accepted, "receiver"))
+    assert refused(lambda: sign(org.receiver, accepted, "deliverer")) == only_signer(accepted, r="deliverer")
+    assert refused(lambda: sign(org.owner, accepted, "receiver")) == only_signer(accepted, r="receiver")
     assert (
         refused(lambda: sign(org.owner, accepted, "witness")) == "Sign as the deliverer or as the receiver."
     )
@@ -288,7 +297,9 @@ def test_a_form_changed_between_the_two_signatures_cannot_be_completed(
 ) -> None:
     sign(org.owner, accepted, "deliverer")
     DeliverableVersion.objects.filter(deliverable=accepted).update(note="改过的说明")
-    assert "changed after" in refused(lambda: sign(org.receiver, accepted, "receiver"))
+    assert refused(lambda: sign(org.receiver, accepted, "receiver")) == (
+        "The form changed after 吴杰 signed it, so it cannot be signed."
+    )
     accepted.refresh_from_db()
     assert accepted.locked_at is None
 
