@@ -86,7 +86,9 @@ def review_calendar(receiver: Any) -> Calendar:
 
 
 def review_due(receiver: Any, submitted_at: datetime) -> datetime:
-    return review_calendar(receiver).add_working_days(submitted_at, REVIEW_WORKING_DAYS)
+    """One working day of the receiver's, due inside their working hours (not at 21:00)."""
+    calendar = review_calendar(receiver)
+    return calendar.in_working_time(calendar.add_working_days(submitted_at, REVIEW_WORKING_DAYS))
 
 
 def _lock(deliverable_id: int) -> tuple[CollaborationItem, Deliverable]:

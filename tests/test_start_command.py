@@ -47,6 +47,19 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def wait_for_port(port: int, process: "subprocess.Popen[bytes]", log: Path, seconds: float) -> None:
+    """Until something listens on the port; the process dying or the time running out fails
+    with the end of its log."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()[-4000:]
+            time.sleep(0.3)
+
+
 def fetch(url: str) -> tuple[int, dict[str, str], str]:
     try:
         with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (our own server)
@@ -77,15 +90,7 @@ def test_the_start_command_serves_production_from_a_fresh_copy(tmp_path: Path) -
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert server.poll() is None, (tmp_path / "start.log").read_text()[-4000:]
-                assert time.monotonic() < deadline, (tmp_path / "start.log").read_text()[-4000:]
-                time.sleep(0.5)
+        wait_for_port(port, server, tmp_path / "start.log", 180)
 
         status, headers, page = fetch(f"http://127.0.0.1:{port}/no-such-page/")
         assert status == 404 and headers["Server"].startswith("gunicorn")
