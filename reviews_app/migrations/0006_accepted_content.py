@@ -30,8 +30,8 @@ def tasks_follow_their_deliverables(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("tasks_app", "0004_task_delivered_and_done_at"),
-        ('reviews_app', '0003_dashboard_indexes'),
+        ("tasks_app", "0005_task_delivered_and_done_at"),
+        ('reviews_app', '0005_bounded_text'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tasks_app', '0003_dashboard_indexes'),
+        ('tasks_app', '0004_bounded_text'),
     ]
 
     operations = [
