@@ -248,7 +248,7 @@ def test_dropping_a_todo_needs_a_reason(org: Org, item: CollaborationItem) -> No
     todo = todos(item)["完成功能修复"]
     error = refused(
         services.todo_drop,
-        "请说明该待办事项无需转为任务的原因:各方都会看到。",
+        "请说明该待办事项无需转为任务的原因：各方都会看到。",
         actor=org.coordinator,
         todo_id=todo.pk,
         reason="   ",
@@ -309,7 +309,7 @@ def test_a_stale_update_is_refused(org: Org, item: CollaborationItem) -> None:
         lambda: services.task_update(
             actor=org.requester, task_id=task.pk, version=task.version, data=task_data(org, name="写测试计划")
         ),
-        "在您编辑期间,其他人修改了该任务。您的修改未保存:请刷新页面查看对方的修改,然后重新修改。",
+        "在您编辑期间，其他人修改了该任务。您的修改未保存：请刷新页面查看对方的修改，然后重新修改。",
     )
     task.refresh_from_db()
     assert task.name == "设计测试用例"
@@ -408,7 +408,7 @@ def test_a_new_owner_is_told_and_the_others_hear_of_a_new_deadline(org: Org, ite
 def test_a_department_without_a_task_needs_a_reason(org: Org, item: CollaborationItem) -> None:
     refused(
         services.department_exempt,
-        "请说明研发部无需任务的原因:各方都会看到。",
+        "请说明研发部无需任务的原因：各方都会看到。",
         actor=org.coordinator,
         item_id=item.pk,
         department_id=org.rnd.pk,
