@@ -33,14 +33,19 @@ def played_item(org: Org) -> CollaborationItem:
     """The template's example played to the archive's door (every deliverable signed, the
     retrospective recorded), with a risk reported on a task and left open, so the pages that
     show open problems and their hand-over are part of the walk."""
-    from reviews_app.tests.test_archive_support import ready_item
+    from reviews_app.tests.test_archive_support import attach, deliver_everything, record_retro, started_item
     from tasks_app.tracking_services import ReportData, progress_report
 
-    item = ready_item(org)
+    item = started_item(org)
     task = item.tasks.order_by("pk").first()
     assert task is not None
+    # Reported while the task is open: a task both sides signed takes no more reports.
     report = ReportData("in_progress", 90, "收尾中", risks="评审人请假", measures="10月9日前由组长评审")
     progress_report(actor=task.owner, task_id=task.pk, data=report)
+    attach(org, item)
+    deliver_everything(org, item)
+    record_retro(org, item)
+    item.refresh_from_db()
     return item
 
 

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from collab.lib.workdays import Calendar
 from collab.testing import Org, client_for
 from requests_app.models import CollaborationItem, ItemStatus
 from requests_app.services import item_transition
@@ -70,7 +71,8 @@ def form_post(org: Org, **overrides: Any) -> dict[str, Any]:
         "measures-0-text": "建立需求变更通知机制",
         "measures-0-owner": org.qa_head.pk,
         "measures-0-department": "",  # the owner's department
-        "measures-0-due_date": f"{today + timedelta(days=30):%Y-%m-%d}",
+        # A working day, so no day-off question comes first (today + 30 may be New Year's Day).
+        "measures-0-due_date": f"{Calendar().next_working_day(today + timedelta(days=29)):%Y-%m-%d}",
         "measures-1-text": "",
         "measures-1-owner": "",
         "measures-1-department": "",
@@ -202,7 +204,7 @@ def test_the_coordinator_edits_it_and_adds_a_measure(org: Org, item: Collaborati
     assert client.post(urls(item)["form"]["edit"], edit).status_code == 302
     assert Retrospective.objects.get(item=item).highlights == "沟通高效,日报准时"
 
-    due = f"{timezone.localdate() + timedelta(days=7):%Y-%m-%d}"
+    due = f"{Calendar().next_working_day(timezone.localdate() + timedelta(days=6)):%Y-%m-%d}"
     added = {
         "new-text": "每周五同步需求变更",
         "new-owner": org.owner.pk,
