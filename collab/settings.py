@@ -136,6 +136,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Access refusals (collab.refusals) become 404/403 here, for every view.
+    "collab.refusals.RefusalMiddleware",
 ]
 
 ROOT_URLCONF = "collab.urls"

@@ -7,6 +7,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.forms import formset_factory
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -263,3 +264,9 @@ class RegisterFilterForm(forms.Form):
         if start and end and start > end:
             raise forms.ValidationError(_("The start date is after the end date."))
         return cleaned
+
+
+def posted_version(request: HttpRequest) -> int:
+    """The version the page was built from; a missing or tampered value is simply stale."""
+    value = request.POST.get("version", "")
+    return int(value) if value.isdigit() else 0

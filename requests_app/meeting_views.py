@@ -14,12 +14,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from collab.downloads import xlsx_response
 from requests_app import meeting_services
+from requests_app.access import RUN_MEETINGS, item_for, require_confirmer
 from requests_app.documents import write_minutes_xlsx
 from requests_app.meeting_forms import ConfirmForm, MeetingScheduleForm, MinutesEditor
-from requests_app.models import CollaborationItem, Confirmation, Meeting, Minutes
-from requests_app.selectors import participating_departments
-from requests_app.services import CHANGE, ItemError
-from requests_app.views import item_for
+from requests_app.meeting_selectors import confirmation_states
+from requests_app.models import CollaborationItem, Meeting, Minutes
+from requests_app.services import ItemError
 
 
 def _zone_of(user: Any) -> str:
@@ -34,7 +34,7 @@ def _meeting(item: CollaborationItem, meeting_pk: int) -> Meeting:
 @login_required
 @require_http_methods(["GET", "POST"])
 def meeting_create(request: HttpRequest, pk: int) -> HttpResponse:
-    item = item_for(request, pk, edit=True)
+    item = item_for(request.user, pk, RUN_MEETINGS)
     zone = _zone_of(request.user)
     form = MeetingScheduleForm(request.POST or None, item=item, zone=zone)
     if request.method == "POST":
@@ -53,31 +53,14 @@ def meeting_create(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "requests_app/meeting_form.html", {"item": item, "form": form})
 
 
-def confirmation_states(minutes: Minutes) -> list[dict[str, Any]]:
-    """Per participating department: its latest decision on the current version, and its history."""
-    rows = list(
-        Confirmation.objects.filter(minutes=minutes)
-        .select_related("decided_by__person")
-        .order_by("decided_at", "pk")
-    )
-    states = []
-    for department in participating_departments(minutes.meeting.item):
-        history = [c for c in rows if c.department_id == department.pk]
-        current = [c for c in history if c.version == minutes.version]
-        states.append(
-            {"department": department, "latest": current[-1] if current else None, "history": history}
-        )
-    return states
-
-
 @login_required
 @require_GET
 def meeting_detail(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
-    item = item_for(request, pk)
+    item = item_for(request.user, pk)
     meeting = _meeting(item, meeting_pk)
     minutes = Minutes.objects.filter(meeting=meeting).prefetch_related("attendees__person").first()
     states = confirmation_states(minutes) if minutes else []
-    can_edit = request.user.has_perm(CHANGE, item)
+    can_edit = RUN_MEETINGS.allows(request.user, item)
     context = {
         "item": item,
         "meeting": meeting,
@@ -98,7 +81,7 @@ def meeting_detail(request: HttpRequest, pk: int, meeting_pk: int) -> HttpRespon
 @login_required
 @require_GET
 def meeting_pre_read(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
-    item = item_for(request, pk)
+    item = item_for(request.user, pk)
     meeting = _meeting(item, meeting_pk)
     meeting_services.pre_read_open(person=request.user, meeting=meeting)
     context = {
@@ -115,7 +98,7 @@ def meeting_pre_read(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResp
 @login_required
 @require_http_methods(["GET", "POST"])
 def minutes_edit(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
-    item = item_for(request, pk, edit=True)
+    item = item_for(request.user, pk, RUN_MEETINGS)
     meeting = _meeting(item, meeting_pk)
     minutes = Minutes.objects.filter(meeting=meeting).first()
     editor = MinutesEditor(request.POST or None, item=item, minutes=minutes)
@@ -144,7 +127,7 @@ def minutes_edit(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse
 @login_required
 @require_POST
 def minutes_confirm(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
-    item = item_for(request, pk)
+    item = item_for(request.user, pk)
     meeting = _meeting(item, meeting_pk)
     minutes = get_object_or_404(Minutes, meeting=meeting)
     form = ConfirmForm(request.POST)
@@ -154,9 +137,8 @@ def minutes_confirm(request: HttpRequest, pk: int, meeting_pk: int) -> HttpRespo
         )
         return redirect("requests_app:meeting_detail", pk=item.pk, meeting_pk=meeting.pk)
     department = form.cleaned_data["department"]
-    if not department.may_confirm_for(request.user):
-        # Participants may read the minutes but not sign for a department they do not head.
-        return HttpResponse(status=403)
+    # Participants may read the minutes but not sign for a department they do not head.
+    require_confirmer(request.user, department)
     try:
         confirmation = meeting_services.minutes_confirm(
             actor=request.user,
@@ -181,7 +163,7 @@ def minutes_confirm(request: HttpRequest, pk: int, meeting_pk: int) -> HttpRespo
 @login_required
 @require_GET
 def minutes_print(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
-    item = item_for(request, pk)
+    item = item_for(request.user, pk)
     meeting = _meeting(item, meeting_pk)
     minutes = get_object_or_404(Minutes.objects.prefetch_related("attendees__person"), meeting=meeting)
     context = {
@@ -199,7 +181,7 @@ def minutes_print(request: HttpRequest, pk: int, meeting_pk: int) -> HttpRespons
 @login_required
 @require_GET
 def minutes_export(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponseBase:
-    item = item_for(request, pk)
+    item = item_for(request.user, pk)
     meeting = _meeting(item, meeting_pk)
     minutes = get_object_or_404(Minutes.objects.select_related("meeting__item"), meeting=meeting)
     filename = _("minutes-%(number)s-v%(version)s.xlsx") % {"number": item.number, "version": minutes.version}

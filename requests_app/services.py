@@ -22,11 +22,16 @@ from guardian.models import GroupObjectPermission, UserObjectPermission
 from guardian.shortcuts import assign_perm, remove_perm
 
 from collab.audit.services import audit_record
+from collab.notify.handoffs import tell
 from collab.org.models import Department, display_name
+
+# VIEW and CHANGE are re-exported: tests and older callers name them from here.
+from requests_app.access import CHANGE as CHANGE
+from requests_app.access import EDIT_FORM, people_given_work
+from requests_app.access import VIEW as VIEW
 from requests_app.models import (
     Attachment,
     CollaborationItem,
-    Invitation,
     ItemNumberSequence,
     ItemStatus,
     Milestone,
@@ -39,9 +44,6 @@ from requests_app.rules import (
     RequirementData,
     requirement_problems,
 )
-
-VIEW = "requests_app.view_collaborationitem"
-CHANGE = "requests_app.change_collaborationitem"
 
 
 class ItemError(Exception):
@@ -65,8 +67,7 @@ def require_open(item: CollaborationItem) -> None:
 
 def _require_editor(actor: Any, item: CollaborationItem) -> None:
     require_open(item)
-    if not actor.has_perm(CHANGE, item):
-        raise ItemError(_("Only the requester and the coordinator can edit this requirement form."))
+    EDIT_FORM.require(actor, item)
 
 
 def lock_item(item_id: int, version: int) -> CollaborationItem:
@@ -185,7 +186,30 @@ def item_submit(*, actor: Any, item_id: int, version: int) -> CollaborationItem:
         target=item,
         changes={"status": [ItemStatus.DRAFT, ItemStatus.SUBMITTED], "number": [None, item.number]},
     )
+    _tell_coordinator_of_submission(actor, item)
     return item
+
+
+def _tell_coordinator_of_submission(actor: Any, item: CollaborationItem) -> None:
+    """The coordinator schedules the consensus meeting next (urgent for emergencies)."""
+    if item.coordinator_id == actor.pk:
+        return
+
+    def render() -> tuple[str, str]:
+        values = {"number": item.number, "topic": item.topic, "person": display_name(actor)}
+        return (
+            _("%(number)s %(topic)s is submitted: please schedule the consensus meeting") % values,
+            _("%(person)s named you coordinator of this collaboration.") % values,
+        )
+
+    tell(
+        "item.submitted",
+        recipients=[item.coordinator],
+        render=render,
+        url=reverse("requests_app:item_detail", args=[item.pk]),
+        item=item,
+        dedupe=f"item:{item.pk}:submitted",
+    )
 
 
 @transaction.atomic
@@ -321,13 +345,8 @@ def item_sync_permissions(*, item: CollaborationItem) -> None:
     - once submitted, the groups of the requesting and participating departments (their members
       and heads): view. A draft stays between its requester and coordinator.
     """
-    from tasks_app.models import Task
-
     editors = {item.requester_id, item.coordinator_id}
-    viewers = set(editors)
-    viewers |= set(Invitation.objects.filter(meeting__item=item).values_list("person_id", flat=True))
-    for row in Task.objects.filter(item=item).values_list("owner_id", "receiver_id", "collaborators"):
-        viewers |= {user_id for user_id in row if user_id is not None}
+    viewers = editors | people_given_work(item)
     for codename, wanted in (("view_collaborationitem", viewers), ("change_collaborationitem", editors)):
         current = set(
             UserObjectPermission.objects.filter(

@@ -57,6 +57,7 @@ from requests_app.models import CollaborationItem, ItemStatus
 from requests_app.services import ItemError, item_transition, require_open
 from reviews_app import archive_documents as documents
 from reviews_app.acceptance import acceptance_form_context, acceptance_queryset
+from reviews_app.access import ARCHIVE
 from reviews_app.models import Archive, ArchiveStatus, Deliverable, DeliverableStatus, Retrospective
 
 logger = logging.getLogger(__name__)
@@ -213,8 +214,7 @@ def archive_request(*, actor: Any, item_id: int) -> Archive:
     """
     item = CollaborationItem.objects.select_for_update().get(pk=item_id)
     require_open(item)
-    if actor.pk != item.coordinator_id:
-        raise ItemError(_("Only the coordinator archives the item."))
+    ARCHIVE.require(actor, item)
     _fail_stale(item)
     if active_archive(item) is not None:
         raise ItemError(_("The archive of this item is being built already."))

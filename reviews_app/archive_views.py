@@ -8,16 +8,16 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from requests_app.access import item_for
 from requests_app.models import CollaborationItem, ItemStatus
 from requests_app.services import ItemError
-from requests_app.views import item_for
+from reviews_app.access import ARCHIVE
 from reviews_app.archive import ACTIVE_STATUSES, active_archive, archive_problems, archive_request
 from reviews_app.models import Archive, ArchiveStatus
 
@@ -48,7 +48,7 @@ def _context(request: HttpRequest, item: CollaborationItem) -> dict[str, Any]:
 @login_required
 @require_GET
 def archive(request: HttpRequest, pk: int) -> HttpResponse:
-    item = item_for(request, pk)
+    item = item_for(request.user, pk)
     return render(request, "reviews_app/archive.html", _context(request, item))
 
 
@@ -56,16 +56,14 @@ def archive(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def archive_status(request: HttpRequest, pk: int) -> HttpResponse:
     """HTMX, every 2 s while building: the status part of the page (progress, step, result)."""
-    item = item_for(request, pk)
+    item = item_for(request.user, pk)
     return render(request, "reviews_app/archive.html#status", _context(request, item))
 
 
 @login_required
 @require_POST
 def archive_build(request: HttpRequest, pk: int) -> HttpResponse:
-    item = item_for(request, pk)
-    if request.user.pk != item.coordinator_id:
-        raise PermissionDenied(_("Only the coordinator archives the item."))
+    item = item_for(request.user, pk, ARCHIVE)
     try:
         archive_request(actor=request.user, item_id=item.pk)
     except ItemError as error:
@@ -84,7 +82,7 @@ def archive_build(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def archive_download(request: HttpRequest, pk: int, archive_pk: int) -> HttpResponseBase:
-    item = item_for(request, pk)
+    item = item_for(request.user, pk)
     built = get_object_or_404(Archive, pk=archive_pk, item=item, status=ArchiveStatus.READY)
     if not built.file:
         raise Http404

@@ -15,11 +15,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from collab.downloads import xlsx_response
 from collab.lib.workdays import day_kind
+from requests_app.access import item_for
+from requests_app.forms import posted_version
 from requests_app.models import ItemStatus, Todo
 from requests_app.rules import vague_wording_errors
-from requests_app.services import CHANGE, ItemError
-from requests_app.views import item_for, posted_version
+from requests_app.services import ItemError
 from tasks_app import services
+from tasks_app.access import PLAN_TASKS
 from tasks_app.forms import DropTodoForm, ExemptionForm, TaskForm
 from tasks_app.models import DepartmentExemption, Task
 from tasks_app.rules import (
@@ -49,8 +51,8 @@ def _error(request: HttpRequest, error: ItemError) -> None:
 @login_required
 @require_GET
 def task_sheet(request: HttpRequest, pk: int) -> HttpResponse:
-    item = item_for(request, pk)
-    can_plan = request.user.has_perm(CHANGE, item)
+    item = item_for(request.user, pk)
+    can_plan = PLAN_TASKS.allows(request.user, item)
     breakdown = item_breakdown(item)
     tasks = []
     for task in breakdown.tasks:
@@ -71,7 +73,7 @@ def task_sheet(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def task_sheet_print(request: HttpRequest, pk: int) -> HttpResponse:
-    item = item_for(request, pk)
+    item = item_for(request.user, pk)
     rows = [(index, sheet_row(task)) for index, task in enumerate(sheet_tasks(item), start=1)]
     return render(
         request,
@@ -83,7 +85,7 @@ def task_sheet_print(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def task_sheet_export(request: HttpRequest, pk: int) -> HttpResponseBase:
-    item = item_for(request, pk)
+    item = item_for(request.user, pk)
     filename = _("task-sheet-%(number)s-%(date)s.xlsx") % {
         "number": item.number or item.pk,
         "date": f"{timezone.localdate():%Y%m%d}",
@@ -110,7 +112,7 @@ def _form_warnings(form: TaskForm) -> dict[str, list[str]]:
 @login_required
 @require_http_methods(["GET", "POST"])
 def task_create(request: HttpRequest, pk: int) -> HttpResponse:
-    item = item_for(request, pk, edit=True)
+    item = item_for(request.user, pk, PLAN_TASKS)
     if item.status not in PLANNING_STATUSES:
         messages.error(
             request,
@@ -158,7 +160,7 @@ def task_create(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def task_edit(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
-    item = item_for(request, pk, edit=True)
+    item = item_for(request.user, pk, PLAN_TASKS)
     task = get_object_or_404(Task.objects.prefetch_related("collaborators"), pk=task_pk, item=item)
     version = posted_version(request) if request.method == "POST" else task.version
     if request.method == "POST":
@@ -186,7 +188,7 @@ def task_edit(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def todo_drop(request: HttpRequest, pk: int, todo_pk: int) -> HttpResponse:
-    item = item_for(request, pk, edit=True)
+    item = item_for(request.user, pk, PLAN_TASKS)
     todo = get_object_or_404(Todo, pk=todo_pk, minutes__meeting__item=item)
     form = DropTodoForm(request.POST)
     if not form.is_valid():
@@ -206,7 +208,7 @@ def todo_drop(request: HttpRequest, pk: int, todo_pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def department_exempt(request: HttpRequest, pk: int) -> HttpResponse:
-    item = item_for(request, pk, edit=True)
+    item = item_for(request.user, pk, PLAN_TASKS)
     form = ExemptionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Say why the department needs no task."))
@@ -231,7 +233,7 @@ def department_exempt(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def exemption_remove(request: HttpRequest, pk: int, exemption_pk: int) -> HttpResponse:
-    item = item_for(request, pk, edit=True)
+    item = item_for(request.user, pk, PLAN_TASKS)
     exemption = get_object_or_404(
         DepartmentExemption.objects.select_related("department"), pk=exemption_pk, item=item
     )
@@ -249,7 +251,7 @@ def exemption_remove(request: HttpRequest, pk: int, exemption_pk: int) -> HttpRe
 @login_required
 @require_POST
 def start_execution(request: HttpRequest, pk: int) -> HttpResponse:
-    item = item_for(request, pk, edit=True)
+    item = item_for(request.user, pk, PLAN_TASKS)
     try:
         services.item_start_execution(actor=request.user, item_id=item.pk, version=posted_version(request))
     except ItemError as error:

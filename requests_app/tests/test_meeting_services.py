@@ -6,6 +6,7 @@ from django.core import mail
 
 from collab.notify.models import Notification
 from collab.org.models import Department
+from collab.refusals import NotPermitted
 from collab.testing import Org, make_item, make_person, minutes_data, schedule_meeting
 from requests_app import meeting_services
 from requests_app.meeting_services import TodoData
@@ -61,7 +62,7 @@ def test_an_invitee_from_outside_the_departments_can_read_the_item(org: Org) -> 
 
 def test_only_the_requester_or_coordinator_schedules(org: Org) -> None:
     item = make_item(org)
-    with pytest.raises(ItemError):
+    with pytest.raises(NotPermitted, match="只有发起人和协调人可以组织本事项的会议"):
         meeting_services.meeting_schedule(
             actor=org.owner,
             item_id=item.pk,
@@ -167,9 +168,9 @@ def test_nobody_confirms_for_a_department_they_do_not_head(org: Org, rnd_head: A
     minutes = meeting_services.minutes_record(
         actor=org.coordinator, meeting_id=meeting.pk, data=minutes_data(org)
     )
-    with pytest.raises(ItemError):
+    with pytest.raises(NotPermitted, match="的负责人或其代理人可以代表该部门确认"):
         confirm(org, org.owner, org.qa, minutes)  # a member, not the head
-    with pytest.raises(ItemError):
+    with pytest.raises(NotPermitted, match="的负责人或其代理人可以代表该部门确认"):
         confirm(org, org.qa_head, org.rnd, minutes)  # another department's head
     with pytest.raises(ItemError):
         confirm(org, org.outsider, org.finance, minutes)  # not a participating department

@@ -7,6 +7,7 @@ import time_machine
 from django.db import connection, connections
 
 from collab.audit.models import AuditEntry
+from collab.refusals import NotPermitted
 from collab.testing import Org, make_item, make_org, requirement
 from requests_app import services
 from requests_app.models import CollaborationItem, ItemStatus, RequirementChange
@@ -94,9 +95,9 @@ def test_it_refuses_a_form_without_parties_or_milestones(org: Org) -> None:
 
 def test_a_participant_cannot_submit_or_edit(org: Org) -> None:
     item = make_item(org, submit=False)
-    with pytest.raises(services.ItemError):
+    with pytest.raises(NotPermitted, match="只有发起人和协调人可以编辑此协作需求确认表"):
         services.item_submit(actor=org.owner, item_id=item.pk, version=item.version)
-    with pytest.raises(services.ItemError):
+    with pytest.raises(NotPermitted, match="只有发起人和协调人可以编辑此协作需求确认表"):
         services.item_update_draft(
             actor=org.owner, item_id=item.pk, version=item.version, data=requirement(org)
         )

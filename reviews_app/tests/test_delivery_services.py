@@ -11,6 +11,7 @@ from django.utils import translation
 
 from collab.audit.models import AuditEntry
 from collab.notify.models import Notification
+from collab.refusals import NotPermitted
 from collab.testing import Org
 from requests_app.models import CollaborationItem, ItemStatus
 from requests_app.services import ItemError
@@ -107,7 +108,7 @@ def test_a_file_over_the_size_limit_is_refused(org: Org, task: Task, settings: A
 
 def test_only_the_tasks_owner_submits(org: Org, task: Task) -> None:
     for person in (org.receiver, org.collaborator, org.coordinator, org.outsider):
-        with pytest.raises(ItemError):
+        with pytest.raises(NotPermitted, match="只有任务责任人可以提交成果"):
             services.deliverable_submit(
                 actor=person, task_id=task.pk, data=services.DeliverableData("测试报告"), uploads=[upload()]
             )
@@ -140,7 +141,7 @@ def test_changes_are_requested_revised_and_accepted_with_every_version_kept(org:
         request_changes(org, deliverable)
     deliverable.refresh_from_db()
     assert deliverable.status == DeliverableStatus.CHANGES_REQUESTED
-    [(who, _title, body)] = told("deliverable.reviewed")
+    [(who, _title, body)] = told("deliverable.changes_requested")
     assert who == "owner" and "第3章用例结果描述不清晰,需补充截图" in body
     with time_machine.travel(at("2026-10-08 16:00"), tick=False):
         second = revise(org, deliverable)
@@ -163,7 +164,7 @@ def test_changes_are_requested_revised_and_accepted_with_every_version_kept(org:
         "测试报告.pdf",
         "测试报告v2.pdf",
     ]
-    assert told("deliverable.reviewed")[-1][0] == "owner"
+    assert told("deliverable.accepted")[-1][0] == "owner"
     assert AuditEntry.objects.filter(action="deliverable.reviewed").count() == 2
 
 
@@ -174,7 +175,7 @@ def test_changes_need_comments_and_only_the_receiver_reviews(org: Org, task: Tas
         request_changes(org, deliverable, comments="  ")
     assert "comments" in refused.value.problems
     for person in (org.owner, org.coordinator, org.requester):
-        with pytest.raises(ItemError):
+        with pytest.raises(NotPermitted, match="只有接收方可以审核此成果"):
             services.deliverable_accept(actor=person, deliverable_id=deliverable.pk, version_number=1)
     assert snapshot() == before
 
@@ -203,7 +204,7 @@ def test_a_revision_says_what_changed_and_comes_from_the_deliverer(org: Org, tas
             actor=org.owner, deliverable_id=deliverable.pk, note=" ", uploads=[upload()]
         )
     assert "note" in refused.value.problems
-    with pytest.raises(ItemError):
+    with pytest.raises(NotPermitted, match="只有交付方可以提交修改版本"):
         services.deliverable_revise(
             actor=org.collaborator, deliverable_id=deliverable.pk, note="改好了", uploads=[upload()]
         )

@@ -8,6 +8,7 @@ from django.utils import timezone, translation
 
 from collab.audit.models import AuditEntry
 from collab.notify.models import Notification
+from collab.refusals import NotPermitted
 from collab.testing import Org, make_item
 from requests_app.models import CollaborationItem, ItemStatus
 from requests_app.services import ItemError
@@ -92,7 +93,7 @@ def test_the_requester_may_record_it_too(org: Org, item: CollaborationItem) -> N
 @pytest.mark.parametrize("who", ["owner", "qa_head", "collaborator", "outsider", "receiver"])
 def test_nobody_else_records_it(org: Org, item: CollaborationItem, who: str) -> None:
     before = snapshot()
-    with pytest.raises(ItemError, match="requester and the coordinator"):
+    with pytest.raises(NotPermitted, match="requester and the coordinator"):
         retrospective_record(actor=getattr(org, who), item_id=item.pk, data=retro_data(org))
     assert snapshot() == before
 
@@ -179,7 +180,7 @@ def test_editing_records_what_changed(org: Org, item: CollaborationItem) -> None
             retrospective_id=retrospective.pk,
             data=retro_data(org, highlights="跨部门沟通高效,日报准时", participant_ids=[org.requester.pk]),
         )
-    with pytest.raises(ItemError, match="requester and the coordinator"):
+    with pytest.raises(NotPermitted, match="requester and the coordinator"):
         retrospective_update(actor=org.qa_head, retrospective_id=retrospective.pk, data=retro_data(org))
 
 
@@ -231,7 +232,7 @@ def test_only_the_owner_and_the_coordinator_mark_it_done(org: Org, item: Collabo
     record_retro(org, item)
     measure = ImprovementMeasure.objects.get(owner=org.qa_head)
     for who in (org.requester, org.owner, org.outsider):
-        with pytest.raises(ItemError, match="owner and the item's coordinator"):
+        with pytest.raises(NotPermitted, match="owner and the item's coordinator"):
             measure_complete(actor=who, measure_id=measure.pk, note="完成")
     measure_complete(actor=org.coordinator, measure_id=measure.pk, note="已在部门例会落实")
     assert Notification.objects.filter(kind="improvement.done", recipient=org.qa_head).exists()

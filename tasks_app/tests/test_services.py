@@ -11,6 +11,7 @@ from django.utils import translation
 
 from collab.audit.models import AuditEntry
 from collab.notify.models import Notification
+from collab.refusals import Refused
 from collab.testing import Org, make_item
 from requests_app.models import CollaborationItem, ItemStatus
 from requests_app.services import VIEW, ItemError, StaleVersionError
@@ -34,8 +35,8 @@ def status(item: CollaborationItem) -> str:
     return item.status
 
 
-def refused(call: Any, **kwargs: Any) -> ItemError:
-    with pytest.raises(ItemError) as error:
+def refused(call: Any, **kwargs: Any) -> ItemError | Refused:
+    with pytest.raises((ItemError, Refused)) as error:
         call(**kwargs)
     return error.value
 

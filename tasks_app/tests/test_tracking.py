@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from collab.notify.models import Notification
+from collab.refusals import NotPermitted
 from collab.testing import Org, client_for
 from requests_app.models import CollaborationItem
 from requests_app.services import ItemError
@@ -79,7 +80,7 @@ def test_only_the_people_on_the_task_report(org: Org, task: Task) -> None:
         actor=org.collaborator, task_id=task.pk, data=ReportData("in_progress", 10, "评审用例")
     )
     for person in (org.qa_head, org.outsider, org.requester):
-        with pytest.raises(ItemError):
+        with pytest.raises(NotPermitted, match="只有任务责任人、协作人和协调人可以汇报进度"):
             tracking_services.progress_report(
                 actor=person, task_id=task.pk, data=ReportData("in_progress", 10, "x")
             )
@@ -97,11 +98,11 @@ def test_no_report_before_execution(org: Org) -> None:
 def test_problems_are_handed_over_and_resolved_by_their_owner(org: Org, task: Task) -> None:
     report(org, task, risks="需求描述有歧义", measures="找产品确认")
     problem = Problem.objects.get()
-    with pytest.raises(ItemError):
+    with pytest.raises(NotPermitted, match="只有发起人和协调人可以转交问题"):
         tracking_services.problem_assign(actor=org.owner, problem_id=problem.pk, owner_id=org.requester.pk)
     tracking_services.problem_assign(actor=org.coordinator, problem_id=problem.pk, owner_id=org.requester.pk)
     assert Notification.objects.filter(kind="problem.assigned", recipient=org.requester).exists()
-    with pytest.raises(ItemError):
+    with pytest.raises(NotPermitted, match="只有问题责任人或协调人可以处理该问题"):
         tracking_services.problem_resolve(actor=org.outsider, problem_id=problem.pk, resolution="x")
     with pytest.raises(ItemError):
         tracking_services.problem_resolve(actor=org.requester, problem_id=problem.pk, resolution=" ")
@@ -221,5 +222,5 @@ def test_the_cadence_can_be_adjusted(org: Org, item: CollaborationItem) -> None:
     tracking_services.item_set_cadence(actor=org.coordinator, item_id=item.pk, cadence="4h")
     item.refresh_from_db()
     assert item.cadence == "4h"
-    with pytest.raises(ItemError):
+    with pytest.raises(NotPermitted, match="只有发起人和协调人可以设置汇报频率"):
         tracking_services.item_set_cadence(actor=org.owner, item_id=item.pk, cadence="1d")
