@@ -16,4 +16,6 @@ BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "reviews-sweep-reviews": {"task": "reviews_app.sweep_reviews", "schedule": crontab(minute="*/5")},
     # Coordinators and department heads read their digest at the start of the working day.
     "tasks-daily-digest": {"task": "tasks_app.send_digests", "schedule": crontab(hour=9, minute=15)},
+    # The company directory changes during the day; syncing at night keeps people and heads current.
+    "movein-sync-directories": {"task": "movein.sync_directories", "schedule": crontab(hour=2, minute=30)},
 }

@@ -100,6 +100,9 @@ if not SECRET_KEY:
         "COLLAB_SECRET_KEY must be set when COLLAB_DEBUG is false "
         "(a long random string, the same for every process)."
     )
+# Credentials stored in the database (directory sources, robot secrets) are encrypted with a key
+# derived from this; it defaults to SECRET_KEY. Set it separately to rotate SECRET_KEY on its own.
+ENCRYPTION_KEY = env_str("COLLAB_ENCRYPTION_KEY", SECRET_KEY)
 ALLOWED_HOSTS = env_list(
     "COLLAB_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"] if DEBUG else []
 )
@@ -125,6 +128,7 @@ INSTALLED_APPS = [
     "tasks_app",
     "reviews_app",
     "collab.dashboards",
+    "collab.movein",
 ]
 
 MIDDLEWARE = [

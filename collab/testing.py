@@ -119,7 +119,8 @@ def make_item(org: Org, *, submit: bool = True, **overrides: Any) -> Collaborati
 
 
 def schedule_meeting(org: Org, item: CollaborationItem, **overrides: Any) -> Any:
-    """An online workshop about ``item`` tomorrow, inviting its departments."""
+    """An online workshop about ``item`` that began an hour ago (so its minutes can be recorded),
+    inviting its departments."""
     from datetime import timedelta
 
     from django.utils import timezone
@@ -129,7 +130,7 @@ def schedule_meeting(org: Org, item: CollaborationItem, **overrides: Any) -> Any
 
     values: dict[str, Any] = {
         "form": MeetingForm.ONLINE_WORKSHOP,
-        "starts_at": timezone.now() + timedelta(days=1),
+        "starts_at": timezone.now() - timedelta(hours=1),
         "timezone": "Asia/Shanghai",
         "location": "https://meeting.example.com/q3",
         "invitee_ids": [org.requester.pk, org.coordinator.pk],

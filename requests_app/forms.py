@@ -1,16 +1,18 @@
 """Forms of stage 1. They validate and convert; the services decide and write."""
 
 import json
+from datetime import date
 from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
-from django.forms import formset_factory
+from django.forms import BaseFormSet, formset_factory
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
+from collab.lib.numbers import parse_whole_number
 from collab.org.models import Department, display_name
 from requests_app.models import CollaborationItem, ItemStatus, Scenario
 from requests_app.rules import (
@@ -33,6 +35,23 @@ def people() -> QuerySet[Any]:
         .objects.filter(is_active=True, person__isnull=False)
         .select_related("person__department")
         .order_by("person__department__name", "last_name", "first_name", "username")
+    )
+
+
+# The fields whose wording the page checks while the person types (see views.check_wording).
+WORDING_CHECKED_FIELDS = frozenset({"goal", "scope", "expected_outcome", "core_need", "text", "measures"})
+
+
+def live_wording(field: forms.Field, name: str) -> None:
+    """While the person types, HTMX asks the server for the same wording check as on submit and
+    shows the advice in the next ``.wording-live`` box (``_field.html`` prints one)."""
+    field.widget.attrs.update(
+        {
+            "hx-post": reverse_lazy("requests_app:check_wording"),
+            "hx-trigger": "input changed delay:500ms, blur",
+            "hx-target": "next .wording-live",
+            "hx-vals": json.dumps({"field": name}),
+        }
     )
 
 
@@ -72,16 +91,8 @@ class RequirementForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # While the person types, HTMX asks the server for the same wording check as on submit.
-        for name in ("goal", "expected_outcome"):
-            self.fields[name].widget.attrs.update(
-                {
-                    "hx-post": reverse("requests_app:check_wording"),
-                    "hx-trigger": "input changed delay:500ms, blur",
-                    "hx-target": f"#wording-{name}",
-                    "hx-vals": json.dumps({"field": name}),
-                }
-            )
+        for name in ("goal", "scope", "expected_outcome"):
+            live_wording(self.fields[name], name)
 
 
 class ParticipationForm(forms.Form):
@@ -95,6 +106,10 @@ class ParticipationForm(forms.Form):
         help_text=_('What this party must provide, e.g. "R&D provides technical support".'),
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        live_wording(self.fields["core_need"], "core_need")
+
 
 class MilestoneForm(forms.Form):
     name = forms.CharField(label=_("Milestone"), max_length=200)
@@ -105,8 +120,28 @@ class MilestoneForm(forms.Form):
     )
 
 
-ParticipationFormSet = formset_factory(ParticipationForm, extra=0, can_delete=True)
-MilestoneFormSet = formset_factory(MilestoneForm, extra=0, can_delete=True)
+class RowsFormSet(BaseFormSet):
+    """Rows a person may leave fully blank: a blank row is ignored, never "this field is required".
+
+    Django only lets rows past the initial ones be blank; here every row may be, so a pre-printed
+    row left empty, or a row whose content was cleared, simply does not count.
+    """
+
+    def get_form_kwargs(self, index: int | None) -> dict[str, Any]:
+        return {**super().get_form_kwargs(index), "empty_permitted": True, "use_required_attribute": False}
+
+
+def filled_rows(formset: Any) -> list[dict[str, Any]]:
+    """What each non-blank, non-deleted row holds, also when some of its fields are invalid."""
+    return [
+        form.cleaned_data
+        for form in formset.forms
+        if form.has_changed() and not form.cleaned_data.get("DELETE")
+    ]
+
+
+ParticipationFormSet = formset_factory(ParticipationForm, formset=RowsFormSet, extra=0, can_delete=True)
+MilestoneFormSet = formset_factory(MilestoneForm, formset=RowsFormSet, extra=0, can_delete=True)
 
 
 class ChangeReasonForm(forms.Form):
@@ -138,7 +173,7 @@ class RequirementEditor:
         self.form = RequirementForm(data, initial=initial)
         extra_rows = 0 if item else 2
         # Bound formsets get no initial: a posted row equal to its initial value would count as
-        # "unchanged" and be dropped like an empty extra row.
+        # "unchanged" and be dropped like a blank row.
         self.participations = ParticipationFormSet(
             data,
             prefix="participations",
@@ -181,9 +216,11 @@ class RequirementEditor:
             parts.append(self.reason)
         # A list, not a generator: every part must validate so each shows its own errors.
         valid = all([p.is_valid() for p in parts])  # noqa: C419
-        if not valid or not (self.submitting or self.require_reason):
+        if not (self.submitting or self.require_reason):
             return valid
-        return self.apply_rules(requirement_problems(self.data()))
+        # The template's rules run on whatever was filled in, so one submit reports every
+        # problem at once: a missing topic does not hide the vague wording in the goal.
+        return self.apply_rules(requirement_problems(self.data(partial=not valid))) and valid
 
     def apply_rules(self, problems: dict[str, list[str]]) -> bool:
         """Shows a service's or the rules' problems next to the fields they concern."""
@@ -197,27 +234,37 @@ class RequirementEditor:
                     self.form.add_error(name if name in self.form.fields else None, message)
         return not problems
 
-    def data(self) -> RequirementData:
+    def data(self, *, partial: bool = False) -> RequirementData:
+        """The form's content; ``partial`` fills what failed validation with blanks, for the rules."""
         cleaned = self.form.cleaned_data
+        if partial:
+            texts = ("topic", "scenario", "goal", "scope", "expected_outcome", "remarks")
+            cleaned = dict.fromkeys(texts, "") | cleaned
+        department, coordinator = cleaned.get("requesting_department"), cleaned.get("coordinator")
         return RequirementData(
             topic=cleaned["topic"],
             scenario=cleaned["scenario"],
             goal=cleaned["goal"],
             scope=cleaned["scope"],
             expected_outcome=cleaned["expected_outcome"],
-            requesting_department_id=cleaned["requesting_department"].pk,
-            coordinator_id=cleaned["coordinator"].pk,
+            requesting_department_id=department.pk if department else 0,
+            coordinator_id=coordinator.pk if coordinator else 0,
             remarks=cleaned["remarks"],
             participations=[
-                ParticipationData(f["department"].pk, f["role"], f["core_need"])
-                for f in self._rows(self.participations)
+                ParticipationData(
+                    f["department"].pk if f.get("department") else 0,
+                    f.get("role", ""),
+                    f.get("core_need", ""),
+                )
+                for f in filled_rows(self.participations)
             ],
-            milestones=[MilestoneData(f["name"], f["due_date"]) for f in self._rows(self.milestones)],
+            # A row whose date did not parse still counts as a milestone for the rules (its own
+            # error says what is wrong with the date); date.min never reaches a service.
+            milestones=[
+                MilestoneData(f.get("name", ""), f.get("due_date") or date.min)
+                for f in filled_rows(self.milestones)
+            ],
         )
-
-    @staticmethod
-    def _rows(formset: Any) -> list[dict[str, Any]]:
-        return [f for f in formset.cleaned_data if f and not f.get("DELETE")]
 
     @property
     def change_reason(self) -> str:
@@ -268,5 +315,4 @@ class RegisterFilterForm(forms.Form):
 
 def posted_version(request: HttpRequest) -> int:
     """The version the page was built from; a missing or tampered value is simply stale."""
-    value = request.POST.get("version", "")
-    return int(value) if value.isdigit() else 0
+    return parse_whole_number(request.POST.get("version")) or 0

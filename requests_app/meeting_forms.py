@@ -9,13 +9,21 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from collab.org.models import Department
-from requests_app.forms import MilestoneFormSet, PersonChoiceField, people
+from requests_app.forms import (
+    MilestoneFormSet,
+    PersonChoiceField,
+    RowsFormSet,
+    filled_rows,
+    live_wording,
+    people,
+)
 from requests_app.meeting_services import MeetingData, MinutesData, TodoData
 from requests_app.models import (
     SCENARIO_MEETING_DEFAULTS,
     AgendaPoint,
     CollaborationItem,
     ConfirmationDecision,
+    Meeting,
     MeetingForm,
     Minutes,
 )
@@ -99,13 +107,27 @@ class MinutesForm(forms.Form):
         ),
     )
     conclusions = forms.CharField(label=_("Conclusions"), widget=forms.Textarea(attrs={"rows": 3}))
+    early_reason = forms.CharField(
+        label=_("Why before the scheduled time?"),
+        required=False,
+        max_length=500,
+        help_text=_(
+            "The meeting has not reached its scheduled time. "
+            'E.g. "moved to 10:00 at the director\'s request".'
+        ),
+    )
 
 
 class ResponsibilityForm(forms.Form):
     department = forms.ModelChoiceField(
         label=_("Department"), queryset=Department.objects.all(), empty_label=_("Choose a department")
     )
+    # Pre-printed per participating department; a department left without text records nothing.
     text = forms.CharField(label=_("Responsibility"), max_length=2000, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        live_wording(self.fields["text"], "text")
 
 
 class TodoForm(forms.Form):
@@ -116,17 +138,24 @@ class TodoForm(forms.Form):
         label=_("Due date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        live_wording(self.fields["text"], "text")
 
-ResponsibilityFormSet = formset_factory(ResponsibilityForm, extra=0)
-TodoFormSet = formset_factory(TodoForm, extra=0, can_delete=True)
+
+ResponsibilityFormSet = formset_factory(ResponsibilityForm, formset=RowsFormSet, extra=0, can_delete=True)
+TodoFormSet = formset_factory(TodoForm, formset=RowsFormSet, extra=0, can_delete=True)
 
 
 class MinutesEditor:
     """The minutes with their responsibility, milestone and to-do rows, validated together."""
 
-    def __init__(self, data: Any = None, *, item: CollaborationItem, minutes: Minutes | None) -> None:
+    def __init__(
+        self, data: Any = None, *, item: CollaborationItem, meeting: Meeting, minutes: Minutes | None
+    ) -> None:
         bound = data is not None
-        initial: dict[str, Any] = {}
+        # The invitees are the likely attendees: the organiser removes who did not come.
+        initial: dict[str, Any] = {"attendees": [i.person_id for i in meeting.invitations.all()]}
         responsibilities: list[dict[str, Any]]
         todos: list[dict[str, Any]] = [{}, {}]
         milestones = [{"name": m.name, "due_date": m.due_date} for m in item.milestones.all()]
@@ -146,6 +175,10 @@ class MinutesEditor:
                 for t in minutes.todos.all()
             ]
         self.form = MinutesForm(data, initial=initial)
+        # Asked only while the meeting has not reached its time (the service refuses without it).
+        self.early = timezone.now() < meeting.starts_at
+        if not self.early:
+            del self.form.fields["early_reason"]
         self.responsibilities = ResponsibilityFormSet(
             data, prefix="responsibilities", initial=None if bound else responsibilities
         )
@@ -159,8 +192,8 @@ class MinutesEditor:
     def apply_problems(self, problems: dict[str, list[str]]) -> None:
         for name, messages in problems.items():
             for message in messages:
-                if name == "todos":
-                    self.todos.non_form_errors().append(message)
+                if name in ("todos", "responsibilities"):
+                    getattr(self, name).non_form_errors().append(message)
                 else:
                     self.form.add_error(name if name in self.form.fields else None, message)
 
@@ -171,18 +204,16 @@ class MinutesEditor:
             agenda={point: cleaned.get(point, "") for point in AgendaPoint.values},
             conclusions=cleaned["conclusions"],
             responsibilities=[
-                (f["department"].pk, f.get("text", "")) for f in self.responsibilities.cleaned_data if f
+                (f["department"].pk, f["text"])
+                for f in filled_rows(self.responsibilities)
+                if f["text"].strip()
             ],
-            final_milestones=[
-                MilestoneData(f["name"], f["due_date"])
-                for f in self.milestones.cleaned_data
-                if f and not f.get("DELETE")
-            ],
+            final_milestones=[MilestoneData(f["name"], f["due_date"]) for f in filled_rows(self.milestones)],
             todos=[
                 TodoData(f["text"], f["owner"].pk, f["due_date"], f.get("todo_id"))
-                for f in self.todos.cleaned_data
-                if f and not f.get("DELETE")
+                for f in filled_rows(self.todos)
             ],
+            early_reason=cleaned.get("early_reason", ""),
         )
 
 

@@ -34,7 +34,7 @@ from requests_app.models import (
     Responsibility,
     Todo,
 )
-from requests_app.rules import MilestoneData, vague_wording_errors
+from requests_app.rules import MilestoneData, clip, vague_wording_errors
 from requests_app.selectors import item_parties, participating_departments
 from requests_app.services import (
     ItemError,
@@ -145,6 +145,8 @@ class MinutesData:
     responsibilities: list[tuple[int, str]]  # (department id, text)
     final_milestones: list[MilestoneData]
     todos: list[TodoData]
+    # Why minutes are recorded before the scheduled start (the meeting was moved earlier).
+    early_reason: str = ""
 
 
 @transaction.atomic
@@ -165,13 +167,33 @@ def minutes_record(*, actor: Any, meeting_id: int, data: MinutesData) -> Minutes
         raise ItemError(_("Write down the conclusions of the meeting."), {"conclusions": [_("Required.")]})
     if not data.attendee_ids:
         raise ItemError(_("Record who attended the meeting."), {"attendees": [_("Required.")]})
-    problems = [
-        _('To-do "%(todo)s": %(message)s') % {"todo": todo.text, "message": message}
-        for todo in data.todos
-        for message in vague_wording_errors(todo.text)
-    ]
-    if problems:
-        raise ItemError(_("Some to-dos are not clear enough."), {"todos": problems})
+    early = timezone.now() < meeting.starts_at
+    if early and not data.early_reason.strip():
+        raise ItemError(
+            _(
+                "The meeting is scheduled for %(time)s and has not started yet. Record the minutes "
+                "after it, or say why it took place earlier."
+            )
+            % {"time": formats.date_format(meeting.local_starts_at, "DATETIME_FORMAT")},
+            {"early_reason": [_("Say why the minutes come before the scheduled time.")]},
+        )
+    problems = {
+        "todos": [
+            _('To-do "%(todo)s": %(message)s') % {"todo": todo.text, "message": message}
+            for todo in data.todos
+            for message in vague_wording_errors(todo.text)
+        ],
+        "responsibilities": [
+            _('Responsibility "%(text)s": %(message)s') % {"text": clip(text), "message": message}
+            for _department_id, text in data.responsibilities
+            for message in vague_wording_errors(text)
+        ],
+    }
+    if problems["todos"] or problems["responsibilities"]:
+        raise ItemError(
+            _("Some responsibilities or to-dos are not clear enough."),
+            {k: v for k, v in problems.items() if v},
+        )
 
     minutes = Minutes.objects.select_for_update().filter(meeting=meeting).first()
     revising = minutes is not None
@@ -216,7 +238,12 @@ def minutes_record(*, actor: Any, meeting_id: int, data: MinutesData) -> Minutes
         action="minutes.revised" if revising else "minutes.recorded",
         target=item,
         changes={"minutes": [None, f"v{minutes.version}"]},
-        note=str(meeting),
+        note=(
+            _("%(meeting)s; recorded before the scheduled time: %(reason)s")
+            % {"meeting": meeting, "reason": data.early_reason.strip()}
+            if early
+            else str(meeting)
+        ),
     )
     _ask_for_confirmation(item, minutes)
     return minutes

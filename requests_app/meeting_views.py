@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from collab.downloads import xlsx_response
 from requests_app import meeting_services
 from requests_app.access import RUN_MEETINGS, item_for, require_confirmer
-from requests_app.documents import write_minutes_xlsx
+from requests_app.documents import minutes_book
 from requests_app.meeting_forms import ConfirmForm, MeetingScheduleForm, MinutesEditor
 from requests_app.meeting_selectors import confirmation_states
 from requests_app.models import CollaborationItem, Meeting, Minutes
@@ -101,7 +101,7 @@ def minutes_edit(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse
     item = item_for(request.user, pk, RUN_MEETINGS)
     meeting = _meeting(item, meeting_pk)
     minutes = Minutes.objects.filter(meeting=meeting).first()
-    editor = MinutesEditor(request.POST or None, item=item, minutes=minutes)
+    editor = MinutesEditor(request.POST or None, item=item, meeting=meeting, minutes=minutes)
     if request.method == "POST" and editor.is_valid():
         try:
             saved = meeting_services.minutes_record(
@@ -185,6 +185,4 @@ def minutes_export(request: HttpRequest, pk: int, meeting_pk: int) -> HttpRespon
     meeting = _meeting(item, meeting_pk)
     minutes = get_object_or_404(Minutes.objects.select_related("meeting__item"), meeting=meeting)
     filename = _("minutes-%(number)s-v%(version)s.xlsx") % {"number": item.number, "version": minutes.version}
-    return xlsx_response(
-        filename, lambda target: write_minutes_xlsx(minutes, target, confirmation_states(minutes))
-    )
+    return xlsx_response(filename, minutes_book(minutes, confirmation_states(minutes)))

@@ -12,11 +12,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Cast, Substr
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from collab.notify.models import Urgency
 from collab.org.models import Department
+
+# A register number is YYYYMM and a sequence of 2 to 10 digits (20231001, then 202312100 after
+# the 99th of a month); its sort key keeps the sequence in the low ten decimal digits.
+NUMBER_KEY_SHIFT = 10**10
 
 
 class Scenario(models.TextChoices):
@@ -86,6 +91,15 @@ class CollaborationItem(models.Model):
         blank=True,
         help_text=_("Year, month and a sequence within the month, e.g. 20231001."),
     )
+    # The number as a sortable integer, YYYYMM × 10¹⁰ + the sequence, kept by the database:
+    # as text, the 100th item of a month (202612100) would sort before its 99th (20261299).
+    number_key = models.GeneratedField(
+        expression=Cast(Substr("number", 1, 6), models.BigIntegerField()) * NUMBER_KEY_SHIFT
+        + Cast(Substr("number", 7), models.BigIntegerField()),
+        output_field=models.BigIntegerField(),
+        db_persist=True,
+        db_index=True,  # the register's default order
+    )
     topic = models.CharField(_("topic"), max_length=200)
     scenario = models.CharField(_("scenario"), max_length=32, choices=Scenario.choices)
     goal = models.TextField(_("goal"), blank=True)
@@ -126,11 +140,20 @@ class CollaborationItem(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True, db_index=True)
+    # The last milestone's date, kept in step with the milestones so the register can sort on an
+    # index instead of aggregating every visible item's milestones.
+    last_milestone_due = models.DateField(_("last milestone"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("collaboration item")
         verbose_name_plural = _("collaboration items")
-        ordering = ["-number", "-pk"]
+        ordering = ["-number_key", "-pk"]
+        # One index per register sort (the number key's index serves the default).
+        indexes = [
+            models.Index(fields=["last_milestone_due", "number_key"], name="item_sort_deadline"),
+            models.Index(fields=["topic", "number_key"], name="item_sort_topic"),
+            models.Index(fields=["status", "-number_key"], name="item_sort_status"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.number or _('draft')} {self.topic}"
@@ -187,6 +210,36 @@ class Milestone(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.due_date:%Y-%m-%d}"
+
+
+class ItemVisibility(models.Model):
+    """Who sees an item: a department (its group's members and head) or one person.
+
+    A copy of the item's view permissions in a shape the database can join, kept by
+    ``item_sync_permissions``; ``visible_items`` reads it.
+    """
+
+    item = models.ForeignKey(CollaborationItem, on_delete=models.CASCADE, related_name="visibility")
+    department = models.ForeignKey(Department, null=True, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(department__isnull=True, user__isnull=False)
+                | models.Q(department__isnull=False, user__isnull=True),
+                name="visibility_department_or_user",
+            ),
+            models.UniqueConstraint(fields=["item", "department"], name="visibility_unique_department"),
+            models.UniqueConstraint(fields=["item", "user"], name="visibility_unique_user"),
+        ]
+        indexes = [
+            models.Index(fields=["department", "item"], name="visibility_by_department"),
+            models.Index(fields=["user", "item"], name="visibility_by_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id}: {self.department or self.user}"
 
 
 def attachment_path(instance: "Attachment", filename: str) -> str:

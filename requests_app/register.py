@@ -4,85 +4,96 @@ The register page, the Excel export and (later) the import all use REGISTER_COLU
 columns cannot drift apart. Columns whose data comes from later stages show what exists so far.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
-from django.utils import timezone
+from django.db.models import QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
-from openpyxl import Workbook
 
-from collab.lib.xlsx import write_table
+from collab.lib.xlsx import XlsxBook, as_text
 from collab.org.models import display_name
-from requests_app.models import CollaborationItem
-from tasks_app.selectors import latest_deadline, owners_text, task_assignment_text
+from requests_app.models import CollaborationItem, ItemStatus, MeetingForm
+from tasks_app.selectors import TaskTexts, latest_deadline
 
 
-def _requester(item: CollaborationItem) -> str:
-    return _("%(department)s, %(person)s") % {
+class RegisterLabels:
+    """Every translated label of a register row, looked up once per page or export."""
+
+    def __init__(self) -> None:
+        self.requester = _("%(department)s, %(person)s")
+        self.items = pgettext("list separator", ", ")
+        self.clauses = pgettext("clause separator", "; ")
+        self.span = _("%(start)s to %(end)s")
+        self.goal = _("Goal: %(text)s")
+        self.scope = _("Scope: %(text)s")
+        self.time = _("Time: %(text)s")
+        self.statuses = {value: str(label) for value, label in ItemStatus.choices}
+        self.forms = {value: str(label) for value, label in MeetingForm.choices}
+        self.tasks = TaskTexts()
+
+
+def _requester(item: CollaborationItem, labels: RegisterLabels) -> str:
+    return labels.requester % {
         "department": item.requesting_department,
         "person": display_name(item.requester),
     }
 
 
-def _participants(item: CollaborationItem) -> str:
-    return pgettext("list separator", ", ").join(
+def _participants(item: CollaborationItem, labels: RegisterLabels) -> str:
+    return labels.items.join(
         f"{p.department}({p.role})" if p.role else str(p.department) for p in item.participations.all()
     )
 
 
-def _milestone_span(item: CollaborationItem) -> str:
+def _milestone_span(item: CollaborationItem, labels: RegisterLabels) -> str:
     dates = [m.due_date for m in item.milestones.all()]
     if not dates:
         return ""
     if len(dates) == 1:
         return f"{dates[0]:%Y-%m-%d}"
-    return _("%(start)s to %(end)s") % {"start": f"{min(dates):%Y-%m-%d}", "end": f"{max(dates):%Y-%m-%d}"}
+    return labels.span % {"start": f"{min(dates):%Y-%m-%d}", "end": f"{max(dates):%Y-%m-%d}"}
 
 
-def _requirement(item: CollaborationItem) -> str:
-    parts = [
-        _("Goal: %(text)s") % {"text": item.goal},
-        _("Scope: %(text)s") % {"text": item.scope},
-    ]
-    if span := _milestone_span(item):
-        parts.append(_("Time: %(text)s") % {"text": span})
-    return pgettext("clause separator", "; ").join(parts)
+def _requirement(item: CollaborationItem, labels: RegisterLabels) -> str:
+    parts = [labels.goal % {"text": item.goal}, labels.scope % {"text": item.scope}]
+    if span := _milestone_span(item, labels):
+        parts.append(labels.time % {"text": span})
+    return labels.clauses.join(parts)
 
 
-def _deadline(item: CollaborationItem) -> str:
+def _deadline(item: CollaborationItem, labels: RegisterLabels) -> date | None:
     # The item's own deadline, as in the template's example: its last milestone, or a task
     # deadline beyond it.
-    dates = [m.due_date for m in item.milestones.all()]
-    if task_deadline := latest_deadline(item.tasks.all()):
-        dates.append(task_deadline)
-    return f"{max(dates):%Y-%m-%d}" if dates else ""
+    dates = [d for d in (item.last_milestone_due, latest_deadline(item.tasks.all())) if d is not None]
+    return max(dates, default=None)
 
 
-def _methods(item: CollaborationItem) -> str:
+def _methods(item: CollaborationItem, labels: RegisterLabels) -> str:
     """The forms of the item's meetings, in order, each once: "线上研讨会"."""
     forms: list[str] = []
     for meeting in item.meetings.all():
-        label = str(meeting.get_form_display())
+        label = labels.forms.get(meeting.form, meeting.form)
         if label not in forms:
             forms.append(label)
-    return pgettext("list separator", ", ").join(forms)
+    return labels.items.join(forms)
 
 
 @dataclass(frozen=True)
 class RegisterColumn:
     key: str
     header: Promise  # translated when rendered, so the export follows the reader's language
-    value: Callable[[CollaborationItem], str]
+    value: Callable[[CollaborationItem, RegisterLabels], Any]  # typed: the deadline is a date
     width: int  # the widest the Excel column may become, in characters
 
 
 REGISTER_COLUMNS: list[RegisterColumn] = [
-    RegisterColumn("number", gettext_lazy("Item number"), lambda i: i.number or "", 12),
-    RegisterColumn("topic", gettext_lazy("Topic"), lambda i: i.topic, 30),
+    RegisterColumn("number", gettext_lazy("Item number"), lambda i, _l: i.number or "", 12),
+    RegisterColumn("topic", gettext_lazy("Topic"), lambda i, _l: i.topic, 30),
     RegisterColumn("requester", gettext_lazy("Initiating department/person"), _requester, 24),
     RegisterColumn("participants", gettext_lazy("Participating departments/persons"), _participants, 30),
     RegisterColumn("requirement", gettext_lazy("Requirement (goal, scope, time)"), _requirement, 60),
@@ -90,36 +101,43 @@ REGISTER_COLUMNS: list[RegisterColumn] = [
     RegisterColumn(
         "conclusions",
         gettext_lazy("Key conclusions/task assignments"),
-        lambda i: task_assignment_text(i.tasks.all()),
+        lambda i, labels: labels.tasks.assignment(i.tasks.all()),
         50,
     ),
-    RegisterColumn("owner", gettext_lazy("Owner"), lambda i: owners_text(i.tasks.all()), 16),
-    RegisterColumn("deadline", gettext_lazy("Deadline"), _deadline, 12),
-    RegisterColumn("status", gettext_lazy("Current status"), lambda i: str(i.get_status_display()), 16),
-    RegisterColumn("remarks", gettext_lazy("Remarks"), lambda i: i.remarks, 40),
+    RegisterColumn("owner", gettext_lazy("Owner"), lambda i, labels: labels.tasks.owners(i.tasks.all()), 16),
+    RegisterColumn("deadline", gettext_lazy("Deadline"), _deadline, 14),
+    RegisterColumn("status", gettext_lazy("Current status"), lambda i, labels: labels.statuses[i.status], 16),
+    RegisterColumn("remarks", gettext_lazy("Remarks"), lambda i, _l: i.remarks, 40),
 ]
 
 
-def register_row(item: CollaborationItem) -> list[str]:
-    return [column.value(item) for column in REGISTER_COLUMNS]
+def register_values(item: CollaborationItem, labels: RegisterLabels) -> list[Any]:
+    """One row as Excel stores it: text, and the deadline as a date."""
+    return [column.value(item, labels) for column in REGISTER_COLUMNS]
 
 
-def write_register_xlsx(items: Iterable[CollaborationItem], target: str | Path | IO[bytes]) -> int:
-    """Writes the register to ``target`` in openpyxl's write-only mode; returns the row count.
+def register_row(item: CollaborationItem, labels: RegisterLabels) -> list[str]:
+    """One row as the page shows it."""
+    return [as_text(v) for v in register_values(item, labels)]
 
-    Widths must be set before the first row in write-only mode, so rows are rendered first
-    (as text, a fraction of the items' size) and the widths taken from them.
-    """
-    rows = [register_row(item) for item in items]
-    workbook = Workbook(write_only=True)
-    write_table(
-        workbook,
+
+def register_book(items: QuerySet[CollaborationItem]) -> XlsxBook:
+    """The register as a workbook streamed in openpyxl's write-only mode: items are read in
+    chunks (each chunk with its prefetches), never all at once."""
+    labels = RegisterLabels()
+    book = XlsxBook(title=_("Communication register"))
+    book.table(
         sheet_title=_("Communication register"),
         headers=[str(column.header) for column in REGISTER_COLUMNS],
-        rows=rows,
+        rows=(register_values(item, labels) for item in items.iterator(chunk_size=CHUNK)),
         max_widths=[column.width for column in REGISTER_COLUMNS],
     )
-    workbook.properties.title = _("Communication register")
-    workbook.properties.created = timezone.now().replace(tzinfo=None)
-    workbook.save(target)
-    return len(rows)
+    return book
+
+
+CHUNK = 1000
+
+
+def write_register_xlsx(items: QuerySet[CollaborationItem], target: str | Path | IO[bytes]) -> int:
+    """Writes the register to ``target``; returns the row count."""
+    return register_book(items).save(target)

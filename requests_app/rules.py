@@ -20,6 +20,13 @@ def _advice(kind: VagueKind) -> str:
         VagueKind.DEGREE: _('write a standard that can be checked, e.g. "test coverage ≥ 95%".'),
         VagueKind.ESTIMATE: _('write an exact figure or a range with both ends, e.g. "3 to 5 days".'),
         VagueKind.UNDECIDED: _("decide it before submitting, or list it as an open question in the scope."),
+        VagueKind.HEDGE: _(
+            'say what will be done, by whom and by when, e.g. "QA finishes the test by 2026-10-05".'
+        ),
+        VagueKind.OPEN_LIST: _(
+            "list every item in full, or write what is out of scope: an open list cannot be closed."
+        ),
+        VagueKind.PLACEHOLDER: _("this is the template's blank: replace it with the real content."),
     }[kind]
 
 
@@ -29,6 +36,12 @@ def vague_wording_errors(text: str) -> list[str]:
         _('"%(phrase)s" is vague: %(advice)s') % {"phrase": m.phrase, "advice": _advice(m.kind)}
         for m in find_vague(text)
     ]
+
+
+def clip(text: str, length: int = 30) -> str:
+    """A long sentence named in a message, cut to what identifies it."""
+    text = text.strip()
+    return text if len(text) <= length else text[:length] + "…"
 
 
 def measurable_criterion_error(text: str) -> str | None:
@@ -82,6 +95,7 @@ def requirement_problems(data: RequirementData) -> dict[str, list[str]]:
         if not getattr(data, name).strip():
             add(name, [_("This field is required before submitting.")])
     add("goal", vague_wording_errors(data.goal))
+    add("scope", vague_wording_errors(data.scope))
     add("expected_outcome", vague_wording_errors(data.expected_outcome))
     criterion = measurable_criterion_error(data.expected_outcome)
     add("expected_outcome", [criterion] if criterion else [])
@@ -89,6 +103,15 @@ def requirement_problems(data: RequirementData) -> dict[str, list[str]]:
         add("participations", [_("Name at least one participating department and its core need.")])
     if not data.milestones:
         add("milestones", [_("Set at least one preliminary milestone with a date.")])
+    for participation in data.participations:
+        add(
+            "participations",
+            [
+                _('Core need "%(need)s": %(message)s')
+                % {"need": clip(participation.core_need), "message": msg}
+                for msg in vague_wording_errors(participation.core_need)
+            ],
+        )
     for milestone in data.milestones:
         add(
             "milestones",

@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -34,6 +35,7 @@ from requests_app.models import (
     CollaborationItem,
     ItemNumberSequence,
     ItemStatus,
+    ItemVisibility,
     Milestone,
     Participation,
     RequirementChange,
@@ -108,6 +110,7 @@ def _write_content(item: CollaborationItem, data: RequirementData) -> None:
         setattr(item, name, getattr(data, name).strip())
     item.requesting_department_id = data.requesting_department_id
     item.coordinator_id = data.coordinator_id
+    item.last_milestone_due = max((m.due_date for m in data.milestones), default=None)
     item.save()
     item.participations.all().delete()
     Participation.objects.bulk_create(
@@ -357,6 +360,7 @@ def item_sync_permissions(*, item: CollaborationItem) -> None:
         )
         _apply(f"requests_app.{codename}", item, users=wanted, current=current, kind="user")
     viewer_groups: set[int] = set()
+    department_ids: set[int] = set()
     if not item.is_draft:
         department_ids = {item.requesting_department_id} | set(
             item.participations.values_list("department_id", flat=True)
@@ -372,6 +376,22 @@ def item_sync_permissions(*, item: CollaborationItem) -> None:
         ).values_list("group_id", flat=True)
     )
     _apply(VIEW, item, users=viewer_groups, current=current_groups, kind="group")
+    _sync_visibility(item, users=viewers, department_ids=department_ids)
+
+
+def _sync_visibility(item: CollaborationItem, *, users: set[int], department_ids: set[int]) -> None:
+    """Mirrors the view permissions into ItemVisibility, the rows ``visible_items`` joins."""
+    current = set(ItemVisibility.objects.filter(item=item).values_list("department_id", "user_id"))
+    wanted = {(pk, None) for pk in department_ids} | {(None, pk) for pk in users}
+    if stale := current - wanted:
+        stale_departments = [d for d, _u in stale if d is not None]
+        stale_users = [u for _d, u in stale if u is not None]
+        ItemVisibility.objects.filter(item=item).filter(
+            Q(department_id__in=stale_departments) | Q(user_id__in=stale_users)
+        ).delete()
+    ItemVisibility.objects.bulk_create(
+        ItemVisibility(item=item, department_id=d, user_id=u) for d, u in wanted - current
+    )
 
 
 def item_transition(*, actor: Any, item: CollaborationItem, to: str, note: str = "") -> None:
@@ -400,7 +420,7 @@ def _apply(perm: str, item: CollaborationItem, *, users: Iterable[int], current:
         remove_perm(perm, obj, item)
 
 
-NUMBER_FORMAT = re.compile(r"^\d{6}\d{2,}$")
+NUMBER_FORMAT = re.compile(r"[0-9]{6}[0-9]{2,10}")
 
 
 @transaction.atomic
@@ -411,7 +431,7 @@ def item_register_existing(
 
     It keeps its own register number and submission time; the rules of the form still apply.
     """
-    if not NUMBER_FORMAT.match(number):
+    if not NUMBER_FORMAT.fullmatch(number):
         raise ItemError(_('"%(number)s" is not a register number such as 20231001.') % {"number": number})
     if CollaborationItem.objects.filter(number=number).exists():
         raise ItemError(_("Item number %(number)s is already in the register.") % {"number": number})

@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -13,13 +13,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from collab.audit.selectors import audit_history
-from collab.downloads import xlsx_response
+from collab.downloads import stored_file_response, xlsx_response
 from requests_app import services
 from requests_app.access import EDIT_FORM, item_for
-from requests_app.forms import RegisterFilterForm, RequirementEditor, posted_version
+from requests_app.forms import WORDING_CHECKED_FIELDS, RegisterFilterForm, RequirementEditor, posted_version
 from requests_app.history import history_rows
 from requests_app.models import Attachment, CollaborationItem
-from requests_app.register import REGISTER_COLUMNS, register_row, write_register_xlsx
+from requests_app.register import REGISTER_COLUMNS, RegisterLabels, register_book, register_row
 from requests_app.rules import measurable_criterion_error, vague_wording_errors
 from requests_app.selectors import drafts_of, register_items
 
@@ -32,11 +32,12 @@ def register(request: HttpRequest) -> HttpResponse:
     filters = RegisterFilterForm(request.GET or None)
     cleaned = filters.cleaned_data if filters.is_valid() else {}
     page = Paginator(register_items(request.user, cleaned), PAGE_SIZE).get_page(request.GET.get("page"))
+    labels = RegisterLabels()
     context = {
         "filters": filters,
         "page": page,
         "columns": REGISTER_COLUMNS,
-        "rows": [(item, register_row(item)) for item in page.object_list],
+        "rows": [(item, register_row(item, labels)) for item in page.object_list],
         "drafts": drafts_of(request.user) if not _is_htmx(request) else [],
         "query": _query_without_page(request),
     }
@@ -65,7 +66,7 @@ def register_export(request: HttpRequest) -> HttpResponseBase:
         return redirect("requests_app:register")
     items = register_items(request.user, filters.cleaned_data if request.GET else {})
     filename = _("communication-register-%(date)s.xlsx") % {"date": f"{timezone.localdate():%Y%m%d}"}
-    return xlsx_response(filename, lambda target: write_register_xlsx(items, target))
+    return xlsx_response(filename, register_book(items))
 
 
 @login_required
@@ -192,7 +193,7 @@ def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
 def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> HttpResponseBase:
     item = item_for(request.user, pk)
     attachment = get_object_or_404(Attachment, pk=attachment_pk, item=item)
-    return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name)
+    return stored_file_response(attachment.file, attachment.original_name)
 
 
 @login_required
@@ -213,7 +214,16 @@ def attachment_delete(request: HttpRequest, pk: int, attachment_pk: int) -> Http
 def check_wording(request: HttpRequest) -> HttpResponse:
     """HTMX: the vague-wording advice for one field while the person types."""
     field = request.POST.get("field", "")
-    text = request.POST.get(field, "") if field in {"goal", "expected_outcome"} else ""
+    # A row's field is posted under its formset name, e.g. "participations-0-core_need".
+    key = next(
+        (
+            k
+            for k in request.POST
+            if field in WORDING_CHECKED_FIELDS and (k == field or k.endswith(f"-{field}"))
+        ),
+        "",
+    )
+    text = request.POST.get(key, "")
     problems = vague_wording_errors(text)
     if field == "expected_outcome" and (criterion := measurable_criterion_error(text)):
         problems.append(criterion)

@@ -12,12 +12,11 @@ Contexts read everything they show up front; nothing here needs a request.
 from typing import IO, Any
 
 from django.db.models import Prefetch, QuerySet
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
-from openpyxl import Workbook
 
-from collab.lib.xlsx import write_table
+from collab.lib.xlsx import XlsxBook
 from collab.org.models import display_name
 from requests_app.meeting_selectors import confirmation_states
 from requests_app.models import CollaborationItem, Minutes
@@ -32,23 +31,8 @@ from reviews_app.models import (
 FIELD_WIDTHS = [22, 80]
 
 
-def _when(value: Any) -> str:
-    return formats.date_format(timezone.localtime(value), "Y-m-d H:i") if value else ""
-
-
-def _day(value: Any) -> str:
-    return f"{value:%Y-%m-%d}" if value else ""
-
-
-def _save(workbook: Any, target: IO[bytes], title: str) -> None:
-    workbook.properties.title = title
-    workbook.properties.created = timezone.now().replace(tzinfo=None)
-    workbook.save(target)
-
-
-def _fields_sheet(workbook: Any, *, sheet_title: str, title: str, rows: list[list[str]]) -> None:
-    write_table(
-        workbook,
+def _fields_sheet(book: XlsxBook, *, sheet_title: str, title: str, rows: list[list[Any]]) -> None:
+    book.table(
         sheet_title=sheet_title,
         headers=[_("Field"), _("Value")],
         rows=rows,
@@ -76,17 +60,17 @@ def requirement_form_context(item: CollaborationItem) -> dict[str, Any]:
     }
 
 
-def write_requirement_form_xlsx(item: CollaborationItem, target: IO[bytes]) -> None:
+def requirement_form_book(item: CollaborationItem) -> XlsxBook:
     """《协作需求确认表》: a sheet of field/value rows, then the participations, the milestones,
     the background files and the recorded requirement changes, one sheet each."""
     context = requirement_form_context(item)
-    workbook = Workbook(write_only=True)
+    book = XlsxBook()
     title = _("Collaboration requirement form: %(number)s %(topic)s") % {
         "number": item.number or "",
         "topic": item.topic,
     }
     _fields_sheet(
-        workbook,
+        book,
         sheet_title=_("Requirement form"),
         title=title,
         rows=[
@@ -101,40 +85,36 @@ def write_requirement_form_xlsx(item: CollaborationItem, target: IO[bytes]) -> N
             [_("Scope"), item.scope],
             [_("Expected outcome"), item.expected_outcome],
             [_("Remarks"), item.remarks],
-            [_("Submitted"), _when(item.submitted_at)],
+            [_("Submitted"), item.submitted_at],
         ],
     )
-    write_table(
-        workbook,
+    book.table(
         sheet_title=_("Participating departments"),
         headers=[_("Department"), _("Role"), _("Core need")],
         rows=[[str(p.department), p.role, p.core_need] for p in context["participations"]],
         max_widths=[16, 16, 60],
     )
-    write_table(
-        workbook,
+    book.table(
         sheet_title=_("Milestones"),
         headers=[_("Date"), _("Milestone")],
-        rows=[[_day(m.due_date), m.name] for m in context["milestones"]],
+        rows=[[m.due_date, m.name] for m in context["milestones"]],
         max_widths=[12, 60],
     )
-    write_table(
-        workbook,
+    book.table(
         sheet_title=_("Background files"),
         headers=[_("File name"), _("Size (bytes)"), _("Uploaded by"), _("Uploaded")],
         rows=[
-            [a.original_name, str(a.size), display_name(a.uploaded_by), _when(a.uploaded_at)]
+            [a.original_name, a.size, display_name(a.uploaded_by), a.uploaded_at]
             for a in context["attachments"]
         ],
         max_widths=[50, 14, 12, 16],
     )
-    write_table(
-        workbook,
+    book.table(
         sheet_title=_("Requirement changes"),
         headers=[_("Time"), _("By"), _("Reason for the change"), _("What changed")],
         rows=[
             [
-                _when(change.created_at),
+                change.created_at,
                 display_name(change.actor),
                 change.reason,
                 "\n".join(
@@ -145,7 +125,12 @@ def write_requirement_form_xlsx(item: CollaborationItem, target: IO[bytes]) -> N
         ],
         max_widths=[16, 12, 40, 80],
     )
-    _save(workbook, target, _("Collaboration requirement form"))
+    book.title = _("Collaboration requirement form")
+    return book
+
+
+def write_requirement_form_xlsx(item: CollaborationItem, target: IO[bytes]) -> None:
+    requirement_form_book(item).save(target)
 
 
 # --- 《会议纪要》, 《任务分解与分配表》, 《进度跟踪记录表》: the stages' own writers and pages
@@ -237,29 +222,28 @@ def retrospective_context(retrospective: Retrospective) -> dict[str, Any]:
     }
 
 
-def write_retrospective_xlsx(retrospective: Retrospective, target: IO[bytes]) -> None:
+def retrospective_book(retrospective: Retrospective) -> XlsxBook:
     """《协作流程优化记录》: the retrospective's facts, then its improvement measures."""
     item = retrospective.item
     context = retrospective_context(retrospective)
-    workbook = Workbook(write_only=True)
+    book = XlsxBook()
     _fields_sheet(
-        workbook,
+        book,
         sheet_title=_("Retrospective"),
         title=_("Process improvement record: %(number)s %(topic)s")
         % {"number": item.number or "", "topic": item.topic},
         rows=[
             [_("Item number"), item.number or ""],
             [_("Project"), item.topic],
-            [_("Retrospective date"), _day(retrospective.held_on)],
+            [_("Retrospective date"), retrospective.held_on],
             [_("Participants"), pgettext("list separator", ", ").join(context["participants"])],
             [_("Highlights"), retrospective.highlights],
             [_("Shortcomings"), retrospective.shortcomings],
             [_("Recorded by"), context["recorded_by"]],
-            [_("Recorded"), _when(retrospective.recorded_at)],
+            [_("Recorded"), retrospective.recorded_at],
         ],
     )
-    write_table(
-        workbook,
+    book.table(
         sheet_title=_("Improvement measures"),
         headers=[
             _("No."),
@@ -273,20 +257,25 @@ def write_retrospective_xlsx(retrospective: Retrospective, target: IO[bytes]) ->
         ],
         rows=[
             [
-                str(index),
+                index,
                 row["measure"].text,
                 row["owner"],
                 str(row["measure"].department),
-                _day(row["measure"].due_date),
+                row["measure"].due_date,
                 str(row["measure"].get_status_display()),
-                _when(row["measure"].done_at),
+                row["measure"].done_at,
                 row["measure"].done_note,
             ]
             for index, row in enumerate(context["measures"], start=1)
         ],
         max_widths=[6, 50, 12, 14, 12, 10, 16, 50],
     )
-    _save(workbook, target, _("Process improvement record"))
+    book.title = _("Process improvement record")
+    return book
+
+
+def write_retrospective_xlsx(retrospective: Retrospective, target: IO[bytes]) -> None:
+    retrospective_book(retrospective).save(target)
 
 
 # --- 《成果验收表》 --------------------------------------------------------------------------------------
@@ -310,7 +299,7 @@ def acceptance_deliverables(item: CollaborationItem) -> QuerySet[Deliverable]:
     )
 
 
-def write_acceptance_form_xlsx(deliverable: Deliverable, target: IO[bytes]) -> None:
+def acceptance_form_book(deliverable: Deliverable) -> XlsxBook:
     """《成果验收表》 of one deliverable: the form (deliverable, deliverer, receiver, criteria,
     result), every version with its review and files, and both signatures with their digests.
 
@@ -322,9 +311,9 @@ def write_acceptance_form_xlsx(deliverable: Deliverable, target: IO[bytes]) -> N
     versions = list(deliverable.versions.all())
     accepted = [v for v in versions if v.decision == ReviewDecision.ACCEPTED]
     shown = accepted[-1] if accepted else (versions[-1] if versions else None)
-    workbook = Workbook(write_only=True)
+    book = XlsxBook()
     _fields_sheet(
-        workbook,
+        book,
         sheet_title=_("Acceptance form"),
         title=_("Deliverable acceptance form: %(number)s %(deliverable)s")
         % {"number": item.number or "", "deliverable": deliverable.name},
@@ -336,18 +325,17 @@ def write_acceptance_form_xlsx(deliverable: Deliverable, target: IO[bytes]) -> N
             [_("Deliverer"), display_name(deliverable.deliverer)],
             [_("Receiver"), display_name(deliverable.receiver)],
             [_("Acceptance criteria"), deliverable.acceptance_criteria],
-            [_("Accepted version"), str(accepted[-1].number) if accepted else ""],
-            [_("Versions submitted"), str(len(versions))],
+            [_("Accepted version"), accepted[-1].number if accepted else ""],
+            [_("Versions submitted"), len(versions)],
             [_("Files"), "\n".join(f.original_name for f in shown.files.all()) if shown else ""],
             [_("Note"), shown.note if shown else ""],
             [_("Result"), str(deliverable.get_status_display())],
             [_("Reviewed by"), display_name(accepted[-1].reviewed_by) if accepted else ""],
-            [_("Reviewed"), _when(accepted[-1].reviewed_at) if accepted else ""],
-            [_("Locked"), _when(deliverable.locked_at)],
+            [_("Reviewed"), accepted[-1].reviewed_at if accepted else ""],
+            [_("Locked"), deliverable.locked_at],
         ],
     )
-    write_table(
-        workbook,
+    book.table(
         sheet_title=_("Review history"),
         headers=[
             _("Version"),
@@ -362,22 +350,21 @@ def write_acceptance_form_xlsx(deliverable: Deliverable, target: IO[bytes]) -> N
         ],
         rows=[
             [
-                str(v.number),
-                _when(v.submitted_at),
+                v.number,
+                v.submitted_at,
                 display_name(v.submitted_by),
                 v.note,
                 str(v.get_decision_display()) if v.decision else _("Waiting for review"),
                 v.comments,
                 display_name(v.reviewed_by) if v.reviewed_by else "",
-                _when(v.reviewed_at),
+                v.reviewed_at,
                 "\n".join(f"{f.original_name} (SHA-256 {f.sha256})" for f in v.files.all()),
             ]
             for v in versions
         ],
         max_widths=[8, 16, 12, 40, 12, 40, 12, 16, 60],
     )
-    write_table(
-        workbook,
+    book.table(
         sheet_title=_("Signatures"),
         headers=[
             _("Signed as"),
@@ -392,7 +379,7 @@ def write_acceptance_form_xlsx(deliverable: Deliverable, target: IO[bytes]) -> N
             [
                 str(s.get_role_display()),
                 display_name(s.signer),
-                _when(s.signed_at),
+                s.signed_at,
                 s.ip_address or "",
                 s.content_digest,
                 s.files_digest,
@@ -402,4 +389,9 @@ def write_acceptance_form_xlsx(deliverable: Deliverable, target: IO[bytes]) -> N
         ],
         max_widths=[10, 12, 16, 16, 66, 66, 14],
     )
-    _save(workbook, target, _("Deliverable acceptance form"))
+    book.title = _("Deliverable acceptance form")
+    return book
+
+
+def write_acceptance_form_xlsx(deliverable: Deliverable, target: IO[bytes]) -> None:
+    acceptance_form_book(deliverable).save(target)

@@ -3,7 +3,7 @@ module (``from reviews_app.archive_tasks import build_archive_task``) so workers
 
 from celery import shared_task
 
-from reviews_app.archive import archive_build
+from reviews_app.archive_builder import archive_build
 
 
 @shared_task(name="reviews_app.build_archive")

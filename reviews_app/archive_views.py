@@ -18,7 +18,8 @@ from requests_app.access import item_for
 from requests_app.models import CollaborationItem, ItemStatus
 from requests_app.services import ItemError
 from reviews_app.access import ARCHIVE
-from reviews_app.archive import ACTIVE_STATUSES, active_archive, archive_problems, archive_request
+from reviews_app.archive_readiness import ACTIVE_STATUSES, active_archive, archive_problems
+from reviews_app.archive_services import archive_request
 from reviews_app.models import Archive, ArchiveStatus
 
 HISTORY_SIZE = 10

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import formats, timezone
@@ -19,6 +19,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from collab.downloads import stored_file_response
 from collab.org.models import display_name
 from collab.pdf import render_pdf
 from requests_app.access import item_for
@@ -336,9 +337,7 @@ def deliverable_file(request: HttpRequest, pk: int, deliverable_pk: int, file_pk
         version__deliverable__task__item=item,
     )
     # The stored name is neutral; the person gets the original (often Chinese) name back.
-    return FileResponse(
-        file.file.storage.open(str(file.file.name), "rb"), as_attachment=True, filename=file.original_name
-    )
+    return stored_file_response(file.file, file.original_name)
 
 
 # --- the acceptance form --------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from requests_app.models import CollaborationItem, ItemStatus
 from requests_app.rules import vague_wording_errors
 from requests_app.services import ItemError, item_sync_permissions, require_open
 from reviews_app.access import COMPLETE_MEASURE, RECORD_RETROSPECTIVE
+from reviews_app.archive_readiness import active_archive
 from reviews_app.models import ImprovementMeasure, MeasureStatus, Retrospective
 from reviews_app.retro_selectors import ready_to_archive
 
@@ -149,8 +150,6 @@ def _require_recorder(actor: Any, item: CollaborationItem) -> None:
     if item.status != ItemStatus.EXECUTING:
         raise ItemError(_("The retrospective is recorded while the item is in execution."))
     # The archive being built is a snapshot of the retrospective: it must not change under it.
-    from reviews_app.archive import active_archive
-
     if active_archive(item) is not None:
         raise ItemError(_("The archive of this item is being built: the retrospective cannot change now."))
 

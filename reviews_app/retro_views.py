@@ -28,9 +28,9 @@ from requests_app.services import ItemError
 from reviews_app import retro_services as services
 from reviews_app.access import COMPLETE_MEASURE, RECORD_RETROSPECTIVE
 from reviews_app.archive_documents import (
+    retrospective_book,
     retrospective_context,
     retrospective_queryset,
-    write_retrospective_xlsx,
 )
 from reviews_app.models import ImprovementMeasure, MeasureStatus, Retrospective
 from reviews_app.retro_forms import (
@@ -212,7 +212,7 @@ def retrospective_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def retrospective_export(request: HttpRequest, pk: int) -> HttpResponseBase:
     item, recorded = _recorded(request, pk)
-    return xlsx_response(_file_name(item, "xlsx"), lambda target: write_retrospective_xlsx(recorded, target))
+    return xlsx_response(_file_name(item, "xlsx"), retrospective_book(recorded))
 
 
 # --- the process-improvement log ------------------------------------------------------------------

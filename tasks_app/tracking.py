@@ -4,16 +4,15 @@
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import IO
+from typing import IO, Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from openpyxl import Workbook
 
-from collab.lib.xlsx import write_table
+from collab.lib.xlsx import Percent, XlsxBook, as_text
 from collab.org.models import display_name
 from requests_app.models import CollaborationItem, Milestone
 from tasks_app.models import Alert, AlertKind, Problem, ProblemStatus, ProgressReport, Task, TaskStatus
@@ -82,7 +81,7 @@ def open_problems(item: CollaborationItem) -> QuerySet[Problem]:
 @dataclass(frozen=True)
 class RecordColumn:
     header: Promise
-    value: Callable[[TaskState], str]
+    value: Callable[[TaskState], Any]  # typed: dates, percentages
     width: int
 
 
@@ -98,44 +97,40 @@ def _status(state: TaskState) -> str:
 PROGRESS_RECORD_COLUMNS: list[RecordColumn] = [
     RecordColumn(gettext_lazy("Task"), lambda s: s.task.name, 30),
     RecordColumn(gettext_lazy("Owner"), lambda s: display_name(s.task.owner), 12),
-    RecordColumn(gettext_lazy("Deadline"), lambda s: f"{s.task.deadline:%Y-%m-%d}", 12),
+    RecordColumn(gettext_lazy("Deadline"), lambda s: s.task.deadline, 14),
     RecordColumn(gettext_lazy("Current status"), _status, 16),
-    RecordColumn(gettext_lazy("Percent done"), lambda s: f"{s.task.percent_done}%", 10),
+    RecordColumn(gettext_lazy("Percent done"), lambda s: Percent(s.task.percent_done / 100), 10),
     RecordColumn(gettext_lazy("Risks or problems"), lambda s: s.report.risks if s.report else "", 40),
     RecordColumn(gettext_lazy("Measures taken"), lambda s: s.report.measures if s.report else "", 40),
-    RecordColumn(
-        gettext_lazy("Last report"),
-        lambda s: (
-            f"{timezone.localtime(s.task.last_reported_at):%Y-%m-%d %H:%M}" if s.task.last_reported_at else ""
-        ),
-        16,
-    ),
+    RecordColumn(gettext_lazy("Last report"), lambda s: s.task.last_reported_at, 20),
 ]
 
 
 def record_row(state: TaskState) -> list[str]:
-    return [column.value(state) for column in PROGRESS_RECORD_COLUMNS]
+    """One row as the page shows it."""
+    return [as_text(column.value(state)) for column in PROGRESS_RECORD_COLUMNS]
+
+
+def progress_record_book(item: CollaborationItem, states: Iterable[TaskState]) -> XlsxBook:
+    title = _("Progress tracking record: %(number)s %(topic)s") % {
+        "number": item.number or "",
+        "topic": item.topic,
+    }
+    book = XlsxBook(title=_("Progress record"))
+    book.table(
+        sheet_title=_("Progress record"),
+        headers=[str(c.header) for c in PROGRESS_RECORD_COLUMNS],
+        rows=([column.value(s) for column in PROGRESS_RECORD_COLUMNS] for s in states),
+        max_widths=[c.width for c in PROGRESS_RECORD_COLUMNS],
+        title=title,
+    )
+    return book
 
 
 def write_progress_record_xlsx(
     item: CollaborationItem, states: Iterable[TaskState], target: IO[bytes]
 ) -> int:
-    rows = [record_row(s) for s in states]
-    title = _("Progress tracking record: %(number)s %(topic)s") % {
-        "number": item.number or "",
-        "topic": item.topic,
-    }
-    workbook = Workbook(write_only=True)
-    write_table(
-        workbook,
-        sheet_title=_("Progress record"),
-        headers=[str(c.header) for c in PROGRESS_RECORD_COLUMNS],
-        rows=rows,
-        max_widths=[c.width for c in PROGRESS_RECORD_COLUMNS],
-        title=title,
-    )
-    workbook.save(target)
-    return len(rows)
+    return progress_record_book(item, states).save(target)
 
 
 @dataclass

@@ -20,6 +20,7 @@ from collab.notify.services import notify
 from collab.org.models import display_name
 from requests_app.access import people_who_see
 from requests_app.models import CollaborationItem, ItemStatus, ReportCadence
+from requests_app.rules import vague_wording_errors
 from requests_app.services import ItemError
 from tasks_app import alerts
 from tasks_app.access import HAND_OVER_PROBLEM, REPORT, RESOLVE_PROBLEM, SET_CADENCE
@@ -47,6 +48,8 @@ def report_problems(data: ReportData) -> dict[str, list[str]]:
         problems["percent_done"] = [_("A task reported done is done in full (100%).")]
     if data.risks.strip() and not data.measures.strip() and data.status != TaskStatus.BLOCKED:
         problems["measures"] = [_("Say what is being done about the risk (or report the task as blocked).")]
+    if vague := vague_wording_errors(data.measures):
+        problems.setdefault("measures", []).extend(vague)
     return problems
 
 

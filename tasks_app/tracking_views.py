@@ -21,9 +21,9 @@ from tasks_app.tracking import (
     PROGRESS_RECORD_COLUMNS,
     milestone_report,
     open_problems,
+    progress_record_book,
     record_row,
     tracked_tasks,
-    write_progress_record_xlsx,
 )
 from tasks_app.tracking_forms import AssignProblemForm, CadenceForm, ReportForm, ResolveForm
 
@@ -179,9 +179,7 @@ def progress_export(request: HttpRequest, pk: int) -> HttpResponseBase:
         "number": item.number,
         "date": f"{timezone.localdate():%Y%m%d}",
     }
-    return xlsx_response(
-        filename, lambda target: write_progress_record_xlsx(item, tracked_tasks(item), target)
-    )
+    return xlsx_response(filename, progress_record_book(item, tracked_tasks(item)))
 
 
 @login_required

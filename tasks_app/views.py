@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from collab.downloads import xlsx_response
+from collab.lib.numbers import parse_whole_number
 from collab.lib.workdays import day_kind
 from requests_app.access import item_for
 from requests_app.forms import posted_version
@@ -34,7 +35,7 @@ from tasks_app.rules import (
 )
 from tasks_app.selectors import item_breakdown, open_todo_for, sheet_tasks
 from tasks_app.services import PLANNING_STATUSES
-from tasks_app.sheet import TASK_SHEET_COLUMNS, sheet_row, write_task_sheet_xlsx
+from tasks_app.sheet import TASK_SHEET_COLUMNS, sheet_row, task_sheet_book
 
 
 def _sheet(pk: int) -> HttpResponseRedirect:
@@ -90,7 +91,7 @@ def task_sheet_export(request: HttpRequest, pk: int) -> HttpResponseBase:
         "number": item.number or item.pk,
         "date": f"{timezone.localdate():%Y%m%d}",
     }
-    return xlsx_response(filename, lambda target: write_task_sheet_xlsx(item, sheet_tasks(item), target))
+    return xlsx_response(filename, task_sheet_book(item, sheet_tasks(item)))
 
 
 def _warn(request: HttpRequest, data: TaskData) -> None:
@@ -125,7 +126,8 @@ def task_create(request: HttpRequest, pk: int) -> HttpResponse:
     todo: Todo | None = None
     todo_id = request.POST.get("todo") or request.GET.get("todo")
     if todo_id:
-        todo = open_todo_for(item, int(todo_id)) if str(todo_id).isdigit() else None
+        number = parse_whole_number(todo_id)
+        todo = open_todo_for(item, number) if number is not None else None
         if todo is None:
             messages.error(
                 request, _("This to-do has already become a task, was dropped, or is not in this item.")

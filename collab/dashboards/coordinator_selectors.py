@@ -59,7 +59,7 @@ def coordinator_board(user: Any, *, now: datetime | None = None) -> CoordinatorB
         )
         .select_related("requesting_department")
         .annotate(stage=stage_order())
-        .order_by("stage", "-number", "-pk")
+        .order_by("stage", "-number_key", "-pk")
     )
     gaps = breakdown_gaps_for(items)
     rows = [ItemRow(item=i, light=health_of(HealthFacts.of(i)), gaps=gaps.get(i.pk, [])) for i in items]

@@ -121,7 +121,7 @@ def department_board(
             stage=stage_order(),
         )
         .select_related("coordinator__person")
-        .order_by("stage", "-number", "-pk")
+        .order_by("stage", "-number_key", "-pk")
     )
     item_rows = [ItemRow(item=i, light=health_of(HealthFacts.of(i))) for i in items]
 

@@ -17,13 +17,14 @@ The figures (docs/dashboards.md defines them in prose):
   owner's department head) sent in the period, grouped by the department of the task.
 
 Each figure is one aggregate query; the row lists are paginated querysets; exports are
-openpyxl write-only workbooks with every value written as text.
+streamed openpyxl write-only workbooks with typed cells (counts as numbers, rates as
+percentages, times as dates).
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import IO, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -33,10 +34,10 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from openpyxl import Workbook
 
 from collab.dashboards.department_selectors import ON_TIME_REVIEW, Turnaround, counted_reviews, turnaround_of
-from collab.lib.xlsx import write_table
+from collab.lib.numbers import parse_whole_number
+from collab.lib.xlsx import Percent, XlsxBook, as_text
 from collab.org.models import display_name
 from requests_app.models import CollaborationItem, ItemStatus, Scenario
 from reviews_app.models import DeliverableVersion
@@ -218,12 +219,12 @@ def figures(period: Period, *, now: datetime | None = None) -> Figures:
 @dataclass(frozen=True)
 class Column:
     header: Promise
-    value: Callable[[Any], str]
+    value: Callable[[Any], Any]  # typed: times, dates and counts stay what they are in Excel
     width: int
 
 
-def _local(moment: datetime | None) -> str:
-    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}" if moment else ""
+def _local(moment: datetime | None) -> datetime | None:
+    return timezone.localtime(moment) if moment else None
 
 
 def _yes_no(value: bool) -> str:
@@ -277,8 +278,8 @@ def _review_rows(period: Period, filters: dict[str, str]) -> QuerySet[Deliverabl
 
 def _escalation_rows(period: Period, filters: dict[str, str]) -> QuerySet[Alert]:
     rows = escalations_in(period)
-    if (department := filters.get("department", "")).isdigit():
-        rows = rows.filter(task__department_id=int(department))
+    if (department := parse_whole_number(filters.get("department"))) is not None:
+        rows = rows.filter(task__department_id=department)
     return rows.select_related("task__item", "task__owner", "task__department").order_by("sent_at", "pk")
 
 
@@ -311,7 +312,7 @@ ROW_FIGURES: dict[str, RowFigure] = {
             Column(gettext_lazy("Task"), lambda t: t.name, 30),
             Column(gettext_lazy("Owner"), lambda t: display_name(t.owner), 10),
             Column(gettext_lazy("Department"), lambda t: str(t.department), 12),
-            Column(gettext_lazy("Deadline"), lambda t: f"{t.deadline:%Y-%m-%d}", 12),
+            Column(gettext_lazy("Deadline"), lambda t: t.deadline, 14),
             Column(gettext_lazy("Reported done"), lambda t: _local(t.done_at), 16),
             Column(gettext_lazy("On time"), lambda t: _yes_no(t.done_on <= t.deadline), 8),
         ],
@@ -347,7 +348,7 @@ ROW_FIGURES: dict[str, RowFigure] = {
             Column(gettext_lazy("Owner"), lambda a: display_name(a.task.owner), 10),
             Column(gettext_lazy("Department"), lambda a: str(a.task.department), 12),
             Column(gettext_lazy("Warning"), lambda a: str(a.get_kind_display()), 16),
-            Column(gettext_lazy("Escalation step"), lambda a: str(a.step), 8),
+            Column(gettext_lazy("Escalation step"), lambda a: a.step, 8),
             Column(gettext_lazy("Sent"), lambda a: _local(a.sent_at), 16),
         ],
         rows=_escalation_rows,
@@ -357,23 +358,21 @@ ROW_FIGURES: dict[str, RowFigure] = {
 
 
 def row_values(figure: RowFigure, row: Any) -> list[str]:
-    return [column.value(row) for column in figure.columns]
+    """One row as the page shows it."""
+    return [as_text(column.value(row)) for column in figure.columns]
 
 
-def write_rows_xlsx(figure: RowFigure, period: Period, rows: QuerySet[Any], target: IO[bytes]) -> int:
-    """The rows behind a figure as one sheet; returns the number of rows written."""
-    values = [row_values(figure, row) for row in rows.iterator(chunk_size=2000)]
-    workbook = Workbook(write_only=True)
-    write_table(
-        workbook,
+def rows_book(figure: RowFigure, period: Period, rows: QuerySet[Any]) -> XlsxBook:
+    """The rows behind a figure as one sheet, read in chunks while the file streams."""
+    book = XlsxBook(title=str(figure.title))
+    book.table(
         sheet_title=str(figure.title),
         headers=[str(c.header) for c in figure.columns],
-        rows=values,
+        rows=([c.value(row) for c in figure.columns] for row in rows.iterator(chunk_size=2000)),
         max_widths=[c.width for c in figure.columns],
         title=_period_title(str(figure.title), period),
     )
-    workbook.save(target)
-    return len(values)
+    return book
 
 
 def _period_title(title: str, period: Period) -> str:
@@ -384,16 +383,16 @@ def _period_title(title: str, period: Period) -> str:
     }
 
 
-def _percent(share: int | None) -> str:
-    return f"{share}%" if share is not None else "-"
+def _percent(share: int | None) -> Percent | str:
+    return Percent(share / 100) if share is not None else "-"
 
 
-def write_figures_xlsx(result: Figures, target: IO[bytes]) -> None:
+def figures_book(result: Figures) -> XlsxBook:
     """The management figures as a workbook: the summary, items by stage and scenario,
-    escalations per department."""
-    workbook = Workbook(write_only=True)
-    summary = [
-        [_("Items submitted"), str(result.item_total), ""],
+    escalations per department; counts as numbers, rates as percentages."""
+    book = XlsxBook(title=_("Management figures"))
+    summary: list[list[Any]] = [
+        [_("Items submitted"), result.item_total, ""],
         [
             _("On-time delivery rate"),
             _percent(result.delivery.rate),
@@ -406,29 +405,26 @@ def write_figures_xlsx(result: Figures, target: IO[bytes]) -> None:
             _("%(hits)s of %(total)s reviews within 1 working day")
             % {"hits": result.turnaround.on_time, "total": result.turnaround.total},
         ],
-        [_("Escalations"), str(result.escalation_total), ""],
+        [_("Escalations"), result.escalation_total, ""],
     ]
-    write_table(
-        workbook,
+    book.table(
         sheet_title=_("Summary"),
         headers=[_("Figure"), _("Value"), _("Basis")],
         rows=summary,
         max_widths=[24, 10, 40],
         title=_period_title(_("Management figures"), result.period),
     )
-    write_table(
-        workbook,
+    book.table(
         sheet_title=_("By stage and scenario"),
         headers=[_("Stage")] + [label for _value, label in result.scenarios] + [_("Total")],
-        rows=[[row.label] + [str(c) for c in row.counts] + [str(row.total)] for row in result.stage_rows]
-        + [[_("Total")] + [str(c) for c in result.scenario_totals] + [str(result.item_total)]],
+        rows=[[row.label, *row.counts, row.total] for row in result.stage_rows]
+        + [[_("Total"), *result.scenario_totals, result.item_total]],
         max_widths=[24] + [14] * len(result.scenarios) + [8],
     )
-    write_table(
-        workbook,
+    book.table(
         sheet_title=_("Escalations per department"),
         headers=[_("Department"), _("Escalations")],
-        rows=[[e.name, str(e.count)] for e in result.escalations],
+        rows=[[e.name, e.count] for e in result.escalations],
         max_widths=[24, 12],
     )
-    workbook.save(target)
+    return book

@@ -23,6 +23,7 @@ from collab.dashboards.my_work_selectors import PAGE_SIZE, SOURCES, entries_of, 
 from collab.dashboards.my_work_selectors import my_work as my_work_of
 from collab.dashboards.timeline import build_timeline, timeline_milestones, timeline_tasks
 from collab.downloads import xlsx_response
+from collab.lib.numbers import parse_whole_number
 from collab.org.calendar import calendar_for
 from collab.org.models import Department
 from requests_app.access import item_for
@@ -163,7 +164,7 @@ def management_export(request: HttpRequest) -> HttpResponseBase:
         "start": f"{period.start:%Y%m%d}",
         "end": f"{period.end:%Y%m%d}",
     }
-    return xlsx_response(filename, lambda target: management.write_figures_xlsx(result, target))
+    return xlsx_response(filename, management.figures_book(result))
 
 
 # The filters a rows page accepts besides the period, each checked by the figure's queryset.
@@ -192,8 +193,8 @@ def _filter_labels(filters: dict[str, str]) -> list[str]:
         labels.append(_("On time only"))
     elif filters.get("on_time") == "0":
         labels.append(_("Late only"))
-    if (department := filters.get("department", "")).isdigit():
-        name = Department.objects.filter(pk=int(department)).values_list("name", flat=True).first()
+    if (department := parse_whole_number(filters.get("department"))) is not None:
+        name = Department.objects.filter(pk=department).values_list("name", flat=True).first()
         labels.append(_("Department: %(value)s") % {"value": name or department})
     return labels
 
@@ -238,7 +239,7 @@ def figure_rows_export(request: HttpRequest, figure: str) -> HttpResponseBase:
         "start": f"{period.start:%Y%m%d}",
         "end": f"{period.end:%Y%m%d}",
     }
-    return xlsx_response(filename, lambda target: management.write_rows_xlsx(spec, period, rows, target))
+    return xlsx_response(filename, management.rows_book(spec, period, rows))
 
 
 @login_required

@@ -1,30 +1,68 @@
-"""Excel cell helpers shared by every export: text stays text, widths fit CJK text."""
+"""Excel workbooks shared by every export.
+
+- Typed cells: dates and times as Excel dates with Chinese formats (2026年10月15日), counts and
+  amounts as numbers (#,##0), shares as percentages, so people can sum, sort and filter.
+- Text stays text: openpyxl turns any string starting with "=" into a formula; a topic such as
+  "=HYPERLINK(...)" must arrive as the text the person typed, and the quote prefix keeps Excel
+  from re-reading "=", "+", "-" or "@" as a formula when someone edits the cell.
+- Named styles created once per workbook; each cell copies a prepared style array.
+- Streamed: ``XlsxBook.stream()`` yields the file while rows are still being read, sheet by
+  sheet, in openpyxl's write-only mode, so the first byte leaves at once and memory stays flat.
+"""
 
 import unicodedata
-from typing import Any
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from copy import copy
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from itertools import chain, islice
+from pathlib import Path
+from typing import IO, Any
 
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font
+from django.utils import timezone, translation
+from django.utils.functional import Promise
+from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
+from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
+from openpyxl.styles import Alignment, Font, NamedStyle
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._writer import WorksheetWriter
+from openpyxl.writer.excel import ExcelWriter
+
+DATE_FORMAT = 'yyyy"年"m"月"d"日"'
+DATETIME_FORMAT = 'yyyy"年"m"月"d"日" hh:mm'
+INTEGER_FORMAT = "#,##0"
+DECIMAL_FORMAT = "#,##0.00"
+PERCENT_FORMAT = "0%"
+
+_TOP = Alignment(vertical="top")
+_STYLES: dict[str, dict[str, Any]] = {
+    "collab-header": {"font": Font(bold=True), "alignment": Alignment(wrap_text=True, vertical="top")},
+    "collab-text": {"alignment": Alignment(wrap_text=True, vertical="top")},
+    "collab-date": {"number_format": DATE_FORMAT, "alignment": Alignment(horizontal="left", vertical="top")},
+    "collab-datetime": {
+        "number_format": DATETIME_FORMAT,
+        "alignment": Alignment(horizontal="left", vertical="top"),
+    },
+    "collab-integer": {"number_format": INTEGER_FORMAT, "alignment": _TOP},
+    "collab-decimal": {"number_format": DECIMAL_FORMAT, "alignment": _TOP},
+    "collab-percent": {"number_format": PERCENT_FORMAT, "alignment": _TOP},
+}
+# How wide a typed value shows, in Excel character units.
+_SHOWN_WIDTH = {"collab-date": 14, "collab-datetime": 20, "collab-percent": 5}
 
 
-def text_cell(sheet: Any, value: str, *, bold: bool = False, wrap: bool = False) -> Any:
-    """A cell that holds ``value`` as a string, never as a formula.
+class Percent(float):
+    """A share from 0 to 1, written as a percentage cell (0.45 shows as 45%)."""
 
-    openpyxl turns any string starting with "=" into a formula; a topic such as
-    "=HYPERLINK(...)" must arrive in Excel as the text the person typed. The quote prefix keeps
-    Excel from re-reading it as a formula when someone edits the cell.
-    """
-    cell = WriteOnlyCell(sheet, value=value)
-    if isinstance(value, str) and value:
-        cell.data_type = "s"
-        if value[0] in "=+-@":
-            cell.style = "Normal"
-            cell.quotePrefix = True
-    if bold:
-        cell.font = Font(bold=True)
-    if wrap:
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    return cell
+
+@dataclass(frozen=True)
+class Bold:
+    """A row of headings inside a free-form sheet."""
+
+    values: Sequence[Any]
 
 
 def column_width(text: str) -> int:
@@ -33,31 +71,209 @@ def column_width(text: str) -> int:
     return max(sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line) for line in lines)
 
 
-def write_table(
-    workbook: Any,
-    *,
-    sheet_title: str,
-    headers: list[str],
-    rows: list[list[str]],
-    max_widths: list[int],
-    title: str = "",
-) -> Any:
-    """One write-only sheet: an optional title row and a blank row, the headers, the rows.
+def _style_of(value: Any) -> str:
+    if isinstance(value, datetime):
+        return "collab-datetime"
+    if isinstance(value, date):
+        return "collab-date"
+    if isinstance(value, Percent):
+        return "collab-percent"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return "collab-integer"
+    if isinstance(value, float | Decimal):
+        return "collab-decimal"
+    return "collab-text"
 
-    Widths must be set before the first row in write-only mode, so callers render the rows to
-    text first; each column fits its widest line, within 8 and its ``max_widths`` entry.
+
+def shown_width(value: Any) -> int:
+    style = _style_of(value)
+    if style in _SHOWN_WIDTH:
+        return _SHOWN_WIDTH[style]
+    if value is None:
+        return 0
+    return column_width(f"{value:,}" if style in ("collab-integer", "collab-decimal") else str(value))
+
+
+@dataclass
+class _Sheet:
+    title: str
+    rows: Iterable[Any]
+    widths: list[int]
+    headers: list[str] | None = None
+    heading: str = ""
+    fit: bool = True
+
+
+@dataclass
+class _Sink:
+    """A write-only file for the zip archive: collects what was written until drained."""
+
+    chunks: list[bytes] = field(default_factory=list)
+
+    def write(self, data: bytes) -> int:
+        self.chunks.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def drain(self) -> bytes:
+        data = b"".join(self.chunks)
+        self.chunks.clear()
+        return data
+
+
+class _StreamedSheetsWriter(ExcelWriter):
+    """openpyxl's package writer for sheets already streamed into the archive."""
+
+    def write_worksheet(self, ws: Any) -> None:
+        ws._drawing = SpreadsheetDrawing()
+        ws._drawing.charts = ws._charts
+        ws._drawing.images = ws._images
+        ws._rels = ws._writer._rels
+        self.manifest.append(ws)
+
+
+class XlsxBook:
+    """A workbook described sheet by sheet, written when streamed or saved.
+
+    The active language and time zone are taken when the book is made, so rows read while the
+    response streams are rendered for the same reader.
     """
-    from openpyxl.utils import get_column_letter
 
-    sheet = workbook.create_sheet(title=sheet_title[:31])  # Excel's limit for sheet names
-    for index, limit in enumerate(max_widths, start=1):
-        widest = max([column_width(headers[index - 1])] + [column_width(r[index - 1]) for r in rows])
-        sheet.column_dimensions[get_column_letter(index)].width = min(max(widest + 2, 8), limit + 2)
-    if title:
-        sheet.append([text_cell(sheet, title, bold=True)])
-        sheet.append([])
-    sheet.freeze_panes = "A4" if title else "A2"
-    sheet.append([text_cell(sheet, header, bold=True) for header in headers])
-    for row in rows:
-        sheet.append([text_cell(sheet, value, wrap=True) for value in row])
-    return sheet
+    PEEK = 200  # rows read ahead of writing to fit the column widths
+    CHUNK = 500  # rows between two pieces of the streamed file
+
+    def __init__(self, title: str = "") -> None:
+        self.title = title
+        self.language = translation.get_language()
+        self.zone = timezone.get_current_timezone()
+        self.sheets: list[_Sheet] = []
+        self.row_count = 0
+
+    def table(
+        self,
+        *,
+        sheet_title: str,
+        headers: list[str],
+        rows: Iterable[Sequence[Any]],
+        max_widths: list[int],
+        title: str = "",
+    ) -> None:
+        """A sheet of rows under a frozen header row; an optional title row and a blank row above.
+
+        Each column fits its widest value among the first rows, within 8 and ``max_widths``.
+        """
+        self.sheets.append(_Sheet(sheet_title, rows, max_widths, headers=headers, heading=title))
+
+    def free_sheet(self, *, sheet_title: str, widths: list[int], rows: Iterable[Any]) -> None:
+        """A form-like sheet of fixed widths: rows of values, ``Bold`` rows for its headings."""
+        self.sheets.append(_Sheet(sheet_title, rows, widths, fit=False))
+
+    def stream(self) -> Iterator[bytes]:
+        with translation.override(self.language), timezone.override(self.zone):
+            yield from self._stream()
+
+    def save(self, target: str | Path | IO[bytes]) -> int:
+        """Writes the whole file to a path or a binary file; returns the number of data rows."""
+        if isinstance(target, str | Path):
+            with open(target, "wb") as out:
+                return self.save(out)
+        for piece in self.stream():
+            target.write(piece)
+        return self.row_count
+
+    def _stream(self) -> Iterator[bytes]:
+        sink = _Sink()
+        archive = zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+        workbook = Workbook(write_only=True)
+        for name, attributes in _STYLES.items():
+            workbook.add_named_style(NamedStyle(name=name, **attributes))
+        self.row_count = 0
+        for index, spec in enumerate(self.sheets, start=1):
+            sheet = workbook.create_sheet(title=spec.title[:31])  # Excel's limit for sheet names
+            styles = self._style_arrays(sheet)
+            rows = iter(spec.rows)
+            ahead = list(islice(rows, self.PEEK)) if spec.fit else []
+            self._set_widths(sheet, spec, ahead)
+            entry = archive.open(f"xl/worksheets/sheet{index}.xml", "w", force_zip64=True)
+            sheet._writer = WorksheetWriter(sheet, out=entry)
+            sheet._writer.write_top()
+            if spec.heading:
+                sheet.append([self._cell(sheet, styles, spec.heading, bold=True)])
+                sheet.append([])
+            if spec.headers is not None:
+                sheet.append([self._cell(sheet, styles, h, bold=True) for h in spec.headers])
+            for count, row in enumerate(chain(ahead, rows), start=1):
+                if isinstance(row, Bold):
+                    sheet.append([self._cell(sheet, styles, v, bold=True) for v in row.values])
+                else:
+                    sheet.append([self._cell(sheet, styles, v) for v in row])
+                    if spec.headers is not None:
+                        self.row_count += 1
+                if count % self.CHUNK == 0 and (piece := sink.drain()):
+                    yield piece
+            sheet.close()
+            entry.close()
+            yield sink.drain()
+        workbook.properties.title = self.title
+        workbook.properties.created = timezone.now().replace(tzinfo=None)
+        _StreamedSheetsWriter(workbook, archive).save()
+        yield sink.drain()
+
+    @staticmethod
+    def _style_arrays(sheet: Any) -> dict[str, Any]:
+        arrays = {}
+        for name in _STYLES:
+            probe = Cell(sheet, row=1, column=1)
+            probe.style = name
+            arrays[name] = probe._style  # type: ignore[attr-defined]
+        return arrays
+
+    @staticmethod
+    def _set_widths(sheet: Any, spec: _Sheet, ahead: list[Any]) -> None:
+        headers = spec.headers or []
+        for index, limit in enumerate(spec.widths, start=1):
+            if not spec.fit:
+                sheet.column_dimensions[get_column_letter(index)].width = limit
+                continue
+            shown = [shown_width(headers[index - 1])] if index <= len(headers) else []
+            shown += [shown_width(r[index - 1]) for r in ahead if not isinstance(r, Bold) and len(r) >= index]
+            widest = max(shown, default=0)
+            sheet.column_dimensions[get_column_letter(index)].width = min(max(widest + 2, 8), limit + 2)
+        if spec.headers is not None:
+            sheet.freeze_panes = "A4" if spec.heading else "A2"
+
+    @staticmethod
+    def _cell(sheet: Any, styles: dict[str, Any], value: Any, *, bold: bool = False) -> Any:
+        if value is None or value == "":
+            return None
+        if isinstance(value, Promise):
+            value = str(value)
+        if isinstance(value, datetime) and timezone.is_aware(value):
+            value = timezone.localtime(value).replace(tzinfo=None)
+        style = "collab-header" if bold else _style_of(value)
+        if style == "collab-text" or bold:
+            value = value if isinstance(value, str) else str(value)
+        cell = Cell(sheet, row=1, column=1, value=value, style_array=copy(styles[style]))
+        if isinstance(value, str):
+            cell.data_type = "s"
+            if value[0] in "=+-@":
+                cell.quotePrefix = True
+        return cell
+
+
+def as_text(value: Any) -> str:
+    """A typed export value as the printable page shows it: 2026-10-15, 2026-10-15 09:30, 45%."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return f"{timezone.localtime(value) if timezone.is_aware(value) else value:%Y-%m-%d %H:%M}"
+    if isinstance(value, date):
+        return f"{value:%Y-%m-%d}"
+    if isinstance(value, Percent):
+        return f"{round(value * 100)}%"
+    return str(value)

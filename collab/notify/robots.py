@@ -12,6 +12,11 @@ Free of models: a ``RobotMessage`` goes in, an HTTP POST comes out. The message 
   ``mentioned_mobile_list`` (WeCom markdown cannot mention by mobile). No signature: the key in
   the URL is the credential.
 
+Person-written text (a topic, a risk, a name) reaches DingTalk's markdown escaped, so a
+``[link](…)``, an image or a ``####`` heading typed into a form arrives as the characters typed,
+not as a live link, picture or heading in a company-wide group. Feishu's ``post`` text elements
+and WeCom's ``text`` messages are plain text: the vendors do not render markdown in them.
+
 A robot secured with a keyword only accepts messages containing it: it is put in front of the
 title when the message lacks it. A non-zero vendor code or an HTTP error raises ``RobotError``,
 whose text never contains the URL, its token or the secret.
@@ -22,6 +27,7 @@ import hashlib
 import hmac
 import http.client
 import json
+import re
 import time
 import urllib.error
 import urllib.request
@@ -58,6 +64,19 @@ class RobotMessage:
     keyword: str = ""
 
 
+# Characters that DingTalk's markdown (a CommonMark subset) gives meaning to anywhere in a line;
+# "-", "+", "=" and "1." only at the start of one (lists, headings). "<" and ">" become entities.
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()#!|~{}])")
+MARKDOWN_LINE_START = re.compile(r"^(\s*)(?:([-+=])|([0-9]+)([.)]))(?=\s|$)", re.MULTILINE)
+
+
+def escape_markdown(text: str) -> str:
+    """``text`` as literal characters in markdown: punctuation backslash-escaped, HTML as entities."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    return MARKDOWN_LINE_START.sub(lambda m: f"{m[1]}\\{m[2]}" if m[2] else f"{m[1]}{m[3]}\\{m[4]}", text)
+
+
 def _with_keyword(message: RobotMessage) -> str:
     """The title, prefixed with the keyword when neither title nor body contains it."""
     if message.keyword and message.keyword not in message.title and message.keyword not in message.body:
@@ -81,11 +100,13 @@ def dingtalk_payload(message: RobotMessage) -> dict[str, Any]:
             at_mobiles.append(person.phone)
             tags.append(f"@{person.phone}")
         else:
-            tags.append(f"@{person.name}")
+            tags.append(f"@{escape_markdown(person.name)}")
     title = _with_keyword(message)
-    # DingTalk markdown needs a blank line for a line break.
-    lines = [f"#### {title}", *[line for line in message.body.splitlines() if line.strip()]]
-    lines.append(f"[{message.link_text}]({message.link})")
+    # DingTalk markdown needs a blank line for a line break. The title field is the plain text
+    # of the chat list's preview; only the text is markdown.
+    body = [escape_markdown(line) for line in message.body.splitlines() if line.strip()]
+    lines = [f"#### {escape_markdown(title)}", *body]
+    lines.append(f"[{escape_markdown(message.link_text)}]({message.link})")
     if tags:
         lines.append(" ".join(tags))
     return {

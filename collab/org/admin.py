@@ -17,6 +17,7 @@ from django.utils.html import escape, format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from collab.lib.numbers import parse_whole_number
 from collab.lib.workdays import WEEKEND, Calendar, DayKind, is_supported_calendar
 from collab.org.calendar import (
     calendar_for,
@@ -279,8 +280,8 @@ class OverrideYearFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: Any) -> Any:
         value = self.value()
-        if value and value.isdigit():
-            return queryset.filter(date__year=int(value))
+        if (year := parse_whole_number(value)) is not None and 1 <= year <= 9999:
+            return queryset.filter(date__year=year)
         return queryset
 
 

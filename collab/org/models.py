@@ -5,6 +5,7 @@ permissions on collaboration items are granted to those groups, so a person who 
 department sees the new department's items at once, without touching any item.
 """
 
+import uuid
 from datetime import time
 from typing import Any
 from zoneinfo import available_timezones
@@ -14,6 +15,8 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
+
+from collab.lib.secretbox import unseal
 
 
 def validate_timezone(value: str) -> None:
@@ -93,7 +96,8 @@ class CalendarOverride(models.Model):
 
 
 class Department(models.Model):
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    # Unique among its siblings only: real companies have "综合部" under several branches.
+    name = models.CharField(_("name"), max_length=100)
     parent = models.ForeignKey(
         "self",
         verbose_name=_("parent department"),
@@ -123,11 +127,35 @@ class Department(models.Model):
         ),
     )
     group = models.OneToOneField(Group, editable=False, on_delete=models.PROTECT)
+    # Set by a directory sync: the department is the source's department with this ID, whatever
+    # its name; an unlinked department is managed by hand.
+    source = models.ForeignKey(
+        "org.DirectorySource",
+        verbose_name=_("directory source"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="departments",
+    )
+    external_id = models.CharField(_("ID in the source"), max_length=128, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("department")
         verbose_name_plural = _("departments")
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "name"], name="org_department_unique_sibling_name"),
+            # NULLs are distinct in a unique constraint, so top-level departments need their own.
+            models.UniqueConstraint(
+                fields=["name"], condition=models.Q(parent=None), name="org_department_unique_top_name"
+            ),
+            models.UniqueConstraint(
+                fields=["source", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="org_department_unique_external_id",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -137,15 +165,34 @@ class Department(models.Model):
         if self.pk:
             previous_head_id = Department.objects.filter(pk=self.pk).values_list("head_id", flat=True).first()
         with transaction.atomic():
+            group_name = self._group_name()
             if self.group_id is None:
-                self.group = Group.objects.create(name=f"department:{self.name}")
+                self.group = Group.objects.create(name=group_name)
             else:
-                Group.objects.filter(pk=self.group_id).update(name=f"department:{self.name}")
+                Group.objects.filter(pk=self.group_id).update(name=group_name)
             super().save(*args, **kwargs)
             # The head belongs to the department's group even when filed under another one.
             for user_id in {previous_head_id, self.head_id}:
                 if user_id is not None:
                     sync_department_groups(user_id)
+
+    def _group_name(self) -> str:
+        """``department:<name>``, with the parent's name when a same-named department has it already.
+
+        Group names are unique while department names are unique among siblings only, so
+        "综合部" under two branches becomes ``department:北京分公司/综合部``.
+        """
+        candidates = [f"department:{self.name}"]
+        if self.parent is not None:
+            candidates.append(f"department:{self.parent.name}/{self.name}")
+        taken = Group.objects.filter(name__in=candidates)
+        if self.group_id is not None:
+            taken = taken.exclude(pk=self.group_id)
+        used = set(taken.values_list("name", flat=True))
+        for candidate in candidates:
+            if candidate not in used:
+                return candidate[:150]
+        return f"department:{self.name}#{uuid.uuid4().hex[:8]}"[:150]
 
     def may_confirm_for(self, user: Any) -> bool:
         """Whether ``user`` may confirm minutes in writing on behalf of this department."""
@@ -189,10 +236,28 @@ class Person(models.Model):
     region = models.ForeignKey(
         Region, verbose_name=_("region"), null=True, blank=True, on_delete=models.SET_NULL
     )
+    # Set by a directory sync: the person is the source's user with this ID.
+    source = models.ForeignKey(
+        "org.DirectorySource",
+        verbose_name=_("directory source"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="people",
+    )
+    source_user_id = models.CharField(_("user ID in the source"), max_length=128, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("person")
         verbose_name_plural = _("people")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "source_user_id"],
+                condition=~models.Q(source_user_id=""),
+                name="org_person_unique_source_user",
+            )
+        ]
 
     def __str__(self) -> str:
         return display_name(self.user)
@@ -225,3 +290,93 @@ def sync_department_groups(user_id: int) -> None:
         user.groups.remove(*(current - wanted))
     if wanted - current:
         user.groups.add(*(wanted - current))
+
+
+class DirectorySource(models.Model):
+    """Where the organisation comes from: DingTalk, Feishu/Lark, WeCom or LDAP/Active Directory.
+
+    The secret (app secret, corp secret, bind password) is stored sealed with the project's
+    encryption key (``collab.lib.secretbox``) and never shown back.
+    """
+
+    class Kind(models.TextChoices):
+        DINGTALK = "dingtalk", _("DingTalk")
+        FEISHU = "feishu", _("Feishu / Lark")
+        WECOM = "wecom", _("WeCom")
+        LDAP = "ldap", _("LDAP / Active Directory")
+        EXCEL = "excel", _("Excel workbook")
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    base_url = models.CharField(
+        _("server address"),
+        max_length=300,
+        blank=True,
+        help_text=_(
+            "Leave empty for the vendor's public API. For LDAP: ldap://host:389 or ldaps://host:636."
+        ),
+    )
+    app_id = models.CharField(
+        _("application ID"),
+        max_length=200,
+        blank=True,
+        help_text=_("DingTalk AppKey, Feishu App ID, WeCom corp ID, or the LDAP bind DN."),
+    )
+    sealed_secret = models.TextField(_("secret (encrypted)"), blank=True, editable=False)
+    root_department_id = models.CharField(
+        _("root department ID"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "Where the tree starts: DingTalk 1, Feishu 0, WeCom 1 when empty; for LDAP the base DN of the "
+            "departments (organizational units)."
+        ),
+    )
+    user_base = models.CharField(
+        _("LDAP base DN of people"),
+        max_length=300,
+        blank=True,
+        help_text=_("LDAP only: where the people entries are, e.g. ou=people,dc=example,dc=com."),
+    )
+    scheduled = models.BooleanField(
+        _("sync every night"), default=True, help_text=_("Unchecked: the sync runs only on demand.")
+    )
+    last_synced_at = models.DateTimeField(_("last synced"), null=True, blank=True, editable=False)
+    last_error = models.TextField(_("last error"), blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("directory source")
+        verbose_name_plural = _("directory sources")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SyncRun(models.Model):
+    """One preview or application of a directory sync, with its diff as shown to the admin."""
+
+    source = models.ForeignKey(
+        DirectorySource, verbose_name=_("directory source"), on_delete=models.CASCADE, related_name="runs"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    applied = models.BooleanField(_("applied"), default=False)
+    started_at = models.DateTimeField(_("started"), auto_now_add=True)
+    # The diff: {"changes": [{"action": ..., "kind": ..., "external_id": ..., "name": ..., ...}]}
+    diff = models.JSONField(_("changes"), default=dict)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("sync run")
+        verbose_name_plural = _("sync runs")
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+def source_secret(source: DirectorySource) -> str:
+    """The source's secret in clear, for the connector about to call the vendor; never for display."""
+    return unseal(source.sealed_secret, key_material=settings.ENCRYPTION_KEY)

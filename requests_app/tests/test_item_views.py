@@ -296,3 +296,37 @@ def test_a_tampered_version_is_refused_with_a_message_and_changes_nothing(org: O
     assert submitted.status_code == 200 and submitted.context["messages"]
     item.refresh_from_db()
     assert (item.topic, item.status, item.number) == ("Q3产品上线测试", "draft", None)
+
+
+def test_one_submit_reports_every_problem_and_ignores_blank_rows(org: Org) -> None:
+    """The first submit names the missing topic, every vague sentence and nothing about the
+    pre-printed rows left blank: a person fixes everything in one round."""
+    posted = form_post(
+        org,
+        topic="",
+        goal="尽快完成上线测试",
+        scope="活动页面相关内容等",
+        **{
+            "participations-0-core_need": "尽快开发",
+            "milestones-TOTAL_FORMS": "2",
+            "milestones-1-name": "",
+            "milestones-1-due_date": "",
+        },
+    )
+    response = client_for(org.requester).post(reverse("requests_app:item_create"), posted)
+    body = text(response)
+    assert response.status_code == 200
+    assert "这个字段是必填项" in body  # the topic
+    assert body.count("这个字段是必填项") == 1  # and not the blank milestone row
+    assert "“尽快”是模糊表述" in body
+    assert "“相关内容”是模糊表述" in body and "“等”是模糊表述" in body
+    assert "核心需求“尽快开发”" in body
+    assert not CollaborationItem.objects.exists()
+
+
+def test_the_live_check_also_reads_a_rows_field(org: Org) -> None:
+    response = client_for(org.requester).post(
+        reverse("requests_app:check_wording"),
+        {"field": "core_need", "participations-3-core_need": "配合测试，尽量快"},
+    )
+    assert "尽量" in response.content.decode()

@@ -94,6 +94,8 @@ def test_from_meeting_to_execution(chromium: Any, live_server: Any, setting: Any
             "[name=attendees]", [str(u.pk) for u in (org.requester, org.coordinator, org.qa_head, rnd_head)]
         )
         coordinator.fill("[name=feasibility]", "可行")
+        # The meeting was scheduled for later: minutes now need the reason it was held earlier.
+        coordinator.fill("[name=early_reason]", "总监要求提前到今天上午召开")
         coordinator.fill("[name=conclusions]", "按计划10月15日完成上线测试")
         coordinator.fill("[name=todos-0-text]", "提交测试计划")
         coordinator.select_option("[name=todos-0-owner]", str(org.qa_head.pk))

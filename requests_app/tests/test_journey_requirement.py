@@ -1,5 +1,6 @@
 """A department head files a requirement in Chromium, from login to the exported register."""
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -84,4 +85,4 @@ def test_a_department_head_files_a_requirement_and_exports_the_register(
     [exported] = [r for r in rows[1:] if r[0] == number]
     assert exported[1] == "Q3产品上线测试"
     assert exported[2] == "产品部/张敏"
-    assert exported[8] == "2026-10-15"
+    assert exported[8].date() == date(2026, 10, 15)  # a date cell, not text

@@ -216,3 +216,39 @@ def test_a_revision_needs_confirming_again_and_reopens_consensus(org: Org, rnd_h
             decision="confirmed",
         )
     assert meeting_services.unconfirmed_departments(revised) == [org.rnd, org.qa]
+
+
+def test_minutes_before_the_meeting_starts_need_the_reason_and_keep_it(org: Org) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from collab.audit.models import AuditEntry
+    from requests_app.models import Minutes
+
+    meeting = schedule_meeting(org, make_item(org), starts_at=timezone.now() + timedelta(days=1))
+    with pytest.raises(ItemError) as refused:
+        meeting_services.minutes_record(actor=org.coordinator, meeting_id=meeting.pk, data=minutes_data(org))
+    assert "尚未开始" in refused.value.message
+    assert not Minutes.objects.exists()
+    meeting_services.minutes_record(
+        actor=org.coordinator,
+        meeting_id=meeting.pk,
+        data=minutes_data(org, early_reason="The director moved it to this morning"),
+    )
+    entry = AuditEntry.objects.get(action="minutes.recorded")
+    assert "The director moved it to this morning" in entry.note
+
+
+def test_vague_responsibilities_are_refused(org: Org) -> None:
+    from requests_app.models import Minutes
+
+    meeting = schedule_meeting(org, make_item(org))
+    with pytest.raises(ItemError) as refused:
+        meeting_services.minutes_record(
+            actor=org.coordinator,
+            meeting_id=meeting.pk,
+            data=minutes_data(org, responsibilities=[(org.qa.pk, "配合测试，尽量快")]),
+        )
+    assert "尽量" in refused.value.problems["responsibilities"][0]
+    assert not Minutes.objects.exists()

@@ -187,3 +187,12 @@ def test_anonymous_visitors_are_sent_to_log_in(meeting: Meeting) -> None:
     response = Client().get(links(meeting)["pre_read"])
     assert response.status_code == 302
     assert not Invitation.objects.exclude(pre_read_opened_at=None).exists()
+
+
+def test_the_minutes_form_starts_from_the_invitees_and_adds_duty_rows(org: Org, meeting: Meeting) -> None:
+    page = client_for(org.coordinator).get(links(meeting)["minutes"])
+    invited = {i.person_id for i in meeting.invitations.all()}
+    assert set(page.context["editor"].form["attendees"].value()) == invited
+    body = page.content.decode()
+    assert 'data-prefix="responsibilities"' in body  # the "add a responsibility" button
+    assert 'name="early_reason"' not in body  # the meeting has started: nothing to explain

@@ -214,3 +214,35 @@ def test_everything_is_audited_with_the_actor(org: Org) -> None:
         ("item.submitted", org.requester),
     ]
     assert entries[1].changes["number"] == [None, item.number]
+
+
+def test_who_sees_an_item_is_exactly_who_holds_its_view_permission(org: Org) -> None:
+    """visible_items reads the visibility rows; they must follow the permissions through every
+    change: a draft, a submission, a department dropped, a milestone moved."""
+    draft = make_item(org, submit=False, topic="草稿")
+    submitted = make_item(org)
+    changed = make_item(org)
+    fewer = requirement(
+        org,
+        participations=requirement(org).participations[:1],
+        milestones=[MilestoneData("上线", date(2026, 11, 20))],
+    )
+    services.item_change_requirement(
+        actor=org.requester, item_id=changed.pk, version=changed.version, data=fewer, reason="测试部不再参与"
+    )
+    people = [
+        org.requester,
+        org.coordinator,
+        org.owner,
+        org.collaborator,
+        org.receiver,
+        org.qa_head,
+        org.outsider,
+    ]
+    for person in people:
+        by_permission = {i.pk for i in (draft, submitted, changed) if person.has_perm(services.VIEW, i)}
+        assert set(visible_items(person).values_list("pk", flat=True)) == by_permission, person
+    changed.refresh_from_db()
+    submitted.refresh_from_db()
+    assert changed.last_milestone_due == date(2026, 11, 20)
+    assert submitted.last_milestone_due == date(2026, 10, 15)

@@ -22,14 +22,11 @@ from collab.testing import Org, client_for
 from requests_app import services as item_services
 from requests_app.models import CollaborationItem, ItemStatus
 from requests_app.services import ItemError
-from reviews_app import archive as archive_service
-from reviews_app.archive import (
-    archive_file_name,
-    archive_problems,
-    archive_request,
-    safe_file_name,
-    safe_name,
-)
+from reviews_app import archive_builder, archive_layout
+from reviews_app.archive_builder import archive_build
+from reviews_app.archive_layout import archive_file_name
+from reviews_app.archive_readiness import ARCHIVE_STALE_AFTER, archive_problems
+from reviews_app.archive_services import archive_request
 from reviews_app.models import Archive, ArchiveStatus, Deliverable
 from reviews_app.retro_services import retrospective_update
 from reviews_app.tests.test_archive_support import (
@@ -252,7 +249,7 @@ def test_the_page_shows_the_build_and_polls_only_while_it_runs(
     assert 'hx-trigger="every 2s"' in queued and "<html" not in queued
     assert reverse("reviews_app:archive_build", args=[item.pk]) not in queued
 
-    archive_service.archive_build(archive_id=Archive.objects.get(item=item).pk)
+    archive_build(archive_id=Archive.objects.get(item=item).pk)
     done = client.get(status, headers={**EN, "HX-Request": "true"}).content.decode()
     assert "every 2s" not in done
     assert "This item is archived and read-only." in done and "100%" in done
@@ -355,7 +352,7 @@ def test_a_failed_build_leaves_the_item_open_and_shows_the_error(
     # A failed build does not block the next one.
     stored.file.storage.save(stored.file.name, io.BytesIO(b"fixes"))
     again = Archive.objects.get(pk=archive_request(actor=org.coordinator, item_id=item.pk).pk)
-    archive_service.archive_build(archive_id=again.pk)
+    archive_build(archive_id=again.pk)
     again.refresh_from_db()
     assert again.status == ArchiveStatus.READY
 
@@ -377,10 +374,10 @@ def test_an_unexpected_error_fails_the_build_and_reaches_the_worker_log(org: Org
     item = ready_item(org)
     archive = archive_request(actor=org.coordinator, item_id=item.pk)
     with (
-        mock.patch("reviews_app.archive.render_pdf", side_effect=RuntimeError("pango is gone")),
+        mock.patch.object(archive_layout, "render_pdf", side_effect=RuntimeError("pango is gone")),
         pytest.raises(RuntimeError),
     ):
-        archive_service.archive_build(archive_id=archive.pk)
+        archive_build(archive_id=archive.pk)
     archive.refresh_from_db()
     assert archive.status == ArchiveStatus.FAILED and "pango is gone" in archive.error
     item.refresh_from_db()
@@ -398,9 +395,9 @@ def test_a_build_delivered_twice_runs_once_and_a_second_request_waits(org: Org) 
             retrospective_id=item.retrospective.pk,
             data=retro_data(org, highlights="改"),
         )
-    archive_service.archive_build(archive_id=archive.pk)
-    with mock.patch("reviews_app.archive._plan") as plan:
-        archive_service.archive_build(archive_id=archive.pk)  # the message delivered again
+    archive_build(archive_id=archive.pk)
+    with mock.patch.object(archive_builder, "archive_plan") as plan:
+        archive_build(archive_id=archive.pk)  # the message delivered again
     plan.assert_not_called()
     assert Archive.objects.get().status == ArchiveStatus.READY
 
@@ -410,7 +407,7 @@ def test_a_build_lost_for_an_hour_no_longer_blocks_a_new_one(org: Org) -> None:
     from django.utils import timezone
 
     item = ready_item(org)
-    with time_machine.travel(timezone.now() - archive_service.ARCHIVE_STALE_AFTER * 2):
+    with time_machine.travel(timezone.now() - ARCHIVE_STALE_AFTER * 2):
         lost = archive_request(actor=org.coordinator, item_id=item.pk)
     fresh = archive_request(actor=org.coordinator, item_id=item.pk)
     lost.refresh_from_db()
@@ -420,27 +417,6 @@ def test_a_build_lost_for_an_hour_no_longer_blocks_a_new_one(org: Org) -> None:
 # --- names ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("Q3产品上线测试", "Q3产品上线测试"),
-        ('发布/回滚: "A*B"?<C>|D\\E', "发布_回滚_ _A_B___C__D_E"),
-        ("  多个   空格\t和换行\n ", "多个 空格 和换行"),
-        ("...结尾的点...", "结尾的点"),
-        ("CON", "_CON"),
-        ("nul.txt", "_nul.txt"),
-        ("", "未命名"),
-        ("///", "___"),
-        ("长" * 100, "长" * 60),
-    ],
-)
-def test_names_are_safe_for_every_file_system(text: str, expected: str) -> None:
-    assert safe_name(text) == expected
-
-
-def test_file_names_keep_their_extension_and_the_zip_follows_the_template(org: Org) -> None:
-    assert safe_file_name("报告:终稿.PDF") == "报告_终稿.PDF"
-    assert safe_file_name("..\\..\\etc/passwd") == "passwd"
-    assert safe_file_name("没有扩展名") == "没有扩展名"
+def test_the_zip_is_named_after_the_template_with_a_safe_topic(org: Org) -> None:
     item = started_item(org, topic='上线/回滚: "预案"')
     assert archive_file_name(item) == f"协作流程-{item.number}-上线_回滚_ _预案_.zip"

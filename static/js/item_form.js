@@ -7,6 +7,7 @@ document.addEventListener("DOMContentLoaded", () => {
       const target = document.getElementById(button.dataset.target);
       target.insertAdjacentHTML("beforeend", html.replaceAll("__prefix__", total.value));
       total.value = Number(total.value) + 1;
+      window.htmx?.process(target.lastElementChild); // the new row's live wording check
       target.lastElementChild.querySelector("select, input")?.focus();
     });
   }

@@ -224,3 +224,16 @@ def test_the_cadence_can_be_adjusted(org: Org, item: CollaborationItem) -> None:
     assert item.cadence == "4h"
     with pytest.raises(NotPermitted, match="只有发起人和协调人可以设置汇报频率"):
         tracking_services.item_set_cadence(actor=org.owner, item_id=item.pk, cadence="1d")
+
+
+def test_a_vague_measure_against_a_risk_is_named_with_its_fix() -> None:
+    from tasks_app.tracking_services import report_problems
+
+    problems = report_problems(
+        ReportData("in_progress", 40, "用例评审中", risks="评审人请假", measures="尽量协调")
+    )
+    assert problems["measures"] == ["“尽量”是模糊表述：请改为可检验的标准，例如“测试覆盖率 ≥ 95%”。"]
+    clear = report_problems(
+        ReportData("in_progress", 40, "用例评审中", risks="评审人请假", measures="10月9日前由组长评审")
+    )
+    assert "measures" not in clear

@@ -2,7 +2,7 @@
 
 import html
 import io
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import openpyxl
@@ -216,6 +216,11 @@ def test_the_sheet_and_its_export_take_the_same_queries_for_2_or_12_tasks(
     assert large[0] <= 14 and large[1] <= 7 and large[2] <= 9
 
 
+def as_day(value: Any) -> Any:
+    """Excel hands dates back as datetimes at midnight."""
+    return value.date() if isinstance(value, datetime) else value
+
+
 def test_the_excel_export_holds_the_sheet(org: Org, item: CollaborationItem) -> None:
     cover_everything(org, item)
     services.task_create(actor=org.coordinator, item_id=item.pk, data=task_data(org, name="=HYPERLINK(1)"))
@@ -223,7 +228,7 @@ def test_the_excel_export_holds_the_sheet(org: Org, item: CollaborationItem) -> 
     assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     assert item.number and item.number in response["Content-Disposition"]
     sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
-    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    rows = [[as_day(cell.value) for cell in row] for row in sheet.iter_rows()]
     assert item.topic in rows[0][0]
     assert rows[2] == [
         "No.",
@@ -236,17 +241,20 @@ def test_the_excel_export_holds_the_sheet(org: Org, item: CollaborationItem) -> 
         "Receiver",
     ]
     assert rows[3] == [
-        "1",
+        1,
         "提交测试计划",
         "测试部",
         "吴杰",
         "孙磊",
         "测试用例覆盖率≥95%",
-        "2026-10-09",
+        date(2026, 10, 9),
         "钱多",
     ]
+    deadline = sheet.cell(row=4, column=7)
+    assert deadline.is_date and deadline.number_format == 'yyyy"年"m"月"d"日"'
+    assert sheet.cell(row=4, column=1).data_type == "n" and sheet.freeze_panes == "A4"
     assert rows[4][1] == "=HYPERLINK(1)" and sheet.cell(row=5, column=2).data_type == "s"
-    assert rows[5][:3] == ["3", "完成功能修复", "研发部"]
+    assert rows[5][:3] == [3, "完成功能修复", "研发部"]
     assert len(rows) == 6
 
 

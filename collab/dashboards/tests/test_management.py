@@ -215,8 +215,16 @@ def test_the_figures_export_has_a_sheet_per_figure(org: Org, staff: Client) -> N
     assert export["Content-Disposition"].startswith("attachment")
     book = load_workbook(BytesIO(b"".join(export.streaming_content)))
     assert book.sheetnames == ["Summary", "By stage and scenario", "Escalations per department"]
-    summary = {row[0]: row[1] for row in book["Summary"].iter_rows(min_row=4, values_only=True)}
-    assert summary["On-time delivery rate"] == "60%" and summary["Review turnaround"] == "50%"
+    summary = {row[0].value: row[1] for row in book["Summary"].iter_rows(min_row=4)}
+    # Rates are percentages and counts numbers, so Excel can calculate with them.
+    rate, turnaround = summary["On-time delivery rate"], summary["Review turnaround"]
+    assert (rate.value, turnaround.value) == (0.6, 0.5)
+    assert rate.data_type == "n" and rate.number_format == "0%"
+    assert summary["Items submitted"].data_type == "n"
+    assert summary["Items submitted"].number_format == "#,##0"
+    assert book["Summary"].freeze_panes == "A4"
+    stages = list(book["By stage and scenario"].iter_rows(min_row=2, values_only=True))
+    assert all(isinstance(count, int) for row in stages for count in row[1:])
 
 
 def test_a_chosen_period_changes_the_figures(org: Org, staff: Client) -> None:

@@ -23,6 +23,59 @@ VAGUE = [
     ("Staff the team appropriately", [("appropriately", VagueKind.DEGREE)]),
     ("尽快完成,大概覆盖90%", [("尽快", VagueKind.TIME), ("大概", VagueKind.ESTIMATE)]),
     ("asap, then TBD", [("asap", VagueKind.TIME), ("TBD", VagueKind.UNDECIDED)]),
+    # what the first users wrote and nobody caught (issue 12)
+    ("尽快开发", [("尽快", VagueKind.TIME)]),
+    ("配合测试，尽量快", [("尽量", VagueKind.DEGREE)]),
+    ("活动页面相关内容等", [("相关内容", VagueKind.OPEN_LIST), ("等", VagueKind.OPEN_LIST)]),
+    # time
+    ("稍后提供接口文档", [("稍后", VagueKind.TIME)]),
+    ("第一时间通知客户", [("第一时间", VagueKind.TIME)]),
+    ("月底上线", [("月底", VagueKind.TIME)]),
+    ("Fix it quickly", [("quickly", VagueKind.TIME)]),
+    ("in the near future", [("in the near future", VagueKind.TIME)]),
+    # degree
+    ("显著提高转化", [("显著", VagueKind.DEGREE), ("提高", VagueKind.DEGREE)]),
+    ("页面响应比较快", [("比较快", VagueKind.DEGREE)]),
+    ("修复一些缺陷", [("一些", VagueKind.DEGREE)]),
+    ("优化用户体验", [("优化", VagueKind.DEGREE)]),
+    ("Improve the onboarding", [("Improve", VagueKind.DEGREE)]),
+    ("make it user-friendly", [("user-friendly", VagueKind.DEGREE)]),
+    # estimate
+    ("需要十几个人", [("十几", VagueKind.ESTIMATE)]),
+    ("预计几天完成", [("几", VagueKind.ESTIMATE)]),
+    ("takes several days", [("several", VagueKind.ESTIMATE)]),
+    ("a few testers", [("a few", VagueKind.ESTIMATE)]),
+    # undecided
+    ("上线方案待确认", [("待确认", VagueKind.UNDECIDED)]),
+    ("细节后续再议", [("后续再议", VagueKind.UNDECIDED)]),
+    ("Release date TBA", [("TBA", VagueKind.UNDECIDED)]),
+    # hedges of office writing
+    ("争取下周完成", [("争取", VagueKind.HEDGE)]),
+    ("力争按期交付", [("力争", VagueKind.HEDGE)]),
+    ("原则上不延期", [("原则上", VagueKind.HEDGE)]),
+    ("逐步推广到全国", [("逐步", VagueKind.HEDGE)]),
+    ("研发配合一下", [("配合", VagueKind.HEDGE)]),
+    ("应该能按时上线", [("应该", VagueKind.HEDGE)]),
+    ("有空再看", [("有空", VagueKind.HEDGE)]),
+    ("We will try to finish", [("try to", VagueKind.HEDGE)]),
+    ("Hopefully done by Friday", [("Hopefully", VagueKind.HEDGE)]),
+    ("add logging if possible", [("if possible", VagueKind.HEDGE)]),
+    ("maybe next sprint", [("maybe", VagueKind.HEDGE)]),
+    # open-ended lists in a scope
+    ("设计、开发、测试等", [("等", VagueKind.OPEN_LIST)]),
+    ("登录、注册等功能", [("等", VagueKind.OPEN_LIST)]),
+    ("首页、活动页等等。", [("等等", VagueKind.OPEN_LIST)]),
+    ("Login, signup, etc.", [("etc.", VagueKind.OPEN_LIST)]),
+    ("pages, banners and so on", [("and so on", VagueKind.OPEN_LIST)]),
+    # the template's blanks left unfilled
+    ("XX部门负责测试", [("XX", VagueKind.PLACEHOLDER)]),
+    ("××月××日前完成", [("××", VagueKind.PLACEHOLDER), ("××", VagueKind.PLACEHOLDER)]),
+    ("负责人：（填写）", [("（填写）", VagueKind.PLACEHOLDER)]),
+    ("目标：【请填写目标】", [("【请填写目标】", VagueKind.PLACEHOLDER)]),
+    ("某某负责", [("某某", VagueKind.PLACEHOLDER)]),
+    ("完成于____", [("____", VagueKind.PLACEHOLDER)]),
+    ("Owner: TODO", [("TODO", VagueKind.PLACEHOLDER)]),
+    ("Owner: <insert name>", [("<insert name>", VagueKind.PLACEHOLDER)]),
 ]
 
 CLEAR = [
@@ -38,6 +91,21 @@ CLEAR = [
     "Talk about the launch plan",  # "about" without a figure is not an estimate
     "No later than 5 October",
     "Reason codes are documented",  # no vague word hidden inside a longer one
+    "等待审批通过后上线",  # 等待 is "wait", not an open list
+    "按等级评定",
+    "各部门平等对待",
+    "竞争对手分析报告",  # 竞争 is "competition", not the hedge 争取
+    "统一测试口径",
+    "三天内修复所有严重缺陷",
+    "10月底前上线",  # a month's end with its month is a date
+    "本月底前提交",
+    "优化页面加载到2秒以内",  # an improvement with a target is measurable
+    "improve conversion to 5%",
+    "相关人员参加评审",
+    "Xiaomi and XXL sizes",  # letters inside a word are not a placeholder
+    "Sign the release notes",
+    "10年以上工作经验",
+    "每周五前提交周报",
 ]
 
 

@@ -9,7 +9,8 @@ from django.utils import translation
 
 from requests_app.models import CollaborationItem, ItemStatus
 from requests_app.services import ItemError
-from reviews_app.archive import archive_problems, archive_snapshot
+from reviews_app.archive_readiness import archive_problems
+from reviews_app.archive_services import archive_snapshot
 from reviews_app.models import ArchiveStatus
 
 

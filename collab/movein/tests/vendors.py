@@ -1,0 +1,303 @@
+"""Local servers playing DingTalk, Feishu and WeCom's address-book APIs, as their documents describe.
+
+One in-memory directory (departments with managers, users in departments) served three ways.
+Each vendor's token endpoint checks the app credentials and issues tokens that expire after a
+number of calls (to exercise refresh); every data endpoint checks the token, paginates with the
+vendor's own cursor fields, and can be told to answer one call with a vendor error code.
+"""
+
+import json
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+APP_ID = "app-key-0001"
+APP_SECRET = "app-secret-0123456789"
+# The vendors' biggest page is larger; a small one makes a small directory span several pages.
+MAX_PAGE = 2
+
+
+@dataclass
+class Dept:
+    id: str
+    name: str
+    parent: str
+    managers: list[str] = field(default_factory=list)
+
+
+@dataclass
+class User:
+    id: str
+    name: str
+    depts: list[str]
+    email: str = ""
+    mobile: str = ""
+    title: str = ""
+
+
+@dataclass
+class FakeDirectory:
+    root: str = "1"
+    depts: list[Dept] = field(default_factory=list)
+    users: list[User] = field(default_factory=list)
+    base: str = ""
+    tokens: dict[str, int] = field(default_factory=dict)  # token -> calls left
+    token_calls: int = 0
+    calls: list[str] = field(default_factory=list)
+    # (path fragment, vendor code): the next call whose path contains it gets that code once.
+    failures: list[tuple[str, int]] = field(default_factory=list)
+    token_lifetime: int = 1000
+    bases: dict[str, str] = field(default_factory=dict)
+
+    def issue_token(self) -> str:
+        self.token_calls += 1
+        token = uuid.uuid4().hex
+        self.tokens[token] = self.token_lifetime
+        return token
+
+    def token_ok(self, token: str) -> bool:
+        left = self.tokens.get(token, 0)
+        if left <= 0:
+            return False
+        self.tokens[token] = left - 1
+        return True
+
+    def failure_for(self, path: str) -> int:
+        for index, (fragment, code) in enumerate(self.failures):
+            if fragment in path:
+                del self.failures[index]
+                return code
+        return 0
+
+    def children(self, parent: str) -> list[Dept]:
+        return [d for d in self.depts if d.parent == parent]
+
+    def subtree(self, parent: str) -> list[Dept]:
+        result = []
+        for child in self.children(parent):
+            result += [child, *self.subtree(child.id)]
+        return result
+
+    def members(self, dept: str) -> list[User]:
+        return [u for u in self.users if dept in u.depts]
+
+    def dept(self, dept_id: str) -> Dept | None:
+        return next((d for d in self.depts if d.id == dept_id), None)
+
+
+def _page(rows: list[Any], cursor: int, size: int) -> tuple[list[Any], bool, int]:
+    size = max(1, min(size, MAX_PAGE))
+    chunk = rows[cursor : cursor + size]
+    return chunk, cursor + size < len(rows), cursor + size
+
+
+def dingtalk(
+    fake: FakeDirectory, method: str, path: str, query: dict[str, str], body: Any
+) -> tuple[int, Any]:
+    if path == "/gettoken":
+        if query.get("appkey") != APP_ID or query.get("appsecret") != APP_SECRET:
+            return 200, {"errcode": 40089, "errmsg": "不合法的corpid或corpsecret"}
+        return 200, {"errcode": 0, "errmsg": "ok", "access_token": fake.issue_token(), "expires_in": 7200}
+    if method != "POST":
+        return 405, {"errcode": 43002, "errmsg": "需要POST请求"}
+    if not fake.token_ok(query.get("access_token", "")):
+        return 200, {"errcode": 42001, "errmsg": "access_token超时"}
+    if code := fake.failure_for(path):
+        return 200, {"errcode": code, "errmsg": "请求失败", "sub_code": str(code)}
+    if path == "/topapi/v2/department/listsub":
+        rows = [
+            {"dept_id": int(d.id), "name": d.name, "parent_id": int(d.parent)}
+            for d in fake.children(str(body["dept_id"]))
+        ]
+        return 200, {"errcode": 0, "errmsg": "ok", "result": rows}
+    if path == "/topapi/v2/user/list":
+        dept = str(body["dept_id"])
+        department = fake.dept(dept)
+        chunk, more, nxt = _page(fake.members(dept), int(body["cursor"]), int(body["size"]))
+        rows = [
+            {
+                "userid": u.id,
+                "name": u.name,
+                "mobile": u.mobile,
+                "email": u.email,
+                "title": u.title,
+                "dept_id_list": [int(d) for d in u.depts],
+                "leader": bool(department and u.id in department.managers),
+            }
+            for u in chunk
+        ]
+        result: dict[str, Any] = {"has_more": more, "list": rows}
+        if more:
+            result["next_cursor"] = nxt
+        return 200, {"errcode": 0, "errmsg": "ok", "result": result}
+    return 404, {"errcode": 404, "errmsg": "not found"}
+
+
+def feishu(
+    fake: FakeDirectory, method: str, path: str, query: dict[str, str], body: Any, auth: str
+) -> tuple[int, Any]:
+    if path == "/open-apis/auth/v3/tenant_access_token/internal":
+        if body.get("app_id") != APP_ID or body.get("app_secret") != APP_SECRET:
+            return 400, {"code": 10014, "msg": "app secret invalid"}
+        return 200, {"code": 0, "msg": "ok", "tenant_access_token": "t-" + fake.issue_token(), "expire": 7200}
+    if not auth.startswith("Bearer t-") or not fake.token_ok(auth.removeprefix("Bearer t-")):
+        return 400, {"code": 99991663, "msg": "Invalid access token for authorization."}
+    if code := fake.failure_for(path):
+        return 400, {"code": code, "msg": "request trigger frequency limit" if code == 99991400 else "failed"}
+    if query.get("department_id_type") != "department_id" or query.get("user_id_type") != "user_id":
+        return 400, {"code": 99992402, "msg": "field validation failed"}
+    cursor = int(query.get("page_token") or 0)
+    size = int(query.get("page_size") or 10)
+
+    # Feishu's root department is "0"; the shared directory calls it ``fake.root``.
+    def ours(dept_id: str) -> str:
+        return fake.root if dept_id == "0" else dept_id
+
+    def theirs(dept_id: str) -> str:
+        return "0" if dept_id == fake.root else dept_id
+
+    if path.startswith("/open-apis/contact/v3/departments/") and path.endswith("/children"):
+        parent = ours(path.split("/")[-2])
+        rows_all = fake.subtree(parent) if query.get("fetch_child") == "true" else fake.children(parent)
+        chunk, more, nxt = _page(rows_all, cursor, size)
+        items = [
+            {
+                "name": d.name,
+                "department_id": d.id,
+                "open_department_id": f"od-{d.id}",
+                "parent_department_id": theirs(d.parent),
+                "leader_user_id": d.managers[0] if d.managers else "",
+                "leaders": [{"leaderType": 1, "leader_id": m} for m in d.managers],
+                "status": {"is_deleted": False},
+            }
+            for d in chunk
+        ]
+    elif path == "/open-apis/contact/v3/users/find_by_department":
+        chunk, more, nxt = _page(fake.members(ours(query["department_id"])), cursor, size)
+        items = [
+            {
+                "user_id": u.id,
+                "open_id": f"ou_{u.id}",
+                "name": u.name,
+                "email": u.email,
+                "mobile": u.mobile,
+                "job_title": u.title,
+                "department_ids": [theirs(d) for d in u.depts],
+                "status": {"is_resigned": False, "is_activated": True},
+            }
+            for u in chunk
+        ]
+    else:
+        return 404, {"code": 404, "msg": "not found"}
+    data: dict[str, Any] = {"has_more": more, "items": items}
+    if more:
+        data["page_token"] = str(nxt)
+    return 200, {"code": 0, "msg": "success", "data": data}
+
+
+def wecom(fake: FakeDirectory, method: str, path: str, query: dict[str, str], body: Any) -> tuple[int, Any]:
+    if path == "/cgi-bin/gettoken":
+        if query.get("corpid") != APP_ID or query.get("corpsecret") != APP_SECRET:
+            return 200, {"errcode": 40001, "errmsg": "invalid credential"}
+        return 200, {"errcode": 0, "errmsg": "ok", "access_token": fake.issue_token(), "expires_in": 7200}
+    if not fake.token_ok(query.get("access_token", "")):
+        return 200, {"errcode": 42001, "errmsg": "access_token expired"}
+    if code := fake.failure_for(path):
+        return 200, {"errcode": code, "errmsg": "api freq out of limit" if code == 45009 else "failed"}
+    if path == "/cgi-bin/department/list":
+        root = query.get("id", fake.root)
+        rows = [{"id": int(root), "name": "公司", "parentid": 0, "department_leader": []}] + [
+            {"id": int(d.id), "name": d.name, "parentid": int(d.parent), "department_leader": d.managers}
+            for d in fake.subtree(root)
+        ]
+        return 200, {"errcode": 0, "errmsg": "ok", "department": rows}
+    if path == "/cgi-bin/user/list":
+        rows = [
+            {
+                "userid": u.id,
+                "name": u.name,
+                "department": [int(d) for d in u.depts],
+                "position": u.title,
+                "mobile": u.mobile,
+                "email": u.email,
+                "status": 1,
+            }
+            for u in fake.members(query["department_id"])
+        ]
+        return 200, {"errcode": 0, "errmsg": "ok", "userlist": rows}
+    return 404, {"errcode": 404, "errmsg": "not found"}
+
+
+@pytest.fixture
+def directory_server(monkeypatch: pytest.MonkeyPatch, settings: Any) -> Iterator[FakeDirectory]:
+    """A running local server for all three vendors, with a small company in it."""
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    settings.DIRECTORY_RATE_LIMIT_WAIT = 0.01
+    fake = FakeDirectory(
+        depts=[
+            Dept("2", "北京分公司", "1", ["zhang"]),
+            Dept("3", "综合部", "2", ["li"]),
+            Dept("4", "上海分公司", "1"),
+            Dept("5", "综合部", "4", ["wang"]),
+        ],
+        users=[
+            User("zhang", "张敏", ["2"], email="zhang@example.com", title="总经理"),
+            User("li", "李雷", ["3"], mobile="13800000001"),
+            User("han", "韩梅梅", ["3"]),
+            User("wang", "王芳", ["5"]),
+            User("zhao", "赵强", ["5"]),
+        ],
+    )
+
+    class Handler(BaseHTTPRequestHandler):
+        def _handle(self, method: str) -> None:
+            parts = urlsplit(self.path)
+            query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+            length = int(self.headers.get("Content-Length", "0"))
+            body = json.loads(self.rfile.read(length) or b"{}") if length else {}
+            fake.calls.append(f"{method} {parts.path}")
+            vendor = self.server.vendor  # type: ignore[attr-defined]
+            if vendor == "dingtalk":
+                status, reply = dingtalk(fake, method, parts.path, query, body)
+            elif vendor == "feishu":
+                status, reply = feishu(
+                    fake, method, parts.path, query, body, self.headers.get("Authorization", "")
+                )
+            else:
+                status, reply = wecom(fake, method, parts.path, query, body)
+            data = json.dumps(reply, ensure_ascii=False).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            self._handle("GET")
+
+        def do_POST(self) -> None:
+            self._handle("POST")
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    servers = []
+    for vendor in ("dingtalk", "feishu", "wecom"):
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.vendor = vendor  # type: ignore[attr-defined]
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        thread.start()
+        servers.append((vendor, server, thread))
+    fake.bases = {vendor: f"http://127.0.0.1:{server.server_address[1]}" for vendor, server, _t in servers}
+    yield fake
+    for _vendor, server, thread in servers:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
