@@ -85,7 +85,7 @@ def test_every_handoff_reaches_the_next_person_and_leaves_when_done(
     h = Handoffs(item)
     h.handed("item.submitted", org.coordinator)
 
-    meeting = schedule_meeting(org, item)
+    meeting = schedule_meeting(org, item, starts_at=timezone.now() + timedelta(days=1))
     h.gone("item.submitted", org.coordinator)
     h.handed("meeting.invited", org.owner)
     meeting_services.pre_read_open(person=org.owner, meeting=meeting)
