@@ -244,12 +244,20 @@ def _confirmation(row: Any, c: Context) -> Entry:
 
 
 def _minutes_to_revise(c: Context) -> QuerySet[Any]:
+    """Items whose latest minutes have, on their current version, a department whose latest
+    word is an objection (a department that confirmed after objecting no longer holds it)."""
     latest = _latest_minutes("pk")
+    changed_mind = Confirmation.objects.filter(
+        minutes=OuterRef("minutes"),
+        version=OuterRef("version"),
+        department=OuterRef("department"),
+        decided_at__gt=OuterRef("decided_at"),
+    )
     objected = Confirmation.objects.filter(
         minutes_id=OuterRef("minutes_id"),
         version=OuterRef("minutes_version"),
         decision=ConfirmationDecision.OBJECTED,
-    )
+    ).exclude(Exists(changed_mind))
     return (
         CollaborationItem.objects.filter(coordinator=c.user, status=ItemStatus.SUBMITTED)
         .annotate(

@@ -18,7 +18,7 @@ from django.utils import timezone
 from collab.dashboards.my_work_selectors import SOURCES, context_for, my_work, section_of
 from collab.notify.handoffs import HANDOFF, HANDOFFS
 from collab.notify.models import Notification, Urgency
-from collab.testing import PASSWORD, Org, make_item, make_person, minutes_data, schedule_meeting
+from collab.testing import PASSWORD, Org, make_head, make_item, minutes_data, schedule_meeting
 from requests_app import meeting_services
 from requests_app.models import CollaborationItem, ItemStatus, Meeting, Scenario
 from requests_app.services import item_sync_permissions, item_transition
@@ -66,10 +66,7 @@ class Handoffs:
 
 @pytest.fixture
 def rnd_head(org: Org) -> Any:
-    head = make_person("rnd_head", org.rnd, name="赵强")
-    org.rnd.head = head
-    org.rnd.save()
-    return head
+    return make_head(org.rnd, "rnd_head", name="赵强")
 
 
 @pytest.fixture

@@ -229,3 +229,53 @@ def _english() -> Any:
     from django.utils import translation
 
     return translation.override("en")
+
+
+def test_a_thousand_tasks_show_the_most_urgent_few_with_their_count_in_a_fixed_number_of_queries(
+    org: Org,
+) -> None:
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from collab.dashboards.my_work_selectors import PAGE_SIZE, TOP
+    from tasks_app.models import Task
+
+    item = raw_item(org)
+    raw_task(org, item, name="late", deadline=date(2026, 9, 29))
+    client = client_for(org.owner)
+
+    def page() -> tuple[str, int]:
+        with CaptureQueriesContext(connection) as queries:
+            body = client.get(reverse("home"), headers={"accept-language": "en"}).content.decode()
+        return body, len(queries)
+
+    _small, few = page()
+    template = Task.objects.get(name="late")
+    Task.objects.bulk_create(
+        Task(
+            item=item,
+            name=f"task {n:04d}",
+            owner=org.owner,
+            delivery_standard=template.delivery_standard,
+            deadline=date(2026, 10, 12) + timedelta(days=n % 300),
+            receiver=org.receiver,
+            department=org.qa,
+            created_by=org.coordinator,
+            status=TaskStatus.IN_PROGRESS,
+            percent_done=10,
+        )
+        for n in range(999)
+    )
+    body, many = page()
+    assert many == few  # the same queries for 1 task and for 1,000
+    assert body.count('class="work-entry') <= TOP * 15  # bounded rows, whatever the data
+    with _english():
+        tasks = my_work(org.owner).section("tasks")
+    assert tasks is not None and tasks.total == 1000 and len(tasks.entries) == TOP
+    assert tasks.entries[0].title == "late"  # most urgent first
+    assert tasks.full_url in body and "All 1000 entries" in body
+
+    full = client.get(tasks.full_url, {"page": 2}).content.decode()
+    assert full.count('class="work-entry') == PAGE_SIZE
