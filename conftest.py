@@ -35,6 +35,12 @@ def _test_settings(settings: Any, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
     # Hashing seven personas' passwords with PBKDF2 costs seconds per test; security is not under test.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Plain static names, whether or not someone ran collectstatic into this checkout's var/
+    # (tests/test_start_command.py checks the fingerprinted names of a real start).
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 
 def require_service(name: str, available: bool) -> None:

@@ -1,15 +1,19 @@
 """Collab's settings: every value comes from an environment variable with a safe default.
 
-With no variables at all it runs on one laptop: DEBUG on, SQLite in var/, Celery on the
-filesystem broker in var/broker, e-mail printed to the console. DATABASE_URL and
+With no variables at all it runs on one machine: DEBUG off, a secret key generated into
+var/secret_key, SQLite in var/, Celery on the filesystem broker in var/broker, e-mail printed to
+the console, answering to loopback names only. DATABASE_URL and
 CELERY_BROKER_URL switch to PostgreSQL and Redis without code changes.
 """
 
+import ipaddress
 import os
+import secrets
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -87,30 +91,75 @@ def sqlite_database(path: Path) -> dict[str, object]:
     }
 
 
+def proxy_ssl_header(header: str) -> tuple[str, str] | None:
+    """ "X-Forwarded-Proto" -> ("HTTP_X_FORWARDED_PROTO", "https"), the form Django expects."""
+    if not header.strip():
+        return None
+    name = header.strip().upper().replace("-", "_")
+    return (name if name.startswith("HTTP_") else f"HTTP_{name}", "https")
+
+
+def ip_networks(name: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    networks = []
+    for part in env_list(name, []):
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}: {part!r} is not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/24)."
+            ) from None
+    return networks
+
+
+MIN_SECRET_KEY_LENGTH = 50
+
+
+def secret_key(given: str | None, key_file: Path) -> str:
+    """COLLAB_SECRET_KEY when set (refused when short), else a key generated once into key_file.
+
+    Every process on one host reads the same file, so sessions and signed links survive restarts
+    and work across the web and worker processes. Several hosts share COLLAB_SECRET_KEY instead.
+    The file is created readable by its owner only, in one step (a temporary file linked into
+    place), so two processes starting together never read a half-written key.
+    """
+    if given is not None and given != "":
+        if len(given) < MIN_SECRET_KEY_LENGTH or len(set(given)) < 5:
+            raise ImproperlyConfigured(
+                f"COLLAB_SECRET_KEY is too short: use at least {MIN_SECRET_KEY_LENGTH} random characters, "
+                "e.g. the output of: python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
+            )
+        return given
+    if key_file.exists():
+        return key_file.read_text().strip()
+    temporary = key_file.with_name(f".{key_file.name}.{os.getpid()}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secrets.token_urlsafe(64))
+    try:
+        os.link(temporary, key_file)
+    except FileExistsError:
+        pass  # another process won the race; its key is the one everybody uses
+    finally:
+        temporary.unlink()
+    return key_file.read_text().strip()
+
+
 VAR_DIR = Path(env_str("COLLAB_VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-DEBUG = env_bool("COLLAB_DEBUG", True)
+# Off unless asked for: `scripts/start --dev` (or COLLAB_DEBUG=true) turns it on.
+DEBUG = env_bool("COLLAB_DEBUG", False)
 
-# Used only while DEBUG is on; production refuses to start without COLLAB_SECRET_KEY.
-_DEV_SECRET_KEY = "collab-development-only-key-never-use-in-production"  # noqa: S105
-SECRET_KEY = env_str("COLLAB_SECRET_KEY", _DEV_SECRET_KEY if DEBUG else "")
-if not SECRET_KEY:
-    raise ImproperlyConfigured(
-        "COLLAB_SECRET_KEY must be set when COLLAB_DEBUG is false "
-        "(a long random string, the same for every process)."
-    )
+SECRET_KEY = secret_key(os.environ.get("COLLAB_SECRET_KEY"), VAR_DIR / "secret_key")
+# Loopback names unless told otherwise: a server reached under another name or address lists it
+# (scripts/start derives the list from COLLAB_ADDR). Never "*": a forged Host header would
+# otherwise reach password-reset links and absolute URLs.
+ALLOWED_HOSTS = env_list("COLLAB_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 # Credentials stored in the database (directory sources, robot secrets) are encrypted with a key
 # derived from this; it defaults to SECRET_KEY. Set it separately to rotate SECRET_KEY on its own.
 ENCRYPTION_KEY = env_str("COLLAB_ENCRYPTION_KEY", SECRET_KEY)
-ALLOWED_HOSTS = env_list(
-    "COLLAB_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"] if DEBUG else []
-)
-if not DEBUG and not ALLOWED_HOSTS:
-    raise ImproperlyConfigured(
-        "COLLAB_ALLOWED_HOSTS must list the host names Collab is served under "
-        "when COLLAB_DEBUG is false, e.g. collab.example.com."
-    )
+# Earlier keys still accepted for sessions and signed links while a new COLLAB_SECRET_KEY rolls out.
+SECRET_KEY_FALLBACKS = env_list("COLLAB_SECRET_KEY_FALLBACKS", [])
 CSRF_TRUSTED_ORIGINS = env_list("COLLAB_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -132,7 +181,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "collab.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files from the application server itself, compressed and with fingerprinted names
+    # cached for ever: no separate web server is needed for them.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -174,6 +228,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
+    # The directory password of people synced from an LDAP source that signs people in.
+    "collab.org.signin.ldap_backend.LdapBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -199,7 +255,14 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = Path(env_str("COLLAB_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+# collectstatic's output; made here so WhiteNoise finds the folder even before the first run.
+STATIC_ROOT = Path(env_str("COLLAB_STATIC_ROOT", str(VAR_DIR / "static")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # collectstatic writes each file under a name carrying its hash, plus .gz copies.
+    "staticfiles": {"BACKEND": "collab.staticfiles.StaticStorage"},
+}
 MEDIA_ROOT = Path(env_str("COLLAB_MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "media/"  # never served directly: attachments go through a permission-checked view
 
@@ -230,11 +293,19 @@ COLLAB_ALLOWED_UPLOAD_EXTENSIONS = env_list(
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
-MAILERS = {
-    "default": {
-        "BACKEND": env_str("COLLAB_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"),
+_email_backend = env_str("COLLAB_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+_smtp_options: dict[str, object] = {}
+if _email_backend == "django.core.mail.backends.smtp.EmailBackend":
+    _smtp_options = {
+        "host": env_str("COLLAB_SMTP_HOST", "localhost"),
+        "port": env_int("COLLAB_SMTP_PORT", 25),
+        "username": env_str("COLLAB_SMTP_USER", ""),
+        "password": env_str("COLLAB_SMTP_PASSWORD", ""),
+        "use_tls": env_bool("COLLAB_SMTP_STARTTLS", False),
+        "use_ssl": env_bool("COLLAB_SMTP_SSL", False),
+        "timeout": env_int("COLLAB_SMTP_TIMEOUT_SECONDS", 30),
     }
-}
+MAILERS = {"default": {"BACKEND": _email_backend, "OPTIONS": _smtp_options}}
 # Notifications: the outbox's retries and the group robots' limits.
 COLLAB_DELIVERY_MAX_ATTEMPTS = env_int("COLLAB_DELIVERY_MAX_ATTEMPTS", 10)
 COLLAB_DELIVERY_BACKOFF_CAP_MINUTES = env_int("COLLAB_DELIVERY_BACKOFF_CAP_MINUTES", 60)
@@ -255,6 +326,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
+        # kombu's default is ./control, relative to wherever the process started.
+        "control_folder": str(_broker_dir / "control"),
     }
 CELERY_TASK_ALWAYS_EAGER = env_bool("COLLAB_CELERY_EAGER", False)
 CELERY_TASK_IGNORE_RESULT = True
@@ -262,9 +335,46 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 
+# --- Production hardening: each switch an environment variable with a safe default ------------
+# COLLAB_HTTPS=true says people reach Collab over HTTPS (directly or through a reverse proxy); it
+# turns on secure cookies, the redirect to HTTPS and HSTS, each of which can still be set alone.
+COLLAB_HTTPS = env_bool("COLLAB_HTTPS", False)
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("COLLAB_SECURE_COOKIES", not DEBUG)
+SESSION_COOKIE_SECURE = env_bool("COLLAB_SECURE_COOKIES", COLLAB_HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env_bool("COLLAB_SSL_REDIRECT", COLLAB_HTTPS)
+SECURE_HSTS_SECONDS = env_int("COLLAB_HSTS_SECONDS", 31_536_000 if COLLAB_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("COLLAB_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("COLLAB_HSTS_PRELOAD", False)
+# The header a reverse proxy sets to say the original request was HTTPS, e.g. X-Forwarded-Proto.
+# Only set it when the proxy always sets (or strips) that header: a client could send it too.
+SECURE_PROXY_SSL_HEADER = proxy_ssl_header(env_str("COLLAB_PROXY_SSL_HEADER", ""))
+# Addresses (or networks) of reverse proxies whose X-Forwarded-For is believed. A request from one
+# of them is recorded (signatures, audit, throttling) under the client address the proxy names;
+# from anywhere else under the connection's own address, whatever X-Forwarded-For claims.
+COLLAB_TRUSTED_PROXIES = ip_networks("COLLAB_TRUSTED_PROXIES")
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Content Security Policy (Django's own): scripts only from our static files, so an injected
+# <script> or on*="..." attribute does not run. Inline style attributes stay allowed: the timeline
+# and load bars position their cells with them, and styles cannot run code.
+_csp = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+_csp_mode = env_str("COLLAB_CSP", "enforce")
+if _csp_mode not in {"enforce", "report-only", "off"}:
+    raise ImproperlyConfigured(f"COLLAB_CSP={_csp_mode!r}: use enforce, report-only or off.")
+SECURE_CSP = _csp if _csp_mode == "enforce" else {}
+SECURE_CSP_REPORT_ONLY = _csp if _csp_mode == "report-only" else {}
 
 LOGGING = {
     "version": 1,

@@ -9,11 +9,17 @@
 - outsider: in Finance, which takes no part in the item
 """
 
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.test import Client
 
 from collab.notify.handoffs import HANDOFF
@@ -194,3 +200,49 @@ def handoff_gone(page: Any, base: str, kind: str, item: CollaborationItem) -> No
 
 def _work_entries(page: Any, kind: str, item: CollaborationItem) -> Any:
     return page.locator(f"#work-{HANDOFF[kind].entry} li.work-entry[data-item='{item.pk}']")
+
+
+def database_url() -> str:
+    """DATABASE_URL of the database this test runs on, for processes the test starts."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    host, port = db["HOST"] or "127.0.0.1", db["PORT"] or 5432
+    return f"postgres://{db['USER']}:{db['PASSWORD']}@{host}:{port}/{db['NAME']}"
+
+
+@contextmanager
+def celery_worker(python: str, env: dict[str, str], *extra: str) -> Iterator["subprocess.Popen[str]"]:
+    """A real Celery worker on this test's database and broker, its output on a pipe.
+
+    Solo pool, and no mingle, gossip or heartbeat: they cost seconds of start-up and test nothing
+    here. Background work runs through the broker while it lives; inline again afterwards.
+    """
+    from collab.celery import app
+
+    app.conf.task_always_eager = False
+    app.control.purge()  # leftovers of earlier runs would only slow this one down
+    command = [python, "-m", "celery", "-A", "collab", "worker", "--pool", "solo", "--loglevel", "INFO"]
+    command += ["--without-mingle", "--without-gossip", "--without-heartbeat", *extra]
+    env = env | {
+        "DATABASE_URL": database_url(),
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "COLLAB_VAR_DIR": str(settings.VAR_DIR),
+    }
+    process = subprocess.Popen(  # noqa: S603 (a python the test chose)
+        command,
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        app.conf.task_always_eager = True

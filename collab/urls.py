@@ -3,14 +3,19 @@ from django.urls import include, path
 
 from collab.dashboards import views as dashboard_views
 from collab.org import views as org_views
+from collab.org.signin import views as signin_views
 
 urlpatterns = [
     path("", dashboard_views.my_work, name="home"),
     path("accounts/login/", org_views.CollabLoginView.as_view(), name="login"),
+    path("accounts/sso/<int:pk>/", signin_views.signin_start, name="signin_start"),
+    path("accounts/sso/<int:pk>/callback/", signin_views.signin_callback, name="signin_callback"),
+    path("accounts/signing-pin/", signin_views.signing_pin, name="signing_pin"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("language/", org_views.language_switch, name="language_switch"),
     path("admin/", admin.site.urls),
     path("notifications/", include("collab.notify.urls")),
+    path("", include("collab.movein.urls")),
     path("", include("requests_app.urls")),
     path("", include("tasks_app.urls")),
     path("", include("reviews_app.urls")),

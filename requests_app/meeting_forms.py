@@ -1,7 +1,8 @@
 """Forms of stage 2: scheduling a meeting, recording the minutes, confirming them."""
 
-from datetime import timedelta
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.forms import formset_factory
@@ -51,15 +52,17 @@ class MeetingScheduleForm(forms.Form):
         help_text=_("Everyone in a department you invite receives the pre-read."),
     )
 
-    def __init__(self, *args: Any, item: CollaborationItem, zone: str, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, item: CollaborationItem, zone: str, suggested_start: datetime, **kwargs: Any
+    ) -> None:
         # The scenario suggests the form and how soon to meet; the organiser may change both.
-        suggested_form, hours = SCENARIO_MEETING_DEFAULTS[item.scenario]
-        soon = (timezone.localtime() + timedelta(hours=hours)).replace(minute=0, second=0, microsecond=0)
+        suggested_form, _hours = SCENARIO_MEETING_DEFAULTS[item.scenario]
         kwargs.setdefault(
             "initial",
             {
                 "form": suggested_form,
-                "starts_at": soon,
+                # The wall-clock time in the organiser's zone, which the input is read in.
+                "starts_at": suggested_start.astimezone(ZoneInfo(zone)).replace(tzinfo=None),
                 "departments": [d.pk for d in participating_departments(item)],
                 "invitees": [item.requester_id, item.coordinator_id],
             },

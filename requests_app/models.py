@@ -143,6 +143,11 @@ class CollaborationItem(models.Model):
     # The last milestone's date, kept in step with the milestones so the register can sort on an
     # index instead of aggregating every visible item's milestones.
     last_milestone_due = models.DateField(_("last milestone"), null=True, blank=True, editable=False)
+    # Set on items imported from an existing Excel register: when, and the row's original cells
+    # ({"cells": [...11 texts...], "baseline": [...]}): the register shows an original cell as
+    # long as what the app derives for that column is still what it derived at import.
+    imported_at = models.DateTimeField(_("imported"), null=True, blank=True, editable=False)
+    imported_cells = models.JSONField(default=dict, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("collaboration item")

@@ -4,6 +4,7 @@ The register page, the Excel export and (later) the import all use REGISTER_COLU
 columns cannot drift apart. Columns whose data comes from later stages show what exists so far.
 """
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -113,7 +114,28 @@ REGISTER_COLUMNS: list[RegisterColumn] = [
 
 def register_values(item: CollaborationItem, labels: RegisterLabels) -> list[Any]:
     """One row as Excel stores it: text, and the deadline as a date."""
-    return [column.value(item, labels) for column in REGISTER_COLUMNS]
+    return imported_cells(item, [column.value(item, labels) for column in REGISTER_COLUMNS])
+
+
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def imported_cells(item: CollaborationItem, live: list[Any]) -> list[Any]:
+    """An imported item's original cells, column by column, while the app still derives for that
+    column what it derived at import; a column the item's later life changed shows the new value."""
+    kept = item.imported_cells or {}
+    cells, baseline = kept.get("cells"), kept.get("baseline")
+    if not cells or not baseline or len(cells) != len(live) or len(baseline) != len(live):
+        return live
+    row: list[Any] = []
+    for column, cell, now, then in zip(REGISTER_COLUMNS, cells, live, baseline, strict=True):
+        if as_text(now) != then:
+            row.append(now)
+        elif column.key == "deadline" and ISO_DATE.match(cell):
+            row.append(date.fromisoformat(cell))  # typed like the export's own deadlines
+        else:
+            row.append(cell)
+    return row
 
 
 def register_row(item: CollaborationItem, labels: RegisterLabels) -> list[str]:

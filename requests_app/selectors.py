@@ -1,11 +1,15 @@
 """Reads of stage 1 that span relations: the items a person may see, the register's rows."""
 
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
 
+from collab.org.calendar import calendar_for
 from collab.org.models import Department
 from requests_app.models import (
+    SCENARIO_MEETING_DEFAULTS,
     CollaborationItem,
     ItemStatus,
     ItemVisibility,
@@ -33,6 +37,18 @@ def visible_items(user: Any) -> QuerySet[CollaborationItem]:
     departments = Department.objects.filter(group__user=user).values("pk")
     seen = ItemVisibility.objects.filter(Q(user=user) | Q(department__in=departments))
     return items.filter(pk__in=seen.values("item_id"))
+
+
+def suggested_meeting_start(item: CollaborationItem, organiser: Any, now: datetime | None = None) -> datetime:
+    """When to propose the item's meeting: as soon as its scenario asks (two or three working days,
+    two working hours for an emergency), inside the organiser's region's working hours on a
+    working day, in that region's time zone."""
+    region = getattr(getattr(organiser, "person", None), "region", None)
+    _form, hours = SCENARIO_MEETING_DEFAULTS[item.scenario]
+    calendar = calendar_for(region)
+    if hours >= 24:
+        return calendar.suggest(now or timezone.now(), working_days=hours // 24)
+    return calendar.suggest(now or timezone.now(), working_hours=hours)
 
 
 def with_register_data(items: QuerySet[CollaborationItem]) -> QuerySet[CollaborationItem]:

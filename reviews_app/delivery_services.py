@@ -35,6 +35,7 @@ from collab.notify.models import Urgency
 from collab.notify.services import notify, urgency_for_item
 from collab.org.calendar import calendar_for
 from collab.org.models import display_name
+from collab.org.signin.pin import signing_secret_valid
 from requests_app.models import CollaborationItem, ItemStatus
 from requests_app.services import ItemError, check_upload, require_open
 from reviews_app.acceptance import acceptance_digests, acceptance_queryset, recorded_files_digest
@@ -87,7 +88,9 @@ def review_calendar(receiver: Any) -> Calendar:
 
 
 def review_due(receiver: Any, submitted_at: datetime) -> datetime:
-    return review_calendar(receiver).add_working_days(submitted_at, REVIEW_WORKING_DAYS)
+    """One working day of the receiver's, due inside their working hours (not at 21:00)."""
+    calendar = review_calendar(receiver)
+    return calendar.in_working_time(calendar.add_working_days(submitted_at, REVIEW_WORKING_DAYS))
 
 
 def _lock(deliverable_id: int) -> tuple[CollaborationItem, Deliverable]:
@@ -482,7 +485,7 @@ def deliverable_sign(
         raise ItemError(
             _("Only an accepted version is signed: the receiver has not accepted this deliverable.")
         )
-    if not password or not actor.check_password(password):
+    if not signing_secret_valid(actor, password):
         raise ItemError(
             _("The password is not correct: nothing was signed."),
             {"password": [_("Enter your login password to sign.")]},

@@ -52,6 +52,31 @@ ensure_venv() {
   fi
 }
 
+# Prints the python of an environment holding requirements.txt ONLY (no test packages), built once
+# per requirements.txt and Python version and kept in the user's cache, so CI re-runs reuse it.
+# The tests start a worker and scripts/start from it: a package the runtime needs but only the
+# test requirements bring in would otherwise stay hidden.
+ensure_runtime_venv() {
+  local py key cache dir
+  py="$(find_python)" || die "Collab needs Python 3.12 or newer and none was found."
+  key="$({ cat requirements.txt; "$py" --version; } | sha256sum | cut -c1-16)"
+  cache="${COLLAB_RUNTIME_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/collab}"
+  dir="$cache/runtime-$key"
+  if [ ! -f "$dir/.complete" ]; then
+    say "Building the runtime-only environment from requirements.txt ($dir)"
+    rm -rf "$dir"
+    mkdir -p "$cache"
+    "$py" -m venv "$dir" >&2
+    "$dir/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements.txt >&2
+    # Other requirement versions' environments are stale now.
+    find "$cache" -maxdepth 1 -name 'runtime-*' ! -name "runtime-$key" -exec rm -rf {} + 2>/dev/null || true
+    touch "$dir/.complete"
+  fi
+  # The stamp ensure_venv looks for, so scripts/start run on this environment installs nothing.
+  cat requirements*.txt | sha256sum | cut -d' ' -f1 > "$dir/.installed-requirements.txt"
+  echo "$dir/bin/python"
+}
+
 # Installs Debian packages the application needs at run time (fonts for Chinese PDFs) when this
 # is root on Debian; otherwise says what to install. $1: "required" fails without them.
 ensure_debian_packages() {

@@ -114,6 +114,12 @@ EXPECTED: dict[str, str] = {
     "dashboards:figure_rows": "LFFFFFA",
     "dashboards:figure_rows_export": "LFFFFFA",
     "dashboards:timeline": "LNAAAAA",
+    "dashboards:coordinator_items": "LNNNANN",  # one's own coordinated items only
+    "dashboards:department_items": "LFFFFAA",
+    "movein:register_import": "LFFFFFA",  # staff
+    "signin_start": "NNNNNNN",  # no single sign-on provider is set up here
+    "signin_callback": "NNNNNNN",
+    "signing_pin": "LAAAAAA",
 }
 
 
@@ -168,6 +174,7 @@ def played(org: Org) -> dict[str, Any]:
         ).pk,
         "figure": "items",
         "entry": "tasks",
+        "stage": "executing",
         "uidb64": "MQ",
         "token": "set-password",
     }

@@ -13,6 +13,7 @@
 import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import suppress
 from copy import copy
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -177,6 +178,19 @@ class XlsxBook:
         with translation.override(self.language), timezone.override(self.zone):
             yield from self._stream()
 
+    @staticmethod
+    def _abandon(sheet: Any, entry: Any, archive: zipfile.ZipFile) -> None:
+        """The reader went away mid-file: close the half-written parts quietly."""
+        for close in (
+            getattr(sheet, "_rows", None) and sheet._rows.close,
+            getattr(getattr(sheet, "_writer", None), "xf", None) and sheet._writer.xf.close,
+            entry and entry.close,
+            archive.close,
+        ):
+            if close:
+                with suppress(Exception):
+                    close()
+
     def save(self, target: str | Path | IO[bytes]) -> int:
         """Writes the whole file to a path or a binary file; returns the number of data rows."""
         if isinstance(target, str | Path):
@@ -193,6 +207,18 @@ class XlsxBook:
         for name, attributes in _STYLES.items():
             workbook.add_named_style(NamedStyle(name=name, **attributes))
         self.row_count = 0
+        self._open: tuple[Any, Any] = (None, None)
+        try:
+            yield from self._sheets(workbook, archive, sink)
+        except GeneratorExit:
+            self._abandon(self._open[0], self._open[1], archive)
+            raise
+        workbook.properties.title = self.title
+        workbook.properties.created = timezone.now().replace(tzinfo=None)
+        _StreamedSheetsWriter(workbook, archive).save()
+        yield sink.drain()
+
+    def _sheets(self, workbook: Any, archive: zipfile.ZipFile, sink: _Sink) -> Iterator[bytes]:
         for index, spec in enumerate(self.sheets, start=1):
             sheet = workbook.create_sheet(title=spec.title[:31])  # Excel's limit for sheet names
             styles = self._style_arrays(sheet)
@@ -200,6 +226,7 @@ class XlsxBook:
             ahead = list(islice(rows, self.PEEK)) if spec.fit else []
             self._set_widths(sheet, spec, ahead)
             entry = archive.open(f"xl/worksheets/sheet{index}.xml", "w", force_zip64=True)
+            self._open = (sheet, entry)
             sheet._writer = WorksheetWriter(sheet, out=entry)
             sheet._writer.write_top()
             if spec.heading:
@@ -219,10 +246,6 @@ class XlsxBook:
             sheet.close()
             entry.close()
             yield sink.drain()
-        workbook.properties.title = self.title
-        workbook.properties.created = timezone.now().replace(tzinfo=None)
-        _StreamedSheetsWriter(workbook, archive).save()
-        yield sink.drain()
 
     @staticmethod
     def _style_arrays(sheet: Any) -> dict[str, Any]:

@@ -16,7 +16,8 @@ from django.views.decorators.http import require_POST
 from collab.downloads import xlsx_response
 from collab.movein import services
 from collab.movein.handover import KINDS
-from collab.org.models import DirectorySource, SyncRun
+from collab.org.models import DirectorySource, SignInPolicy, SyncRun
+from collab.org.signin.policy import sign_in_policy_set
 from collab.org.sync.engine import run_changes
 from collab.org.sync.snapshot import DirectoryError
 from collab.org.sync.spreadsheet import read_workbook, template_book
@@ -45,6 +46,7 @@ class DirectorySourceForm(forms.ModelForm):
             "root_department_id",
             "user_base",
             "scheduled",
+            "sign_in",
         ]
 
 
@@ -208,3 +210,21 @@ class DirectorySourceAdmin(admin.ModelAdmin):
             "source_url": reverse("admin:org_directorysource_change", args=[run.source_id]),
         }
         return TemplateResponse(request, "admin/org/directorysource/run.html", context)
+
+
+@admin.register(SignInPolicy)
+class SignInPolicyAdmin(admin.ModelAdmin):
+    """Require the company account for everyone but the admin who requires it."""
+
+    fields = ["require_sso", "exempt"]
+    readonly_fields = ["exempt"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not SignInPolicy.objects.exists() and super().has_add_permission(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: SignInPolicy, form: Any, change: bool) -> None:
+        saved = sign_in_policy_set(actor=request.user, require_sso=obj.require_sso)
+        obj.pk, obj.exempt = saved.pk, saved.exempt

@@ -27,8 +27,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from collab.notify.models import Delivery, RobotChannel, Urgency
+from collab.notify.personal import PersonalMessage, personal_send
 from collab.notify.robots import Mention, RobotError, RobotMessage, robot_send
 from collab.org.models import Person, display_name
+from collab.org.sync.snapshot import DirectoryError
 
 logger = logging.getLogger(__name__)
 
@@ -102,11 +104,13 @@ def delivery_attempt(*, delivery_id: int) -> str:
     try:
         if delivery.channel == Delivery.Channel.EMAIL:
             _send_email(delivery)
+        elif delivery.channel == Delivery.Channel.IM:
+            _send_im(delivery)
         else:
             _send_robot(delivery)
     except PermanentError as exc:
         return _record_failure(delivery, str(exc), permanent=True)
-    except RobotError as exc:
+    except (RobotError, DirectoryError) as exc:
         return _record_failure(delivery, str(exc))
     except OSError as exc:  # SMTP errors and refused connections of the mail server
         return _record_failure(delivery, f"{type(exc).__name__}: {exc}")
@@ -175,6 +179,26 @@ def _send_email(delivery: Delivery) -> None:
     message = EmailMultiAlternatives(subject=subject, body=text, to=[user.email])
     message.attach_alternative(html, "text/html")
     message.send()
+
+
+def _send_im(delivery: Delivery) -> None:
+    notification = delivery.notification
+    assert notification is not None  # noqa: S101 - the check constraint on Delivery; for mypy
+    person = Person.objects.select_related("source").filter(user_id=notification.recipient_id).first()
+    if person is None or person.source is None or not notification.recipient.is_active:
+        raise PermanentError(_("The person is not linked to DingTalk, Feishu or WeCom."))
+    with translation.override(person.language):
+        link_text = _("Open")
+    personal_send(
+        person,
+        PersonalMessage(
+            title=notification.title,
+            body=notification.body or notification.title,
+            link=absolute_url(notification.url),
+            link_text=link_text,
+            event=delivery.event,
+        ),
+    )
 
 
 def _send_robot(delivery: Delivery) -> None:

@@ -50,4 +50,4 @@ class RobotChannelForm(forms.ModelForm):
 class PreferenceForm(forms.ModelForm):
     class Meta:
         model = Preference
-        fields = ["email", "robot_mentions", "routine_digest"]
+        fields = ["email", "im_messages", "robot_mentions", "routine_digest"]

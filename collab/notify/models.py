@@ -197,6 +197,13 @@ class Preference(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
     )
     email = models.BooleanField(_("e-mail me"), default=True)
+    im_messages = models.BooleanField(
+        _("message me in DingTalk, Feishu or WeCom"),
+        default=True,
+        help_text=_(
+            "A personal work notification from the company's app, for people linked by the directory sync."
+        ),
+    )
     robot_mentions = models.BooleanField(_("mention me in group robots' messages"), default=True)
     routine_digest = models.BooleanField(
         _("routine matters in the daily digest"),
@@ -218,6 +225,8 @@ class Delivery(models.Model):
     class Channel(models.TextChoices):
         EMAIL = "email", _("E-mail")
         ROBOT = "robot", _("Group robot")
+        # A personal work notification: DingTalk 工作通知, a Feishu bot message, a WeCom app message.
+        IM = "im", _("Personal IM message")
 
     class Status(models.TextChoices):
         PENDING = "pending", pgettext_lazy("delivery status", "Pending")
@@ -282,12 +291,17 @@ class Delivery(models.Model):
                 name="notify_delivery_one_email_per_notification",
             ),
             models.UniqueConstraint(
+                fields=["notification"],
+                condition=Q(channel="im"),
+                name="notify_delivery_one_im_per_notification",
+            ),
+            models.UniqueConstraint(
                 fields=["robot", "event"],
                 condition=Q(channel="robot"),
                 name="notify_delivery_one_post_per_robot_event",
             ),
             models.CheckConstraint(
-                condition=Q(channel="email", notification__isnull=False, robot=None)
+                condition=Q(channel__in=["email", "im"], notification__isnull=False, robot=None)
                 | Q(channel="robot", robot__isnull=False, notification=None),
                 name="notify_delivery_target_matches_channel",
             ),

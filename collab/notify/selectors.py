@@ -8,6 +8,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, QuerySet
 
 from collab.notify.models import Notification, Preference, Urgency
+from collab.notify.personal import PERSONAL_IM_KINDS
+from collab.org.models import Person
 
 
 def notifications_for_digest(*, recipient: Any, since: datetime) -> QuerySet[Notification]:
@@ -47,3 +49,12 @@ def preferences_for(user_ids: Collection[int]) -> dict[int, Preference]:
 def preference_of(user: Any) -> Preference:
     """The person's preference, the defaults (unsaved) when they never chose."""
     return Preference.objects.filter(user_id=user.pk).first() or Preference(user_id=user.pk)
+
+
+def im_reachable(user_ids: Collection[int]) -> set[int]:
+    """Who can get a personal IM message: linked by a DingTalk, Feishu or WeCom directory sync. One query."""
+    return set(
+        Person.objects.filter(user_id__in=user_ids, source__kind__in=PERSONAL_IM_KINDS)
+        .exclude(source_user_id="")
+        .values_list("user_id", flat=True)
+    )

@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils import timezone, translation
 
 from collab.notify.models import Delivery, Notification, Preference, RobotChannel, Urgency
-from collab.notify.selectors import preferences_for
+from collab.notify.selectors import im_reachable, preferences_for
 
 
 def _language_of(user: Any) -> str:
@@ -78,6 +78,7 @@ def notify(
     if not people:
         return []
     preferences = preferences_for(list(people))
+    reachable_in_im = im_reachable(list(people))
     event = dedupe or f"{kind}:{uuid.uuid4().hex}"
     now = timezone.now()
     created: list[Notification] = []
@@ -117,6 +118,19 @@ def notify(
             )
             if email is not None:
                 deliveries.append(email)
+        if own_urgency != Urgency.DIGEST and preference.im_messages and recipient.pk in reachable_in_im:
+            message = _insert(
+                Delivery(
+                    channel=Delivery.Channel.IM,
+                    notification=notification,
+                    event=notification.dedupe_key or "",
+                    urgency=own_urgency,
+                    item=item,
+                    next_attempt_at=now,
+                )
+            )
+            if message is not None:
+                deliveries.append(message)
     if created and urgency != Urgency.DIGEST:
         told = [n.recipient for n in created]
         deliveries += _enqueue_robots(
@@ -207,9 +221,16 @@ def notifications_mark_digested(*, notification_ids: Iterable[int]) -> int:
     ).update(digested_at=timezone.now())
 
 
-def preference_update(*, user: Any, email: bool, robot_mentions: bool, routine_digest: bool) -> Preference:
+def preference_update(
+    *, user: Any, email: bool, robot_mentions: bool, routine_digest: bool, im_messages: bool = True
+) -> Preference:
     preference, _created = Preference.objects.update_or_create(
         user=user,
-        defaults={"email": email, "robot_mentions": robot_mentions, "routine_digest": routine_digest},
+        defaults={
+            "email": email,
+            "robot_mentions": robot_mentions,
+            "routine_digest": routine_digest,
+            "im_messages": im_messages,
+        },
     )
     return preference

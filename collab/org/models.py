@@ -26,6 +26,18 @@ def validate_timezone(value: str) -> None:
         )
 
 
+def validate_work_week(value: str) -> None:
+    if not value or not set(value) <= set("1234567") or len(set(value)) != len(value):
+        raise ValidationError(
+            _("Choose at least one working weekday."), params={"value": value}, code="work_week"
+        )
+
+
+def work_week_days(value: str) -> frozenset[int]:
+    """The stored ISO digits as Python weekdays (0 = Monday)."""
+    return frozenset(int(digit) - 1 for digit in value)
+
+
 class Region(models.Model):
     code = models.SlugField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=100)
@@ -44,6 +56,11 @@ class Region(models.Model):
     lunch_start = models.TimeField(_("lunch break starts"), default=time(12))
     lunch_end = models.TimeField(_("lunch break ends"), default=time(13))
     workday_end = models.TimeField(_("working day ends"), default=time(18))
+    # The weekdays its offices work, as ISO digits (1 = Monday … 7 = Sunday): "12345" is Monday
+    # to Friday. A day outside it is off unless the official schedule makes it a make-up workday.
+    work_week = models.CharField(
+        _("work week"), max_length=7, default="12345", validators=[validate_work_week]
+    )
 
     class Meta:
         verbose_name = _("region")
@@ -236,6 +253,9 @@ class Person(models.Model):
     region = models.ForeignKey(
         Region, verbose_name=_("region"), null=True, blank=True, on_delete=models.SET_NULL
     )
+    # A PIN that signs acceptance forms for people without a password here (they sign in with the
+    # company account): hashed like a password, never stored in clear.
+    signing_pin = models.CharField(_("signing PIN"), max_length=128, blank=True, editable=False)
     # Set by a directory sync: the person is the source's user with this ID.
     source = models.ForeignKey(
         "org.DirectorySource",
@@ -305,6 +325,7 @@ class DirectorySource(models.Model):
         WECOM = "wecom", _("WeCom")
         LDAP = "ldap", _("LDAP / Active Directory")
         EXCEL = "excel", _("Excel workbook")
+        OIDC = "oidc", _("OpenID Connect (Keycloak, Azure AD, Authing)")
 
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     name = models.CharField(_("name"), max_length=100, unique=True)
@@ -323,6 +344,15 @@ class DirectorySource(models.Model):
         help_text=_("DingTalk AppKey, Feishu App ID, WeCom corp ID, or the LDAP bind DN."),
     )
     sealed_secret = models.TextField(_("secret (encrypted)"), blank=True, editable=False)
+    agent_id = models.CharField(
+        _("AgentId"),
+        max_length=64,
+        blank=True,
+        help_text=_(
+            "DingTalk and WeCom: the application's AgentId, for personal work notifications. Feishu needs "
+            "none (the app's bot sends them)."
+        ),
+    )
     root_department_id = models.CharField(
         _("root department ID"),
         max_length=200,
@@ -340,6 +370,14 @@ class DirectorySource(models.Model):
     )
     scheduled = models.BooleanField(
         _("sync every night"), default=True, help_text=_("Unchecked: the sync runs only on demand.")
+    )
+    sign_in = models.BooleanField(
+        _("sign in with this account"),
+        default=False,
+        help_text=_(
+            "People sign in with their company account: DingTalk, Feishu or WeCom by QR code, OpenID Connect "
+            "at the provider (the server address is the issuer), LDAP with their directory password."
+        ),
     )
     last_synced_at = models.DateTimeField(_("last synced"), null=True, blank=True, editable=False)
     last_error = models.TextField(_("last error"), blank=True, editable=False)
@@ -380,3 +418,93 @@ class SyncRun(models.Model):
 def source_secret(source: DirectorySource) -> str:
     """The source's secret in clear, for the connector about to call the vendor; never for display."""
     return unseal(source.sealed_secret, key_material=settings.ENCRYPTION_KEY)
+
+
+class ExternalIdentity(models.Model):
+    """A company account that signs in as this user: an OpenID Connect subject, or a vendor user ID."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="external_identities"
+    )
+    source = models.ForeignKey(DirectorySource, on_delete=models.CASCADE, related_name="identities")
+    subject = models.CharField(_("subject"), max_length=255)
+    last_sign_in = models.DateTimeField(_("last sign-in"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("company account")
+        verbose_name_plural = _("company accounts")
+        constraints = [
+            models.UniqueConstraint(fields=["source", "subject"], name="org_identity_unique_subject")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.subject}"
+
+
+class SignInPolicy(models.Model):
+    """One row: whether people must sign in with a company account. The admin who requires it
+    keeps their password, so nobody is locked out when the provider is down."""
+
+    require_sso = models.BooleanField(_("require the company account"), default=False)
+    exempt = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("may still use a password"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("sign-in policy")
+        verbose_name_plural = _("sign-in policy")
+
+    def __str__(self) -> str:
+        return str(_("Sign-in policy"))
+
+
+class HolidayNotice(models.Model):
+    """The State Council's notice of a year's holidays (mainland China), imported by an admin.
+
+    Kept apart from the company's overrides: it stands for the official schedule of a year that
+    chinesecalendar does not carry yet, and stops counting once a release carries that year.
+    """
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    text = models.TextField(_("notice text"))
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("imported by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    imported_at = models.DateTimeField(_("imported at"))
+
+    class Meta:
+        verbose_name = _("holiday notice")
+        verbose_name_plural = _("holiday notices")
+        ordering = ["-year"]
+
+    def __str__(self) -> str:
+        return str(self.year)
+
+
+class HolidayNoticeDay(models.Model):
+    """One day the notice names: a day off of a holiday, or a make-up workday (上班)."""
+
+    notice = models.ForeignKey(HolidayNotice, on_delete=models.CASCADE, related_name="days")
+    date = models.DateField(_("date"))
+    is_workday = models.BooleanField(_("working day"))
+    holiday = models.CharField(_("holiday"), max_length=32)
+
+    class Meta:
+        verbose_name = _("holiday notice day")
+        verbose_name_plural = _("holiday notice days")
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["notice", "date"], name="org_notice_day_unique_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d}"

@@ -1,11 +1,18 @@
+from typing import Any
+
+from django import forms
 from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import check_for_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from collab.org.services import person_set_language
+from collab.org.signin.policy import PASSWORD_BACKEND, password_allowed
+from collab.org.signin.views import sign_in_sources
 
 
 def _with_language(response: HttpResponse, language: str) -> HttpResponse:
@@ -18,8 +25,26 @@ def _with_language(response: HttpResponse, language: str) -> HttpResponse:
     return response
 
 
+class CollabAuthenticationForm(AuthenticationForm):
+    def confirm_login_allowed(self, user: Any) -> None:
+        super().confirm_login_allowed(user)
+        # A directory (LDAP) password is the company account; a password kept here is not.
+        if getattr(user, "backend", "") == PASSWORD_BACKEND and not password_allowed(user):
+            raise forms.ValidationError(
+                _("Sign in with your company account: passwords kept here are switched off."),
+                code="sso_required",
+            )
+
+
 class CollabLoginView(LoginView):
     """Logs in and switches the interface to the person's preferred language."""
+
+    form_class = CollabAuthenticationForm
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["sign_in_sources"] = sign_in_sources()
+        return context
 
     def form_valid(self, form):
         response = super().form_valid(form)

@@ -10,9 +10,12 @@ from typing import Any
 
 import ldap3
 import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
 
 from collab.movein import services
 from collab.org.models import Department, DirectorySource, Person, display_name
+from collab.org.signin.policy import sign_in_policy_set
 from conftest import require_service
 
 pytestmark = pytest.mark.django_db
@@ -155,3 +158,32 @@ def test_a_wrong_bind_password_changes_nothing(slapd: str, directory: ldap3.Conn
     with pytest.raises(services.DirectoryError, match=r"invalidCredentials|LDAP"):
         services.directory_preview(source=source)
     assert not Department.objects.exists()
+
+
+def test_people_sign_in_with_their_directory_password(slapd: str, directory: ldap3.Connection) -> None:
+    source = DirectorySource.objects.create(
+        kind="ldap",
+        name="AD",
+        base_url=slapd,
+        app_id=ADMIN,
+        root_department_id=f"ou=departments,{SUFFIX}",
+        sign_in=True,
+    )
+    services.directory_source_set_secret(actor=None, source=source, secret=PASSWORD)
+    services.directory_apply(source=source)
+    directory.modify(
+        f"uid=han,ou=综合部,{people('北京分公司')}",
+        {"userPassword": [(ldap3.MODIFY_REPLACE, ["han-ldap-pass"])]},
+    )
+    # The sign-in policy may require the company account: the directory password is one.
+    admin = get_user_model().objects.create_superuser("boss", "boss@example.com", "boss-pass")
+    sign_in_policy_set(actor=admin, require_sso=True)
+
+    wrong = Client().post("/accounts/login/", {"username": "han", "password": "not-it"})
+    client = Client()
+    right = client.post("/accounts/login/", {"username": "han", "password": "han-ldap-pass"})
+
+    assert wrong.status_code == 200
+    assert right.status_code == 302
+    assert client.session["_auth_user_id"] == str(Person.objects.get(user__username="han").user_id)
+    assert not Person.objects.get(user__username="han").user.has_usable_password()

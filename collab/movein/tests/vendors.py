@@ -19,6 +19,7 @@ import pytest
 
 APP_ID = "app-key-0001"
 APP_SECRET = "app-secret-0123456789"
+AGENT_ID = 1000002
 # The vendors' biggest page is larger; a small one makes a small directory span several pages.
 MAX_PAGE = 2
 
@@ -54,6 +55,11 @@ class FakeDirectory:
     failures: list[tuple[str, int]] = field(default_factory=list)
     token_lifetime: int = 1000
     bases: dict[str, str] = field(default_factory=dict)
+    # Personal messages received: (vendor, user id, title, link).
+    messages: list[tuple[str, str, str, str]] = field(default_factory=list)
+    known_messages: set[str] = field(default_factory=set)  # Feishu's uuid / WeCom's duplicate check
+    # Sign-in: the authorization codes the vendor handed out after a scan, code -> user id.
+    codes: dict[str, str] = field(default_factory=dict)
 
     def issue_token(self) -> str:
         self.token_calls += 1
@@ -98,18 +104,47 @@ def _page(rows: list[Any], cursor: int, size: int) -> tuple[list[Any], bool, int
 
 
 def dingtalk(
-    fake: FakeDirectory, method: str, path: str, query: dict[str, str], body: Any
+    fake: FakeDirectory, method: str, path: str, query: dict[str, str], body: Any, headers: Any
 ) -> tuple[int, Any]:
     if path == "/gettoken":
         if query.get("appkey") != APP_ID or query.get("appsecret") != APP_SECRET:
             return 200, {"errcode": 40089, "errmsg": "不合法的corpid或corpsecret"}
         return 200, {"errcode": 0, "errmsg": "ok", "access_token": fake.issue_token(), "expires_in": 7200}
+    if path == "/v1.0/oauth2/userAccessToken":
+        userid = fake.codes.pop(body.get("code", ""), None)
+        if (
+            body.get("clientId") != APP_ID
+            or body.get("clientSecret") != APP_SECRET
+            or body.get("grantType") != "authorization_code"
+        ):
+            return 400, {"code": "invalidClient", "message": "client authentication failed"}
+        if userid is None:
+            return 400, {"code": "invalidAuthCode", "message": "code is invalid"}
+        return 200, {"accessToken": f"ua-{userid}", "refreshToken": "r", "expireIn": 7200, "corpId": "ding1"}
+    if path == "/v1.0/contact/users/me":
+        token = headers.get("x-acs-dingtalk-access-token", "")
+        if not token.startswith("ua-"):
+            return 401, {"code": "InvalidAuthentication", "message": "token invalid"}
+        return 200, {"nick": token[3:], "unionId": f"union-{token[3:]}", "openId": f"open-{token[3:]}"}
     if method != "POST":
         return 405, {"errcode": 43002, "errmsg": "需要POST请求"}
     if not fake.token_ok(query.get("access_token", "")):
         return 200, {"errcode": 42001, "errmsg": "access_token超时"}
     if code := fake.failure_for(path):
         return 200, {"errcode": code, "errmsg": "请求失败", "sub_code": str(code)}
+    if path == "/topapi/user/getbyunionid":
+        return 200, {
+            "errcode": 0,
+            "errmsg": "ok",
+            "result": {"contact_type": 0, "userid": body["unionid"].removeprefix("union-")},
+        }
+    if path == "/topapi/message/corpconversation/asyncsend_v2":
+        card = body["msg"]["action_card"]
+        if body.get("agent_id") != AGENT_ID or body["msg"]["msgtype"] != "action_card":
+            return 200, {"errcode": 400002, "errmsg": "invalid agent_id or msgtype"}
+        for user in str(body["userid_list"]).split(","):
+            fake.messages.append(("dingtalk", user, card["title"], card["single_url"]))
+        return 200, {"errcode": 0, "errmsg": "ok", "task_id": len(fake.messages), "request_id": "r1"}
     if path == "/topapi/v2/department/listsub":
         rows = [
             {"dept_id": int(d.id), "name": d.name, "parent_id": int(d.parent)}
@@ -146,10 +181,45 @@ def feishu(
         if body.get("app_id") != APP_ID or body.get("app_secret") != APP_SECRET:
             return 400, {"code": 10014, "msg": "app secret invalid"}
         return 200, {"code": 0, "msg": "ok", "tenant_access_token": "t-" + fake.issue_token(), "expire": 7200}
+    if path == "/open-apis/authen/v2/oauth/token":
+        userid = fake.codes.pop(body.get("code", ""), None)
+        if body.get("client_id") != APP_ID or body.get("client_secret") != APP_SECRET:
+            return 400, {
+                "code": 20002,
+                "error": "invalid_client",
+                "error_description": "client secret invalid",
+            }
+        if userid is None or body.get("grant_type") != "authorization_code" or not body.get("redirect_uri"):
+            return 400, {"code": 20003, "error": "invalid_grant", "error_description": "code is invalid"}
+        return 200, {"code": 0, "access_token": f"u-{userid}", "token_type": "Bearer", "expires_in": 7200}
+    if path == "/open-apis/authen/v1/user_info":
+        if not auth.startswith("Bearer u-"):
+            return 401, {"code": 99991668, "msg": "Invalid access token"}
+        userid = auth.removeprefix("Bearer u-")
+        return 200, {
+            "code": 0,
+            "msg": "success",
+            "data": {"user_id": userid, "open_id": f"ou_{userid}", "name": userid},
+        }
     if not auth.startswith("Bearer t-") or not fake.token_ok(auth.removeprefix("Bearer t-")):
         return 400, {"code": 99991663, "msg": "Invalid access token for authorization."}
     if code := fake.failure_for(path):
         return 400, {"code": code, "msg": "request trigger frequency limit" if code == 99991400 else "failed"}
+    if path == "/open-apis/im/v1/messages":
+        if (
+            method != "POST"
+            or query.get("receive_id_type") != "user_id"
+            or body.get("msg_type") != "interactive"
+        ):
+            return 400, {"code": 230001, "msg": "invalid receive_id_type or msg_type"}
+        card = json.loads(body["content"])
+        if body.get("uuid") not in fake.known_messages:
+            fake.known_messages.add(body.get("uuid"))
+            button = card["elements"][1]["actions"][0]
+            fake.messages.append(
+                ("feishu", body["receive_id"], card["header"]["title"]["content"], button["url"])
+            )
+        return 200, {"code": 0, "msg": "success", "data": {"message_id": f"om_{len(fake.messages)}"}}
     if query.get("department_id_type") != "department_id" or query.get("user_id_type") != "user_id":
         return 400, {"code": 99992402, "msg": "field validation failed"}
     cursor = int(query.get("page_token") or 0)
@@ -210,6 +280,21 @@ def wecom(fake: FakeDirectory, method: str, path: str, query: dict[str, str], bo
         return 200, {"errcode": 42001, "errmsg": "access_token expired"}
     if code := fake.failure_for(path):
         return 200, {"errcode": code, "errmsg": "api freq out of limit" if code == 45009 else "failed"}
+    if path == "/cgi-bin/auth/getuserinfo":
+        userid = fake.codes.pop(query.get("code", ""), None)
+        if userid is None:
+            return 200, {"errcode": 40029, "errmsg": "invalid code"}
+        return 200, {"errcode": 0, "errmsg": "ok", "userid": userid, "user_ticket": "t"}
+    if path == "/cgi-bin/message/send":
+        if body.get("agentid") != AGENT_ID or body.get("msgtype") != "textcard":
+            return 200, {"errcode": 40056, "errmsg": "invalid agentid"}
+        known = {u.id for u in fake.users}
+        invalid = [u for u in body["touser"].split("|") if u not in known]
+        card = body["textcard"]
+        for user in body["touser"].split("|"):
+            if user in known:
+                fake.messages.append(("wecom", user, card["title"], card["url"]))
+        return 200, {"errcode": 0, "errmsg": "ok", "invaliduser": "|".join(invalid), "msgid": "m1"}
     if path == "/cgi-bin/department/list":
         root = query.get("id", fake.root)
         rows = [{"id": int(root), "name": "公司", "parentid": 0, "department_leader": []}] + [
@@ -265,7 +350,7 @@ def directory_server(monkeypatch: pytest.MonkeyPatch, settings: Any) -> Iterator
             fake.calls.append(f"{method} {parts.path}")
             vendor = self.server.vendor  # type: ignore[attr-defined]
             if vendor == "dingtalk":
-                status, reply = dingtalk(fake, method, parts.path, query, body)
+                status, reply = dingtalk(fake, method, parts.path, query, body, self.headers)
             elif vendor == "feishu":
                 status, reply = feishu(
                     fake, method, parts.path, query, body, self.headers.get("Authorization", "")

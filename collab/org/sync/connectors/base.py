@@ -38,8 +38,8 @@ class VendorApi:
         self.source = source
         self.base_url = (source.base_url or self.default_base_url).rstrip("/")
         self.app_id = source.app_id
-        self._secret = source_secret(source)
-        fingerprint = hashlib.sha256(f"{self.base_url}|{self.app_id}|{self._secret}".encode()).hexdigest()[
+        self.app_secret = source_secret(source)
+        fingerprint = hashlib.sha256(f"{self.base_url}|{self.app_id}|{self.app_secret}".encode()).hexdigest()[
             :16
         ]
         # A changed secret or address gets a fresh token instead of the old one.

@@ -28,7 +28,7 @@ class DingTalkApi(VendorApi):
             reply_field="access_token",
             expiry_field="expires_in",
             appkey=self.app_id,
-            appsecret=self._secret,
+            appsecret=self.app_secret,
         )
 
 

@@ -33,7 +33,7 @@ class FeishuApi(VendorApi):
             reply_field="tenant_access_token",
             expiry_field="expire",
             app_id=self.app_id,
-            app_secret=self._secret,
+            app_secret=self.app_secret,
         )
 
     def error_of(self, reply: dict[str, Any]) -> tuple[int, str]:

@@ -33,7 +33,7 @@ def _parent_dn(dn: str) -> str:
     return ",".join(f"{attr}={value}" for attr, value, _sep in parts[1:]).lower()
 
 
-def _first(entry: dict[str, Any], *names: str) -> str:
+def first_value(entry: dict[str, Any], *names: str) -> str:
     for name in names:
         value = entry["attributes"].get(name)
         if isinstance(value, list):
@@ -91,14 +91,14 @@ def fetch(source: DirectorySource) -> Snapshot:
             )
     except LDAPException as error:
         raise DirectoryError(_("The LDAP server refused the request: %(error)s") % {"error": error}) from None
-    unit_ids = {e["dn"].lower(): _first(e, *ID_ATTRIBUTES) or e["dn"].lower() for e in units}
+    unit_ids = {e["dn"].lower(): first_value(e, *ID_ATTRIBUTES) or e["dn"].lower() for e in units}
     base_dn = base.lower()
     members: dict[str, list[str]] = {}
     managers: dict[str, Counter[str]] = {}
     users: list[SourceUser] = []
     person_ids: dict[str, str] = {}
     for entry in people:
-        person_ids[entry["dn"].lower()] = _first(entry, *ID_ATTRIBUTES) or entry["dn"].lower()
+        person_ids[entry["dn"].lower()] = first_value(entry, *ID_ATTRIBUTES) or entry["dn"].lower()
     for entry in people:
         flags = entry["attributes"].get("userAccountControl")
         if isinstance(flags, int) and flags & ACCOUNT_DISABLED:
@@ -108,18 +108,18 @@ def fetch(source: DirectorySource) -> Snapshot:
         department = unit_ids.get(unit, "")
         if department:
             members.setdefault(department, []).append(user_id)
-            manager = person_ids.get(_first(entry, "manager").lower())
+            manager = person_ids.get(first_value(entry, "manager").lower())
             if manager and manager != user_id:
                 managers.setdefault(department, Counter())[manager] += 1
         users.append(
             SourceUser(
                 id=user_id,
-                name=_first(entry, "displayName", "cn") or _first(entry, "uid", "sAMAccountName"),
+                name=first_value(entry, "displayName", "cn") or first_value(entry, "uid", "sAMAccountName"),
                 department_ids=(department,) if department else (),
-                email=_first(entry, "mail"),
-                phone=_first(entry, "mobile"),
-                position=_first(entry, "title"),
-                username=_first(entry, "uid", "sAMAccountName"),
+                email=first_value(entry, "mail"),
+                phone=first_value(entry, "mobile"),
+                position=first_value(entry, "title"),
+                username=first_value(entry, "uid", "sAMAccountName"),
             )
         )
     departments = []
@@ -128,13 +128,13 @@ def fetch(source: DirectorySource) -> Snapshot:
         if dn == base_dn:
             continue  # the base itself is the company, not a department
         unit_id = unit_ids[dn]
-        managed_by = person_ids.get(_first(entry, "managedBy").lower())
+        managed_by = person_ids.get(first_value(entry, "managedBy").lower())
         head = managed_by or (managers[unit_id].most_common(1)[0][0] if unit_id in managers else "")
         parent = _parent_dn(entry["dn"])
         departments.append(
             SourceDepartment(
                 id=unit_id,
-                name=_first(entry, "ou") or entry["dn"].split(",")[0].split("=", 1)[-1],
+                name=first_value(entry, "ou") or entry["dn"].split(",")[0].split("=", 1)[-1],
                 parent_id=unit_ids[parent] if parent in unit_ids and parent != base_dn else "",
                 head_ids=(head,) if head else (),
             )

@@ -27,7 +27,7 @@ class WeComApi(VendorApi):
             reply_field="access_token",
             expiry_field="expires_in",
             corpid=self.app_id,
-            corpsecret=self._secret,
+            corpsecret=self.app_secret,
         )
 
 

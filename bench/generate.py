@@ -1,0 +1,425 @@
+"""Loads a company for the benchmark: people, departments, regions, and items through all stages.
+
+    python bench/generate.py --small            # 500 people, 20 departments, 2,000 items
+    python bench/generate.py --items 100000     # the issue's size (5,000 people, 200 departments)
+
+Rows go in through bulk inserts with explicit keys (minutes, not hours). Permissions are granted
+by the application's own rules (item_sync_permissions): the bulk rows are computed the same way,
+and a sample of items is re-synced at the end to prove the rows match. Everyone's password is
+``bench`` (login names: bench-p00001 ...). Run it on an empty database: it refuses otherwise.
+
+Proportions, per item: 2-4 participating departments, 2 milestones, one meeting with 5 invitees
+and minutes, 3 tasks (for items past consensus), 3 progress reports per task (~10 for late
+items), a deliverable per task once executing, 5 audit rows. Department 1 (总经办) takes part in
+about half of all items, so its people each see about half of the register, as in the issue.
+"""
+
+import argparse
+import os
+import random
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "collab.settings")
+
+import django
+
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.contrib.auth.hashers import make_password  # noqa: E402
+from django.contrib.auth.models import Group, Permission  # noqa: E402
+from django.contrib.contenttypes.models import ContentType  # noqa: E402
+from django.core.management.color import no_style  # noqa: E402
+from django.db import connection, models, transaction  # noqa: E402
+from guardian.models import GroupObjectPermission, UserObjectPermission  # noqa: E402
+
+from collab.audit.models import AuditEntry  # noqa: E402
+from collab.org.models import Department, Person, Region  # noqa: E402
+from requests_app.models import (  # noqa: E402
+    CollaborationItem,
+    Invitation,
+    ItemStatus,
+    ItemVisibility,
+    Meeting,
+    MeetingForm,
+    Milestone,
+    Minutes,
+    Participation,
+    Scenario,
+)
+from requests_app.services import item_sync_permissions  # noqa: E402
+from reviews_app.models import Deliverable, DeliverableStatus, DeliverableVersion  # noqa: E402
+from tasks_app.models import ProgressReport, Task, TaskStatus  # noqa: E402
+
+PASSWORD = "bench"  # noqa: S105 - the benchmark company's shared password
+BATCH = 5000
+FULL = {"people": 5000, "departments": 200, "regions": 3, "items": 100_000}
+SMALL = {"people": 500, "departments": 20, "regions": 3, "items": 2000}
+# Item statuses in a running company: most items are executing or archived.
+STATUSES = [
+    (ItemStatus.SUBMITTED, 0.08),
+    (ItemStatus.CONSENSUS, 0.07),
+    (ItemStatus.PLANNED, 0.05),
+    (ItemStatus.EXECUTING, 0.5),
+    (ItemStatus.CLOSED, 0.3),
+]
+FAMILY = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂"
+TOPICS = [
+    "产品上线测试",
+    "支付系统故障处理",
+    "月度工作计划同步",
+    "华南区促销活动",
+    "新员工培训方案",
+    "供应商评估",
+]
+
+
+class Loader:
+    def __init__(self, seed: int) -> None:
+        self.random = random.Random(seed)  # noqa: S311 - repeatable data, not secrets
+        self.next_pk: dict[type[models.Model], int] = {}
+        self.counts: dict[str, int] = {}
+
+    def pk(self, model: type[models.Model]) -> int:
+        if model not in self.next_pk:
+            self.next_pk[model] = (model.objects.aggregate(m=models.Max("pk"))["m"] or 0) + 1
+        value = self.next_pk[model]
+        self.next_pk[model] = value + 1
+        return value
+
+    def insert(self, rows: list[models.Model]) -> None:
+        if rows:
+            type(rows[0]).objects.bulk_create(rows, batch_size=BATCH)
+            name = type(rows[0])._meta.label
+            self.counts[name] = self.counts.get(name, 0) + len(rows)
+            rows.clear()
+
+
+def generate(sizes: dict[str, int], seed: int = 1) -> dict[str, int]:
+    if CollaborationItem.objects.exists():
+        raise SystemExit("The database already holds items: generate into an empty database.")
+    load = Loader(seed)
+    rnd = load.random
+    User = get_user_model()
+    now = datetime.now(UTC).replace(microsecond=0)
+    today = now.date()
+    password = make_password(PASSWORD)
+
+    regions = []
+    for index, (code, name, zone) in enumerate(
+        [
+            ("cn-east", "华东区", "Asia/Shanghai"),
+            ("cn-south", "华南区", "Asia/Shanghai"),
+            ("cn-north", "华北区", "Asia/Shanghai"),
+        ]
+    ):
+        if index < sizes["regions"]:
+            regions.append(Region.objects.create(code=f"{code}-bench", name=f"{name}", timezone=zone))
+
+    # Departments own an auth group each, like Department.save() makes them.
+    groups = [Group(pk=load.pk(Group), name=f"department:bench-{n:03d}") for n in range(sizes["departments"])]
+    load.insert(list(groups))
+    departments = [
+        Department(
+            pk=load.pk(Department),
+            name="总经办" if n == 0 else f"部门{n:03d}",
+            region=regions[n % len(regions)],
+            group_id=groups[n].pk,
+        )
+        for n in range(sizes["departments"])
+    ]
+    load.insert(list(departments))
+
+    users = []
+    people_of: dict[int, list[int]] = {d.pk: [] for d in departments}
+    persons, memberships = [], []
+    Membership = User.groups.through
+    for n in range(sizes["people"]):
+        # Department 1 is large (the PMO and leadership); the rest share the remaining people.
+        department = departments[0] if n % 10 == 0 else departments[1 + n % (len(departments) - 1)]
+        user = User(
+            pk=load.pk(User),
+            username=f"bench-p{n:05d}",
+            password=password,
+            last_name=FAMILY[n % len(FAMILY)],
+            first_name=GIVEN[(n // len(FAMILY)) % len(GIVEN)],
+            email=f"p{n:05d}@bench.example",
+            is_staff=n == 0,
+            is_active=True,
+        )
+        users.append(user)
+        people_of[department.pk].append(user.pk)
+        persons.append(Person(user_id=user.pk, department=department, region=department.region))
+        memberships.append(Membership(user_id=user.pk, group_id=department.group_id))
+    load.insert(users)
+    load.insert(persons)
+    for department in departments:
+        department.head_id = people_of[department.pk][0] if people_of[department.pk] else None
+    Department.objects.bulk_update(departments, ["head"], batch_size=BATCH)
+    load.insert(memberships)
+    coordinators = people_of[departments[0].pk][: max(5, sizes["people"] // 100)]
+
+    content_type = ContentType.objects.get_for_model(CollaborationItem)
+    view = Permission.objects.get(content_type=content_type, codename="view_collaborationitem")
+    change = Permission.objects.get(content_type=content_type, codename="change_collaborationitem")
+    item_type = ContentType.objects.get_for_model(CollaborationItem)
+
+    pending: dict[str, list[models.Model]] = {}
+
+    def add(row: models.Model) -> None:
+        bucket = pending.setdefault(type(row).__name__, [])
+        bucket.append(row)
+        if len(bucket) >= BATCH:
+            load.insert(bucket)
+
+    statuses = [s for s, _w in STATUSES]
+    weights = [w for _s, w in STATUSES]
+    start = now - timedelta(days=730)
+    per_month: dict[str, int] = {}
+    for n in range(sizes["items"]):
+        status = rnd.choices(statuses, weights)[0]
+        submitted = start + timedelta(minutes=int(730 * 24 * 60 * n / sizes["items"]))
+        month = f"{submitted:%Y%m}"
+        per_month[month] = per_month.get(month, 0) + 1
+        requesting = departments[1 + rnd.randrange(len(departments) - 1)]
+        others = rnd.sample(departments[1:], k=min(len(departments) - 1, rnd.randint(1, 3)))
+        if rnd.random() < 0.5:
+            others.append(departments[0])
+        participating = [d for d in dict.fromkeys(others) if d.pk != requesting.pk]
+        requester = people_of[requesting.pk][0]
+        coordinator = rnd.choice(coordinators)
+        first_due = (submitted + timedelta(days=rnd.randint(7, 30))).date()
+        last_due = first_due + timedelta(days=rnd.randint(7, 60))
+        item = CollaborationItem(
+            pk=load.pk(CollaborationItem),
+            number=f"{month}{per_month[month]:04d}",
+            topic=f"{rnd.choice(TOPICS)}{n}",
+            scenario=rnd.choice(Scenario.values),
+            goal="确保新功能稳定上线，覆盖90%用户需求",
+            scope="核心功能模块测试",
+            expected_outcome="10月15日前完成上线测试，功能覆盖90%的用户需求",
+            requesting_department=requesting,
+            requester_id=requester,
+            coordinator_id=coordinator,
+            status=status,
+            submitted_at=submitted,
+            last_milestone_due=last_due,
+            report_cadence="d" if status in (ItemStatus.EXECUTING, ItemStatus.CLOSED) else "",
+        )
+        add(item)
+        add(Milestone(pk=load.pk(Milestone), item_id=item.pk, name="需求确认", due_date=first_due))
+        add(Milestone(pk=load.pk(Milestone), item_id=item.pk, name="验收完成", due_date=last_due))
+        for department in participating:
+            add(
+                Participation(
+                    pk=load.pk(Participation), item_id=item.pk, department=department, core_need="提供支持"
+                )
+            )
+        viewers = {requester, coordinator}
+        meeting = Meeting(
+            pk=load.pk(Meeting),
+            item_id=item.pk,
+            form=rnd.choice(MeetingForm.values),
+            starts_at=submitted + timedelta(days=2),
+            location="3楼会议室",
+            organiser_id=coordinator,
+        )
+        add(meeting)
+        invitees = {people_of[d.pk][0] for d in [requesting, *participating] if people_of[d.pk]}
+        for person in invitees:
+            add(Invitation(pk=load.pk(Invitation), meeting_id=meeting.pk, person_id=person))
+        viewers |= invitees
+        if status != ItemStatus.SUBMITTED:
+            add(
+                Minutes(
+                    pk=load.pk(Minutes),
+                    meeting_id=meeting.pk,
+                    conclusions="按计划推进",
+                    recorded_by_id=coordinator,
+                    final_milestones=[[f"{last_due:%Y-%m-%d}", "验收完成"]],
+                )
+            )
+        if status in (ItemStatus.PLANNED, ItemStatus.EXECUTING, ItemStatus.CLOSED):
+            for t in range(3):
+                department = ([requesting, *participating])[t % (1 + len(participating))]
+                owner = rnd.choice(people_of[department.pk] or [requester])
+                deadline = first_due + timedelta(days=t * 5)
+                done = status == ItemStatus.CLOSED or (deadline < today and rnd.random() < 0.8)
+                task = Task(
+                    pk=load.pk(Task),
+                    item_id=item.pk,
+                    name=f"任务{t + 1}",
+                    owner_id=owner,
+                    delivery_standard="测试用例覆盖率≥95%",
+                    deadline=deadline,
+                    receiver_id=requester,
+                    department=department,
+                    created_by_id=coordinator,
+                    status=TaskStatus.DONE
+                    if done
+                    else rnd.choice([TaskStatus.IN_PROGRESS, TaskStatus.NOT_STARTED]),
+                    percent_done=100 if done else rnd.randrange(0, 90, 10),
+                    last_reported_at=submitted + timedelta(days=5),
+                )
+                add(task)
+                viewers |= {owner, requester}
+                for r in range(3 if deadline >= today or done else 10):
+                    add(
+                        ProgressReport(
+                            pk=load.pk(ProgressReport),
+                            task_id=task.pk,
+                            reporter_id=owner,
+                            status=TaskStatus.IN_PROGRESS,
+                            percent_done=min(100, 30 * (r + 1)),
+                            summary="按计划推进",
+                            created_at=submitted + timedelta(days=3 + r),
+                        )
+                    )
+                if status in (ItemStatus.EXECUTING, ItemStatus.CLOSED):
+                    deliverable = Deliverable(
+                        pk=load.pk(Deliverable),
+                        task_id=task.pk,
+                        name=f"成果{t + 1}",
+                        deliverer_id=owner,
+                        receiver_id=requester,
+                        acceptance_criteria="通过验收",
+                        status=DeliverableStatus.SIGNED if done else DeliverableStatus.IN_REVIEW,
+                    )
+                    add(deliverable)
+                    add(
+                        DeliverableVersion(
+                            pk=load.pk(DeliverableVersion),
+                            deliverable_id=deliverable.pk,
+                            number=1,
+                            submitted_by_id=owner,
+                            submitted_at=submitted + timedelta(days=10),
+                            review_due_at=submitted + timedelta(days=11),
+                        )
+                    )
+        # The grants of item_sync_permissions, computed by its rules.
+        for user in viewers:
+            add(
+                UserObjectPermission(
+                    permission=view, content_type=content_type, object_pk=str(item.pk), user_id=user
+                )
+            )
+            add(ItemVisibility(item_id=item.pk, user_id=user))
+        for user in {requester, coordinator}:
+            add(
+                UserObjectPermission(
+                    permission=change, content_type=content_type, object_pk=str(item.pk), user_id=user
+                )
+            )
+        for department in {requesting, *participating}:
+            add(
+                GroupObjectPermission(
+                    permission=view,
+                    content_type=content_type,
+                    object_pk=str(item.pk),
+                    group_id=department.group_id,
+                )
+            )
+            add(ItemVisibility(item_id=item.pk, department_id=department.pk))
+        for action in (
+            "item.created",
+            "item.submitted",
+            "meeting.scheduled",
+            "minutes.recorded",
+            "task.created",
+        ):
+            add(
+                AuditEntry(
+                    actor_id=coordinator,
+                    action=action,
+                    target_type=item_type,
+                    target_id=str(item.pk),
+                    changes={},
+                )
+            )
+    order = [
+        "CollaborationItem",
+        "Milestone",
+        "Participation",
+        "Meeting",
+        "Invitation",
+        "Minutes",
+        "Task",
+        "ProgressReport",
+        "Deliverable",
+        "DeliverableVersion",
+    ]
+    for name in order + [n for n in pending if n not in order]:
+        load.insert(pending.get(name, []))
+    with connection.cursor() as cursor:
+        for statement in connection.ops.sequence_reset_sql(
+            no_style(),
+            [
+                Group,
+                Department,
+                User,
+                CollaborationItem,
+                Milestone,
+                Participation,
+                Meeting,
+                Invitation,
+                Minutes,
+                Task,
+                ProgressReport,
+                Deliverable,
+                DeliverableVersion,
+            ],
+        ):
+            cursor.execute(statement)
+    return load.counts
+
+
+def check_grants(sample: int = 20) -> None:
+    """Re-syncs a sample of items with the application's own function: nothing may change."""
+    ids = list(CollaborationItem.objects.order_by("?").values_list("pk", flat=True)[:sample])
+
+    def snapshot() -> tuple[int, int, int]:
+        pks = [str(pk) for pk in ids]
+        return (
+            UserObjectPermission.objects.filter(object_pk__in=pks).count(),
+            GroupObjectPermission.objects.filter(object_pk__in=pks).count(),
+            ItemVisibility.objects.filter(item_id__in=ids).count(),
+        )
+
+    before = snapshot()
+    with transaction.atomic():
+        for item in CollaborationItem.objects.filter(pk__in=ids):
+            item_sync_permissions(item=item)
+    after = snapshot()
+    if before != after:
+        raise SystemExit(f"Generated grants differ from item_sync_permissions: {before} != {after}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--small", action="store_true", help="a laptop-sized company")
+    for name, value in FULL.items():
+        parser.add_argument(f"--{name}", type=int, help=f"default {value} ({SMALL[name]} with --small)")
+    parser.add_argument("--seed", type=int, default=1)
+    options = parser.parse_args(argv)
+    sizes = {name: getattr(options, name) or (SMALL if options.small else FULL)[name] for name in FULL}
+    began = time.monotonic()
+    with transaction.atomic():
+        counts = generate(sizes, seed=options.seed)
+    check_grants()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    print(f"Loaded in {time.monotonic() - began:.0f} s on {connection.vendor}: {sizes}")
+    for name, count in sorted(counts.items()):
+        print(f"  {name}: {count:,}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,32 @@
+"""Gunicorn settings for Collab, used by scripts/start and by the systemd unit in deploy/.
+
+Defaults suit the embedded setup (SQLite, 2 cores): 2 worker processes x 4 threads.
+- Processes: one per core. Page rendering, Excel and PDF work is CPU-bound Python, so more
+  processes than cores only queue on the CPU; 2 also means one slow request (a PDF) never stalls
+  everybody.
+- Threads: most of a request's time is spent waiting on the database or the disk, and threads
+  wait cheaply. SQLite lets any number of readers run beside one writer (WAL); writers queue on
+  its lock (IMMEDIATE transactions, 30 s timeout) however many processes there are, so more
+  processes would not write faster.
+On PostgreSQL set COLLAB_WEB_WORKERS to about 2 x cores (+1) per machine.
+"""
+
+import os
+
+bind = os.environ.get("COLLAB_ADDR", "127.0.0.1:8000")
+workers = int(os.environ.get("COLLAB_WEB_WORKERS", "2"))
+threads = int(os.environ.get("COLLAB_WEB_THREADS", "4"))
+worker_class = "gthread"
+# A PDF of a long form takes seconds; nothing legitimate takes a minute.
+timeout = int(os.environ.get("COLLAB_WEB_TIMEOUT", "60"))
+graceful_timeout = 20
+# Restart a process now and then so a slow leak never grows into an outage.
+max_requests = 2000
+max_requests_jitter = 200
+accesslog = "-"
+# Gunicorn believes X-Forwarded-Proto only from these addresses (Collab itself believes
+# X-Forwarded-For only from COLLAB_TRUSTED_PROXIES): the reverse proxy's, loopback by default.
+forwarded_allow_ips = os.environ.get("COLLAB_TRUSTED_PROXIES", "127.0.0.1,::1")
+# Gunicorn 23+ opens a control socket in the home folder; Collab does not use it, and two servers
+# on one machine would fight over it.
+control_socket_disable = True
