@@ -12,6 +12,8 @@ from django.http import HttpRequest
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
+from collab.fields import LONG_TEXT
+from collab.formfields import BoundedDateField, ChoiceById
 from collab.lib.numbers import parse_whole_number
 from collab.org.models import Department, display_name
 from requests_app.models import CollaborationItem, ItemStatus, Scenario
@@ -23,7 +25,7 @@ from requests_app.rules import (
 )
 
 
-class PersonChoiceField(forms.ModelChoiceField):
+class PersonChoiceField(ChoiceById):
     def label_from_instance(self, obj: Any) -> str:
         department = getattr(getattr(obj, "person", None), "department", None)
         return f"{display_name(obj)} ({department})" if department else display_name(obj)
@@ -58,7 +60,7 @@ def live_wording(field: forms.Field, name: str) -> None:
 class RequirementForm(forms.Form):
     topic = forms.CharField(label=_("Topic"), max_length=200)
     scenario = forms.ChoiceField(label=_("Scenario"), choices=Scenario.choices)
-    requesting_department = forms.ModelChoiceField(
+    requesting_department = ChoiceById(
         label=_("Requesting department"),
         queryset=Department.objects.all(),
         empty_label=_("Choose a department"),
@@ -67,18 +69,21 @@ class RequirementForm(forms.Form):
         label=_("Coordinator"), queryset=people(), empty_label=_("Choose a person")
     )
     goal = forms.CharField(
+        max_length=LONG_TEXT,
         label=_("Goal"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("What the collaboration must achieve, specific and measurable."),
     )
     scope = forms.CharField(
+        max_length=LONG_TEXT,
         label=_("Scope"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("What is in and what is out."),
     )
     expected_outcome = forms.CharField(
+        max_length=LONG_TEXT,
         label=_("Expected outcome"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -87,7 +92,9 @@ class RequirementForm(forms.Form):
             '"user needs covered: 90%".'
         ),
     )
-    remarks = forms.CharField(label=_("Remarks"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    remarks = forms.CharField(
+        max_length=LONG_TEXT, label=_("Remarks"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -96,7 +103,7 @@ class RequirementForm(forms.Form):
 
 
 class ParticipationForm(forms.Form):
-    department = forms.ModelChoiceField(
+    department = ChoiceById(
         label=_("Department"), queryset=Department.objects.all(), empty_label=_("Choose a department")
     )
     role = forms.CharField(label=_("Role (optional)"), max_length=100, required=False)
@@ -113,7 +120,7 @@ class ParticipationForm(forms.Form):
 
 class MilestoneForm(forms.Form):
     name = forms.CharField(label=_("Milestone"), max_length=200)
-    due_date = forms.DateField(
+    due_date = BoundedDateField(
         label=_("Date"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": _("Enter a date such as 2026-10-05: milestones are dates, not words.")},
@@ -146,6 +153,7 @@ MilestoneFormSet = formset_factory(MilestoneForm, formset=RowsFormSet, extra=0, 
 
 class ChangeReasonForm(forms.Form):
     reason = forms.CharField(
+        max_length=LONG_TEXT,
         label=_("Reason for the change"),
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Every party of the item sees this with the changed values."),
@@ -272,13 +280,13 @@ class RequirementEditor:
 
 
 class RegisterFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False)
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
         choices=[("", _("All statuses"))] + [c for c in ItemStatus.choices if c[0] != ItemStatus.DRAFT],
     )
-    department = forms.ModelChoiceField(
+    department = ChoiceById(
         label=_("Department"),
         required=False,
         queryset=Department.objects.all(),
@@ -287,10 +295,10 @@ class RegisterFilterForm(forms.Form):
     scenario = forms.ChoiceField(
         label=_("Scenario"), required=False, choices=[("", _("All scenarios")), *Scenario.choices]
     )
-    submitted_from = forms.DateField(
+    submitted_from = BoundedDateField(
         label=_("Submitted from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    submitted_to = forms.DateField(
+    submitted_to = BoundedDateField(
         label=_("Submitted until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     sort = forms.ChoiceField(

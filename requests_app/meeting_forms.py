@@ -9,6 +9,8 @@ from django.forms import formset_factory
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from collab.fields import LONG_TEXT
+from collab.formfields import BoundedDateField, BoundedDateTimeField, ChoiceById, ChoicesById, IdField
 from collab.org.models import Department
 from requests_app.forms import (
     MilestoneFormSet,
@@ -32,20 +34,20 @@ from requests_app.rules import MilestoneData
 from requests_app.selectors import participating_departments
 
 
-class PeopleField(forms.ModelMultipleChoiceField):
+class PeopleField(ChoicesById):
     def label_from_instance(self, obj: Any) -> str:
         return PersonChoiceField.label_from_instance(self, obj)  # type: ignore[arg-type]
 
 
 class MeetingScheduleForm(forms.Form):
     form = forms.ChoiceField(label=_("Meeting form"), choices=MeetingForm.choices)
-    starts_at = forms.DateTimeField(
+    starts_at = BoundedDateTimeField(
         label=_("Time"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     location = forms.CharField(label=_("Place or link"), max_length=300)
     invitees = PeopleField(label=_("People"), queryset=people(), required=False)
-    departments = forms.ModelMultipleChoiceField(
+    departments = ChoicesById(
         label=_("Departments"),
         queryset=Department.objects.all(),
         required=False,
@@ -92,15 +94,25 @@ class MeetingScheduleForm(forms.Form):
 class MinutesForm(forms.Form):
     attendees = PeopleField(label=_("Attendees"), queryset=people())
     feasibility = forms.CharField(
-        label=AgendaPoint.FEASIBILITY.label, required=False, widget=forms.Textarea(attrs={"rows": 2})
+        max_length=LONG_TEXT,
+        label=AgendaPoint.FEASIBILITY.label,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     resources = forms.CharField(
-        label=AgendaPoint.RESOURCES.label, required=False, widget=forms.Textarea(attrs={"rows": 2})
+        max_length=LONG_TEXT,
+        label=AgendaPoint.RESOURCES.label,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     risks = forms.CharField(
-        label=AgendaPoint.RISKS.label, required=False, widget=forms.Textarea(attrs={"rows": 2})
+        max_length=LONG_TEXT,
+        label=AgendaPoint.RISKS.label,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     adjustments = forms.CharField(
+        max_length=LONG_TEXT,
         label=AgendaPoint.ADJUSTMENTS.label,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -109,7 +121,9 @@ class MinutesForm(forms.Form):
             "Change the milestones below to match."
         ),
     )
-    conclusions = forms.CharField(label=_("Conclusions"), widget=forms.Textarea(attrs={"rows": 3}))
+    conclusions = forms.CharField(
+        max_length=LONG_TEXT, label=_("Conclusions"), widget=forms.Textarea(attrs={"rows": 3})
+    )
     early_reason = forms.CharField(
         label=_("Why before the scheduled time?"),
         required=False,
@@ -122,7 +136,7 @@ class MinutesForm(forms.Form):
 
 
 class ResponsibilityForm(forms.Form):
-    department = forms.ModelChoiceField(
+    department = ChoiceById(
         label=_("Department"), queryset=Department.objects.all(), empty_label=_("Choose a department")
     )
     # Pre-printed per participating department; a department left without text records nothing.
@@ -134,10 +148,10 @@ class ResponsibilityForm(forms.Form):
 
 
 class TodoForm(forms.Form):
-    todo_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    todo_id = IdField(required=False)
     text = forms.CharField(label=_("To-do"), max_length=300)
     owner = PersonChoiceField(label=_("Owner"), queryset=people(), empty_label=_("Choose a person"))
-    due_date = forms.DateField(
+    due_date = BoundedDateField(
         label=_("Due date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
 
@@ -221,9 +235,12 @@ class MinutesEditor:
 
 
 class ConfirmForm(forms.Form):
-    department = forms.ModelChoiceField(queryset=Department.objects.all(), widget=forms.HiddenInput)
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    department = ChoiceById(queryset=Department.objects.all(), widget=forms.HiddenInput)
+    version = IdField()
     decision = forms.ChoiceField(choices=ConfirmationDecision.choices)
     reason = forms.CharField(
-        label=_("Reason (required to object)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        max_length=LONG_TEXT,
+        label=_("Reason (required to object)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )

@@ -20,7 +20,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from collab.lib.workdays import NoticeDay
+from collab.lib.workdays import NoticeDay, statutory_holidays
 
 # The holiday names of the notices, to the keys of collab.lib.workdays.
 HOLIDAY_KEYS = {
@@ -79,6 +79,9 @@ class Notice:
     problems: list[Problem] = field(default_factory=list)
     # The holidays read, in the notice's order, by key: what the admin sees listed.
     holidays: list[str] = field(default_factory=list)
+    # Statutory holidays of the year by law that the notice does not give off: a notice never
+    # makes one a working day, so a line is missing (or the text is not the whole notice).
+    missing: dict[date, str] = field(default_factory=dict)
 
     def days_in(self, year: int) -> dict[date, NoticeDay]:
         return {day: value for day, value in self.days.items() if day.year == year}
@@ -101,6 +104,7 @@ def parse_notice(text: str, year: int | None = None) -> Notice:
        workdays. Sentences without either ("鼓励…在除夕休息") are advice, not schedule.
     4. Check each date's weekday in brackets and the "共N天" count; a line that fails a check is
        a problem, and none of its days are kept.
+    5. List the statutory holidays of the law the notice does not give off (``missing``).
     """
     if year is None:
         found = _TITLE_YEAR.search(normalise(text))
@@ -125,6 +129,12 @@ def parse_notice(text: str, year: int | None = None) -> Notice:
             continue
         notice.days.update(days)
         notice.holidays.append(key)
+    if year is not None and notice.days:
+        notice.missing = {
+            day: key
+            for day, key in statutory_holidays(year, observed=False).items()
+            if not (day in notice.days and not notice.days[day].is_workday)
+        }
     return notice
 
 

@@ -169,17 +169,20 @@ def _notice_day(d: date, notice: Mapping[date, NoticeDay]) -> DayKind:
     return DayKind(day=d, workday=False, reason=named.holiday, schedule=NOTICE)
 
 
-@functools.lru_cache(maxsize=64)
-def statutory_holidays(year: int) -> dict[date, str]:
-    """China's statutory holidays of ``year`` by law, with the working days that make up for those
-    falling on a weekend (the law's 补假), as {date: holiday key}. The ``holidays`` package
-    computes the lunar dates (除夕 and 春节, 清明, 端午, 中秋); days it adds from a published
-    schedule ("Day off (substituted ...)") are left out: they belong to the notice.
+@functools.lru_cache(maxsize=128)
+def statutory_holidays(year: int, *, observed: bool = True) -> dict[date, str]:
+    """China's statutory holidays of ``year`` by law as {date: holiday key}, with the working days
+    that make up for those falling on a weekend (the law's 补假) unless ``observed`` is False.
+    The ``holidays`` package computes the lunar dates (除夕 and 春节, 清明, 端午, 中秋); days it
+    adds from a published schedule ("Day off (substituted ...)") are left out: they belong to
+    the notice.
     """
     calendar = holidays.country_holidays(CHINA, years=year, language="en_US")
     days: dict[date, str] = {}
     for day, names in calendar.items():
         for name in names.split("; "):
+            if name.endswith(" (observed)") and not observed:
+                continue
             key = _STATUTORY_KEYS.get(name.removesuffix(" (observed)"))
             if key is not None:
                 days[day] = key

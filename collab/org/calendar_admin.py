@@ -38,7 +38,7 @@ from collab.lib.workdays import (
     NoticeDay,
     is_published,
 )
-from collab.org.calendar import calendar_for, day_label
+from collab.org.calendar import calendar_for, day_label, holiday_label
 from collab.org.models import HolidayNotice
 from collab.org.services import NoticeRefused, holiday_notice_confirm, holiday_notice_read
 
@@ -284,6 +284,9 @@ def _preview(notice: Notice, year: int) -> dict[str, Any]:
         "months": months,
         "changes": sum(len(month["changes"]) for month in months),
         "problems": [_problem(problem) for problem in notice.problems],
+        "missing": [
+            {"day": day, "holiday": holiday_label(key)} for day, key in sorted(notice.missing.items())
+        ],
         "days_off": sum(not value.is_workday for value in notice.days.values()),
         "workdays": sum(value.is_workday for value in notice.days.values()),
     }

@@ -417,7 +417,32 @@ class SyncRun(models.Model):
 
 def source_secret(source: DirectorySource) -> str:
     """The source's secret in clear, for the connector about to call the vendor; never for display."""
-    return unseal(source.sealed_secret, key_material=settings.ENCRYPTION_KEY)
+    return unseal(
+        source.sealed_secret,
+        key_material=settings.ENCRYPTION_KEY,
+        fallbacks=settings.ENCRYPTION_KEY_FALLBACKS,
+    )
+
+
+class Throttle(models.Model):
+    """Failed password attempts of one account or one address (see ``collab.org.throttle``).
+
+    A table rather than a cache: the counts must be shared by every web process and host, and
+    the product runs without Redis by default.
+    """
+
+    # "<action>:<account|address>:<value>", e.g. "login:account:zhang", "sign:address:10.0.0.8".
+    key = models.CharField(max_length=200, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    window_started_at = models.DateTimeField()
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("failed password attempts")
+        verbose_name_plural = _("failed password attempts")
+
+    def __str__(self) -> str:
+        return self.key
 
 
 class ExternalIdentity(models.Model):

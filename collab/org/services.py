@@ -65,6 +65,14 @@ def holiday_notice_confirm(*, actor: Any, text: str, year: int | None = None) ->
             )
             % {"count": len(notice.problems)}
         )
+    if notice.missing:
+        raise NoticeRefused(
+            _(
+                "The notice leaves statutory holidays as working days (%(days)s): a line is missing. "
+                "Paste the whole notice."
+            )
+            % {"days": ", ".join(f"{day:%Y-%m-%d}" for day in sorted(notice.missing))}
+        )
     stored, created = HolidayNotice.objects.select_for_update().update_or_create(
         year=year, defaults={"text": text, "imported_by": actor, "imported_at": timezone.now()}
     )

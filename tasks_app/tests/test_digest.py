@@ -11,7 +11,7 @@ from django.utils import translation
 from collab.notify.models import Notification
 from collab.notify.services import notify
 from collab.org.models import Person, Region
-from collab.testing import Org
+from collab.testing import EXAMPLE_NOTICE_2027, Org
 from tasks_app import alerts, tracking_services
 from tasks_app.digest import send_digests
 from tasks_app.models import Task
@@ -91,8 +91,6 @@ def test_admins_hear_in_november_and_december_that_next_years_schedule_is_missin
     body = Notification.objects.get(recipient=admin, kind="digest").body
     assert "The holiday schedule of 2027 is not in Collab yet" in body
     notice = tmp_path / "2027.txt"
-    notice.write_text(
-        "国务院办公厅关于2027年部分节假日安排的通知\n一、元旦：1月1日（周五）至3日（周日）放假，共3天。"
-    )
+    notice.write_text(EXAMPLE_NOTICE_2027, encoding="utf-8")
     call_command("workdays", "import-notice", str(notice), stdout=StringIO())
     assert send_digests(now=datetime(2026, 12, 2, 1, 15, tzinfo=UTC)) == 0  # nothing left to say

@@ -57,6 +57,13 @@ def test_a_holiday_across_the_new_year_keeps_the_previous_years_day() -> None:
     assert set(notice.days_in(2022)) == {date(2022, 12, 31)}
 
 
+def test_a_notice_without_a_holiday_line_names_the_statutory_days_it_leaves_working() -> None:
+    assert parse_notice(read(2026)).missing == {}
+    notice = parse_notice(read(2026).replace("六、中秋节：9月25日（周五）至27日（周日）放假，共3天。", ""))
+    assert notice.missing == {date(2026, 9, 25): "mid_autumn_festival"}
+    assert notice.problems == []
+
+
 def test_advice_is_not_schedule() -> None:
     # 2024: "鼓励各单位…安排职工在除夕（2月9日）休息" is advice; 9 February stays a working day.
     assert date(2024, 2, 9) not in parse_notice(read(2024)).days

@@ -18,19 +18,14 @@ from collab.audit.models import AuditEntry
 from collab.lib.workdays import NOTICE, OFFICIAL, STATUTORY
 from collab.org.calendar import calendar_for
 from collab.org.models import HolidayNotice, HolidayNoticeDay, Region
-from collab.testing import Org, client_for
+from collab.testing import EXAMPLE_NOTICE_2027, Org, client_for
 
 pytestmark = pytest.mark.django_db
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 REAL_2026 = Path(__file__).resolve().parents[2] / "lib" / "tests" / "notices" / "2026.txt"
 
-# A notice for 2027 written the way the State Council writes them (the real one is not in the
-# fixtures: the test must not depend on it). 2027-01-31 is a Sunday, 2027-02-20 a Saturday.
-NOTICE_2027 = """国务院办公厅关于2027年部分节假日安排的通知
-一、元旦：1月1日（周五）至3日（周日）放假，共3天。
-二、春节：2月5日（农历除夕、周五）至12日（农历正月初七、周五）放假调休，共8天。1月31日（周日）、2月20日（周六）上班。
-"""
+NOTICE_2027 = EXAMPLE_NOTICE_2027
 BROKEN_2027 = NOTICE_2027 + "三、清明节：4月5日（周二）放假，共1天。\n"  # 5 April 2027 is a Monday
 
 
@@ -62,7 +57,13 @@ def test_the_command_stores_a_notice_and_deadlines_follow_it(org: Org, tmp_path:
     out, _err = run("check", "2027-01-31")
     assert out.strip() == "2027-01-31 (Sunday) is a working day: a make-up workday for Spring Festival."
     entry = AuditEntry.objects.get(action="holiday_notice.confirmed")
-    assert entry.changes["year"] == 2027 and entry.changes["workdays"] == ["2027-01-31", "2027-02-20"]
+    assert entry.changes["year"] == 2027 and entry.changes["workdays"] == [
+        "2027-01-31",
+        "2027-02-20",
+        "2027-04-25",
+        "2027-09-26",
+        "2027-10-09",
+    ]
     assert entry.target_type == ContentType.objects.get_for_model(HolidayNotice)
 
 
@@ -107,6 +108,15 @@ def test_a_region_abroad_ignores_the_notice(org: Org, tmp_path: Path) -> None:
     assert calendar_for(berlin).is_working_day(date(2027, 2, 11))
 
 
+def test_a_notice_missing_a_holiday_line_is_refused(org: Org, tmp_path: Path) -> None:
+    partial = NOTICE_2027.replace("五、端午节：6月9日（周三）放假1天，不调休。\n", "")
+    out, err = run("import-notice", write(tmp_path, partial), "--dry-run")
+    assert "2027-06-09" not in out and "Not given off: 2027-06-09 Dragon Boat Festival" in err
+    with pytest.raises(CommandError, match=r"leaves statutory holidays as working days \(2027-06-09\)"):
+        run("import-notice", write(tmp_path, partial))
+    assert not HolidayNotice.objects.exists()
+
+
 # The admin page
 
 
@@ -142,6 +152,9 @@ def test_the_admin_sees_unreadable_lines_and_cannot_confirm_them(admin_client: C
     assert 'name="confirm"' not in page
     response = admin_client.post(url, {"text": BROKEN_2027, "confirm": "1"})
     assert "1 line of the notice could not be read" in response.content.decode()
+    partial = NOTICE_2027.replace("六、中秋节：9月15日（周三）放假1天，不调休。\n", "")
+    page = admin_client.post(url, {"text": partial, "preview": "1"}).content.decode()
+    assert "2027-09-15 Mid-Autumn Festival" in page and 'name="confirm"' not in page
     assert not HolidayNotice.objects.exists() and not AuditEntry.objects.exists()
 
 

@@ -100,6 +100,11 @@ class Command(BaseCommand):
             )
         for problem in notice.problems:
             self.stderr.write(_("Not read: %(line)s") % {"line": problem.line})
+        for day, key in sorted(notice.missing.items()):
+            self.stderr.write(
+                _("Not given off: %(date)s %(holiday)s")
+                % {"date": f"{day:%Y-%m-%d}", "holiday": holiday_label(key)}
+            )
         if dry_run:
             return
         try:
