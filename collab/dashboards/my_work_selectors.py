@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 from collab.dashboards.board_selectors import (
     LIVE_STATUSES,
     RegionCalendars,
+    day_count,
     deadline_label,
     deliverable_url,
     report_missing,
@@ -309,7 +310,7 @@ def _my_tasks(c: Context) -> QuerySet[Any]:
 
 
 def _task_entry(task: Any, c: Context, *, url: str) -> Entry:
-    days = c.calendars.counter_for_user(task.owner).until(c.today, task.deadline)
+    days = day_count(c.calendars.for_user(task.owner)).until(c.today, task.deadline)
     late = task.deadline < c.today
     flags = []
     if late:
