@@ -217,7 +217,7 @@ def test_a_superscript_digit_as_a_to_do_is_refused_with_a_message(org: Org) -> N
         reverse("tasks_app:task_create", args=[item.pk]), {"todo": SUPERSCRIPT_TWO}, follow=True
     )
     assert response.redirect_chain == [(reverse("tasks_app:task_sheet", args=[item.pk]), 302)]
-    assert "该待办事项已转为任务、已取消,或不属于本事项。" in response.content.decode()
+    assert "该待办事项已转为任务、已取消，或不属于本事项。" in response.content.decode()
     assert not Task.objects.filter(item=item).exists()
 
 
