@@ -116,7 +116,11 @@ def coordinator_board(user: Any, *, now: datetime | None = None) -> CoordinatorB
     )
     attention = task_rows(flagged[:LIST_LIMIT], calendars, today, soon)
 
-    problems = Problem.objects.filter(item__coordinator=user, status=ProblemStatus.OPEN)
+    # The heading's count and the list come from this one queryset (open problems of the items
+    # still running: an archived item's are read-only, and archiving requires none open).
+    problems = Problem.objects.filter(item__coordinator=user, status=ProblemStatus.OPEN).exclude(
+        item__status__in=[ItemStatus.DRAFT, ItemStatus.CLOSED]
+    )
     problem_rows = list(
         problems.select_related("item", "task", "owner__person").order_by("-blocking", "raised_at", "pk")[
             :LIST_LIMIT
@@ -132,7 +136,7 @@ def coordinator_board(user: Any, *, now: datetime | None = None) -> CoordinatorB
         attention=attention,
         attention_total=flagged.count(),
         problems=problem_rows,
-        problem_total=sum(getattr(r.item, "open_problems", 0) for r in rows),
+        problem_total=problems.count(),
         reviews=reviews,
         review_total=sum(getattr(r.item, "pending_reviews", 0) for r in rows),
         gaps=[r for r in rows if r.gaps][:LIST_LIMIT],
