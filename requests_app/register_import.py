@@ -360,6 +360,11 @@ def _create(actor: Any, row: RegisterRow) -> CollaborationItem:
     item.imported_cells = {"cells": row.cells, "baseline": register_row(item, RegisterLabels())}
     CollaborationItem.objects.filter(pk=item.pk).update(imported_cells=item.imported_cells)
     audit_record(
-        actor=actor, action="item.imported", target=item, changes={"number": [None, number], "row": row.row}
+        actor=actor,
+        action="item.imported",
+        target=item,
+        changes={"number": [None, number], "row": row.row},
+        # A finished register row arrives archived: recording its arrival is no write to it.
+        read_only_ok=True,
     )
     return item
