@@ -12,6 +12,7 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from collab.org.models import Department, display_name
+from collab.org.pickers import DepartmentPicker, PersonPicker
 from requests_app.models import CollaborationItem, ItemStatus, Scenario
 from requests_app.rules import (
     MilestoneData,
@@ -22,6 +23,8 @@ from requests_app.rules import (
 
 
 class PersonChoiceField(forms.ModelChoiceField):
+    widget = PersonPicker
+
     def label_from_instance(self, obj: Any) -> str:
         department = getattr(getattr(obj, "person", None), "department", None)
         return f"{display_name(obj)} ({department})" if department else display_name(obj)
@@ -60,6 +63,7 @@ class RequirementForm(forms.Form):
         label=_("Requesting department"),
         queryset=Department.objects.all(),
         empty_label=_("Choose a department"),
+        widget=DepartmentPicker,
     )
     coordinator = PersonChoiceField(
         label=_("Coordinator"), queryset=people(), empty_label=_("Choose a person")
@@ -95,7 +99,10 @@ class RequirementForm(forms.Form):
 
 class ParticipationForm(forms.Form):
     department = forms.ModelChoiceField(
-        label=_("Department"), queryset=Department.objects.all(), empty_label=_("Choose a department")
+        label=_("Department"),
+        queryset=Department.objects.all(),
+        empty_label=_("Choose a department"),
+        widget=DepartmentPicker,
     )
     role = forms.CharField(label=_("Role (optional)"), max_length=100, required=False)
     core_need = forms.CharField(

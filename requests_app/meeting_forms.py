@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from collab.org.models import Department
+from collab.org.pickers import DepartmentsPicker, PeoplePicker
 from requests_app.forms import (
     MilestoneFormSet,
     PersonChoiceField,
@@ -32,6 +33,8 @@ from requests_app.selectors import participating_departments
 
 
 class PeopleField(forms.ModelMultipleChoiceField):
+    widget = PeoplePicker
+
     def label_from_instance(self, obj: Any) -> str:
         return PersonChoiceField.label_from_instance(self, obj)  # type: ignore[arg-type]
 
@@ -49,6 +52,7 @@ class MeetingScheduleForm(forms.Form):
         queryset=Department.objects.all(),
         required=False,
         help_text=_("Everyone in a department you invite receives the pre-read."),
+        widget=DepartmentsPicker,
     )
 
     def __init__(self, *args: Any, item: CollaborationItem, zone: str, **kwargs: Any) -> None:

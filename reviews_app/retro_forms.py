@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from collab.org.models import Department
+from collab.org.pickers import PeoplePicker
 from requests_app.forms import PersonChoiceField, people
 from requests_app.models import CollaborationItem
 from reviews_app.models import MeasureStatus, Retrospective
@@ -33,8 +34,8 @@ class RetrospectiveForm(ProblemsMixin, forms.Form):
     participants = PeopleChoiceField(
         label=_("Participants"),
         queryset=people(),
-        widget=forms.SelectMultiple(attrs={"size": 8}),
-        help_text=_("Hold Ctrl (⌘ on a Mac) to choose several."),
+        widget=PeoplePicker,
+        help_text=_("Type a name or its pinyin initials to add each participant."),
     )
     highlights = forms.CharField(
         label=_("Highlights"),

@@ -14,12 +14,11 @@ import pytest
 from django.conf import settings
 
 from collab.celery import app
-from collab.testing import make_org
+from collab.testing import database_url, make_org
 from requests_app.models import CollaborationItem, ItemStatus
 from reviews_app.archive_services import archive_request
 from reviews_app.models import Archive, ArchiveStatus
 from reviews_app.tests.test_archive_support import ready_item
-from tasks_app.tests.test_worker import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
