@@ -1,7 +1,8 @@
 """Collab's settings: every value comes from an environment variable with a safe default.
 
-With no variables at all it runs on one laptop: DEBUG on, SQLite in var/, Celery on the
-filesystem broker in var/broker, e-mail printed to the console. DATABASE_URL and
+With no variables at all it runs on one machine: DEBUG off, a secret key generated into
+var/secret_key, SQLite in var/, Celery on the filesystem broker in var/broker, e-mail printed to
+the console, answering to loopback names only. DATABASE_URL and
 CELERY_BROKER_URL switch to PostgreSQL and Redis without code changes.
 """
 

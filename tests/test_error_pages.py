@@ -5,7 +5,7 @@ import re
 from pathlib import Path
 
 import pytest
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import translation
 from django.views.defaults import server_error
@@ -26,11 +26,27 @@ def test_an_outsider_gets_a_chinese_not_found_page(org: Org) -> None:
 
 
 @pytest.mark.django_db
+def test_a_participant_who_may_only_read_gets_a_chinese_refusal(org: Org) -> None:
+    item = make_item(org)
+    response = client_for(org.owner).get(reverse("requests_app:item_edit", args=[item.pk]))
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert "无权操作" in page and "您无权执行此操作。" in page
+
+
+@pytest.mark.django_db
 def test_an_english_reader_gets_it_in_english(org: Org) -> None:
     reader = make_person("reader", org.finance, language="en")
     response = client_for(reader).get("/no-such-page/", headers={"accept-language": "en"})
     assert response.status_code == 404
     assert "This page does not exist, or it is not shared with you." in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_expired_form_is_explained_not_a_technical_page() -> None:
+    response = Client(enforce_csrf_checks=True).post(reverse("login"), {"username": "x", "password": "y"})
+    assert response.status_code == 403
+    assert "表单已过期" in response.content.decode() and "CSRF" not in response.content.decode()
 
 
 def test_a_server_error_page_needs_no_database_and_speaks_chinese() -> None:

@@ -14,7 +14,6 @@ import re
 import secrets
 import shlex
 import signal
-import socket
 import socketserver
 import subprocess
 import threading
@@ -30,7 +29,7 @@ from django.conf import settings
 from django.db import connection
 
 from tests.test_runtime_worker import runtime_python
-from tests.test_start_command import free_port, fresh_copy
+from tests.test_start_command import free_port, fresh_copy, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 MARK = "<!-- tests/test_production_readme.py runs this block as written -->"
@@ -43,9 +42,11 @@ def readme_block() -> str:
     return "\n".join(line.strip() for line in match.group(1).splitlines())
 
 
-def exec_start(unit: str) -> list[str]:
+def exec_start(unit: str, env: dict[str, str]) -> list[str]:
+    """The unit's command as systemd runs it: ${NAME} replaced from its EnvironmentFile."""
     text = (ROOT / "deploy" / "systemd" / unit).read_text()
-    return shlex.split(re.search(r"^ExecStart=(.+)$", text, re.M).group(1))  # type: ignore[union-attr]
+    command = re.search(r"^ExecStart=(.+)$", text, re.M).group(1)  # type: ignore[union-attr]
+    return shlex.split(re.sub(r"\$\{(\w+)\}", lambda m: env[m.group(1)], command))
 
 
 class SMTPHandler(socketserver.StreamRequestHandler):
@@ -169,7 +170,7 @@ def test_the_readme_production_steps_run_as_written(
     )
     processes = [
         subprocess.Popen(  # noqa: S603
-            [as_installed(part) for part in exec_start(unit)],
+            [as_installed(part) for part in exec_start(unit, service_env)],
             cwd=copy,
             env=service_env,
             stdout=(tmp_path / f"{unit}.log").open("w"),
@@ -179,16 +180,7 @@ def test_the_readme_production_steps_run_as_written(
         for unit in ("collab-web.service", "collab-worker.service", "collab-beat.service")
     ]
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline and processes[0].poll() is None, (
-                    tmp_path / "collab-web.service.log"
-                ).read_text()[-3000:]
-                time.sleep(0.3)
+        wait_for_port(port, processes[0], tmp_path / "collab-web.service.log", 60)
         base = f"http://127.0.0.1:{port}"
         # As nginx passes it on: the public host name and the HTTPS header.
         status, _, page = fetch(
@@ -212,6 +204,9 @@ def test_the_readme_production_steps_run_as_written(
             assert time.monotonic() < deadline, (tmp_path / "collab-worker.service.log").read_text()[-3000:]
             time.sleep(0.3)
         assert "readme@example.com" in smtp_server.messages[0]
+        # Every service is still up, beat with its schedule in COLLAB_VAR_DIR.
+        assert [process.poll() for process in processes] == [None, None, None]
+        assert (data / "celerybeat-schedule").exists() or list(data.glob("celerybeat-schedule*"))
     finally:
         for process in processes:
             os.killpg(process.pid, signal.SIGTERM)

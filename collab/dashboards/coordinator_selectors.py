@@ -23,10 +23,20 @@ from collab.dashboards.board_selectors import (
     task_rows,
     with_health,
 )
-from collab.dashboards.health import BEHIND_PERCENT, HealthFacts, due_soon_limit, health_of
+from collab.dashboards.health import BEHIND_PERCENT, Health, HealthFacts, due_soon_limit, health_of
 from requests_app.models import CollaborationItem, ItemStatus
 from reviews_app.models import DeliverableVersion
 from tasks_app.models import Problem, ProblemStatus, Task, TaskStatus
+
+# Items shown per stage on the board, worst health first; the full list is paged.
+TOP_ITEMS = 10
+ITEMS_PAGE_SIZE = 50
+_WORST_FIRST = {Health.OFF_TRACK: 0, Health.AT_RISK: 1, Health.ON_TRACK: 2}
+
+
+def worst_first(rows: list[ItemRow]) -> list[ItemRow]:
+    """The rows with off-track items first, then at-risk ones, each in their previous order."""
+    return sorted(rows, key=lambda row: _WORST_FIRST.get(row.light.health, 3))
 
 
 @dataclass
@@ -40,6 +50,7 @@ class CoordinatorBoard:
     reviews: list[ReviewRow]
     review_total: int
     gaps: list[ItemRow]
+    gap_total: int
     today: date
 
 
@@ -62,7 +73,9 @@ def coordinator_board(user: Any, *, now: datetime | None = None) -> CoordinatorB
         .order_by("stage", "-number_key", "-pk")
     )
     gaps = breakdown_gaps_for(items)
-    rows = [ItemRow(item=i, light=health_of(HealthFacts.of(i)), gaps=gaps.get(i.pk, [])) for i in items]
+    rows = worst_first(
+        [ItemRow(item=i, light=health_of(HealthFacts.of(i)), gaps=gaps.get(i.pk, [])) for i in items]
+    )
     closed = mine.filter(status=ItemStatus.CLOSED).count()
 
     flagged = (
@@ -102,6 +115,7 @@ def coordinator_board(user: Any, *, now: datetime | None = None) -> CoordinatorB
         problem_total=sum(getattr(r.item, "open_problems", 0) for r in rows),
         reviews=reviews,
         review_total=sum(getattr(r.item, "pending_reviews", 0) for r in rows),
-        gaps=[r for r in rows if r.gaps],
+        gaps=[r for r in rows if r.gaps][:LIST_LIMIT],
+        gap_total=sum(1 for r in rows if r.gaps),
         today=today,
     )

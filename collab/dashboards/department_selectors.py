@@ -22,6 +22,7 @@ from collab.dashboards.board_selectors import (
     unanswered_escalation,
     with_health,
 )
+from collab.dashboards.coordinator_selectors import worst_first
 from collab.dashboards.health import HealthFacts, due_soon_limit, health_of
 from collab.org.models import Department, Person
 from requests_app.models import CollaborationItem, ItemStatus, Participation
@@ -123,7 +124,7 @@ def department_board(
         .select_related("coordinator__person")
         .order_by("stage", "-number_key", "-pk")
     )
-    item_rows = [ItemRow(item=i, light=health_of(HealthFacts.of(i))) for i in items]
+    item_rows = worst_first([ItemRow(item=i, light=health_of(HealthFacts.of(i))) for i in items])
 
     open_tasks = Task.objects.filter(department=department, item__status__in=LIVE_STATUSES)
     # The Exists goes into the aggregate's filter itself: filtering on an annotation's alias

@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
@@ -16,7 +17,7 @@ from django.views.decorators.vary import vary_on_cookie
 
 from collab.dashboards import management
 from collab.dashboards.board_selectors import roles_of
-from collab.dashboards.coordinator_selectors import coordinator_board
+from collab.dashboards.coordinator_selectors import ITEMS_PAGE_SIZE, TOP_ITEMS, coordinator_board
 from collab.dashboards.department_selectors import department_board, departments_for
 from collab.dashboards.forms import period_from
 from collab.dashboards.my_work_selectors import my_work as my_work_of
@@ -78,20 +79,43 @@ def nav_link(request: HttpRequest) -> HttpResponse:
 @require_GET
 def coordinator(request: HttpRequest) -> HttpResponse:
     board = coordinator_board(request.user)
-    context = {"board": board, "roles": roles_of(request.user), "tab": "coordinator"}
+    context = {"board": board, "roles": roles_of(request.user), "tab": "coordinator", "top": TOP_ITEMS}
     return render(request, "dashboards/coordinator.html", context)
 
 
 @login_required
 @require_GET
-def department(request: HttpRequest) -> HttpResponse:
+def coordinator_items(request: HttpRequest, stage: str) -> HttpResponse:
+    """Every item of one stage the person coordinates, worst health first, paged."""
+    group = next((g for g in coordinator_board(request.user).groups if g.status == stage), None)
+    if group is None:
+        raise Http404
+    context = {
+        "title": group.label,
+        "page": Paginator(group.rows, ITEMS_PAGE_SIZE).get_page(request.GET.get("page")),
+        "row_template": "dashboards/_coordinator_item_row.html",
+        "headers": [_("Health"), _("Item"), _("Tasks done"), _("Open problems"), _("Reviews waiting"), ""],
+        "back": reverse("dashboards:coordinator"),
+        "roles": roles_of(request.user),
+        "tab": "coordinator",
+    }
+    return render(request, "dashboards/item_list.html", context)
+
+
+def _department_board(request: HttpRequest) -> tuple[Any, list[Department], Any, Any]:
     choices = list(departments_for(request.user))
     if not choices:
         raise PermissionDenied(_("Only department heads have a department dashboard."))
     wanted = request.GET.get("department", "")
     chosen = next((d for d in choices if str(d.pk) == wanted), choices[0])
     period, form = period_from(request.GET)
-    board = department_board(chosen, start_at=period.start_at, end_at=period.end_at)
+    return department_board(chosen, start_at=period.start_at, end_at=period.end_at), choices, period, form
+
+
+@login_required
+@require_GET
+def department(request: HttpRequest) -> HttpResponse:
+    board, choices, period, form = _department_board(request)
     context = {
         "board": board,
         "departments": choices,
@@ -99,8 +123,27 @@ def department(request: HttpRequest) -> HttpResponse:
         "form": form,
         "roles": roles_of(request.user),
         "tab": "department",
+        "top": TOP_ITEMS,
     }
     return render(request, "dashboards/department.html", context)
+
+
+@login_required
+@require_GET
+def department_items(request: HttpRequest) -> HttpResponse:
+    """Every open item the department takes part in, worst health first, paged."""
+    board, _choices, _period, _form = _department_board(request)
+    context = {
+        "title": _("Items %(department)s takes part in") % {"department": board.department},
+        "page": Paginator(board.items, ITEMS_PAGE_SIZE).get_page(request.GET.get("page")),
+        "row_template": "dashboards/_department_item_row.html",
+        "headers": [_("Health"), _("Item"), _("Stage"), _("Open tasks of the department"), ""],
+        "back": f"{reverse('dashboards:department')}?department={board.department.pk}",
+        "query": f"department={board.department.pk}&",
+        "roles": roles_of(request.user),
+        "tab": "department",
+    }
+    return render(request, "dashboards/item_list.html", context)
 
 
 def _chart(labels: list[str], datasets: list[dict[str, Any]]) -> str:
