@@ -359,7 +359,12 @@ def _create(actor: Any, row: RegisterRow) -> CollaborationItem:
     item_sync_permissions(item=item)
     item.imported_cells = {"cells": row.cells, "baseline": register_row(item, RegisterLabels())}
     CollaborationItem.objects.filter(pk=item.pk).update(imported_cells=item.imported_cells)
+    # The history's own wording for entering an item from an existing register.
     audit_record(
-        actor=actor, action="item.imported", target=item, changes={"number": [None, number], "row": row.row}
+        actor=actor,
+        action="item.registered",
+        target=item,
+        changes={"number": [None, number]},
+        note=_("Imported from an Excel register, row %(row)s.") % {"row": row.row},
     )
     return item
