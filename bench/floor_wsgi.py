@@ -29,6 +29,8 @@ def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
         return [b"floor"]
     with connection.cursor() as cursor:
         for sql in statements:
+            if sql.startswith("DECLARE "):  # a server-side cursor (a form's choices): run its query
+                sql = sql.split(" FOR ", 1)[1]
             cursor.execute(sql)
             if cursor.description:
                 cursor.fetchall()

@@ -14,8 +14,11 @@ BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "tasks-sweep-alerts": {"task": "tasks_app.sweep_alerts", "schedule": crontab(minute="*/5")},
     # Review reminders (2 working hours before) and overdue reviews are due to the minute; 5 is close enough.
     "reviews-sweep-reviews": {"task": "reviews_app.sweep_reviews", "schedule": crontab(minute="*/5")},
-    # Coordinators and department heads read their digest at the start of the working day.
-    "tasks-daily-digest": {"task": "tasks_app.send_digests", "schedule": crontab(hour=9, minute=15)},
+    # An archive whose build message (broker down) or worker (killed) was lost is built again soon.
+    "reviews-requeue-archives": {"task": "reviews_app.requeue_archives", "schedule": crontab(minute="*/2")},
+    # Coordinators and department heads read their digest at the start of their working day, in
+    # their region's time zone: hourly, each person's goes out once inside their working hours.
+    "tasks-daily-digest": {"task": "tasks_app.send_digests", "schedule": crontab(minute=15)},
     # The company directory changes during the day; syncing at night keeps people and heads current.
     "movein-sync-directories": {"task": "movein.sync_directories", "schedule": crontab(hour=2, minute=30)},
 }

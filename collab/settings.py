@@ -158,6 +158,9 @@ ALLOWED_HOSTS = env_list("COLLAB_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::
 # Credentials stored in the database (directory sources, robot secrets) are encrypted with a key
 # derived from this; it defaults to SECRET_KEY. Set it separately to rotate SECRET_KEY on its own.
 ENCRYPTION_KEY = env_str("COLLAB_ENCRYPTION_KEY", SECRET_KEY)
+# Rotation: the previous keys, comma-separated, still open stored values until
+# `manage.py reseal_secrets` has encrypted them all with the current key (README).
+ENCRYPTION_KEY_FALLBACKS = env_list("COLLAB_ENCRYPTION_KEY_FALLBACKS", [])
 # Earlier keys still accepted for sessions and signed links while a new COLLAB_SECRET_KEY rolls out.
 SECRET_KEY_FALLBACKS = env_list("COLLAB_SECRET_KEY_FALLBACKS", [])
 CSRF_TRUSTED_ORIGINS = env_list("COLLAB_CSRF_TRUSTED_ORIGINS", [])
@@ -304,11 +307,19 @@ if _email_backend == "django.core.mail.backends.smtp.EmailBackend":
         "timeout": env_int("COLLAB_SMTP_TIMEOUT_SECONDS", 30),
     }
 MAILERS = {"default": {"BACKEND": _email_backend, "OPTIONS": _smtp_options}}
+# Password guessing (collab/org/throttle.py): failures per account and per address before a
+# lockout, its length, and password-reset e-mails per address within it.
+COLLAB_ACCOUNT_FAILURES = env_int("COLLAB_ACCOUNT_FAILURES", 5)
+COLLAB_ADDRESS_FAILURES = env_int("COLLAB_ADDRESS_FAILURES", 20)
+COLLAB_LOCKOUT_MINUTES = env_int("COLLAB_LOCKOUT_MINUTES", 15)
+COLLAB_RESET_REQUESTS = env_int("COLLAB_RESET_REQUESTS", 3)
 # Notifications: the outbox's retries and the group robots' limits.
 COLLAB_DELIVERY_MAX_ATTEMPTS = env_int("COLLAB_DELIVERY_MAX_ATTEMPTS", 10)
 COLLAB_DELIVERY_BACKOFF_CAP_MINUTES = env_int("COLLAB_DELIVERY_BACKOFF_CAP_MINUTES", 60)
-# Longer than any robot or SMTP timeout: a claim older than this is a crashed worker's.
-COLLAB_DELIVERY_SENDING_TIMEOUT_SECONDS = env_int("COLLAB_DELIVERY_SENDING_TIMEOUT_SECONDS", 300)
+# The lease of a claimed delivery: older than this, the claim is a dead worker's and the message
+# is sent again (robot requests time out within a third of it, SMTP's timeout is below it; see
+# collab/notify/delivery.py).
+COLLAB_DELIVERY_SENDING_TIMEOUT_SECONDS = env_int("COLLAB_DELIVERY_SENDING_TIMEOUT_SECONDS", 120)
 COLLAB_ROBOT_RATE_LIMIT_PER_MINUTE = env_int("COLLAB_ROBOT_RATE_LIMIT_PER_MINUTE", 20)
 COLLAB_ROBOT_TIMEOUT_SECONDS = env_int("COLLAB_ROBOT_TIMEOUT_SECONDS", 10)
 # Where links in e-mails point: the address people open Collab at.

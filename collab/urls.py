@@ -8,6 +8,7 @@ from collab.org.signin import views as signin_views
 urlpatterns = [
     path("", dashboard_views.my_work, name="home"),
     path("accounts/login/", org_views.CollabLoginView.as_view(), name="login"),
+    path("accounts/password_reset/", org_views.CollabPasswordResetView.as_view(), name="password_reset"),
     path("accounts/sso/<int:pk>/", signin_views.signin_start, name="signin_start"),
     path("accounts/sso/<int:pk>/callback/", signin_views.signin_callback, name="signin_callback"),
     path("accounts/signing-pin/", signin_views.signing_pin, name="signing_pin"),

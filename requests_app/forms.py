@@ -11,6 +11,8 @@ from django.forms import BaseFormSet, formset_factory
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
+from collab.fields import LONG_TEXT
+from collab.formfields import BoundedDateField, ChoiceById
 from collab.org.models import Department, display_name
 from collab.org.pickers import DepartmentPicker, PersonPicker
 from requests_app.models import CollaborationItem, ItemStatus, Scenario
@@ -22,7 +24,7 @@ from requests_app.rules import (
 )
 
 
-class PersonChoiceField(forms.ModelChoiceField):
+class PersonChoiceField(ChoiceById):
     widget = PersonPicker
 
     def label_from_instance(self, obj: Any) -> str:
@@ -59,7 +61,7 @@ def live_wording(field: forms.Field, name: str) -> None:
 class RequirementForm(forms.Form):
     topic = forms.CharField(label=_("Topic"), max_length=200)
     scenario = forms.ChoiceField(label=_("Scenario"), choices=Scenario.choices)
-    requesting_department = forms.ModelChoiceField(
+    requesting_department = ChoiceById(
         label=_("Requesting department"),
         queryset=Department.objects.all(),
         empty_label=_("Choose a department"),
@@ -69,18 +71,21 @@ class RequirementForm(forms.Form):
         label=_("Coordinator"), queryset=people(), empty_label=_("Choose a person")
     )
     goal = forms.CharField(
+        max_length=LONG_TEXT,
         label=_("Goal"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("What the collaboration must achieve, specific and measurable."),
     )
     scope = forms.CharField(
+        max_length=LONG_TEXT,
         label=_("Scope"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("What is in and what is out."),
     )
     expected_outcome = forms.CharField(
+        max_length=LONG_TEXT,
         label=_("Expected outcome"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -89,7 +94,9 @@ class RequirementForm(forms.Form):
             '"user needs covered: 90%".'
         ),
     )
-    remarks = forms.CharField(label=_("Remarks"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    remarks = forms.CharField(
+        max_length=LONG_TEXT, label=_("Remarks"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -98,7 +105,7 @@ class RequirementForm(forms.Form):
 
 
 class ParticipationForm(forms.Form):
-    department = forms.ModelChoiceField(
+    department = ChoiceById(
         label=_("Department"),
         queryset=Department.objects.all(),
         empty_label=_("Choose a department"),
@@ -118,7 +125,7 @@ class ParticipationForm(forms.Form):
 
 class MilestoneForm(forms.Form):
     name = forms.CharField(label=_("Milestone"), max_length=200)
-    due_date = forms.DateField(
+    due_date = BoundedDateField(
         label=_("Date"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": _("Enter a date such as 2026-10-05: milestones are dates, not words.")},
@@ -151,6 +158,7 @@ MilestoneFormSet = formset_factory(MilestoneForm, formset=RowsFormSet, extra=0, 
 
 class ChangeReasonForm(forms.Form):
     reason = forms.CharField(
+        max_length=LONG_TEXT,
         label=_("Reason for the change"),
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Every party of the item sees this with the changed values."),
@@ -277,13 +285,13 @@ class RequirementEditor:
 
 
 class RegisterFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False)
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
         choices=[("", _("All statuses"))] + [c for c in ItemStatus.choices if c[0] != ItemStatus.DRAFT],
     )
-    department = forms.ModelChoiceField(
+    department = ChoiceById(
         label=_("Department"),
         required=False,
         queryset=Department.objects.all(),
@@ -292,10 +300,10 @@ class RegisterFilterForm(forms.Form):
     scenario = forms.ChoiceField(
         label=_("Scenario"), required=False, choices=[("", _("All scenarios")), *Scenario.choices]
     )
-    submitted_from = forms.DateField(
+    submitted_from = BoundedDateField(
         label=_("Submitted from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    submitted_to = forms.DateField(
+    submitted_to = BoundedDateField(
         label=_("Submitted until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     sort = forms.ChoiceField(

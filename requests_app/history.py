@@ -39,6 +39,7 @@ def _action_labels() -> dict[str, str]:
         "deliverable.reviewed": _("reviewed a deliverable"),
         "deliverable.revised": _("submitted a revised deliverable"),
         "deliverable.signed": _("signed an acceptance form"),
+        "deliverable.sign_failed": _("typed a wrong password to sign an acceptance form"),
         "retrospective.recorded": _("recorded the retrospective"),
         "retrospective.updated": _("edited the retrospective"),
         "improvement.added": _("added an improvement measure"),

@@ -1,13 +1,16 @@
 """Forms of stage 2: scheduling a meeting, recording the minutes, confirming them."""
 
-from datetime import timedelta
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.forms import formset_factory
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from collab.fields import LONG_TEXT
+from collab.formfields import BoundedDateField, BoundedDateTimeField, ChoiceById, ChoicesById, IdField
 from collab.org.models import Department
 from collab.org.pickers import DepartmentsPicker, PeoplePicker
 from requests_app.forms import (
@@ -32,7 +35,7 @@ from requests_app.rules import MilestoneData
 from requests_app.selectors import participating_departments
 
 
-class PeopleField(forms.ModelMultipleChoiceField):
+class PeopleField(ChoicesById):
     widget = PeoplePicker
 
     def label_from_instance(self, obj: Any) -> str:
@@ -41,13 +44,13 @@ class PeopleField(forms.ModelMultipleChoiceField):
 
 class MeetingScheduleForm(forms.Form):
     form = forms.ChoiceField(label=_("Meeting form"), choices=MeetingForm.choices)
-    starts_at = forms.DateTimeField(
+    starts_at = BoundedDateTimeField(
         label=_("Time"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     location = forms.CharField(label=_("Place or link"), max_length=300)
     invitees = PeopleField(label=_("People"), queryset=people(), required=False)
-    departments = forms.ModelMultipleChoiceField(
+    departments = ChoicesById(
         label=_("Departments"),
         queryset=Department.objects.all(),
         required=False,
@@ -55,15 +58,17 @@ class MeetingScheduleForm(forms.Form):
         widget=DepartmentsPicker,
     )
 
-    def __init__(self, *args: Any, item: CollaborationItem, zone: str, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, item: CollaborationItem, zone: str, suggested_start: datetime, **kwargs: Any
+    ) -> None:
         # The scenario suggests the form and how soon to meet; the organiser may change both.
-        suggested_form, hours = SCENARIO_MEETING_DEFAULTS[item.scenario]
-        soon = (timezone.localtime() + timedelta(hours=hours)).replace(minute=0, second=0, microsecond=0)
+        suggested_form, _hours = SCENARIO_MEETING_DEFAULTS[item.scenario]
         kwargs.setdefault(
             "initial",
             {
                 "form": suggested_form,
-                "starts_at": soon,
+                # The wall-clock time in the organiser's zone, which the input is read in.
+                "starts_at": suggested_start.astimezone(ZoneInfo(zone)).replace(tzinfo=None),
                 "departments": [d.pk for d in participating_departments(item)],
                 "invitees": [item.requester_id, item.coordinator_id],
             },
@@ -93,15 +98,25 @@ class MeetingScheduleForm(forms.Form):
 class MinutesForm(forms.Form):
     attendees = PeopleField(label=_("Attendees"), queryset=people())
     feasibility = forms.CharField(
-        label=AgendaPoint.FEASIBILITY.label, required=False, widget=forms.Textarea(attrs={"rows": 2})
+        max_length=LONG_TEXT,
+        label=AgendaPoint.FEASIBILITY.label,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     resources = forms.CharField(
-        label=AgendaPoint.RESOURCES.label, required=False, widget=forms.Textarea(attrs={"rows": 2})
+        max_length=LONG_TEXT,
+        label=AgendaPoint.RESOURCES.label,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     risks = forms.CharField(
-        label=AgendaPoint.RISKS.label, required=False, widget=forms.Textarea(attrs={"rows": 2})
+        max_length=LONG_TEXT,
+        label=AgendaPoint.RISKS.label,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     adjustments = forms.CharField(
+        max_length=LONG_TEXT,
         label=AgendaPoint.ADJUSTMENTS.label,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -110,7 +125,9 @@ class MinutesForm(forms.Form):
             "Change the milestones below to match."
         ),
     )
-    conclusions = forms.CharField(label=_("Conclusions"), widget=forms.Textarea(attrs={"rows": 3}))
+    conclusions = forms.CharField(
+        max_length=LONG_TEXT, label=_("Conclusions"), widget=forms.Textarea(attrs={"rows": 3})
+    )
     early_reason = forms.CharField(
         label=_("Why before the scheduled time?"),
         required=False,
@@ -123,7 +140,7 @@ class MinutesForm(forms.Form):
 
 
 class ResponsibilityForm(forms.Form):
-    department = forms.ModelChoiceField(
+    department = ChoiceById(
         label=_("Department"), queryset=Department.objects.all(), empty_label=_("Choose a department")
     )
     # Pre-printed per participating department; a department left without text records nothing.
@@ -135,10 +152,10 @@ class ResponsibilityForm(forms.Form):
 
 
 class TodoForm(forms.Form):
-    todo_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    todo_id = IdField(required=False)
     text = forms.CharField(label=_("To-do"), max_length=300)
     owner = PersonChoiceField(label=_("Owner"), queryset=people(), empty_label=_("Choose a person"))
-    due_date = forms.DateField(
+    due_date = BoundedDateField(
         label=_("Due date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
 
@@ -222,9 +239,12 @@ class MinutesEditor:
 
 
 class ConfirmForm(forms.Form):
-    department = forms.ModelChoiceField(queryset=Department.objects.all(), widget=forms.HiddenInput)
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    department = ChoiceById(queryset=Department.objects.all(), widget=forms.HiddenInput)
+    version = IdField()
     decision = forms.ChoiceField(choices=ConfirmationDecision.choices)
     reason = forms.CharField(
-        label=_("Reason (required to object)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        max_length=LONG_TEXT,
+        label=_("Reason (required to object)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )

@@ -17,7 +17,7 @@ from requests_app import meeting_services
 from requests_app.documents import minutes_book
 from requests_app.meeting_forms import ConfirmForm, MeetingScheduleForm, MinutesEditor
 from requests_app.models import CollaborationItem, Confirmation, Meeting, Minutes
-from requests_app.selectors import participating_departments
+from requests_app.selectors import participating_departments, suggested_meeting_start
 from requests_app.services import CHANGE, ItemError
 from requests_app.views import item_for
 
@@ -36,7 +36,12 @@ def _meeting(item: CollaborationItem, meeting_pk: int) -> Meeting:
 def meeting_create(request: HttpRequest, pk: int) -> HttpResponse:
     item = item_for(request, pk, edit=True)
     zone = _zone_of(request.user)
-    form = MeetingScheduleForm(request.POST or None, item=item, zone=zone)
+    form = MeetingScheduleForm(
+        request.POST or None,
+        item=item,
+        zone=zone,
+        suggested_start=suggested_meeting_start(item, request.user),
+    )
     if request.method == "POST":
         with timezone.override(zone):  # the time typed is the organiser's local time
             valid = form.is_valid()

@@ -16,6 +16,7 @@ from django.db.models.functions import Cast, Substr
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from collab.fields import BoundedTextField
 from collab.org.models import Department
 
 # A register number is YYYYMM and a sequence of 2 to 10 digits (20231001, then 202312100 after
@@ -92,9 +93,9 @@ class CollaborationItem(models.Model):
     )
     topic = models.CharField(_("topic"), max_length=200)
     scenario = models.CharField(_("scenario"), max_length=32, choices=Scenario.choices)
-    goal = models.TextField(_("goal"), blank=True)
-    scope = models.TextField(_("scope"), blank=True)
-    expected_outcome = models.TextField(_("expected outcome"), blank=True)
+    goal = BoundedTextField(_("goal"), blank=True)
+    scope = BoundedTextField(_("scope"), blank=True)
+    expected_outcome = BoundedTextField(_("expected outcome"), blank=True)
     requesting_department = models.ForeignKey(
         Department,
         verbose_name=_("requesting department"),
@@ -113,7 +114,7 @@ class CollaborationItem(models.Model):
         on_delete=models.PROTECT,
         related_name="coordinated_items",
     )
-    remarks = models.TextField(_("remarks"), blank=True)
+    remarks = BoundedTextField(_("remarks"), blank=True)
     # Empty until execution: then the scenario's preset unless the coordinator chose another.
     report_cadence = models.CharField(
         _("progress report cadence"), max_length=4, choices=ReportCadence.choices, blank=True
@@ -173,7 +174,7 @@ class Participation(models.Model):
         Department, verbose_name=_("department"), on_delete=models.PROTECT, related_name="+"
     )
     role = models.CharField(_("role"), max_length=100, blank=True)
-    core_need = models.TextField(_("core need"))
+    core_need = BoundedTextField(_("core need"))
 
     class Meta:
         verbose_name = _("participating department")
@@ -264,7 +265,7 @@ class RequirementChange(models.Model):
 
     item = models.ForeignKey(CollaborationItem, on_delete=models.CASCADE, related_name="requirement_changes")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    reason = models.TextField(_("reason for the change"))
+    reason = BoundedTextField(_("reason for the change"))
     # {"field label key": [old text, new text]}
     changes = models.JSONField(default=dict)
     version = models.PositiveIntegerField(help_text="The item's version after the change.")
@@ -389,7 +390,7 @@ class Minutes(models.Model):
     )
     # {AgendaPoint value: what the meeting said about it}
     agenda = models.JSONField(_("agenda"), default=dict)
-    conclusions = models.TextField(_("conclusions"))
+    conclusions = BoundedTextField(_("conclusions"))
     # The item's milestones as the meeting fixed them ([[date, name], ...]), for the printed minutes.
     final_milestones = models.JSONField(_("final milestones"), default=list)
     recorded_by = models.ForeignKey(
@@ -413,7 +414,7 @@ class Responsibility(models.Model):
     department = models.ForeignKey(
         Department, verbose_name=_("department"), on_delete=models.PROTECT, related_name="+"
     )
-    text = models.TextField(_("responsibility"))
+    text = BoundedTextField(_("responsibility"))
 
     class Meta:
         verbose_name = _("responsibility")
@@ -433,7 +434,7 @@ class Todo(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="+"
     )
     due_date = models.DateField(_("due date"))
-    dropped_reason = models.TextField(_("reason for dropping"), blank=True)
+    dropped_reason = BoundedTextField(_("reason for dropping"), blank=True)
     dropped_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -466,7 +467,7 @@ class Confirmation(models.Model):
     )
     version = models.PositiveIntegerField(_("version"))
     decision = models.CharField(_("decision"), max_length=16, choices=ConfirmationDecision.choices)
-    reason = models.TextField(_("reason"), blank=True)
+    reason = BoundedTextField(_("reason"), blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+"
     )

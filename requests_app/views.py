@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -25,6 +26,21 @@ from requests_app.rules import measurable_criterion_error, vague_wording_errors
 from requests_app.selectors import drafts_of, register_items
 
 PAGE_SIZE = 25
+# The register counts at most this many rows: an exact count of 50,000 visible items would read
+# them all for every page. Beyond it the page says "more than 2,000" and the last page is 80.
+COUNT_CAP = 2000
+
+
+class CappedPaginator(Paginator):
+    """Counts up to COUNT_CAP + 1 rows (a LIMIT inside the COUNT), so the count stops early."""
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[: COUNT_CAP + 1].count()  # type: ignore[attr-defined]
+
+    @property
+    def capped(self) -> bool:
+        return self.count > COUNT_CAP
 
 
 def posted_version(request: HttpRequest) -> int:
@@ -51,13 +67,14 @@ def item_for(request: HttpRequest, pk: int, *, edit: bool = False) -> Collaborat
 def register(request: HttpRequest) -> HttpResponse:
     filters = RegisterFilterForm(request.GET or None)
     cleaned = filters.cleaned_data if filters.is_valid() else {}
-    page = Paginator(register_items(request.user, cleaned), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(register_items(request.user, cleaned), PAGE_SIZE).get_page(request.GET.get("page"))
     labels = RegisterLabels()
     context = {
         "filters": filters,
         "page": page,
         "columns": REGISTER_COLUMNS,
         "rows": [(item, register_row(item, labels)) for item in page.object_list],
+        "count_cap": COUNT_CAP,
         "drafts": drafts_of(request.user) if not _is_htmx(request) else [],
         "query": _query_without_page(request),
     }

@@ -19,6 +19,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -55,7 +56,9 @@ class _Progress:
 
     def step(self, label: str) -> None:
         percent = min(99, self.done * 100 // self.total)
-        Archive.objects.filter(pk=self.archive_id).update(progress=percent, step=label[-200:])
+        Archive.objects.filter(pk=self.archive_id).update(
+            progress=percent, step=label[-200:], heartbeat_at=timezone.now()
+        )
         if self.on_progress is not None:
             self.on_progress(percent, label)
         self.done += 1
@@ -143,7 +146,12 @@ def archive_build(
        left as it was; unexpected errors are raised again for the worker's log.
     """
     claimed = Archive.objects.filter(pk=archive_id, status=ArchiveStatus.QUEUED).update(
-        status=ArchiveStatus.BUILDING, progress=0, step="", error=""
+        status=ArchiveStatus.BUILDING,
+        progress=0,
+        step="",
+        error="",
+        heartbeat_at=timezone.now(),
+        build_attempts=F("build_attempts") + 1,
     )
     archive = Archive.objects.select_related("item", "requested_by").get(pk=archive_id)
     if not claimed:

@@ -8,10 +8,12 @@ this process, for the ``archive_item`` command.
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from collab.audit.services import audit_record
+from collab.queueing import enqueue_after_commit
 from requests_app.models import CollaborationItem
 from requests_app.services import ItemError, require_open
 from reviews_app.archive_builder import ProgressCallback, archive_build
@@ -22,15 +24,18 @@ from reviews_app.archive_readiness import (
     active_archive,
     archive_problems,
 )
+from reviews_app.archive_sweep import abandoned_builds
 from reviews_app.archive_tasks import build_archive_task
 from reviews_app.models import Archive, ArchiveStatus
 
 
 def _fail_stale(item: CollaborationItem) -> None:
+    """A build whose worker is gone (lapsed lease) or an archive queued for too long does not
+    block a new request."""
+    now = timezone.now()
     Archive.objects.filter(
+        Q(status__in=ACTIVE_STATUSES, requested_at__lt=now - ARCHIVE_STALE_AFTER) | abandoned_builds(now),
         item=item,
-        status__in=ACTIVE_STATUSES,
-        requested_at__lt=timezone.now() - ARCHIVE_STALE_AFTER,
     ).update(
         status=ArchiveStatus.FAILED,
         error=_("The build stopped without finishing (the worker was interrupted)."),
@@ -66,9 +71,7 @@ def archive_request(*, actor: Any, item_id: int) -> Archive:
     audit_record(
         actor=actor, action="archive.requested", target=item, changes={"archive": [None, archive.file_name]}
     )
-    archive_id = archive.pk
-
-    transaction.on_commit(lambda: build_archive_task.delay(archive_id))
+    enqueue_after_commit(build_archive_task, archive.pk)
     return archive
 
 

@@ -5,6 +5,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from collab.fields import LONG_TEXT
+from collab.formfields import IdField
 from reviews_app.delivery_services import NAME_MAX_LENGTH, DeliverableData, drawing_problem
 from reviews_app.models import ReviewDecision, SignerRole
 
@@ -44,6 +46,7 @@ class DeliverableForm(ProblemsMixin, forms.Form):
     )
     uploads = MultipleFileField(label=_("Files"))
     note = forms.CharField(
+        max_length=LONG_TEXT,
         label=_("Note"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -57,6 +60,7 @@ class DeliverableForm(ProblemsMixin, forms.Form):
 class RevisionForm(ProblemsMixin, forms.Form):
     uploads = MultipleFileField(label=_("Files"))
     note = forms.CharField(
+        max_length=LONG_TEXT,
         label=_("What changed"),
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("How this version answers the receiver's feedback."),
@@ -64,11 +68,12 @@ class RevisionForm(ProblemsMixin, forms.Form):
 
 
 class ReviewForm(ProblemsMixin, forms.Form):
-    version_number = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    version_number = IdField(min_value=1)
     decision = forms.ChoiceField(
         label=_("Decision"), choices=ReviewDecision.choices, widget=forms.RadioSelect
     )
     comments = forms.CharField(
+        max_length=LONG_TEXT,
         label=_("Feedback"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -90,6 +95,7 @@ class SignForm(ProblemsMixin, forms.Form):
     password = forms.CharField(
         label=_("Your password"),
         strip=False,
+        max_length=4096,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         help_text=_("Signing asks for your login password again."),
     )

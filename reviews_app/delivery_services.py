@@ -32,6 +32,7 @@ from collab.audit.services import audit_record
 from collab.lib.workdays import Calendar
 from collab.notify.models import Urgency
 from collab.notify.services import notify, urgency_for_item
+from collab.org import throttle
 from collab.org.calendar import calendar_for
 from collab.org.models import display_name
 from collab.org.signin.pin import signing_secret_valid
@@ -85,7 +86,9 @@ def review_calendar(receiver: Any) -> Calendar:
 
 
 def review_due(receiver: Any, submitted_at: datetime) -> datetime:
-    return review_calendar(receiver).add_working_days(submitted_at, REVIEW_WORKING_DAYS)
+    """One working day of the receiver's, due inside their working hours (not at 21:00)."""
+    calendar = review_calendar(receiver)
+    return calendar.in_working_time(calendar.add_working_days(submitted_at, REVIEW_WORKING_DAYS))
 
 
 def _lock(deliverable_id: int) -> tuple[CollaborationItem, Deliverable]:
@@ -448,8 +451,56 @@ def signer_for(deliverable: Deliverable, role: str) -> int:
     return deliverable.deliverer_id if role == SignerRole.DELIVERER else deliverable.receiver_id
 
 
-@transaction.atomic
+class WrongPassword(ItemError):
+    """The signing password was wrong: counted against the account and the address, audited."""
+
+
 def deliverable_sign(
+    *,
+    actor: Any,
+    deliverable_id: int,
+    role: str,
+    password: str,
+    ip_address: str | None,
+    drawing: str = "",
+) -> Signature:
+    """Signs (see ``_sign``), throttling password guessing (``collab.org.throttle``): refused
+    while the person or the address is locked out; a wrong password counts against both and
+    leaves an audit row, written after the signing transaction rolled back so that both stay."""
+    keys = throttle.keys_for("sign", account=str(actor.pk), address=ip_address)
+    try:
+        throttle.refuse_if_locked(keys)
+    except throttle.Locked as locked:
+        raise ItemError(str(locked), {"password": [str(locked)]}) from None
+    try:
+        signature = _sign(
+            actor=actor,
+            deliverable_id=deliverable_id,
+            role=role,
+            password=password,
+            ip_address=ip_address,
+            drawing=drawing,
+        )
+    except WrongPassword as wrong:
+        until = throttle.record_failure(keys)
+        deliverable = Deliverable.objects.select_related("task__item").get(pk=deliverable_id)
+        audit_record(
+            actor=actor,
+            action="deliverable.sign_failed",
+            target=deliverable.task.item,
+            changes={"deliverable": [deliverable.name, deliverable.name], "signed_as": [None, role]},
+            note=ip_address or "",
+        )
+        if until is not None:
+            message = throttle.lockout_message(until)
+            raise ItemError(message, {"password": [message]}) from None
+        raise wrong from None
+    throttle.record_success(keys)
+    return signature
+
+
+@transaction.atomic
+def _sign(
     *,
     actor: Any,
     deliverable_id: int,
@@ -485,7 +536,7 @@ def deliverable_sign(
             _("Only an accepted version is signed: the receiver has not accepted this deliverable.")
         )
     if not signing_secret_valid(actor, password):
-        raise ItemError(
+        raise WrongPassword(
             _("The password is not correct: nothing was signed."),
             {"password": [_("Enter your login password to sign.")]},
         )

@@ -5,7 +5,6 @@ writes belong to people on the deliverable: the task's owner submits and revises
 reviews, each side signs its own line. Anyone else who can read the item gets 403 on them.
 """
 
-import ipaddress
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from collab.downloads import stored_file_response
+from collab.org import throttle
 from collab.org.models import display_name
 from collab.pdf import render_pdf
 from requests_app.models import CollaborationItem, ItemStatus
@@ -69,15 +69,6 @@ def _form_errors(request: HttpRequest, form: Any) -> None:
     for field_errors in form.errors.values():
         for message in field_errors:
             messages.error(request, message)
-
-
-def _client_ip(request: HttpRequest) -> str | None:
-    """REMOTE_ADDR as the server saw it, when it is an IP address."""
-    value = request.META.get("REMOTE_ADDR", "")
-    try:
-        return str(ipaddress.ip_address(value))
-    except ValueError:
-        return None
 
 
 # --- the task's deliverables and submitting one --------------------------------------------------
@@ -316,7 +307,7 @@ def deliverable_sign(request: HttpRequest, pk: int, deliverable_pk: int) -> Http
             deliverable_id=deliverable.pk,
             role=form.cleaned_data["role"],
             password=form.cleaned_data["password"],
-            ip_address=_client_ip(request),
+            ip_address=throttle.client_address(request),
             drawing=form.cleaned_data["drawing"],
         )
     except ItemError as error:

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from collab.fields import BoundedTextField
 from collab.org.models import Department
 from requests_app.models import CollaborationItem
 from tasks_app.models import Task
@@ -35,7 +36,7 @@ class Deliverable(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("receiver"), on_delete=models.PROTECT, related_name="+"
     )
     # Copied from the task's delivery standard when submitted: what the receiver checks against.
-    acceptance_criteria = models.TextField(_("acceptance criteria"))
+    acceptance_criteria = BoundedTextField(_("acceptance criteria"))
     status = models.CharField(
         _("status"), max_length=20, choices=DeliverableStatus.choices, default=DeliverableStatus.IN_REVIEW
     )
@@ -63,13 +64,13 @@ class DeliverableVersion(models.Model):
 
     deliverable = models.ForeignKey(Deliverable, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField(_("version"))
-    note = models.TextField(_("note"), blank=True)
+    note = BoundedTextField(_("note"), blank=True)
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     submitted_at = models.DateTimeField(_("submitted"), auto_now_add=True)
     # Within 1 working day of submission, on the receiver's region calendar.
     review_due_at = models.DateTimeField(_("review due"), db_index=True)
     decision = models.CharField(_("decision"), max_length=20, choices=ReviewDecision.choices, blank=True)
-    comments = models.TextField(_("feedback"), blank=True)
+    comments = BoundedTextField(_("feedback"), blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -174,8 +175,9 @@ class Retrospective(models.Model):
     participants = models.ManyToManyField(
         settings.AUTH_USER_MODEL, verbose_name=_("participants"), related_name="+"
     )
-    highlights = models.TextField(_("highlights"))
-    shortcomings = models.TextField(_("shortcomings"))
+    # The retrospective's forms allow five of its measures' length (retro_services).
+    highlights = BoundedTextField(_("highlights"), max_length=10000)
+    shortcomings = BoundedTextField(_("shortcomings"), max_length=10000)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
 
@@ -196,7 +198,7 @@ class ImprovementMeasure(models.Model):
     """An improvement measure (改进措施): a row of the company-wide process-improvement log."""
 
     retrospective = models.ForeignKey(Retrospective, on_delete=models.CASCADE, related_name="measures")
-    text = models.TextField(_("improvement measure"))
+    text = BoundedTextField(_("improvement measure"))
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("owner"),
@@ -214,7 +216,7 @@ class ImprovementMeasure(models.Model):
         _("status"), max_length=8, choices=MeasureStatus.choices, default=MeasureStatus.OPEN, db_index=True
     )
     done_at = models.DateTimeField(_("done"), null=True, blank=True)
-    done_note = models.TextField(_("how it was done"), blank=True)
+    done_note = BoundedTextField(_("how it was done"), blank=True)
 
     class Meta:
         verbose_name = _("improvement measure")
@@ -251,6 +253,11 @@ class Archive(models.Model):
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The building worker's lease: renewed at every file; a lapsed one means the worker is gone
+    # (reviews_app.archive_sweep). ``build_attempts`` counts claims, so a build that kills its
+    # worker each time ends failed instead of looping.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    build_attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         verbose_name = _("archive")

@@ -8,6 +8,7 @@ from django.forms import formset_factory
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from collab.formfields import BoundedDateField, ChoiceById
 from collab.org.models import Department
 from collab.org.pickers import PeoplePicker
 from requests_app.forms import PersonChoiceField, people
@@ -28,7 +29,7 @@ class ProblemsMixin:
 
 
 class RetrospectiveForm(ProblemsMixin, forms.Form):
-    held_on = forms.DateField(
+    held_on = BoundedDateField(
         label=_("Retrospective date"), widget=DATE_INPUT, error_messages={"invalid": DATE_ERROR}
     )
     participants = PeopleChoiceField(
@@ -59,13 +60,15 @@ class MeasureForm(forms.Form):
         help_text=_('A concrete change, e.g. "set up a requirement-change notice".'),
     )
     owner = PersonChoiceField(label=_("Owner"), queryset=people(), empty_label=_("Choose a person"))
-    department = forms.ModelChoiceField(
+    department = ChoiceById(
         label=_("Department"),
         queryset=Department.objects.all(),
         required=False,
         empty_label=_("The owner's department"),
     )
-    due_date = forms.DateField(label=_("Due date"), widget=DATE_INPUT, error_messages={"invalid": DATE_ERROR})
+    due_date = BoundedDateField(
+        label=_("Due date"), widget=DATE_INPUT, error_messages={"invalid": DATE_ERROR}
+    )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -154,7 +157,7 @@ class CompleteMeasureForm(forms.Form):
 class ImprovementFilterForm(forms.Form):
     """The log's filters. "overdue" is an open measure past its due date."""
 
-    department = forms.ModelChoiceField(
+    department = ChoiceById(
         label=_("Department"),
         required=False,
         queryset=Department.objects.order_by("name"),

@@ -1,5 +1,6 @@
 from celery import shared_task
 
+from reviews_app.archive_sweep import archives_requeue
 from reviews_app.archive_tasks import build_archive_task  # noqa: F401 (registers it with the workers)
 from reviews_app.review_alerts import sweep_reviews
 
@@ -7,3 +8,8 @@ from reviews_app.review_alerts import sweep_reviews
 @shared_task(name="reviews_app.sweep_reviews")
 def sweep_reviews_task() -> int:
     return sweep_reviews()
+
+
+@shared_task(name="reviews_app.requeue_archives")
+def requeue_archives_task() -> dict[str, int]:
+    return archives_requeue()

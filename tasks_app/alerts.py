@@ -50,7 +50,12 @@ def _working_day_before(calendar: Any, day: date) -> date:
     return day
 
 
+def _working_clock(calendar: Any, day: date, clock: time) -> datetime:
+    return calendar.in_working_time(calendar.at(day, clock), start=True)
+
+
 def _cadence_after(task: Task, since: datetime) -> datetime:
+    """One report cadence after ``since`` in the owner's calendar, inside their working hours."""
     calendar = calendar_for(_region(task))
     cadence = task.item.cadence
     if cadence == ReportCadence.HOURS_4:
@@ -58,14 +63,22 @@ def _cadence_after(task: Task, since: datetime) -> datetime:
     days = {ReportCadence.DAILY.value: 1, ReportCadence.TWICE_WEEKLY.value: 2, ReportCadence.WEEKLY.value: 5}[
         cadence
     ]
-    return calendar.add_working_days(since, days)
+    # A report made at 21:00 is not missed at 21:00 a day later but at the next working hour.
+    return calendar.in_working_time(calendar.add_working_days(since, days))
 
 
-def escalation_delay_after(task: Task, moment: datetime) -> datetime:
+def escalation_delay_after(task: Task, moment: datetime, recipient: Any = None) -> datetime:
+    """When the next step goes out: the owner's working day (two working hours in an emergency)
+    to act, then inside the working hours of the person it goes to, in their region."""
     calendar = calendar_for(_region(task))
     if task.item.scenario == Scenario.EMERGENCY:
-        return calendar.add_working_hours(moment, 2)
-    return calendar.add_working_days(moment, 1)
+        due = calendar.add_working_hours(moment, 2)
+    else:
+        due = calendar.in_working_time(calendar.add_working_days(moment, 1))
+    person = getattr(recipient, "person", None)
+    if person is None or person.region_id == getattr(_region(task), "pk", None):
+        return due
+    return calendar_for(person.region).in_working_time(due)
 
 
 def _pending(task: Task, kinds: tuple[str, ...]) -> Any:
@@ -83,12 +96,16 @@ def plan_deadline_alerts(task: Task) -> None:
     if task.status == TaskStatus.DONE or task.item.status != ItemStatus.EXECUTING:
         return
     calendar, now = calendar_for(_region(task)), timezone.now()
+    # Fixed clocks, moved into the region's working hours when its day starts later.
     planned = [
-        (AlertKind.DUE_SOON, calendar.at(_working_day_before(calendar, task.deadline), DAY_BEFORE)),
-        (AlertKind.OVERDUE, calendar.at(_working_day_after(calendar, task.deadline), MORNING)),
+        (
+            AlertKind.DUE_SOON,
+            _working_clock(calendar, _working_day_before(calendar, task.deadline), DAY_BEFORE),
+        ),
+        (AlertKind.OVERDUE, _working_clock(calendar, _working_day_after(calendar, task.deadline), MORNING)),
     ]
     if calendar.is_working_day(task.deadline):
-        planned.append((AlertKind.DUE_TODAY, calendar.at(task.deadline, MORNING)))
+        planned.append((AlertKind.DUE_TODAY, _working_clock(calendar, task.deadline, MORNING)))
     Alert.objects.bulk_create(
         Alert(task=task, kind=kind, due_at=due, deadline=task.deadline)
         for kind, due in planned
@@ -205,7 +222,7 @@ def _plan_follow_ups(alert: Alert, now: datetime) -> None:
             task=task,
             kind=AlertKind.OVERDUE,
             deadline=task.deadline,
-            due_at=calendar.at(_working_day_after(calendar, today), MORNING),
+            due_at=_working_clock(calendar, _working_day_after(calendar, today), MORNING),
         )
         escalated = Alert.objects.filter(
             task=task, kind=AlertKind.OVERDUE, deadline=task.deadline, step=1, cancelled_at=None
@@ -213,10 +230,6 @@ def _plan_follow_ups(alert: Alert, now: datetime) -> None:
         if escalated.exists():
             return
     if alert.kind in (AlertKind.OVERDUE, AlertKind.REPORT_MISSING) and alert.step < LAST_STEP:
-        Alert.objects.create(
-            task=task,
-            kind=alert.kind,
-            step=alert.step + 1,
-            deadline=alert.deadline,
-            due_at=escalation_delay_after(task, now),
-        )
+        follow = Alert(task=task, kind=alert.kind, step=alert.step + 1, deadline=alert.deadline)
+        follow.due_at = escalation_delay_after(task, now, _recipient(follow))
+        follow.save()

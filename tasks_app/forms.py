@@ -7,6 +7,7 @@ from django import forms
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from collab.formfields import BoundedDateField, ChoiceById, ChoicesById, IdField
 from collab.org.models import Department, display_name
 from collab.org.pickers import PeoplePicker
 from requests_app.forms import PersonChoiceField, people
@@ -17,7 +18,7 @@ from tasks_app.rules import TaskData, task_problems
 from tasks_app.selectors import item_departments
 
 
-class PeopleChoiceField(forms.ModelMultipleChoiceField):
+class PeopleChoiceField(ChoicesById):
     widget = PeoplePicker
 
     def label_from_instance(self, obj: Any) -> str:
@@ -31,7 +32,7 @@ class TaskForm(forms.Form):
         max_length=200,
         help_text=_('A concrete piece of work, e.g. "test case design".'),
     )
-    department = forms.ModelChoiceField(
+    department = ChoiceById(
         label=_("Department"), queryset=Department.objects.none(), empty_label=_("Choose a department")
     )
     owner = PersonChoiceField(
@@ -52,7 +53,7 @@ class TaskForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_('What the result is checked against, e.g. "case coverage ≥ 95%".'),
     )
-    deadline = forms.DateField(
+    deadline = BoundedDateField(
         label=_("Deadline"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": _("Enter a date such as 2026-10-05: deadlines are dates, not words.")},
@@ -149,7 +150,7 @@ class DropTodoForm(forms.Form):
 
 
 class ExemptionForm(forms.Form):
-    department = forms.IntegerField(widget=forms.HiddenInput)
+    department = IdField()
     reason = forms.CharField(
         label=_("Why no task"),
         max_length=2000,

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from collab.fields import BoundedTextField
 from collab.org.models import Department
 from requests_app.models import CollaborationItem, Todo
 
@@ -34,7 +35,7 @@ class Task(models.Model):
         blank=True,
         related_name="collaborating_tasks",
     )
-    delivery_standard = models.TextField(_("delivery standard"))
+    delivery_standard = BoundedTextField(_("delivery standard"))
     deadline = models.DateField(_("deadline"), db_index=True)
     receiver = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -91,7 +92,7 @@ class DepartmentExemption(models.Model):
     department = models.ForeignKey(
         Department, verbose_name=_("department"), on_delete=models.PROTECT, related_name="+"
     )
-    reason = models.TextField(_("reason"))
+    reason = BoundedTextField(_("reason"))
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(auto_now_add=True)
 
@@ -116,9 +117,9 @@ class ProgressReport(models.Model):
     )
     status = models.CharField(_("current status"), max_length=16, choices=TaskStatus.choices)
     percent_done = models.PositiveSmallIntegerField(_("percent done"))
-    summary = models.TextField(_("progress"))
-    risks = models.TextField(_("risks or problems"), blank=True)
-    measures = models.TextField(_("measures taken"), blank=True)
+    summary = BoundedTextField(_("progress"))
+    risks = BoundedTextField(_("risks or problems"), blank=True)
+    measures = BoundedTextField(_("measures taken"), blank=True)
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
 
     class Meta:
@@ -150,7 +151,7 @@ class Problem(models.Model):
     report = models.OneToOneField(
         ProgressReport, null=True, blank=True, on_delete=models.SET_NULL, related_name="problem"
     )
-    description = models.TextField(_("problem"))
+    description = BoundedTextField(_("problem"))
     blocking = models.BooleanField(_("blocks the task"), default=False)
     raised_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("raised by"), on_delete=models.PROTECT, related_name="+"
@@ -164,7 +165,7 @@ class Problem(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=ProblemStatus.choices, default=ProblemStatus.OPEN, db_index=True
     )
-    resolution = models.TextField(_("resolution"), blank=True)
+    resolution = BoundedTextField(_("resolution"), blank=True)
     raised_at = models.DateTimeField(_("raised"), auto_now_add=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
 

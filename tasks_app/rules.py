@@ -9,6 +9,7 @@ path around the form writes a task that breaks the rules.
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -79,19 +80,29 @@ def day_kind_warning(kind: DayKind) -> str | None:
         }
     if not kind.known:
         return _(
-            "The official holidays of %(year)s are not in Collab's calendar yet, so only weekends "
-            "were checked for %(date)s."
+            "The make-up workdays of %(year)s are not published yet, so %(date)s was checked against "
+            "weekends and statutory holidays only."
         ) % {"year": kind.day.year, "date": when}
     return None
 
 
-def deadline_warnings(deadline: date | None) -> list[str]:
-    """A deadline on a weekend or a public holiday is allowed, but the person should look again."""
-    from collab.org.calendar import calendar_for
+def deadline_warnings(deadline: date | None, owner: Any = None) -> list[str]:
+    """A deadline on a weekend or a public holiday is allowed, but the person should look again.
 
-    # The company calendar: China's schedule with the company's own days off and workdays.
-    warning = day_kind_warning(calendar_for(None).day_kind(deadline)) if deadline is not None else None
+    Judged in the owner's region calendar (a task owned in Berlin follows Berlin's holidays);
+    the company calendar while no owner is chosen.
+    """
+    from collab.org.calendar import calendar_of
+
+    warning = day_kind_warning(calendar_of(owner).day_kind(deadline)) if deadline is not None else None
     return [warning] if warning else []
+
+
+def task_owner(owner_id: int) -> Any:
+    """The owner with their region, whose calendar judges the deadline."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(pk=owner_id).select_related("person__region").first()
 
 
 def delivery_standard_warnings(standard: str) -> list[str]:
@@ -109,7 +120,7 @@ def delivery_standard_warnings(standard: str) -> list[str]:
 def task_warnings(data: TaskData) -> dict[str, list[str]]:
     """What the coordinator should look at again but may keep, by field name."""
     warnings = {
-        "deadline": deadline_warnings(data.deadline),
+        "deadline": deadline_warnings(data.deadline, task_owner(data.owner_id)),
         "delivery_standard": delivery_standard_warnings(data.delivery_standard),
     }
     return {name: messages for name, messages in warnings.items() if messages}

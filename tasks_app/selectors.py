@@ -30,7 +30,7 @@ def sheet_tasks(item: CollaborationItem) -> QuerySet[Task]:
     people = get_user_model().objects.select_related("person").order_by("last_name", "first_name", "pk")
     return (
         Task.objects.filter(item=item)
-        .select_related("owner__person", "receiver__person", "department", "source_todo")
+        .select_related("owner__person__region", "receiver__person", "department", "source_todo")
         .prefetch_related(Prefetch("collaborators", queryset=people))
         .order_by("deadline", "pk")
     )

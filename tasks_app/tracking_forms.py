@@ -3,6 +3,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from collab.fields import LONG_TEXT
 from requests_app.forms import PersonChoiceField, people
 from requests_app.models import ReportCadence
 from tasks_app.models import TaskStatus
@@ -15,18 +16,23 @@ class ReportForm(forms.Form):
         label=_("Percent done"), min_value=0, max_value=100, widget=forms.NumberInput(attrs={"step": 5})
     )
     summary = forms.CharField(
+        max_length=LONG_TEXT,
         label=_("Progress"),
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("What was done since the last report."),
     )
     risks = forms.CharField(
+        max_length=LONG_TEXT,
         label=_("Risks or problems"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Anything that threatens the deadline or the standard. The coordinator is told at once."),
     )
     measures = forms.CharField(
-        label=_("Measures taken"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        max_length=LONG_TEXT,
+        label=_("Measures taken"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
     def data_for_service(self) -> ReportData:
@@ -44,7 +50,9 @@ class CadenceForm(forms.Form):
 
 
 class ResolveForm(forms.Form):
-    resolution = forms.CharField(label=_("Resolution"), widget=forms.Textarea(attrs={"rows": 2}))
+    resolution = forms.CharField(
+        max_length=LONG_TEXT, label=_("Resolution"), widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class AssignProblemForm(forms.Form):

@@ -15,7 +15,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from collab.downloads import xlsx_response
 from collab.lib.numbers import parse_whole_number
-from collab.lib.workdays import day_kind
+from collab.lib.workdays import Calendar
+from collab.org.calendar import calendar_of
 from requests_app.models import ItemStatus, Todo
 from requests_app.rules import vague_wording_errors
 from requests_app.services import CHANGE, ItemError
@@ -29,6 +30,7 @@ from tasks_app.rules import (
     deadline_warnings,
     delivery_standard_warnings,
     holiday_name,
+    task_owner,
     task_warnings,
 )
 from tasks_app.selectors import item_breakdown, open_todo_for, sheet_tasks
@@ -54,9 +56,13 @@ def task_sheet(request: HttpRequest, pk: int) -> HttpResponse:
     can_plan = request.user.has_perm(CHANGE, item)
     breakdown = item_breakdown(item)
     tasks = []
+    calendars: dict[int | None, Calendar] = {}  # one per owner region, not one per task
     for task in breakdown.tasks:
-        kind = day_kind(task.deadline)
-        day_off = holiday_name(kind.reason) if kind.reason else ""
+        region = getattr(getattr(task.owner, "person", None), "region_id", None)
+        if region not in calendars:
+            calendars[region] = calendar_of(task.owner)
+        kind = calendars[region].day_kind(task.deadline)
+        day_off = holiday_name(kind.reason, kind.name) if kind.reason else ""
         tasks.append((task, day_off, day_kind_warning(kind) if day_off else None))
     context = {
         "item": item,
@@ -103,7 +109,7 @@ def _form_warnings(form: TaskForm) -> dict[str, list[str]]:
     """Warnings for the fields that are valid so far, shown under them when the form comes back."""
     cleaned = getattr(form, "cleaned_data", {})
     return {
-        "deadline": deadline_warnings(cleaned.get("deadline")),
+        "deadline": deadline_warnings(cleaned.get("deadline"), cleaned.get("owner")),
         "delivery_standard": delivery_standard_warnings(cleaned.get("delivery_standard", "")),
     }
 
@@ -271,7 +277,11 @@ def check_task_field(request: HttpRequest) -> HttpResponse:
     problems: list[str] = []
     warnings: list[str] = []
     if field == "deadline":
-        warnings = deadline_warnings(_parse_date(request.POST.get("deadline", "")))
+        # The enclosing form's owner comes along: the deadline is judged in their region.
+        owner = request.POST.get("owner", "")
+        warnings = deadline_warnings(
+            _parse_date(request.POST.get("deadline", "")), task_owner(int(owner)) if owner.isdigit() else None
+        )
     elif field == "delivery_standard":
         standard = request.POST.get("delivery_standard", "")
         problems = vague_wording_errors(standard)

@@ -43,10 +43,11 @@ def readme_block() -> str:
 
 
 def exec_start(unit: str, env: dict[str, str]) -> list[str]:
-    """The unit's command as systemd runs it: ${NAME} replaced from its EnvironmentFile."""
+    """The unit's command as systemd runs it: ${NAME} replaced from its EnvironmentFile, %% as %."""
     text = (ROOT / "deploy" / "systemd" / unit).read_text()
     command = re.search(r"^ExecStart=(.+)$", text, re.M).group(1)  # type: ignore[union-attr]
-    return shlex.split(re.sub(r"\$\{(\w+)\}", lambda m: env[m.group(1)], command))
+    command = re.sub(r"\$\{(\w+)\}", lambda m: env[m.group(1)], command).replace("%%", "%")
+    return shlex.split(command)
 
 
 class SMTPHandler(socketserver.StreamRequestHandler):
@@ -136,6 +137,7 @@ def test_the_readme_production_steps_run_as_written(
         "COLLAB_MEDIA_ROOT": str(data / "media"),
         "COLLAB_VAR_DIR": str(data),
         "COLLAB_STATIC_ROOT": str(data / "static"),
+        "COLLAB_BACKUP_DIR": str(tmp_path / "backups"),
         "COLLAB_ADDR": f"127.0.0.1:{port}",
         "COLLAB_WEB_WORKERS": "2",
         "COLLAB_SMTP_HOST": "127.0.0.1",
@@ -204,6 +206,12 @@ def test_the_readme_production_steps_run_as_written(
             assert time.monotonic() < deadline, (tmp_path / "collab-worker.service.log").read_text()[-3000:]
             time.sleep(0.3)
         assert "readme@example.com" in smtp_server.messages[0]
+        # The nightly backup's unit, run once: a dated folder whose manifest lists the database.
+        backup = [as_installed(part) for part in exec_start("collab-backup.service", service_env)]
+        subprocess.run(backup, cwd=copy, env=service_env, check=True, capture_output=True)  # noqa: S603
+        (folder,) = (tmp_path / "backups").iterdir()
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}-\d{4}", folder.name)
+        assert "database.jsonl" in (folder / "manifest.json").read_text()
         # Every service is still up, beat with its schedule in COLLAB_VAR_DIR.
         assert [process.poll() for process in processes] == [None, None, None]
         assert (data / "celerybeat-schedule").exists() or list(data.glob("celerybeat-schedule*"))

@@ -8,14 +8,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from collab.dashboards.management import Period
+from collab.formfields import BoundedDateField
 
 # A period longer than this is refused: the figures stay quick and the question stays sensible.
 MAX_PERIOD_DAYS = 3 * 366
 
 
 class PeriodForm(forms.Form):
-    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = BoundedDateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = BoundedDateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

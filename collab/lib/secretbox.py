@@ -3,11 +3,16 @@
 Framework-free: the caller passes the key material (the project's ``SECRET_KEY`` or a dedicated
 ``COLLAB_ENCRYPTION_KEY``). The key is derived with HKDF, so the raw secret is never the cipher
 key and rotating ``SECRET_KEY`` without re-encrypting makes ``unseal`` fail loudly, not silently.
+
+Key rotation: ``unseal`` also tries the ``fallbacks`` (the previous key materials), and
+``reseal`` re-encrypts a value with the current key (Fernet's MultiFernet): set the new key,
+list the old one as a fallback, reseal every stored value, then drop the fallback.
 """
 
 import base64
+from collections.abc import Sequence
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
@@ -35,12 +40,29 @@ def seal(plain: str, *, key_material: str) -> str:
     return PREFIX + _fernet(key_material).encrypt(plain.encode()).decode()
 
 
-def unseal(sealed: str, *, key_material: str) -> str:
+def _multi(key_material: str, fallbacks: Sequence[str]) -> MultiFernet:
+    return MultiFernet([_fernet(key_material), *(_fernet(old) for old in fallbacks if old)])
+
+
+def unseal(sealed: str, *, key_material: str, fallbacks: Sequence[str] = ()) -> str:
     if not sealed:
         return ""
     if not sealed.startswith(PREFIX):
         raise SecretBoxError("The value is not sealed.")
     try:
-        return _fernet(key_material).decrypt(sealed[len(PREFIX) :].encode()).decode()
+        return _multi(key_material, fallbacks).decrypt(sealed[len(PREFIX) :].encode()).decode()
     except InvalidToken as error:
         raise SecretBoxError("The value cannot be opened with this key.") from error
+
+
+def reseal(sealed: str, *, key_material: str, fallbacks: Sequence[str] = ()) -> str:
+    """``sealed`` encrypted again with ``key_material`` (opened with it or a fallback)."""
+    if not sealed:
+        return ""
+    if not sealed.startswith(PREFIX):
+        raise SecretBoxError("The value is not sealed.")
+    try:
+        token = _multi(key_material, fallbacks).rotate(sealed[len(PREFIX) :].encode())
+    except InvalidToken as error:
+        raise SecretBoxError("The value cannot be opened with this key.") from error
+    return PREFIX + token.decode()

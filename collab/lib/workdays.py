@@ -4,9 +4,14 @@ Pure Python with no Django import. The State Council publishes each year's sched
 preceding December; the chinesecalendar package carries the published years. A Saturday can be
 a workday (补班) and a Thursday a holiday, so "is it a weekday" is not the question to ask.
 
-For a year the package does not know yet, the answer falls back to Monday-Friday and says so
-(``known=False``): callers warn that the holidays of that year could not be checked, instead of
-silently treating 1 October 2027 as a working day.
+For a year the package does not know yet, three sources follow in order:
+
+1. the State Council's notice of that year, when an admin imported it (``notices``);
+2. the statutory holidays of 《全国年节及纪念日放假办法》 (revised 2024, in force from 2025:
+   元旦 1 day, 春节 4 days from 除夕, 清明 1, 劳动节 2, 端午 1, 中秋 1, 国庆 3; a holiday on a
+   weekend is made up on a working day), computed by the ``holidays`` package, lunar dates
+   included. Only the make-up workdays (调休补班) stay unknown: ``known=False`` and
+   ``schedule=STATUTORY`` say so, and callers warn exactly that.
 
 ``day_kind`` answers for mainland China alone. A ``Calendar`` adds what a deadline needs: a
 country (China through chinesecalendar, every other country through the ``holidays`` package), a
@@ -16,8 +21,8 @@ workdays). Every deadline in Collab is computed by a ``Calendar``.
 
 import functools
 import logging
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
@@ -35,6 +40,27 @@ PUBLIC_HOLIDAY = "public_holiday"
 COMPANY_DAY_OFF = "company_day_off"
 
 CHINA = "CN"
+
+# Where a day's official status comes from (``DayKind.schedule``, ``Calendar.year_schedule``).
+OFFICIAL = "official"  # a published schedule: chinesecalendar for China, the holidays package elsewhere
+NOTICE = "notice"  # China: the State Council's notice of the year, imported by an admin
+STATUTORY = "statutory"  # China: statutory holidays by law, make-up workdays unknown
+WEEKDAYS_ONLY = "weekdays"  # no holiday data at all: only the work week counts
+
+MONDAY_TO_FRIDAY = frozenset(range(5))
+
+# The statutory holidays as the holidays package names them in English, to our stable keys;
+# " (observed)" marks the working day that makes up for a holiday on a weekend.
+_STATUTORY_KEYS = {
+    "New Year's Day": "new_years_day",
+    "Chinese New Year's Eve": "spring_festival",
+    "Chinese New Year (Spring Festival)": "spring_festival",
+    "Tomb-Sweeping Day": "tomb_sweeping_day",
+    "Labor Day": "labour_day",
+    "Dragon Boat Festival": "dragon_boat_festival",
+    "Mid-Autumn Festival": "mid_autumn_festival",
+    "National Day": "national_day",
+}
 
 # chinese_calendar names a holiday by its English name ("National Day"); callers want a stable
 # key ("national_day") to translate.
@@ -54,7 +80,8 @@ class DayKind:
     reason: str | None = None
     # On a make-up workday (a Saturday or Sunday worked in exchange), the holiday it pays for.
     makeup_for: str | None = None
-    # False when the year's official schedule is not available and only weekends were checked.
+    # False when the year's official schedule is not available: make-up workdays (and, without
+    # statutory data, holidays too) could not be checked.
     known: bool = True
     # The holiday's name as the data source spells it, for holidays without a key (other countries).
     name: str | None = None
@@ -62,10 +89,14 @@ class DayKind:
     override_note: str | None = None
     # What the official calendar says about the day when an override changed it.
     official: "DayKind | None" = None
+    # Where the official status comes from: OFFICIAL, NOTICE, STATUTORY or WEEKDAYS_ONLY.
+    schedule: str = OFFICIAL
+    # A day outside the work week that the official schedule makes a working day (调休补班).
+    makeup: bool = False
 
     @property
     def is_makeup_workday(self) -> bool:
-        return self.workday and self.day.weekday() >= 5 and self.override_note is None
+        return self.workday and self.makeup and self.override_note is None
 
     @property
     def is_holiday(self) -> bool:
@@ -82,19 +113,91 @@ def _holiday_key(name: str | None) -> str | None:
     return _HOLIDAY_KEYS.get(name, name.lower().replace(" ", "_").replace("-", "_"))
 
 
-def day_kind(d: date) -> DayKind:
-    """Whether ``d`` is a working day in mainland China and, if not, why."""
+@functools.cache
+def is_published(year: int) -> bool:
+    """Whether chinesecalendar carries the State Council's schedule of ``year``."""
+    try:
+        chinese_calendar.get_holiday_detail(date(year, 7, 1))
+    except NotImplementedError:
+        return False
+    return True
+
+
+def day_kind(d: date, notice: Mapping[date, "NoticeDay"] | None = None) -> DayKind:
+    """Whether ``d`` is a working day in mainland China (Monday to Friday offices) and, if not, why.
+
+    ``notice`` is the imported State Council notice of ``d``'s year, used when chinesecalendar
+    does not carry that year; without it the statutory holidays count and make-up days are unknown.
+    """
     weekend = d.weekday() >= 5
     try:
         is_off, holiday_name = chinese_calendar.get_holiday_detail(d)
     except NotImplementedError:  # a year outside the published schedules
-        return DayKind(day=d, workday=not weekend, reason=WEEKEND if weekend else None, known=False)
+        return _notice_day(d, notice) if notice is not None else statutory_day(d)
     key = _holiday_key(holiday_name)
     if not is_off:
         # The package names the holiday a make-up workday belongs to; an ordinary weekday has none.
-        return DayKind(day=d, workday=True, makeup_for=key if weekend else None)
+        return DayKind(day=d, workday=True, makeup_for=key if weekend else None, makeup=weekend)
     # A holiday that falls on a weekend is reported as the holiday: it says more.
     return DayKind(day=d, workday=False, reason=key or WEEKEND)
+
+
+class NoticeDay(NamedTuple):
+    """One day the State Council's notice names: a holiday (调休放假) or a make-up workday (上班)."""
+
+    is_workday: bool
+    holiday: str  # the key of the holiday it belongs to, e.g. "spring_festival"
+
+
+# The imported notices: by the notice's year, its days (which may reach into the year before).
+Notices = Mapping[int, Mapping[date, NoticeDay]]
+
+
+def _notice_day(d: date, notice: Mapping[date, NoticeDay]) -> DayKind:
+    weekend = d.weekday() >= 5
+    named = notice.get(d)
+    if named is None:
+        return DayKind(day=d, workday=not weekend, reason=WEEKEND if weekend else None, schedule=NOTICE)
+    if named.is_workday:
+        return DayKind(
+            day=d,
+            workday=True,
+            makeup_for=named.holiday if weekend else None,
+            makeup=weekend,
+            schedule=NOTICE,
+        )
+    return DayKind(day=d, workday=False, reason=named.holiday, schedule=NOTICE)
+
+
+@functools.lru_cache(maxsize=128)
+def statutory_holidays(year: int, *, observed: bool = True) -> dict[date, str]:
+    """China's statutory holidays of ``year`` by law as {date: holiday key}, with the working days
+    that make up for those falling on a weekend (the law's 补假) unless ``observed`` is False.
+    The ``holidays`` package computes the lunar dates (除夕 and 春节, 清明, 端午, 中秋); days it
+    adds from a published schedule ("Day off (substituted ...)") are left out: they belong to
+    the notice.
+    """
+    calendar = holidays.country_holidays(CHINA, years=year, language="en_US")
+    days: dict[date, str] = {}
+    for day, names in calendar.items():
+        for name in names.split("; "):
+            if name.endswith(" (observed)") and not observed:
+                continue
+            key = _STATUTORY_KEYS.get(name.removesuffix(" (observed)"))
+            if key is not None:
+                days[day] = key
+    return days
+
+
+def statutory_day(d: date) -> DayKind:
+    """A day of a year without a published schedule: weekends and statutory holidays by law."""
+    key = statutory_holidays(d.year).get(d)
+    if key is not None:
+        return DayKind(day=d, workday=False, reason=key, known=False, schedule=STATUTORY)
+    weekend = d.weekday() >= 5
+    return DayKind(
+        day=d, workday=not weekend, reason=WEEKEND if weekend else None, known=False, schedule=STATUTORY
+    )
 
 
 def is_workday(d: date) -> bool:
@@ -109,6 +212,9 @@ class Override(NamedTuple):
 
 
 Period = tuple[time, time]
+# The wall-clock time of a proposed meeting or deadline a number of days ahead: mid-morning,
+# after people have read their messages.
+SUGGESTED_CLOCK = time(10)
 DEFAULT_PERIODS: tuple[Period, ...] = ((time(9), time(12)), (time(13), time(18)))
 
 
@@ -174,12 +280,21 @@ class Calendar:
       An override wins over the official calendar, also in a year whose data is unknown.
     - ``language`` picks holiday names of other countries ("zh_CN", "en_US") when the package
       has them; ``label`` names the calendar (a region code) in the log.
+    - ``work_week`` is the set of weekdays (0 = Monday) the offices work, Monday to Friday by
+      default, whatever the holiday data counts as rest days. A day of the work week is a working
+      day unless it is a holiday; a day outside it is off unless the official schedule makes it
+      a make-up workday (China's 调休补班) or an override does. A make-up day inside the work week
+      is an ordinary working day, never called a make-up day.
+    - ``notices`` maps a year to the days of the State Council's notice an admin imported
+      (or is a function returning that map, called the first time a year without published
+      data is looked at: most lookups never need it)
+      (China only); used for a year chinesecalendar does not carry.
 
-    A year whose official schedule is unknown (chinesecalendar does not have it yet, the country
-    is not in the ``holidays`` package, the year is outside its range) falls back to the weekend
-    plus overrides; ``day_kind`` says so with ``known=False`` and a warning is logged once per
-    label and year. For China only chinesecalendar is trusted: the ``holidays`` package silently
-    lacks the make-up workdays of years not yet published.
+    A year whose official schedule is unknown says so with ``known=False`` and a warning is
+    logged once per label and year. For China a year chinesecalendar lacks still counts the
+    statutory holidays of the law (``schedule=STATUTORY``): only its make-up workdays are unknown.
+    Another country with no data for the year (or no data at all) falls back to the work week
+    plus overrides (``schedule=WEEKDAYS_ONLY``).
     """
 
     def __init__(
@@ -191,6 +306,8 @@ class Calendar:
         *,
         language: str | None = None,
         label: str = "",
+        work_week: frozenset[int] | set[int] = MONDAY_TO_FRIDAY,
+        notices: Notices | Callable[[], Notices] | None = None,
     ) -> None:
         self.country, self.subdivision = parse_calendar_code(country)
         self.tz = ZoneInfo(timezone)
@@ -198,6 +315,10 @@ class Calendar:
         self.overrides = {day: Override(*value) for day, value in (overrides or {}).items()}
         self.language = language
         self.label = label or country
+        if not work_week or not set(work_week) <= set(range(7)):
+            raise ValueError("A work week needs at least one weekday, each from 0 (Monday) to 6.")
+        self.work_week = frozenset(work_week)
+        self._notices = notices if self.is_china else None
         self._kinds: dict[date, DayKind] = {}
 
     def __repr__(self) -> str:
@@ -215,61 +336,106 @@ class Calendar:
     def is_working_day(self, d: date) -> bool:
         return self.day_kind(d).workday
 
+    @property
+    def notices(self) -> Notices:
+        """The imported notices by year (loaded on first use when given as a function)."""
+        if callable(self._notices):
+            self._notices = self._notices()
+        return self._notices or {}
+
+    @property
+    def is_china(self) -> bool:
+        return self.country == CHINA and self.subdivision is None
+
     def is_year_known(self, year: int) -> bool:
-        """Whether the official schedule of ``year`` is known (else: weekends plus overrides)."""
-        return self._official(date(year, 1, 1)).known
+        """Whether the official schedule of ``year`` is known, make-up workdays included."""
+        return self.year_schedule(year) in (OFFICIAL, NOTICE)
+
+    def year_schedule(self, year: int) -> str:
+        """Where the days of ``year`` come from: OFFICIAL, NOTICE, STATUTORY or WEEKDAYS_ONLY."""
+        return self._official(date(year, 7, 1)).schedule
 
     def _day_kind(self, d: date) -> DayKind:
         official = self._official(d)
         if not official.known:
-            self._warn_unknown(d.year)
+            self._warn_unknown(official)
         override = self.overrides.get(d)
         if override is None:
             return official
         if override.is_workday:
-            return DayKind(
-                day=d, workday=True, known=official.known, override_note=override.note, official=official
+            kind = replace(official, workday=True, reason=None, name=None, makeup_for=None, makeup=False)
+        else:
+            # An extra day off on a day already off keeps the official reason: it says more.
+            kind = (
+                official if not official.workday else replace(official, workday=False, reason=COMPANY_DAY_OFF)
             )
-        # An extra day off on a day already off keeps the official reason: it says more.
-        reason = official.reason if not official.workday else COMPANY_DAY_OFF
-        name = official.name if not official.workday else None
-        return DayKind(
-            day=d,
-            workday=False,
-            reason=reason,
-            name=name,
-            known=official.known,
-            override_note=override.note,
-            official=official,
-        )
+        return replace(kind, override_note=override.note, official=official)
 
     def _official(self, d: date) -> DayKind:
-        if self.country == CHINA and self.subdivision is None:
+        """The day by the official data, then adjusted to this calendar's work week."""
+        kind = self._china(d) if self.is_china else self._other_country(d)
+        in_week = d.weekday() in self.work_week
+        if not kind.workday and kind.reason == WEEKEND and in_week:
+            return replace(kind, workday=True, reason=None)  # the offices work that weekday
+        if kind.workday and not kind.makeup and not in_week:
+            return replace(kind, workday=False, reason=WEEKEND)  # their rest day
+        if kind.makeup and in_week:
+            return replace(kind, makeup=False, makeup_for=None)  # an ordinary working day here
+        return kind
+
+    def official_day(self, d: date) -> DayKind:
+        """What the official data says about ``d`` here, without the company's overrides."""
+        return self._official(d)
+
+    def _china(self, d: date) -> DayKind:
+        # A notice can name a day of the year before (元旦 from 31 December): it counts while
+        # that year is not published either.
+        if is_published(d.year):
             return day_kind(d)
+        spill = self.notices.get(d.year + 1, {}).get(d)
+        if spill is not None:
+            return _notice_day(d, {d: spill})
+        return day_kind(d, self.notices.get(d.year))
+
+    def _other_country(self, d: date) -> DayKind:
         calendar = _country_holidays(self.country, self.subdivision, d.year, self.language)
         known = calendar is not None and calendar.start_year <= d.year <= calendar.end_year
-        weekend_days = calendar.weekend if calendar is not None else {5, 6}
-        weekend = d.weekday() in weekend_days
+        weekend = d.weekday() >= 5
         if not known:
-            return DayKind(day=d, workday=not weekend, reason=WEEKEND if weekend else None, known=False)
+            return DayKind(
+                day=d,
+                workday=not weekend,
+                reason=WEEKEND if weekend else None,
+                known=False,
+                schedule=WEEKDAYS_ONLY,
+            )
         name = calendar.get(d)
         if name:
             return DayKind(day=d, workday=False, reason=PUBLIC_HOLIDAY, name=name)
-        if weekend and d in calendar.weekend_workdays:
-            return DayKind(day=d, workday=True)
+        if d in calendar.weekend_workdays:
+            return DayKind(day=d, workday=True, makeup=True)
         return DayKind(day=d, workday=not weekend, reason=WEEKEND if weekend else None)
 
-    def _warn_unknown(self, year: int) -> None:
-        key = (self.label, self.country, year)
+    def _warn_unknown(self, kind: DayKind) -> None:
+        key = (self.label, self.country, kind.day.year)
         if key in _warned:
             return
         _warned.add(key)
+        if kind.schedule == STATUTORY:
+            logger.warning(
+                "Working-day calendar %s (%s): the State Council's schedule of %s is not published; "
+                "counting weekends, statutory holidays and company overrides; make-up workdays are unknown.",
+                self.label,
+                self.country,
+                kind.day.year,
+            )
+            return
         logger.warning(
             "Working-day calendar %s (%s): the official holidays of %s are unknown; "
-            "using Monday-Friday plus company overrides.",
+            "counting only the work week and company overrides.",
             self.label,
             self.country,
-            year,
+            kind.day.year,
         )
 
     # Moments
@@ -355,6 +521,52 @@ class Calendar:
                     return (finish.astimezone(UTC) - remaining).astimezone(self.tz)
                 remaining -= finish - start
         raise AssertionError("unreachable: the interval walks end only by raising")  # pragma: no cover
+
+    def in_working_time(self, moment: datetime, *, start: bool = False) -> datetime:
+        """``moment`` when it falls in working hours of a working day, else the start of the next
+        working period. The end of a period counts as inside (a deadline at 18:00 is the close of
+        business, not the next morning) unless ``start``: nothing starts at 12:00 when lunch does.
+        The result is aware in the calendar's time zone.
+        """
+        local = self.localize(moment)
+        intervals = self.working_intervals(local.date())
+        if any(begin <= local < end or (local == end and not start) for begin, end in intervals):
+            return local
+        begin, _end = next(self._intervals_after(local))
+        return max(begin, local)
+
+    def suggest(
+        self,
+        after: datetime,
+        *,
+        working_days: int = 0,
+        working_hours: float = 0,
+        clock: time = SUGGESTED_CLOCK,
+    ) -> datetime:
+        """A moment to propose to people (a meeting, a default deadline) that falls in working time.
+
+        1. With ``working_days``: the n-th working day after ``after``'s (a day off counts from
+           the next working day), at wall-clock ``clock`` (10:00 by default).
+        2. Else: ``working_hours`` of working time after ``after``, rounded up to the full hour.
+        3. Either is moved into working hours if it falls outside them or on the end of a period
+           (a region whose day starts at 10:30, the lunch break): the next period's start.
+
+        Monday 21:00 + 1 working day is Tuesday 10:00; Friday 17:30 + 2 working hours is Monday
+        11:00 (10:30 rounded up); 30 September 2026 + 1 working day is 8 October 10:00.
+        """
+        local = self.localize(after)
+        if working_days > 0:
+            day = local.date()
+            if not self.is_working_day(day):
+                day = self._next_working_day(day, 1)
+            for _ in range(working_days):
+                day = self._next_working_day(day, 1)
+            return self.in_working_time(self.at(day, clock), start=True)
+        moment = self.add_working_hours(local, working_hours)
+        if moment.time() != time(moment.hour):  # up to the next full hour of the local clock
+            hour = self.at(moment.date(), time(moment.hour))
+            moment = (hour.astimezone(UTC) + timedelta(hours=1)).astimezone(self.tz)
+        return self.in_working_time(moment, start=True)
 
     def working_time_between(self, a: datetime, b: datetime) -> timedelta:
         """The working time from ``a`` to ``b``: working periods of working days, overlapped.

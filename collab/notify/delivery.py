@@ -8,8 +8,24 @@ its claim is older than the sending timeout.
 
 Settings, read with defaults so nothing breaks before they are added:
 ``COLLAB_DELIVERY_MAX_ATTEMPTS`` (10), ``COLLAB_DELIVERY_BACKOFF_CAP_MINUTES`` (60),
-``COLLAB_DELIVERY_SENDING_TIMEOUT_SECONDS`` (300), ``COLLAB_ROBOT_RATE_LIMIT_PER_MINUTE`` (20),
+``COLLAB_DELIVERY_SENDING_TIMEOUT_SECONDS`` (120), ``COLLAB_ROBOT_RATE_LIMIT_PER_MINUTE`` (20),
 ``COLLAB_ROBOT_TIMEOUT_SECONDS`` (10).
+
+What is guaranteed: every message is sent at least once, and once in the normal course. Twice
+only when a worker dies (killed, out of memory, power cut) after the vendor took the message and
+before the row says "sent": the claim (a lease of ``SENDING_TIMEOUT``) then runs out and another
+worker sends it again. That window is kept small:
+
+- the row is marked sent in the statement right after the vendor's answer, nothing in between;
+- a request's timeout is at most a third of the lease, so a live, slow request always ends
+  before its lease: a lease runs out only when its worker is gone, never under a worker that is
+  still waiting for the vendor (which would make two workers send at once);
+- the lease is two minutes (SMTP's own timeout, ``COLLAB_SMTP_TIMEOUT_SECONDS``, is 30 s), so a
+  dead worker's message is retaken within about three minutes.
+
+No idempotency key is sent: the custom-robot webhooks of DingTalk, Feishu/Lark and WeCom accept
+none (the vendors' de-duplication fields belong to their application-message APIs, which a group
+robot does not use), so they would show a repeated message again.
 """
 
 import logging
@@ -31,6 +47,7 @@ from collab.notify.personal import PersonalMessage, personal_send
 from collab.notify.robots import Mention, RobotError, RobotMessage, robot_send
 from collab.org.models import Person, display_name
 from collab.org.sync.snapshot import DirectoryError
+from collab.queueing import enqueue_after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +65,7 @@ def backoff(attempts: int) -> timedelta:
 
 
 def sending_timeout() -> timedelta:
-    return timedelta(seconds=int(getattr(settings, "COLLAB_DELIVERY_SENDING_TIMEOUT_SECONDS", 300)))
+    return timedelta(seconds=int(getattr(settings, "COLLAB_DELIVERY_SENDING_TIMEOUT_SECONDS", 120)))
 
 
 def robot_rate_limit() -> int:
@@ -56,7 +73,9 @@ def robot_rate_limit() -> int:
 
 
 def robot_timeout() -> float:
-    return float(getattr(settings, "COLLAB_ROBOT_TIMEOUT_SECONDS", 10))
+    """The robot's HTTP timeout, at most a third of the lease (see the module's docstring)."""
+    configured = float(getattr(settings, "COLLAB_ROBOT_TIMEOUT_SECONDS", 10))
+    return min(configured, sending_timeout().total_seconds() / 3)
 
 
 def absolute_url(url: str) -> str:
@@ -98,6 +117,8 @@ def delivery_attempt(*, delivery_id: int) -> str:
         claimed = Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.PENDING).update(
             status=Delivery.Status.SENDING, attempts=F("attempts") + 1, last_attempt_at=now
         )
+    # Our claim: the row is ours while it is "sending" with this claim time.
+    ours = Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.SENDING, last_attempt_at=now)
     if not claimed:
         return "skipped"
     delivery = Delivery.objects.select_related("robot", "notification__recipient").get(pk=delivery_id)
@@ -114,9 +135,8 @@ def delivery_attempt(*, delivery_id: int) -> str:
         return _record_failure(delivery, str(exc))
     except OSError as exc:  # SMTP errors and refused connections of the mail server
         return _record_failure(delivery, f"{type(exc).__name__}: {exc}")
-    Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.SENDING).update(
-        status=Delivery.Status.SENT, sent_at=timezone.now(), last_error=""
-    )
+    # Right after the vendor's answer, before anything else (the duplicate window).
+    ours.update(status=Delivery.Status.SENT, sent_at=timezone.now(), last_error="")
     return "sent"
 
 
@@ -287,5 +307,5 @@ def deliveries_resend(*, delivery_ids: Iterable[int]) -> list[int]:
     if ids:
         from collab.notify.tasks import deliver
 
-        transaction.on_commit(lambda: deliver.delay(ids), robust=True)
+        enqueue_after_commit(deliver, ids)
     return ids

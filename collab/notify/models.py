@@ -13,10 +13,13 @@ from urllib.parse import parse_qsl, urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+
+from collab.notify.sealed import SealedTextField
 
 
 class Urgency(models.TextChoices):
@@ -113,8 +116,9 @@ class RobotChannel(models.Model):
     name = models.CharField(
         _("name"), max_length=100, help_text=_("The group chat's name, e.g. 测试部工作群.")
     )
-    webhook_url = models.URLField(_("webhook URL"), max_length=1000)
-    secret = models.CharField(
+    # Credentials: encrypted at rest (the URL carries the robot's token or key).
+    webhook_url = SealedTextField(_("webhook URL"), max_length=1000, validators=[URLValidator()])
+    secret = SealedTextField(
         _("signing secret"),
         max_length=200,
         blank=True,

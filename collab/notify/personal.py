@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
+from collab.notify.robots import escape_markdown
 from collab.org.models import DirectorySource, Person
 from collab.org.sync.connectors.dingtalk import DingTalkApi
 from collab.org.sync.connectors.feishu import FeishuApi
@@ -59,7 +60,10 @@ def personal_send(person: Person, message: PersonalMessage) -> None:
                     "msgtype": "action_card",
                     "action_card": {
                         "title": message.title,
-                        "markdown": f"### {message.title}\n\n{message.body}",
+                        # Person-written text as typed, not live markdown (collab.notify.robots).
+                        "markdown": "\n\n".join(
+                            [f"### {escape_markdown(message.title)}", escape_markdown(message.body)]
+                        ),
                         "single_title": message.link_text,
                         "single_url": message.link,
                     },

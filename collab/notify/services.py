@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 
 from collab.notify.models import Delivery, Notification, Preference, RobotChannel, Urgency
 from collab.notify.selectors import im_reachable, preferences_for
+from collab.queueing import enqueue_after_commit
 from requests_app.models import Scenario
 
 
@@ -156,7 +157,7 @@ def notify(
 
         # robust: a broker that is down must not fail the request that already committed; the
         # rows are pending and the sweep delivers them.
-        transaction.on_commit(lambda: deliver.delay(ids), robust=True)
+        enqueue_after_commit(deliver, ids)
     return created
 
 

@@ -1,5 +1,3 @@
-import calendar as month_calendar
-from datetime import timedelta
 from typing import Any
 
 from django import forms
@@ -12,22 +10,22 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.dates import MONTHS, WEEKDAYS, WEEKDAYS_ABBR
+from django.utils.dates import WEEKDAYS, WEEKDAYS_ABBR
 from django.utils.html import escape, format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from collab.lib.numbers import parse_whole_number
-from collab.lib.workdays import WEEKEND, Calendar, DayKind, is_supported_calendar
+from collab.lib.workdays import is_supported_calendar
 from collab.org.calendar import (
     calendar_for,
-    day_label,
     official_calendar_for,
-    unknown_year_warning,
-    unknown_years,
+    unknown_day_suffix,
     working_hours_label,
     working_periods,
+    year_warning,
 )
+from collab.org.calendar_admin import month_view, notice_import_view, notice_note, year_sources
 from collab.org.models import CalendarOverride, Department, Person, Region
 
 # The year view shows years the holiday data can speak about, with room either side.
@@ -35,6 +33,23 @@ YEARS = range(1950, 2101)
 
 
 class RegionForm(forms.ModelForm):
+    work_week = forms.TypedMultipleChoiceField(
+        label=gettext_lazy("Working weekdays"),
+        choices=[(str(day + 1), WEEKDAYS[day]) for day in range(7)],
+        widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy(
+            "The weekdays its offices work. A day outside them is a day off unless the official "
+            "schedule makes it a make-up workday."
+        ),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.initial["work_week"] = list(self.instance.work_week if self.instance.pk else "12345")
+
+    def clean_work_week(self) -> str:
+        return "".join(sorted(set(self.cleaned_data["work_week"])))
+
     class Meta:
         model = Region
         fields = [
@@ -46,6 +61,7 @@ class RegionForm(forms.ModelForm):
             "lunch_start",
             "lunch_end",
             "workday_end",
+            "work_week",
         ]
 
     def clean_holiday_calendar(self) -> str:
@@ -90,7 +106,7 @@ class RegionAdmin(admin.ModelAdmin):
         (
             gettext_lazy("Working hours"),
             {
-                "fields": [("workday_start", "workday_end"), ("lunch_start", "lunch_end")],
+                "fields": [("workday_start", "workday_end"), ("lunch_start", "lunch_end"), "work_week"],
                 "description": gettext_lazy(
                     "In the region's time zone. Deadlines in working hours count only this time."
                 ),
@@ -116,6 +132,7 @@ class RegionAdmin(admin.ModelAdmin):
                 view(self.default_calendar_view),
                 name="org_region_default_calendar",
             ),
+            path("calendar/notice/", view(self.notice_view), name="org_region_notice"),
             path(
                 "<path:object_id>/calendar/<int:year>/",
                 view(self.calendar_view),
@@ -149,7 +166,7 @@ class RegionAdmin(admin.ModelAdmin):
                 (year, reverse("admin:org_region_calendar", args=[region.pk, year])) for year in years
             ]
             context["calendar_warnings"] = [
-                unknown_year_warning(year) for year in unknown_years(calendar, years)
+                warning for year in years if (warning := year_warning(calendar, year)) is not None
             ]
         return super().change_view(request, object_id, form_url, extra_context=context)
 
@@ -160,6 +177,12 @@ class RegionAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request, region):
             raise PermissionDenied
         return self._year_view(request, region, year)
+
+    def notice_view(self, request: HttpRequest) -> HttpResponse:
+        """Import the State Council's notice: paste or upload, preview the year, confirm."""
+        if not request.user.has_perm("org.add_holidaynotice"):
+            raise PermissionDenied
+        return notice_import_view(request, {**self.admin_site.each_context(request), "opts": self.opts})
 
     def default_calendar_view(self, request: HttpRequest, year: int) -> HttpResponse:
         if not self.has_view_permission(request):
@@ -191,8 +214,11 @@ class RegionAdmin(admin.ModelAdmin):
             "calendar": calendar,
             "calendar_code": calendar.country + (f"-{calendar.subdivision}" if calendar.subdivision else ""),
             "working_hours": working_hours_label(calendar.periods),
-            "unknown_warning": None if calendar.is_year_known(year) else unknown_year_warning(year),
-            "months": [_month(calendar, year, month) for month in range(1, 13)],
+            "unknown_warning": year_warning(calendar, year),
+            "notice_note": notice_note(calendar, year) if calendar.is_china else None,
+            "year_sources": year_sources(calendar, year),
+            "notice_url": reverse("admin:org_region_notice") if calendar.is_china else None,
+            "months": [month_view(calendar, year, month) for month in range(1, 13)],
             "weekdays": [WEEKDAYS_ABBR[day] for day in range(7)],
             "previous_url": url(pk, year - 1) if year - 1 in YEARS else None,
             "next_url": url(pk, year + 1) if year + 1 in YEARS else None,
@@ -203,71 +229,6 @@ class RegionAdmin(admin.ModelAdmin):
             ],
         }
         return TemplateResponse(request, "admin/org/region/calendar_year.html", context)
-
-
-def _css(kind: DayKind) -> str:
-    if kind.workday:
-        css = "makeup" if kind.makeup_for is not None or kind.is_makeup_workday else "workday"
-    elif kind.reason == WEEKEND:
-        css = "weekend"
-    else:
-        css = "holiday"
-    return f"{css} override" if kind.is_override else css
-
-
-def _month(calendar: Calendar, year: int, month: int) -> dict[str, Any]:
-    """One month of the year view: the week grid, the counts and the notable days, grouped."""
-    kinds = [
-        calendar.day_kind(day)
-        for day in month_calendar.Calendar().itermonthdates(year, month)
-        if day.month == month
-    ]
-    by_day = {kind.day: kind for kind in kinds}
-    weeks = [
-        [
-            {"kind": by_day[day], "css": _css(by_day[day]), "label": day_label(by_day[day])}
-            if day in by_day
-            else None
-            for day in week
-        ]
-        for week in month_calendar.Calendar().monthdatescalendar(year, month)
-    ]
-    notes: list[dict[str, Any]] = []
-    for kind in kinds:
-        if not (kind.is_holiday or kind.is_makeup_workday or kind.makeup_for or kind.is_override):
-            continue
-        label = day_label(kind)
-        last = notes[-1] if notes else None
-        if (
-            last is not None
-            and not kind.is_override
-            and not last["override"]
-            and last["label"] == label
-            and last["last"] + timedelta(days=1) == kind.day
-        ):
-            last["last"] = kind.day
-            continue
-        notes.append(
-            {
-                "first": kind.day,
-                "last": kind.day,
-                "label": label,
-                "css": _css(kind),
-                "override": kind.is_override,
-                "note": kind.override_note,
-                "official": day_label(kind.official) if kind.official is not None else None,
-            }
-        )
-    return {
-        "name": MONTHS[month],
-        "weeks": weeks,
-        "workdays": sum(kind.workday for kind in kinds),
-        "holidays": sum(kind.is_holiday for kind in kinds),
-        "weekends": sum(not kind.workday and kind.reason == WEEKEND for kind in kinds),
-        "makeup_days": sum(kind.makeup_for is not None or kind.is_makeup_workday for kind in kinds),
-        "overrides": sum(kind.is_override for kind in kinds),
-        "notes": notes,
-    }
 
 
 class OverrideYearFilter(admin.SimpleListFilter):
@@ -314,9 +275,7 @@ class CalendarOverrideAdmin(admin.ModelAdmin):
     @admin.display(description=gettext_lazy("official calendar"))
     def official(self, override: CalendarOverride) -> str:
         """What the day would be without overrides, so a redundant or surprising one shows."""
-        kind = official_calendar_for(override.region).day_kind(override.date)
-        label = day_label(kind)
-        return label if kind.known else _("%(label)s (data unknown for this year)") % {"label": label}
+        return unknown_day_suffix(official_calendar_for(override.region).day_kind(override.date))
 
 
 @admin.register(Department)

@@ -6,10 +6,12 @@ the reader's language what kind of day a date is. No cache: one query per call, 
 an admin just saved counts at once.
 """
 
+from collections.abc import Callable
 from datetime import date, time
+from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, Value
 from django.utils import translation
 from django.utils.dates import WEEKDAYS
 from django.utils.functional import Promise
@@ -20,13 +22,20 @@ from collab.lib.workdays import (
     CHINA,
     COMPANY_DAY_OFF,
     DEFAULT_PERIODS,
+    MONDAY_TO_FRIDAY,
+    NOTICE,
+    OFFICIAL,
+    STATUTORY,
     WEEKEND,
     Calendar,
     DayKind,
+    NoticeDay,
+    Notices,
     Override,
     Period,
+    parse_calendar_code,
 )
-from collab.org.models import CalendarOverride, Region
+from collab.org.models import CalendarOverride, HolidayNoticeDay, Region, work_week_days
 
 # Translated names of the holiday keys of collab.lib.workdays. The msgids are those of
 # tasks_app.rules.holiday_name, so both read the same in Chinese.
@@ -53,27 +62,71 @@ def working_periods(region: Region | None) -> tuple[Period, ...]:
     return ((region.workday_start, region.lunch_start), (region.lunch_end, region.workday_end))
 
 
+# Rows of the one query of calendar_for: overrides and imported notice days side by side.
+_OVERRIDE, _NOTICE_DAY = 0, 1
+
+
 def calendar_for(region: Region | None) -> Calendar:
     """The working-day calendar of ``region``; None is the company default (China, TIME_ZONE).
 
-    Overrides: the company-wide ones plus the region's own, which win on the same date. One
-    query; the holiday data itself is cached for the process.
+    Overrides: the company-wide ones plus the region's own, which win on the same date. For a
+    region on China's calendar, the days of the imported State Council notices too. One query
+    (a UNION of both tables); the holiday data itself is cached for the process.
     """
     wanted = Q(region=None) if region is None else Q(region=None) | Q(region=region)
+    # Both models have a default ordering, which a compound statement does not allow.
+    overrides = (
+        CalendarOverride.objects.filter(wanted)
+        .order_by()
+        .values_list(Value(_OVERRIDE), "region_id", "date", "is_workday", "note")
+    )
+    rows = overrides
+    if _is_china(region):
+        notice_days = HolidayNoticeDay.objects.order_by().values_list(
+            Value(_NOTICE_DAY), "notice__year", "date", "is_workday", "holiday"
+        )
+        rows = overrides.union(notice_days, all=True)
     company: dict[date, Override] = {}
     regional: dict[date, Override] = {}
-    rows = CalendarOverride.objects.filter(wanted).values_list("region_id", "date", "is_workday", "note")
-    for region_id, day, is_workday, note in rows:
-        (company if region_id is None else regional)[day] = Override(is_workday, note)
-    return _calendar(region, {**company, **regional})
+    notices: dict[int, dict[date, NoticeDay]] = {}
+    for source, owner, day, is_workday, text in rows:
+        if source == _NOTICE_DAY:
+            notices.setdefault(owner, {})[day] = NoticeDay(is_workday, text)
+        else:
+            (company if owner is None else regional)[day] = Override(is_workday, text)
+    return _calendar(region, {**company, **regional}, notices)
+
+
+def calendar_of(user: Any) -> Calendar:
+    """The calendar of a person's region (the company default for someone without one)."""
+    person = getattr(user, "person", None) if user is not None else None
+    return calendar_for(person.region if person is not None else None)
 
 
 def official_calendar_for(region: Region | None) -> Calendar:
-    """The region's calendar without the company's overrides (no query): what the law says."""
-    return _calendar(region, {})
+    """The region's calendar without the company's overrides: what the law and the notices say.
+
+    No query unless a year without published data is looked at (then one, for the notices).
+    """
+
+    def notices() -> dict[int, dict[date, NoticeDay]]:
+        loaded: dict[int, dict[date, NoticeDay]] = {}
+        for year, day, is_workday, holiday in HolidayNoticeDay.objects.values_list(
+            "notice__year", "date", "is_workday", "holiday"
+        ):
+            loaded.setdefault(year, {})[day] = NoticeDay(is_workday, holiday)
+        return loaded
+
+    return _calendar(region, {}, notices)
 
 
-def _calendar(region: Region | None, overrides: dict[date, Override]) -> Calendar:
+def _is_china(region: Region | None) -> bool:
+    return region is None or parse_calendar_code(region.holiday_calendar) == (CHINA, None)
+
+
+def _calendar(
+    region: Region | None, overrides: dict[date, Override], notices: Notices | Callable[[], Notices]
+) -> Calendar:
     return Calendar(
         country=region.holiday_calendar if region is not None else CHINA,
         timezone=region.timezone if region is not None else settings.TIME_ZONE,
@@ -81,12 +134,20 @@ def _calendar(region: Region | None, overrides: dict[date, Override]) -> Calenda
         overrides=overrides,
         language=_HOLIDAYS_LANGUAGES.get(translation.get_language() or settings.LANGUAGE_CODE),
         label=region.code if region is not None else "default",
+        work_week=work_week_days(region.work_week) if region is not None else MONDAY_TO_FRIDAY,
+        notices=notices,
     )
 
 
 def unknown_years(calendar: Calendar, years: list[int]) -> list[int]:
-    """Those of ``years`` whose official holidays the calendar does not know."""
+    """Those of ``years`` whose official schedule the calendar does not know in full."""
     return [year for year in years if not calendar.is_year_known(year)]
+
+
+def year_warning(calendar: Calendar, year: int) -> str | None:
+    """What a person must know about ``year`` in this calendar, or None when its schedule is known."""
+    schedule = calendar.year_schedule(year)
+    return None if schedule in (OFFICIAL, NOTICE) else schedule_warning(schedule, year)
 
 
 def holiday_label(key: str | None, name: str | None = None) -> str:
@@ -141,15 +202,32 @@ def describe_day(kind: DayKind) -> list[str]:
         values["holiday"] = holiday_label(kind.reason, kind.name)
         lines.append(_("%(date)s (%(weekday)s) is not a working day: public holiday, %(holiday)s.") % values)
     if not kind.known:
-        lines.append(unknown_year_warning(kind.day.year))
+        lines.append(schedule_warning(kind.schedule, kind.day.year))
     return lines
 
 
-def unknown_year_warning(year: int) -> str:
+def schedule_warning(schedule: str, year: int) -> str:
+    """The warning for a year whose official schedule is not known in full."""
+    if schedule == STATUTORY:
+        return _(
+            "The State Council has not published the holiday schedule of %(year)s yet: weekends and "
+            "the statutory holidays of %(year)s are counted, but its make-up workdays (调休补班) are "
+            "unknown until an admin imports the notice or the holiday data is updated."
+        ) % {"year": year}
     return _(
-        "The official holidays of %(year)s are unknown (data unknown for this year, weekday "
-        "fallback): only weekends and company overrides are counted."
+        "The official holidays of %(year)s are unknown for this calendar: only the work week and "
+        "company overrides are counted."
     ) % {"year": year}
+
+
+def unknown_day_suffix(kind: DayKind) -> str:
+    """A day's label with what is not known about it, for lists such as the overrides."""
+    label = day_label(kind)
+    if kind.known:
+        return label
+    if kind.schedule == STATUTORY:
+        return _("%(label)s (make-up workdays of this year unknown)") % {"label": label}
+    return _("%(label)s (holidays of this year unknown)") % {"label": label}
 
 
 def working_hours_label(periods: tuple[Period, ...]) -> str:

@@ -26,6 +26,18 @@ def validate_timezone(value: str) -> None:
         )
 
 
+def validate_work_week(value: str) -> None:
+    if not value or not set(value) <= set("1234567") or len(set(value)) != len(value):
+        raise ValidationError(
+            _("Choose at least one working weekday."), params={"value": value}, code="work_week"
+        )
+
+
+def work_week_days(value: str) -> frozenset[int]:
+    """The stored ISO digits as Python weekdays (0 = Monday)."""
+    return frozenset(int(digit) - 1 for digit in value)
+
+
 class Region(models.Model):
     code = models.SlugField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=100)
@@ -44,6 +56,11 @@ class Region(models.Model):
     lunch_start = models.TimeField(_("lunch break starts"), default=time(12))
     lunch_end = models.TimeField(_("lunch break ends"), default=time(13))
     workday_end = models.TimeField(_("working day ends"), default=time(18))
+    # The weekdays its offices work, as ISO digits (1 = Monday … 7 = Sunday): "12345" is Monday
+    # to Friday. A day outside it is off unless the official schedule makes it a make-up workday.
+    work_week = models.CharField(
+        _("work week"), max_length=7, default="12345", validators=[validate_work_week]
+    )
 
     class Meta:
         verbose_name = _("region")
@@ -400,7 +417,32 @@ class SyncRun(models.Model):
 
 def source_secret(source: DirectorySource) -> str:
     """The source's secret in clear, for the connector about to call the vendor; never for display."""
-    return unseal(source.sealed_secret, key_material=settings.ENCRYPTION_KEY)
+    return unseal(
+        source.sealed_secret,
+        key_material=settings.ENCRYPTION_KEY,
+        fallbacks=settings.ENCRYPTION_KEY_FALLBACKS,
+    )
+
+
+class Throttle(models.Model):
+    """Failed password attempts of one account or one address (see ``collab.org.throttle``).
+
+    A table rather than a cache: the counts must be shared by every web process and host, and
+    the product runs without Redis by default.
+    """
+
+    # "<action>:<account|address>:<value>", e.g. "login:account:zhang", "sign:address:10.0.0.8".
+    key = models.CharField(max_length=200, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    window_started_at = models.DateTimeField()
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("failed password attempts")
+        verbose_name_plural = _("failed password attempts")
+
+    def __str__(self) -> str:
+        return self.key
 
 
 class ExternalIdentity(models.Model):
@@ -444,3 +486,50 @@ class SignInPolicy(models.Model):
 
     def __str__(self) -> str:
         return str(_("Sign-in policy"))
+
+
+class HolidayNotice(models.Model):
+    """The State Council's notice of a year's holidays (mainland China), imported by an admin.
+
+    Kept apart from the company's overrides: it stands for the official schedule of a year that
+    chinesecalendar does not carry yet, and stops counting once a release carries that year.
+    """
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    text = models.TextField(_("notice text"))
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("imported by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    imported_at = models.DateTimeField(_("imported at"))
+
+    class Meta:
+        verbose_name = _("holiday notice")
+        verbose_name_plural = _("holiday notices")
+        ordering = ["-year"]
+
+    def __str__(self) -> str:
+        return str(self.year)
+
+
+class HolidayNoticeDay(models.Model):
+    """One day the notice names: a day off of a holiday, or a make-up workday (上班)."""
+
+    notice = models.ForeignKey(HolidayNotice, on_delete=models.CASCADE, related_name="days")
+    date = models.DateField(_("date"))
+    is_workday = models.BooleanField(_("working day"))
+    holiday = models.CharField(_("holiday"), max_length=32)
+
+    class Meta:
+        verbose_name = _("holiday notice day")
+        verbose_name_plural = _("holiday notice days")
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["notice", "date"], name="org_notice_day_unique_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d}"

@@ -1,15 +1,18 @@
 """Meeting pages: scheduling, pre-read, minutes and confirmations; who may do what."""
 
 import html
+from datetime import UTC, datetime, time
 from typing import Any
 
 import openpyxl
 import pytest
+import time_machine
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from collab.org.models import Person, Region
 from collab.testing import Org, client_for, make_item, minutes_data, schedule_meeting
 from requests_app import meeting_services
 from requests_app.models import Confirmation, Invitation, Meeting, Minutes
@@ -89,6 +92,39 @@ def test_the_coordinator_schedules_with_the_scenarios_suggestion(org: Org) -> No
     assert response.status_code == 302
     # Typed in the organiser's time zone (Asia/Shanghai): 10:00 there is 02:00 UTC.
     assert meeting.starts_at.isoformat() == "2026-11-25T02:00:00+00:00"
+
+
+# Monday 30 November 2026, 21:00 in Shanghai: the old suggestion was "now + N hours" at 21:00.
+@time_machine.travel(datetime(2026, 11, 30, 13, tzinfo=UTC), tick=False)
+@pytest.mark.parametrize(
+    ("scenario", "suggested"),
+    [
+        ("cross_department", "2026-12-02T10:00"),  # two working days, mid-morning
+        ("routine_sync", "2026-12-03T10:00"),  # three working days
+        ("emergency", "2026-12-01T11:00"),  # two working hours from the next morning, not 23:00
+    ],
+)
+def test_the_suggested_meeting_time_falls_in_the_organisers_working_hours(
+    org: Org, scenario: str, suggested: str
+) -> None:
+    item = make_item(org, scenario=scenario)
+    page = client_for(org.coordinator).get(reverse("requests_app:meeting_create", args=[item.pk]))
+    assert f'value="{suggested}"' in page.content.decode()
+
+
+@time_machine.travel(datetime(2026, 12, 30, 13, tzinfo=UTC), tick=False)
+def test_the_suggestion_skips_new_years_day_2027_and_follows_a_berlin_organisers_hours(org: Org) -> None:
+    item = make_item(org)
+    page = client_for(org.coordinator).get(reverse("requests_app:meeting_create", args=[item.pk]))
+    # Wednesday 21:00 in Shanghai: Thursday 31 December, then 1 January 2027 is a holiday by law.
+    assert 'value="2027-01-04T10:00"' in page.content.decode()
+    berlin = Region.objects.create(
+        code="de", name="Berlin", timezone="Europe/Berlin", holiday_calendar="DE", workday_start=time(10, 30)
+    )
+    Person.objects.filter(user=org.coordinator).update(region=berlin)
+    page = client_for(org.coordinator).get(reverse("requests_app:meeting_create", args=[item.pk]))
+    # 14:00 in Berlin: two German working days later (1 January off there too), not before 10:30.
+    assert 'value="2027-01-04T10:30"' in page.content.decode()
 
 
 def test_scheduling_without_invitees_or_place_changes_nothing(org: Org) -> None:

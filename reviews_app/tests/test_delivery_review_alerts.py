@@ -53,6 +53,16 @@ def test_the_review_is_due_one_working_day_after_submission_across_national_day(
     assert version.review_due_at == at("2026-10-08 15:00")
 
 
+def test_a_deliverable_submitted_at_night_is_due_in_the_receivers_working_hours(
+    org: Org, item: CollaborationItem
+) -> None:
+    with time_machine.travel(at("2026-09-29 21:30"), tick=False):
+        night = submit(org, plan_task(item))
+    version = DeliverableVersion.objects.get(deliverable=night)
+    # Not Wednesday 21:30 but the start of the next working period after it.
+    assert version.review_due_at == at("2026-10-08 09:00")
+
+
 def test_the_receiver_is_reminded_two_working_hours_before_once(deliverable: Deliverable) -> None:
     assert sweep("2026-10-07 18:00") == 0  # the last holiday: nothing yet
     assert sweep("2026-10-08 12:59") == 0

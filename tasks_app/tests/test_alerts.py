@@ -5,7 +5,7 @@ the item reports daily. National Day runs 10-01..10-07 and Sat 10-10 is a make-u
 """
 
 import threading
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,6 +14,7 @@ import time_machine
 from django.db import connections
 
 from collab.notify.models import Notification
+from collab.org.models import Person, Region
 from collab.testing import Org, make_org
 from requests_app.models import CollaborationItem
 from tasks_app import alerts, services, tracking_services
@@ -171,3 +172,40 @@ def test_two_sweeps_at_once_send_each_warning_once() -> None:
 def test_alerts_reach_people_only_while_executing(org: Org, item: Any) -> None:
     assert Alert.objects.filter(task__item=item).exists()
     assert all(a.deadline or a.kind == AlertKind.REPORT_MISSING for a in Alert.objects.all())
+
+
+def test_a_report_made_at_night_is_next_due_in_working_hours(org: Org, item: CollaborationItem) -> None:
+    task = Task.objects.get(item=item, name="提交测试计划")
+    with time_machine.travel(at("2026-10-08 21:30"), tick=False):
+        tracking_services.progress_report(
+            actor=org.owner,
+            task_id=task.pk,
+            data=tracking_services.ReportData("in_progress", 40, "用例评审完成"),
+        )
+    # Daily cadence: not Friday 21:30 but the start of the next working period (the make-up Saturday).
+    assert ("report_missing", 0, "2026-10-10 09:00") in plan(task)
+
+
+def test_warnings_wait_for_a_region_whose_day_starts_later(org: Org) -> None:
+    org.region.workday_start = time(9, 30)
+    org.region.save()
+    with time_machine.travel(at("2026-09-29 10:00"), tick=False):
+        late_item = executing_item(org)
+    task = Task.objects.get(item=late_item, name="提交测试计划")
+    assert ("due_today", 0, "2026-10-09 09:30") in plan(task)
+    assert ("overdue", 0, "2026-10-10 09:30") in plan(task)
+
+
+def test_an_escalation_reaches_a_coordinator_abroad_in_their_working_hours(
+    org: Org, item: CollaborationItem
+) -> None:
+    berlin = Region.objects.create(code="de", name="Berlin", timezone="Europe/Berlin", holiday_calendar="DE")
+    Person.objects.filter(user=org.coordinator).update(region=berlin)
+    task = Task.objects.get(item=item, name="提交测试计划")
+    sweep("2026-09-30 10:05")  # the owner's first report is missing
+    step = Alert.objects.get(
+        task=task, kind=AlertKind.REPORT_MISSING, step=1, sent_at=None, cancelled_at=None
+    )
+    # One of the owner's working days (8 October, after National Day) at 10:00 Shanghai is 04:00
+    # in Berlin: it reaches the coordinator when their day starts.
+    assert step.due_at == datetime(2026, 10, 8, 9, tzinfo=ZoneInfo("Europe/Berlin"))

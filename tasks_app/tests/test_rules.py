@@ -57,10 +57,11 @@ WARNINGS = [
     (date(2026, 10, 10), None),  # the make-up Saturday is a working day
     (date(2026, 2, 14), None),
     (date(2026, 9, 16), None),
+    (date(2027, 1, 1), "2027-01-01 is not a working day (New Year's Day). Is this deadline intended?"),
     (
         date(2027, 10, 8),
-        "The official holidays of 2027 are not in Collab's calendar yet, so only weekends were checked "
-        "for 2027-10-08.",
+        "The make-up workdays of 2027 are not published yet, so 2027-10-08 was checked against "
+        "weekends and statutory holidays only.",
     ),
 ]
 

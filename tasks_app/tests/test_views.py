@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from collab.notify.models import Notification
+from collab.org.models import Person, Region
 from collab.testing import Org, client_for, make_item
 from requests_app.models import CollaborationItem, ItemStatus, Todo
 from tasks_app import services
@@ -213,7 +214,8 @@ def test_the_sheet_and_its_export_take_the_same_queries_for_2_or_12_tasks(
         )
     large = [_count_queries(client, url) for url in urls]
     assert small == large
-    assert large[0] <= 14 and large[1] <= 7 and large[2] <= 9
+    # The sheet: + 1 query per owner region for its calendar (one region here).
+    assert large[0] <= 15 and large[1] <= 7 and large[2] <= 9
 
 
 def as_day(value: Any) -> Any:
@@ -395,6 +397,24 @@ def test_the_deadline_is_checked_while_the_person_picks_it(org: Org) -> None:
     assert text(nonsense).strip() == ""
     vague = client.post(url, {"field": "delivery_standard", "delivery_standard": "尽快完成"})
     assert "尽快" in text(vague)
+
+
+def test_a_deadline_is_judged_in_the_owners_region(org: Org) -> None:
+    berlin = Region.objects.create(code="de", name="Berlin", timezone="Europe/Berlin", holiday_calendar="DE")
+    Person.objects.filter(user=org.owner).update(region=berlin)
+    client = client_for(org.coordinator)
+    url = reverse("tasks_app:check_task_field")
+    owner = str(org.owner.pk)
+    # National Day is a working day in Berlin; Christmas Day is not.
+    national_day = client.post(
+        url, {"field": "deadline", "deadline": "2026-10-01", "owner": owner}, headers=EN
+    )
+    assert text(national_day).strip() == ""
+    christmas = client.post(url, {"field": "deadline", "deadline": "2026-12-25", "owner": owner}, headers=EN)
+    assert "2026-12-25 is not a working day (Christmas Day)" in text(christmas)
+    # Without an owner chosen yet: the company calendar.
+    company = client.post(url, {"field": "deadline", "deadline": "2026-10-01"}, headers=EN)
+    assert "National Day" in text(company)
 
 
 def test_the_coordinator_edits_a_task(org: Org, planned: dict[str, Any]) -> None:

@@ -7,10 +7,15 @@ import pytest
 from collab.lib import workdays
 from collab.lib.workdays import (
     COMPANY_DAY_OFF,
+    NOTICE,
+    OFFICIAL,
     PUBLIC_HOLIDAY,
+    STATUTORY,
+    WEEKDAYS_ONLY,
     WEEKEND,
     Calendar,
     DayKind,
+    NoticeDay,
     Override,
     day_kind,
     is_supported_calendar,
@@ -33,16 +38,46 @@ DAYS = [
     (date(2026, 6, 19), False, "dragon_boat_festival", None, True),
     (date(2026, 9, 25), False, "mid_autumn_festival", None, True),
     (date(2026, 9, 16), True, None, None, True),  # an ordinary Wednesday
-    (date(2027, 10, 1), True, None, None, False),  # a Friday of a year not yet published
-    (date(2027, 10, 2), False, WEEKEND, None, False),  # a Saturday: weekends still count
+]
+
+# 2027: no published schedule yet. The statutory holidays of the law (revised 2024) count, lunar
+# dates included; only make-up workdays are unknown.
+STATUTORY_2027 = [
+    (date(2027, 1, 1), False, "new_years_day"),  # Friday, 元旦
+    (date(2027, 2, 5), False, "spring_festival"),  # Friday, 除夕
+    (date(2027, 2, 6), False, "spring_festival"),  # Saturday, 正月初一
+    (date(2027, 2, 8), False, "spring_festival"),  # Monday, 初三
+    (date(2027, 2, 9), False, "spring_festival"),  # Tuesday, made up for 初一 on a Saturday
+    (date(2027, 2, 10), False, "spring_festival"),  # Wednesday, made up for 初二 on a Sunday
+    (date(2027, 2, 11), True, None),  # Thursday: the notice may add days, the law does not
+    (date(2027, 4, 5), False, "tomb_sweeping_day"),  # Monday, 清明
+    (date(2027, 5, 1), False, "labour_day"),
+    (date(2027, 5, 2), False, "labour_day"),  # 劳动节 is 2 days since 2025
+    (date(2027, 6, 9), False, "dragon_boat_festival"),  # Wednesday, 五月初五
+    (date(2027, 9, 15), False, "mid_autumn_festival"),  # Wednesday, 八月十五
+    (date(2027, 10, 1), False, "national_day"),
+    (date(2027, 10, 3), False, "national_day"),
+    (date(2027, 10, 6), True, None),  # Wednesday
+    (date(2027, 10, 9), False, WEEKEND),  # a Saturday: no make-up workday is invented
 ]
 
 
 @pytest.mark.parametrize(("day", "workday", "reason", "makeup_for", "known"), DAYS)
 def test_day_kind(day: date, workday: bool, reason: str | None, makeup_for: str | None, known: bool) -> None:
     kind = day_kind(day)
-    assert kind == DayKind(day=day, workday=workday, reason=reason, makeup_for=makeup_for, known=known)
+    assert kind == DayKind(
+        day=day, workday=workday, reason=reason, makeup_for=makeup_for, known=known, makeup=bool(makeup_for)
+    )
     assert is_workday(day) is workday
+
+
+@pytest.mark.parametrize(("day", "workday", "reason"), STATUTORY_2027)
+def test_a_year_without_a_schedule_counts_the_statutory_holidays(
+    day: date, workday: bool, reason: str | None
+) -> None:
+    kind = day_kind(day)
+    assert (kind.workday, kind.reason, kind.known, kind.schedule) == (workday, reason, False, STATUTORY)
+    assert not kind.is_makeup_workday
 
 
 def test_a_make_up_saturday_is_a_make_up_workday_and_a_holiday_is_a_holiday() -> None:
@@ -310,18 +345,57 @@ def test_an_override_wins_over_a_public_holiday() -> None:
     assert (off.workday, off.reason, off.override_note) == (False, "national_day", "")
 
 
-def test_a_year_without_official_data_falls_back_to_weekdays_and_overrides() -> None:
-    calendar = Calendar(overrides={date(2027, 10, 1): Override(False, "National Day, expected")})
+def test_a_year_without_a_schedule_counts_statutory_holidays_and_overrides() -> None:
+    calendar = Calendar(overrides={date(2027, 10, 8): Override(False, "Bridge day")})
     assert not calendar.is_year_known(2027)
+    assert (calendar.year_schedule(2027), calendar.year_schedule(2026)) == (STATUTORY, OFFICIAL)
     assert calendar.is_year_known(2026)
-    # The holidays package would call 1 October 2027 National Day, but without its make-up days:
-    # for China only chinesecalendar is trusted, so a year it lacks is unknown.
-    assert Calendar().day_kind(date(2027, 10, 1)) == DayKind(day=date(2027, 10, 1), workday=True, known=False)
-    assert Calendar().add_working_days(cst(2027, 9, 30, 15), 1) == cst(2027, 10, 1, 15)
-    kind = calendar.day_kind(date(2027, 10, 1))
+    # 2026-12-31 (Thursday) + 2 working days: 1 January 2027 is New Year's Day by law.
+    assert Calendar().add_working_days(cst(2026, 12, 31, 11), 2) == cst(2027, 1, 5, 11)
+    # 30 September + 1: National Day 1-3 October and the two days made up for its weekend.
+    assert Calendar().add_working_days(cst(2027, 9, 30, 15), 1) == cst(2027, 10, 6, 15)
+    kind = calendar.day_kind(date(2027, 10, 8))
     assert (kind.workday, kind.reason, kind.known) == (False, COMPANY_DAY_OFF, False)
-    assert calendar.add_working_days(cst(2027, 9, 30, 15), 1) == cst(2027, 10, 4, 15)  # Friday off, weekend
-    assert calendar.working_time_between(cst(2027, 9, 30, 18), cst(2027, 10, 4, 9)) == timedelta(0)
+    assert calendar.add_working_days(cst(2027, 10, 7, 15), 1) == cst(2027, 10, 11, 15)  # Friday off, weekend
+    assert calendar.working_time_between(cst(2027, 9, 30, 18), cst(2027, 10, 6, 9)) == timedelta(0)
+
+
+def test_an_imported_notice_decides_a_year_the_library_lacks() -> None:
+    notice = {
+        date(2027, 2, 11): NoticeDay(False, "spring_festival"),
+        date(2027, 2, 20): NoticeDay(True, "spring_festival"),
+    }
+    calendar = Calendar(notices={2027: notice})
+    assert calendar.year_schedule(2027) == NOTICE and calendar.is_year_known(2027)
+    assert calendar.day_kind(date(2027, 2, 11)).reason == "spring_festival"
+    saturday = calendar.day_kind(date(2027, 2, 20))
+    assert saturday.is_makeup_workday and saturday.makeup_for == "spring_festival"
+    # A day the notice does not name is an ordinary day: the notice lists every holiday.
+    assert calendar.day_kind(date(2027, 1, 1)).workday
+    # The library's data wins once a release carries the year.
+    published = Calendar(notices={2026: {date(2026, 3, 3): NoticeDay(False, "spring_festival")}})
+    assert published.year_schedule(2026) == OFFICIAL and published.is_working_day(date(2026, 3, 3))
+    # Notices are China's: another country ignores them.
+    assert Calendar("DE", notices={2027: notice}).year_schedule(2027) == OFFICIAL
+
+
+def test_a_regions_work_week_decides_its_weekends_and_make_up_days() -> None:
+    six_days = Calendar(work_week={0, 1, 2, 3, 4, 5})
+    # A Saturday is a working day here; the State Council's make-up Saturday is nothing special.
+    assert six_days.is_working_day(date(2026, 10, 17))
+    makeup = six_days.day_kind(date(2026, 10, 10))
+    assert makeup.workday and not makeup.is_makeup_workday and makeup.makeup_for is None
+    assert not six_days.is_working_day(date(2026, 10, 3))  # National Day stays a holiday
+    # A make-up Sunday still is one for an office that works Saturdays.
+    assert six_days.day_kind(date(2026, 9, 20)).is_makeup_workday
+    # Sunday to Thursday, in a country whose holiday package counts other rest days.
+    gulf = Calendar("AE", "Asia/Dubai", work_week={6, 0, 1, 2, 3})
+    assert gulf.is_working_day(date(2026, 10, 11))  # a Sunday
+    assert not gulf.is_working_day(date(2026, 10, 16))  # a Friday
+    four_days = Calendar("DE", work_week={0, 1, 2, 3})
+    assert not four_days.is_working_day(date(2026, 10, 9))  # Friday is this office's rest day
+    with pytest.raises(ValueError, match="at least one weekday"):
+        Calendar(work_week=set())
 
 
 def test_an_unknown_year_is_logged_once_per_calendar_and_year(
@@ -343,7 +417,7 @@ def test_an_unknown_year_is_logged_once_per_calendar_and_year(
 def test_an_unknown_country_falls_back_to_weekdays() -> None:
     calendar = Calendar("XX", "UTC")
     kind = calendar.day_kind(date(2026, 10, 1))
-    assert (kind.workday, kind.known) == (True, False)
+    assert (kind.workday, kind.known, kind.schedule) == (True, False, WEEKDAYS_ONLY)
     assert not Calendar("DE").is_year_known(1985)  # before the holidays package's German data starts
 
 
@@ -363,3 +437,45 @@ def test_a_calendar_without_working_days_fails_loudly_instead_of_looping() -> No
         calendar.add_working_days(cst(2026, 1, 1, 10), 1)
     with pytest.raises(ValueError, match="no working"):
         calendar.add_working_hours(cst(2026, 1, 1, 10), 1)
+
+
+# Proposed times: inside working hours on a working day.
+
+SUGGESTIONS = [
+    # (after, working days, working hours, proposed)
+    (cst(2026, 11, 30, 21), 1, 0, cst(2026, 12, 1, 10)),  # Monday night: Tuesday 10:00, not 21:00
+    (cst(2026, 9, 30, 21), 1, 0, cst(2026, 10, 8, 10)),  # across National Day
+    (cst(2026, 10, 9, 16), 1, 0, cst(2026, 10, 10, 10)),  # onto the make-up Saturday
+    (cst(2026, 10, 11, 10), 0, 0, cst(2026, 10, 12, 9)),  # a Sunday: the next working morning
+    (cst(2026, 12, 31, 11), 1, 0, cst(2027, 1, 4, 10)),  # 1 January 2027 is a holiday by law
+    (cst(2026, 12, 1, 21), 0, 2, cst(2026, 12, 2, 11)),  # an emergency at night: 2 working hours
+    (cst(2026, 11, 27, 17, 30), 0, 2, cst(2026, 11, 30, 11)),  # Friday evening: Monday, full hour
+    (cst(2026, 12, 1, 10), 0, 2, cst(2026, 12, 1, 13)),  # 12:00 starts lunch: the afternoon
+    (cst(2026, 12, 1, 10, 20), 0, 2, cst(2026, 12, 1, 14)),  # 13:20, up to the full hour
+]
+
+
+@pytest.mark.parametrize(("after", "days", "hours", "proposed"), SUGGESTIONS)
+def test_a_suggestion_falls_in_working_time(
+    after: datetime, days: int, hours: float, proposed: datetime
+) -> None:
+    calendar = Calendar()
+    suggested = calendar.suggest(after, working_days=days, working_hours=hours)
+    assert suggested == proposed
+    assert calendar.is_working_time(suggested)
+
+
+def test_a_suggestion_follows_the_regions_hours_and_zone() -> None:
+    late_start = Calendar("DE", "Europe/Berlin", periods=[(time(10, 30), time(13)), (time(14), time(19))])
+    # Tuesday 21:00 in Shanghai is 14:00 in Berlin: + 1 working day at 10:00 is before its day starts.
+    suggested = late_start.suggest(cst(2026, 12, 1, 21), working_days=1)
+    assert suggested == datetime(2026, 12, 2, 10, 30, tzinfo=BERLIN)
+
+
+def test_in_working_time_keeps_a_moment_inside_and_moves_one_outside() -> None:
+    calendar = Calendar()
+    assert calendar.in_working_time(cst(2026, 12, 1, 10, 15)) == cst(2026, 12, 1, 10, 15)
+    assert calendar.in_working_time(cst(2026, 12, 1, 18)) == cst(2026, 12, 1, 18)  # close of business
+    assert calendar.in_working_time(cst(2026, 12, 1, 18), start=True) == cst(2026, 12, 2, 9)
+    assert calendar.in_working_time(cst(2026, 12, 1, 12, 30)) == cst(2026, 12, 1, 13)
+    assert calendar.in_working_time(cst(2026, 10, 1, 10)) == cst(2026, 10, 8, 9)

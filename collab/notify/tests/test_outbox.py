@@ -13,7 +13,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from collab.notify.delivery import deliveries_resend, deliveries_sweep, delivery_attempt
+from collab.notify.delivery import deliveries_resend, deliveries_sweep, delivery_attempt, robot_timeout
 from collab.notify.models import Delivery, RobotChannel
 from collab.notify.services import notify
 from collab.notify.tests.conftest import FakeRobots
@@ -183,6 +183,21 @@ def test_a_claim_left_by_a_crashed_worker_is_taken_again(org: Org) -> None:
         assert deliveries_sweep() == {"sent": 1}
     delivery = Delivery.objects.get()
     assert (delivery.status, delivery.attempts) == ("sent", 2)
+    assert len(mail.outbox) == 1
+
+
+def test_a_dead_workers_claim_is_retaken_after_two_minutes_and_requests_end_before_it(
+    org: Org, settings: Any
+) -> None:
+    settings.COLLAB_ROBOT_TIMEOUT_SECONDS = 300
+    assert robot_timeout() == 40  # a third of the two-minute lease: a live request ends first
+    tell(org)
+    with time_machine.travel(NINE, tick=False) as clock:
+        Delivery.objects.update(status="sending", attempts=1, last_attempt_at=timezone.now())
+        clock.shift(timedelta(seconds=119))
+        assert deliveries_sweep() == {}
+        clock.shift(timedelta(seconds=2))
+        assert deliveries_sweep() == {"sent": 1}
     assert len(mail.outbox) == 1
 
 

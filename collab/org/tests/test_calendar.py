@@ -32,14 +32,6 @@ def berlin(org: Org) -> Region:
     )
 
 
-@pytest.fixture
-def admin_client(org: Org, django_user_model: Any) -> Client:
-    admin = django_user_model.objects.create_superuser("boss", "boss@example.com", "pw")
-    client = client_for(admin)
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    return client
-
-
 def run(*args: str) -> tuple[str, str]:
     out, err = StringIO(), StringIO()
     call_command("workdays", *args, stdout=out, stderr=err)
@@ -121,12 +113,16 @@ def test_a_date_has_at_most_one_override_per_region_and_one_company_wide(org: Or
             CalendarOverride.objects.create(region=region, date=date(2026, 9, 29), is_workday=True)
 
 
-def test_the_2027_fallback_still_applies_overrides(org: Org) -> None:
-    CalendarOverride.objects.create(date=date(2027, 10, 1), note="National Day, as expected")
+def test_the_2027_statutory_calendar_still_applies_overrides(org: Org) -> None:
+    CalendarOverride.objects.create(date=date(2027, 10, 8), note="Bridge day")
+    CalendarOverride.objects.create(date=date(2027, 10, 9), is_workday=True, note="Expected make-up day")
     calendar = calendar_for(org.region)
     kind = calendar.day_kind(date(2027, 10, 1))
-    assert (kind.workday, kind.known) == (False, False)
-    assert calendar.is_working_day(date(2027, 10, 4))  # a Monday: weekdays are all the data says
+    assert (kind.workday, kind.reason, kind.known) == (False, "national_day", False)
+    assert not calendar.is_working_day(date(2027, 10, 8))
+    saturday = calendar.day_kind(date(2027, 10, 9))
+    assert saturday.workday and saturday.is_override and not saturday.is_makeup_workday
+    assert calendar.is_working_day(date(2027, 10, 6))  # after the statutory days: a Wednesday
 
 
 # The admin
@@ -141,7 +137,7 @@ def test_the_year_view_shows_holidays_make_up_days_and_overrides(admin_client: C
     assert "make-up workday for National Day" in page  # 20 September and 10 October
     assert "09-20" in page and "10-10" in page and "10-01–10-07" in page
     assert "Year-end closing" in page and "company override" in page
-    assert "unknown" not in page
+    assert "has not published" not in page and "are unknown for this calendar" not in page
     october = response.context["months"][9]
     # 31 days: National Day 1-7, six weekend days, 18 working days of which one make-up Saturday.
     assert (october["holidays"], october["weekends"], october["workdays"], october["makeup_days"]) == (
@@ -161,7 +157,14 @@ def test_the_year_view_names_another_countrys_holidays(admin_client: Client, ber
 def test_the_year_view_warns_when_the_years_holidays_are_unknown(admin_client: Client, org: Org) -> None:
     response = admin_client.get(reverse("admin:org_region_calendar", args=[org.region.pk, 2027]))
     assert response.status_code == 200
-    assert "The official holidays of 2027 are unknown" in response.content.decode()
+    page = response.content.decode()
+    assert "The State Council has not published the holiday schedule of 2027 yet" in page
+    assert "make-up workdays (调休补班) are unknown" in page
+    assert "Monday" not in page.split("wd-months")[0]  # no "Monday to Friday" fallback is claimed
+    january = response.context["months"][0]
+    assert january["holidays"] == 1 and january["makeup_days"] == 0  # 1 January by law
+    february = response.context["months"][1]
+    assert february["holidays"] == 6  # 除夕 to 初三 (5-8 Feb) and the two days made up for the weekend
 
 
 def test_the_company_default_calendar_has_a_year_view(admin_client: Client, org: Org) -> None:
@@ -214,8 +217,8 @@ def test_the_region_page_links_the_year_views_and_warns_about_next_year(
     page = admin_client.get(reverse("admin:org_region_change", args=[org.region.pk])).content.decode()
     assert reverse("admin:org_region_calendar", args=[org.region.pk, 2026]) in page
     assert reverse("admin:org_region_calendar", args=[org.region.pk, 2027]) in page
-    assert "The official holidays of 2027 are unknown" in page
-    assert "The official holidays of 2026 are unknown" not in page
+    assert "The State Council has not published the holiday schedule of 2027 yet" in page
+    assert "holiday schedule of 2026" not in page
     changelist = admin_client.get(reverse("admin:org_region_changelist")).content.decode()
     assert reverse("admin:org_region_calendar", args=[org.region.pk, 2026]) in changelist
     assert reverse("admin:org_region_default_calendar", args=[2026]) in changelist
@@ -224,7 +227,7 @@ def test_the_region_page_links_the_year_views_and_warns_about_next_year(
 @time_machine.travel(datetime(2025, 6, 2, 2, tzinfo=UTC), tick=False)
 def test_the_region_page_has_no_warning_when_both_years_are_known(admin_client: Client, org: Org) -> None:
     page = admin_client.get(reverse("admin:org_region_change", args=[org.region.pk])).content.decode()
-    assert "are unknown" not in page
+    assert "has not published" not in page
 
 
 def test_an_admin_sets_a_regions_working_hours_and_calendar(admin_client: Client, org: Org) -> None:
@@ -237,12 +240,18 @@ def test_an_admin_sets_a_regions_working_hours_and_calendar(admin_client: Client
         "lunch_start": "12:30",
         "lunch_end": "13:30",
         "workday_end": "17:30",
+        "work_week": ["1", "2", "3", "4", "5", "6"],  # these offices work Saturdays
     }
     response = admin_client.post(reverse("admin:org_region_add"), data)
     assert response.status_code == 302
     region = Region.objects.get(code="hk")
-    assert region.holiday_calendar == "HK"
-    assert calendar_for(region).periods == ((time(8, 30), time(12, 30)), (time(13, 30), time(17, 30)))
+    assert (region.holiday_calendar, region.work_week) == ("HK", "123456")
+    calendar = calendar_for(region)
+    assert calendar.periods == ((time(8, 30), time(12, 30)), (time(13, 30), time(17, 30)))
+    assert calendar.is_working_day(date(2026, 11, 28))  # a Saturday
+    assert not calendar.is_working_day(date(2026, 11, 29))  # a Sunday
+    page = admin_client.get(reverse("admin:org_region_change", args=[region.pk])).content.decode()
+    assert page.count("checked") >= 6  # the six ticked weekdays show again
 
 
 @pytest.mark.parametrize(
@@ -251,12 +260,14 @@ def test_an_admin_sets_a_regions_working_hours_and_calendar(admin_client: Client
         ({"holiday_calendar": "XX"}, "is not a holiday calendar Collab knows"),
         ({"lunch_start": "19:00"}, "must start before the lunch break"),
         ({"lunch_start": "09:00", "lunch_end": "18:00"}, "no working time"),
+        ({"work_week": []}, "This field is required"),
     ],
 )
 def test_an_admin_cannot_save_a_calendar_collab_cannot_use(
-    admin_client: Client, org: Org, changes: dict[str, str], message: str
+    admin_client: Client, org: Org, changes: dict[str, Any], message: str
 ) -> None:
     data = {
+        "work_week": ["1", "2", "3", "4", "5"],
         "code": "x",
         "name": "X",
         "timezone": "Asia/Shanghai",
@@ -291,9 +302,9 @@ def test_an_admin_adds_and_filters_overrides(admin_client: Client, org: Org) -> 
     assert "Stocktaking" in page and "Year-end closing" not in page
     page = admin_client.get(changelist, {"region__id__exact": org.region.pk}).content.decode()
     assert "Stocktaking" in page and "Year-end closing" not in page
-    # 31 December off, 1 January 2027 a weekday of an unknown year, 2 January the extra Saturday.
+    # 31 December off, 1 January 2027 New Year's Day by law, 2 January the extra Saturday.
     assert calendar_for(org.region).add_working_days(
-        datetime(2026, 12, 30, 15, tzinfo=SHANGHAI), 2
+        datetime(2026, 12, 30, 15, tzinfo=SHANGHAI), 1
     ) == datetime(2027, 1, 2, 15, tzinfo=SHANGHAI)
 
 
@@ -341,13 +352,17 @@ def test_the_command_explains_a_holiday_and_an_override(org: Org) -> None:
     ]
 
 
-def test_the_command_says_when_a_years_data_is_unknown(org: Org) -> None:
+def test_the_command_counts_2027s_statutory_holidays_and_says_make_up_days_are_unknown(org: Org) -> None:
     out, _ = run("check", "2027-10-01", "--region", "cn-east", "--language", "en")
-    assert out.splitlines()[0] == "2027-10-01 (Friday) is a working day."
-    assert "data unknown for this year, weekday fallback" in out.splitlines()[1]
-    out, err = run("add", "2027-09-30T15:00", "1", "--language", "en")
-    assert out.strip() == "2027-10-01T15:00:00+08:00"
-    assert "The official holidays of 2027 are unknown" in err
+    lines = out.splitlines()
+    assert lines[0] == "2027-10-01 (Friday) is not a working day: public holiday, National Day."
+    assert "make-up workdays (调休补班) are unknown" in lines[1]
+    assert "Monday" not in out and "weekday fallback" not in out
+    out, err = run("add", "2026-12-31T11:00", "2", "--language", "en")
+    assert out.strip() == "2027-01-05T11:00:00+08:00"  # 1 January 2027 is New Year's Day by law
+    assert "The State Council has not published the holiday schedule of 2027 yet" in err
+    out, _ = run("check", "2027-02-05", "--language", "zh-hans")
+    assert out.splitlines()[0] == "2027-02-05（星期五）不是工作日：法定节假日，春节。"
 
 
 @pytest.mark.parametrize(
@@ -381,3 +396,28 @@ def test_an_admin_is_told_when_a_date_already_has_a_company_wide_override(
     assert response.status_code == 200
     assert response.context["adminform"].form.errors
     assert list(CalendarOverride.objects.values_list("note", flat=True)) == ["Year-end closing"]
+
+
+def test_a_region_working_saturdays_never_calls_a_saturday_a_make_up_day(
+    admin_client: Client, org: Org
+) -> None:
+    org.region.work_week = "123456"
+    org.region.save()
+    response = admin_client.get(reverse("admin:org_region_calendar", args=[org.region.pk, 2026]))
+    october = response.context["months"][9]
+    assert october["makeup_days"] == 0  # 10 October is an ordinary Saturday at work here
+    assert "10-10" not in " ".join(f"{note['first']:%m-%d}" for note in october["notes"])
+    september = response.context["months"][8]
+    assert september["makeup_days"] == 1  # Sunday 20 September still is one
+    out, _ = run("check", "2026-10-10", "--region", "cn-east", "--language", "en")
+    assert out.strip() == "2026-10-10 (Saturday) is a working day."
+
+
+def test_the_overrides_list_costs_a_bounded_number_of_queries(
+    admin_client: Client, org: Org, django_assert_max_num_queries: Any
+) -> None:
+    for day in range(1, 21):
+        CalendarOverride.objects.create(region=org.region, date=date(2026, 3, day), note=f"note {day}")
+    with django_assert_max_num_queries(12):  # the official column looks up no notice for 2026
+        page = admin_client.get(reverse("admin:org_calendaroverride_changelist")).content.decode()
+    assert "note 20" in page

@@ -3,19 +3,23 @@
 manage.py workdays add 2026-09-30T15:00 1 --region cn-east   → 2026-10-08T15:00:00+08:00
 manage.py workdays add 2026-09-30T15:00 4 --hours            → 4 working hours later
 manage.py workdays check 2026-10-10 --region cn-east         → a make-up workday, for which holiday
+manage.py workdays import-notice notice-2027.txt               → stores the State Council's notice
 """
 
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
+from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
 
 from collab.lib.workdays import Calendar
-from collab.org.calendar import calendar_for, describe_day, unknown_year_warning, unknown_years
+from collab.org.calendar import calendar_for, describe_day, holiday_label, year_warning
 from collab.org.models import Region
+from collab.org.services import NoticeRefused, holiday_notice_confirm, holiday_notice_read
 
 
 class Command(BaseCommand):
@@ -31,12 +35,22 @@ class Command(BaseCommand):
         add.add_argument("--hours", action="store_true", help="Count working hours instead of days.")
         check = actions.add_parser("check", help="Says whether a date is a working day and why.")
         check.add_argument("date", help="ISO date, e.g. 2026-10-10.")
+        notice = actions.add_parser(
+            "import-notice", help="Stores the State Council's holiday notice of a year from a text file."
+        )
+        notice.add_argument("file", help="The notice as UTF-8 or GB18030 text.")
+        notice.add_argument("--year", type=int, help="The year, when the text has no title naming it.")
+        notice.add_argument("--dry-run", action="store_true", help="Only show what would be stored.")
+        for sub in (add, check, notice):
+            sub.add_argument("--language", default=settings.LANGUAGE_CODE, choices=dict(settings.LANGUAGES))
         for sub in (add, check):
             sub.add_argument("--region", help="Region code; without it, the company default calendar.")
-            sub.add_argument("--language", default=settings.LANGUAGE_CODE, choices=dict(settings.LANGUAGES))
 
     def handle(self, *args: Any, **options: Any) -> None:
         with translation.override(options["language"]):
+            if options["action"] == "import-notice":
+                self._import_notice(options["file"], options["year"], dry_run=options["dry_run"])
+                return
             calendar = calendar_for(_region(options["region"]))
             if options["action"] == "add":
                 self._add(calendar, options["moment"], options["amount"], hours=options["hours"])
@@ -57,8 +71,10 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         self.stdout.write(result.isoformat())
         first, last = sorted([moment.astimezone(calendar.tz).year, result.year])
-        for year in unknown_years(calendar, list(range(first, last + 1))):
-            self.stderr.write(unknown_year_warning(year))
+        for year in range(first, last + 1):
+            warning = year_warning(calendar, year)
+            if warning is not None:
+                self.stderr.write(warning)
 
     def _check(self, calendar: Calendar, date_text: str) -> None:
         try:
@@ -69,6 +85,50 @@ class Command(BaseCommand):
             ) from error
         for line in describe_day(calendar.day_kind(day)):
             self.stdout.write(line)
+
+    def _import_notice(self, path: str, year: int | None, *, dry_run: bool) -> None:
+        """Lists every day read and every line not read; stores the notice unless a line failed."""
+        text = _read_text(path)
+        try:
+            notice, year = holiday_notice_read(text=text, year=year)
+        except NoticeRefused as refused:
+            raise CommandError(str(refused)) from refused
+        for day, value in sorted(notice.days.items()):
+            label = _("make-up workday") if value.is_workday else _("day off")
+            self.stdout.write(
+                f"{day:%Y-%m-%d} {WEEKDAYS[day.weekday()]}: {label}, {holiday_label(value.holiday)}"
+            )
+        for problem in notice.problems:
+            self.stderr.write(_("Not read: %(line)s") % {"line": problem.line})
+        for day, key in sorted(notice.missing.items()):
+            self.stderr.write(
+                _("Not given off: %(date)s %(holiday)s")
+                % {"date": f"{day:%Y-%m-%d}", "holiday": holiday_label(key)}
+            )
+        if dry_run:
+            return
+        try:
+            holiday_notice_confirm(actor=None, text=text, year=year)
+        except NoticeRefused as refused:
+            raise CommandError(str(refused)) from refused
+        self.stdout.write(
+            _("The State Council's notice of %(year)s is stored as that year's official schedule.")
+            % {"year": year}
+        )
+
+
+def _read_text(path: str) -> str:
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as error:
+        message = _("%(path)s cannot be read: %(error)s") % {"path": path, "error": error.strerror}
+        raise CommandError(message) from error
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise CommandError(_("The file is not text in UTF-8 or GB18030."))
 
 
 def _region(code: str | None) -> Region | None:

@@ -1,0 +1,58 @@
+"""Archives whose build message or worker was lost: queued again, or failed after a few tries.
+
+Run every few minutes by beat (``reviews_app.requeue_archives``).
+
+1. A building archive whose heartbeat is older than ``BUILD_LEASE`` lost its worker (killed,
+   out of memory, restarted): it is queued again, or failed after ``MAX_BUILD_ATTEMPTS`` claims.
+   The builder renews the heartbeat at every file, far more often than the lease.
+2. A queued archive older than ``QUEUED_GRACE`` lost its message (the broker was down when it was
+   requested, or was restarted): its build is sent again. Sending it twice is harmless: the
+   builder claims the row queued → building, so a second message builds nothing.
+"""
+
+import logging
+from datetime import datetime, timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from collab.queueing import enqueue_after_commit
+from reviews_app.archive_tasks import build_archive_task
+from reviews_app.models import Archive, ArchiveStatus
+
+logger = logging.getLogger(__name__)
+
+BUILD_LEASE = timedelta(minutes=5)
+QUEUED_GRACE = timedelta(minutes=2)
+MAX_BUILD_ATTEMPTS = 3
+
+
+def abandoned_builds(now: datetime) -> Q:
+    """Building archives whose worker stopped renewing its lease."""
+    return Q(status=ArchiveStatus.BUILDING) & (
+        Q(heartbeat_at__lt=now - BUILD_LEASE) | Q(heartbeat_at=None, requested_at__lt=now - BUILD_LEASE)
+    )
+
+
+def archives_requeue(*, now: datetime | None = None) -> dict[str, int]:
+    """Requeues or fails abandoned builds and sends lost builds again; returns counts."""
+    now = now or timezone.now()
+    abandoned = Archive.objects.filter(abandoned_builds(now))
+    failed = abandoned.filter(build_attempts__gte=MAX_BUILD_ATTEMPTS).update(
+        status=ArchiveStatus.FAILED,
+        error=_("The build stopped without finishing (the worker was interrupted)."),
+        finished_at=now,
+    )
+    requeued = abandoned.update(status=ArchiveStatus.QUEUED, progress=0, step="", heartbeat_at=None)
+    lost = list(
+        Archive.objects.filter(
+            Q(status=ArchiveStatus.QUEUED)
+            & (Q(requested_at__lt=now - QUEUED_GRACE) | Q(build_attempts__gt=0))
+        ).values_list("pk", flat=True)
+    )
+    for archive_id in lost:
+        enqueue_after_commit(build_archive_task, archive_id)
+    if failed or requeued or lost:
+        logger.warning("Archives: %s failed, %s requeued, %s sent again", failed, requeued, len(lost))
+    return {"failed": failed, "requeued": requeued, "sent": len(lost)}
