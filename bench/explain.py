@@ -25,6 +25,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from collab.org.models import Department  # noqa: E402
 from requests_app.selectors import register_items, visible_items  # noqa: E402
+from requests_app.views import COUNT_CAP  # noqa: E402
 
 PAGE = 25
 
@@ -48,11 +49,11 @@ def main() -> None:
     for name, filters in shapes.items():
         items = register_items(user, filters)
         with CaptureQueriesContext(connection) as queries:
-            items.count()
+            items[: COUNT_CAP + 1].count()  # the register's capped count
         with CaptureQueriesContext(connection) as page:
             list(items[:PAGE])
         for label, sql in (
-            (f"{name}: COUNT", queries[-1]["sql"]),
+            (f"{name}: COUNT (capped at {COUNT_CAP + 1} rows)", queries[-1]["sql"]),
             (f"{name}: page of {PAGE}", page[0]["sql"]),
         ):
             print(f"## {label}\n\n```\n{sql}\n\n")

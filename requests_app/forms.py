@@ -15,6 +15,7 @@ from collab.fields import LONG_TEXT
 from collab.formfields import BoundedDateField, ChoiceById
 from collab.org.models import Department, display_name
 from collab.org.pickers import DepartmentPicker, PersonPicker
+from requests_app.day_off import Committed, row_dates
 from requests_app.models import CollaborationItem, ItemStatus, Scenario
 from requests_app.rules import (
     MilestoneData,
@@ -198,6 +199,7 @@ class RequirementEditor:
             initial=milestones + [{}] * extra_rows if data is None else None,
         )
         self.reason = ChangeReasonForm(data) if self.require_reason else None
+        self._valid: bool | None = None
 
     @staticmethod
     def _initial(
@@ -224,6 +226,13 @@ class RequirementEditor:
         return initial, participations, milestones
 
     def is_valid(self) -> bool:
+        # Validated once: the rules add their messages to the forms, and a second run would
+        # add them again.
+        if self._valid is None:
+            self._valid = self._validate()
+        return self._valid
+
+    def _validate(self) -> bool:
         parts: list[Any] = [self.form, self.participations, self.milestones]
         if self.reason is not None:
             parts.append(self.reason)
@@ -279,9 +288,16 @@ class RequirementEditor:
             ],
         )
 
+    def committed_dates(self) -> list[Committed]:
+        return row_dates(self.milestones, "due_date", milestone_label)
+
     @property
     def change_reason(self) -> str:
         return self.reason.cleaned_data["reason"] if self.reason is not None else ""
+
+
+def milestone_label(row: dict[str, Any]) -> str:
+    return str(_('Milestone "%(name)s"') % {"name": row.get("name", "")})
 
 
 class RegisterFilterForm(forms.Form):

@@ -13,12 +13,14 @@ from collab.fields import LONG_TEXT
 from collab.formfields import BoundedDateField, BoundedDateTimeField, ChoiceById, ChoicesById, IdField
 from collab.org.models import Department
 from collab.org.pickers import DepartmentsPicker, PeoplePicker
+from requests_app.day_off import Committed, row_dates
 from requests_app.forms import (
     MilestoneFormSet,
     PersonChoiceField,
     RowsFormSet,
     filled_rows,
     live_wording,
+    milestone_label,
     people,
 )
 from requests_app.meeting_services import MeetingData, MinutesData, TodoData
@@ -217,6 +219,11 @@ class MinutesEditor:
                     getattr(self, name).non_form_errors().append(message)
                 else:
                     self.form.add_error(name if name in self.form.fields else None, message)
+
+    def committed_dates(self) -> list[Committed]:
+        return row_dates(self.milestones, "due_date", milestone_label) + row_dates(
+            self.todos, "due_date", lambda row: str(_('To-do "%(todo)s"') % {"todo": row.get("text", "")})
+        )
 
     def data(self) -> MinutesData:
         cleaned = self.form.cleaned_data

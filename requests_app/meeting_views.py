@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from collab.downloads import xlsx_response
 from requests_app import meeting_services
+from requests_app.day_off import answered, question
 from requests_app.documents import minutes_book
 from requests_app.meeting_forms import ConfirmForm, MeetingScheduleForm, MinutesEditor
 from requests_app.models import CollaborationItem, Confirmation, Meeting, Minutes
@@ -123,7 +124,12 @@ def minutes_edit(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse
     item = item_for(request, pk, edit=True)
     meeting = _meeting(item, meeting_pk)
     minutes = Minutes.objects.filter(meeting=meeting).first()
-    editor = MinutesEditor(request.POST or None, item=item, meeting=meeting, minutes=minutes)
+    data = answered(request.POST)
+    editor = MinutesEditor(data or None, item=item, meeting=meeting, minutes=minutes)
+    context: dict[str, Any] = {"item": item, "meeting": meeting, "minutes": minutes, "editor": editor}
+    ask = editor.is_valid() and question(data, editor.committed_dates()) if request.method == "POST" else None
+    if ask:
+        return render(request, "requests_app/minutes_form.html", {**context, **ask})
     if request.method == "POST" and editor.is_valid():
         try:
             saved = meeting_services.minutes_record(
@@ -139,11 +145,7 @@ def minutes_edit(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse
                 % {"version": saved.version},
             )
             return redirect("requests_app:meeting_detail", pk=item.pk, meeting_pk=meeting.pk)
-    return render(
-        request,
-        "requests_app/minutes_form.html",
-        {"item": item, "meeting": meeting, "minutes": minutes, "editor": editor},
-    )
+    return render(request, "requests_app/minutes_form.html", context)
 
 
 @login_required

@@ -18,6 +18,7 @@ from collab.audit.selectors import audit_history
 from collab.downloads import stored_file_response, xlsx_response
 from collab.lib.numbers import parse_whole_number
 from requests_app import services
+from requests_app.day_off import answered, question
 from requests_app.forms import WORDING_CHECKED_FIELDS, RegisterFilterForm, RequirementEditor
 from requests_app.history import history_rows
 from requests_app.models import Attachment, CollaborationItem
@@ -109,8 +110,12 @@ def register_export(request: HttpRequest) -> HttpResponseBase:
 @login_required
 @require_http_methods(["GET", "POST"])
 def item_create(request: HttpRequest) -> HttpResponse:
-    submitting = "submit" in request.POST
-    editor = RequirementEditor(request.POST or None, user=request.user, submitting=submitting)
+    data = answered(request.POST)
+    submitting = "submit" in data
+    editor = RequirementEditor(data or None, user=request.user, submitting=submitting)
+    ask = editor.is_valid() and question(data, editor.committed_dates()) if request.method == "POST" else None
+    if ask:
+        return render(request, "requests_app/item_form.html", {"editor": editor, "item": None, **ask})
     if request.method == "POST" and editor.is_valid():
         item = services.item_create_draft(actor=request.user, data=editor.data())
         if submitting:
@@ -130,9 +135,14 @@ def item_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
     item = item_for(request, pk, edit=True)
-    submitting = "submit" in request.POST
-    editor = RequirementEditor(request.POST or None, item=item, user=request.user, submitting=submitting)
+    data = answered(request.POST)
+    submitting = "submit" in data
+    editor = RequirementEditor(data or None, item=item, user=request.user, submitting=submitting)
     version = posted_version(request) if request.method == "POST" else item.version
+    context: dict[str, Any] = {"editor": editor, "item": item, "version": version}
+    ask = editor.is_valid() and question(data, editor.committed_dates()) if request.method == "POST" else None
+    if ask:
+        return render(request, "requests_app/item_form.html", {**context, **ask})
     if request.method == "POST" and editor.is_valid():
         try:
             if item.is_draft:
@@ -157,9 +167,7 @@ def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except services.ItemError as error:
             editor.apply_rules(error.problems)
             messages.error(request, error.message)
-    return render(
-        request, "requests_app/item_form.html", {"editor": editor, "item": item, "version": version}
-    )
+    return render(request, "requests_app/item_form.html", context)
 
 
 @login_required

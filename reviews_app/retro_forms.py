@@ -11,8 +11,10 @@ from django.utils.translation import gettext_lazy as _
 from collab.formfields import BoundedDateField, ChoiceById
 from collab.org.models import Department
 from collab.org.pickers import PeoplePicker
+from requests_app.day_off import Committed, row_dates
 from requests_app.forms import PersonChoiceField, people
 from requests_app.models import CollaborationItem
+from requests_app.rules import clip
 from reviews_app.models import MeasureStatus, Retrospective
 from reviews_app.retro_services import TEXT_MAX_LENGTH, MeasureData, RetrospectiveData
 from tasks_app.forms import PeopleChoiceField
@@ -120,6 +122,15 @@ class RetrospectiveEditor:
     def is_valid(self) -> bool:
         parts: list[Any] = [self.form] + ([self.measures] if self.measures is not None else [])
         return all([p.is_valid() for p in parts])  # noqa: C419 - every part shows its own errors
+
+    def committed_dates(self) -> list[Committed]:
+        if self.measures is None:
+            return []
+        return row_dates(
+            self.measures,
+            "due_date",
+            lambda row: str(_('Improvement "%(measure)s"') % {"measure": clip(row.get("text", ""))}),
+        )
 
     def data(self) -> RetrospectiveData:
         c = self.form.cleaned_data

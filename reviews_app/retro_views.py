@@ -25,7 +25,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from collab.downloads import xlsx_response
 from collab.pdf import render_pdf
+from requests_app.day_off import answered, question
 from requests_app.models import CollaborationItem, ItemStatus
+from requests_app.rules import clip
 from requests_app.services import ItemError
 from requests_app.views import item_for
 from reviews_app import retro_services as services
@@ -86,16 +88,28 @@ def _closed_for_recording(request: HttpRequest, item: CollaborationItem) -> bool
 @login_required
 @require_GET
 def retrospective(request: HttpRequest, pk: int) -> HttpResponse:
-    item = item_for(request, pk)
+    return _retrospective_page(request, item_for(request, pk))
+
+
+def _retrospective_page(
+    request: HttpRequest,
+    item: CollaborationItem,
+    add_form: MeasureForm | None = None,
+    ask: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """The retrospective page; with ``ask``, the new measure's form waits for the day-off answer."""
     recorded = retrospective_queryset().filter(item=item).first()
     can_record = services.may_record(request.user, item) and item.status == ItemStatus.EXECUTING
     context: dict[str, Any] = {
         "item": item,
         "recorded": recorded,
         "can_record": can_record,
-        "add_form": MeasureForm(prefix="new") if can_record and recorded else None,
+        "add_form": (add_form or MeasureForm(prefix="new")) if can_record and recorded else None,
         "complete_form": CompleteMeasureForm(),
-        "next": request.get_full_path(),
+        "next": request.get_full_path()
+        if ask is None
+        else reverse("reviews_app:retrospective", args=[item.pk]),
+        **(ask or {}),
     }
     if recorded is not None:
         context.update(retrospective_context(recorded))
@@ -114,8 +128,11 @@ def retrospective_record(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("reviews_app:retrospective_edit", pk=item.pk)
     if request.method == "GET" and _closed_for_recording(request, item):
         return _page(item)
-    editor = RetrospectiveEditor(request.POST or None, item=item)
+    data = answered(request.POST)
+    editor = RetrospectiveEditor(data or None, item=item)
     if request.method == "POST":
+        if editor.is_valid() and (ask := question(data, editor.committed_dates())):
+            return render(request, "reviews_app/retro_form.html", {"item": item, "editor": editor, **ask})
         if editor.is_valid():
             try:
                 services.retrospective_record(actor=request.user, item_id=item.pk, data=editor.data())
@@ -168,12 +185,16 @@ def retrospective_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def measure_add(request: HttpRequest, pk: int) -> HttpResponse:
     item = _recorder_item(request, pk)
     recorded = get_object_or_404(Retrospective, item=item)
-    form = MeasureForm(request.POST, prefix="new")
+    data = answered(request.POST)
+    form = MeasureForm(data, prefix="new")
     if not form.is_valid():
         for field_errors in form.errors.values():
             for message in field_errors:
                 messages.error(request, str(message))
         return _page(item)
+    what = _('Improvement "%(measure)s"') % {"measure": clip(form.cleaned_data["text"])}
+    if ask := question(data, [(form.add_prefix("due_date"), what, form.cleaned_data["due_date"])]):
+        return _retrospective_page(request, item, add_form=form, ask=ask)
     try:
         services.measure_add(actor=request.user, retrospective_id=recorded.pk, data=form.measure())
     except ItemError as error:

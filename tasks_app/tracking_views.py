@@ -53,7 +53,11 @@ def progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _task(item_pk: int, task_pk: int) -> Task:
     return get_object_or_404(
-        Task.objects.select_related("item", "owner__person"), pk=task_pk, item_id=item_pk
+        Task.objects.select_related("item", "owner__person", "receiver__person").prefetch_related(
+            "collaborators__person"
+        ),
+        pk=task_pk,
+        item_id=item_pk,
     )
 
 

@@ -17,6 +17,7 @@ from collab.downloads import xlsx_response
 from collab.lib.numbers import parse_whole_number
 from collab.lib.workdays import Calendar
 from collab.org.calendar import calendar_of
+from requests_app.day_off import Committed, answered, question
 from requests_app.models import ItemStatus, Todo
 from requests_app.rules import vague_wording_errors
 from requests_app.services import CHANGE, ItemError
@@ -99,10 +100,21 @@ def task_sheet_export(request: HttpRequest, pk: int) -> HttpResponseBase:
 
 
 def _warn(request: HttpRequest, data: TaskData) -> None:
-    """The non-blocking warnings of a saved task, shown on the next page."""
-    for field_warnings in task_warnings(data).values():
-        for warning in field_warnings:
+    """The non-blocking warnings of a saved task, shown on the next page (a deadline on a day
+    off was asked about before saving)."""
+    for name, field_warnings in task_warnings(data).items():
+        for warning in field_warnings if name != "deadline" else []:
             messages.warning(request, warning)
+
+
+def _deadline(form: TaskForm) -> list[Committed]:
+    return [
+        (
+            "deadline",
+            _('Task "%(task)s", deadline') % {"task": form.cleaned_data["name"]},
+            form.cleaned_data["deadline"],
+        )
+    ]
 
 
 def _form_warnings(form: TaskForm) -> dict[str, list[str]]:
@@ -138,7 +150,11 @@ def task_create(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return _sheet(item.pk)
     if request.method == "POST":
-        form = TaskForm(request.POST, item=item)
+        posted = answered(request.POST)
+        form = TaskForm(posted, item=item)
+        if form.is_valid() and (ask := question(posted, _deadline(form))):
+            context = {"item": item, "form": form, "task": None, "todo": todo, "warnings": {}}
+            return render(request, "tasks_app/task_form.html", {**context, **ask})
         if form.is_valid():
             data = form.data_for_service()
             try:
@@ -170,7 +186,11 @@ def task_edit(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
     task = get_object_or_404(Task.objects.prefetch_related("collaborators"), pk=task_pk, item=item)
     version = posted_version(request) if request.method == "POST" else task.version
     if request.method == "POST":
-        form = TaskForm(request.POST, item=item)
+        posted = answered(request.POST)
+        form = TaskForm(posted, item=item)
+        if form.is_valid() and (ask := question(posted, _deadline(form))):
+            context = {"item": item, "form": form, "task": task, "version": version, "warnings": {}}
+            return render(request, "tasks_app/task_form.html", {**context, **ask})
         if form.is_valid():
             data = form.data_for_service()
             try:

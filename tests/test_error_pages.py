@@ -75,3 +75,11 @@ def test_no_template_runs_inline_script() -> None:
         for match in pattern.finditer(path.read_text())
     ]
     assert offenders == []
+
+
+@pytest.mark.django_db
+def test_the_print_button_works_from_a_static_file(org: Org) -> None:
+    item = make_item(org)
+    page = client_for(org.requester).get(reverse("requests_app:item_print", args=[item.pk])).content.decode()
+    assert '<button type="button" data-print>' in page and "js/print.js" in page
+    assert "window.print()" in (ROOT / "static" / "js" / "print.js").read_text()

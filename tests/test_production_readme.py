@@ -153,7 +153,11 @@ def test_the_readme_production_steps_run_as_written(
     def as_installed(text: str) -> str:
         return text.replace("/etc/collab/collab.env", str(env_file)).replace("/opt/collab", str(copy))
 
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("COLLAB_", "DATABASE_URL", "CELERY_"))}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("COLLAB_", "DATABASE_URL", "CELERY_", "DJANGO_"))
+    }
     steps = subprocess.run(  # noqa: S603
         ["/bin/bash", "-euo", "pipefail", "-c", as_installed(readme_block())],
         env=clean,

@@ -78,7 +78,11 @@ def test_the_start_command_serves_production_from_a_fresh_copy(tmp_path: Path) -
     fresh_copy(copy)
     (copy / ".venv").symlink_to(python.parent.parent)
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("COLLAB_", "DATABASE_URL", "CELERY_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("COLLAB_", "DATABASE_URL", "CELERY_", "DJANGO_"))
+    }
     env["COLLAB_ADDR"] = f"127.0.0.1:{port}"
     log = (tmp_path / "start.log").open("w")
     server = subprocess.Popen(  # noqa: S603

@@ -36,3 +36,21 @@ def test_placeholders_survive_translation() -> None:
     for entry in po.translated_entries():
         translated = entry.msgstr or entry.msgstr_plural[0]
         assert set(placeholder.findall(entry.msgid)) == set(placeholder.findall(translated)), entry.msgid
+
+
+def test_chinese_sentences_use_full_width_punctuation() -> None:
+    """Half-width , ? ! : ; ( ) next to a Chinese character reads as a typo in a Chinese office
+    ("…,并已通知相关人员。", "…吗?"): use ，？！：；（）. A time, a URL or "%(name)s" is not
+    touched by this rule, as none of them stands next to a Chinese character."""
+    import re
+
+    cjk = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef"
+    half_width = re.compile(rf"[{cjk}][,?!:;()]|[,?!:;()][{cjk}]")
+    po = polib.pofile(str(CATALOGUE / "django.po"))
+    found = [
+        (entry.msgid, text)
+        for entry in po.translated_entries()
+        for text in [entry.msgstr, *entry.msgstr_plural.values()]
+        if text and half_width.search(text)
+    ]
+    assert found == []

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import (
     BooleanField,
@@ -43,8 +42,8 @@ from django.utils.translation import ngettext
 
 from collab.dashboards.health import BEHIND_PERCENT, HealthLight
 from collab.lib.workdays import Calendar
-from collab.org.calendar import working_periods
-from collab.org.models import CalendarOverride, Department, Region
+from collab.org.calendar import RegionCalendars
+from collab.org.models import Department
 from requests_app.models import CollaborationItem, ItemStatus, Participation, Todo
 from reviews_app.models import DeliverableVersion
 from tasks_app.models import Alert, AlertKind, DepartmentExemption, Problem, ProblemStatus, Task, TaskStatus
@@ -68,40 +67,6 @@ STAGE_ORDER = [
 
 # ---------------------------------------------------------------------------------------------
 # Working days for a page
-
-
-class RegionCalendars:
-    """The working-day calendars one page needs, from one query whatever the number of regions.
-
-    The same rules as ``collab.org.calendar.calendar_for``: the company-wide overrides plus the
-    region's own, which win on the same date; None is the company default calendar.
-    """
-
-    def __init__(self) -> None:
-        self._company: dict[date, tuple[bool, str]] = {}
-        self._regional: dict[int, dict[date, tuple[bool, str]]] = defaultdict(dict)
-        rows = CalendarOverride.objects.values_list("region_id", "date", "is_workday", "note")
-        for region_id, day, is_workday, note in rows:
-            target = self._company if region_id is None else self._regional[region_id]
-            target[day] = (is_workday, note)
-        self._built: dict[int | None, Calendar] = {}
-
-    def for_region(self, region: Region | None) -> Calendar:
-        key = region.pk if region is not None else None
-        if key not in self._built:
-            overrides = {**self._company, **(self._regional.get(key, {}) if key is not None else {})}
-            self._built[key] = Calendar(
-                country=region.holiday_calendar if region is not None else "CN",
-                timezone=region.timezone if region is not None else settings.TIME_ZONE,
-                periods=working_periods(region),
-                overrides=overrides,
-                label=region.code if region is not None else "default",
-            )
-        return self._built[key]
-
-    def for_user(self, user: Any) -> Calendar:
-        person = getattr(user, "person", None)
-        return self.for_region(person.region if person is not None else None)
 
 
 def working_days_until(calendar: Calendar, today: date, deadline: date) -> int:

@@ -590,6 +590,10 @@ class Calendar:
 
     # Walks
 
+    def next_working_day(self, day: date) -> date:
+        """The first working day after ``day`` (holidays, make-up workdays and overrides count)."""
+        return self._next_working_day(day, 1)
+
     def _next_working_day(self, day: date, step: int) -> date:
         for _ in range(_MAX_IDLE_DAYS):
             day += timedelta(days=step)

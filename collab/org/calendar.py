@@ -73,28 +73,55 @@ def calendar_for(region: Region | None) -> Calendar:
     region on China's calendar, the days of the imported State Council notices too. One query
     (a UNION of both tables); the holiday data itself is cached for the process.
     """
-    wanted = Q(region=None) if region is None else Q(region=None) | Q(region=region)
-    # Both models have a default ordering, which a compound statement does not allow.
-    overrides = (
-        CalendarOverride.objects.filter(wanted)
-        .order_by()
-        .values_list(Value(_OVERRIDE), "region_id", "date", "is_workday", "note")
-    )
-    rows = overrides
-    if _is_china(region):
-        notice_days = HolidayNoticeDay.objects.order_by().values_list(
-            Value(_NOTICE_DAY), "notice__year", "date", "is_workday", "holiday"
-        )
-        rows = overrides.union(notice_days, all=True)
-    company: dict[date, Override] = {}
-    regional: dict[date, Override] = {}
-    notices: dict[int, dict[date, NoticeDay]] = {}
-    for source, owner, day, is_workday, text in rows:
-        if source == _NOTICE_DAY:
-            notices.setdefault(owner, {})[day] = NoticeDay(is_workday, text)
+    return RegionCalendars(region, all_regions=False).for_region(region)
+
+
+class RegionCalendars:
+    """The working-day calendars one page needs, from one query whatever the number of regions.
+
+    The rules of ``calendar_for`` for each region: company-wide overrides plus the region's own
+    (which win on the same date), the imported notices for China, the region's work week.
+    ``RegionCalendars(region, all_regions=False)`` loads only what ``region`` needs.
+    """
+
+    def __init__(self, region: Region | None = None, *, all_regions: bool = True) -> None:
+        if all_regions:
+            wanted = Q()
         else:
-            (company if owner is None else regional)[day] = Override(is_workday, text)
-    return _calendar(region, {**company, **regional}, notices)
+            wanted = Q(region=None) if region is None else Q(region=None) | Q(region=region)
+        # Both models have a default ordering, which a compound statement does not allow.
+        rows = (
+            CalendarOverride.objects.filter(wanted)
+            .order_by()
+            .values_list(Value(_OVERRIDE), "region_id", "date", "is_workday", "note")
+        )
+        if all_regions or _is_china(region):
+            notice_days = HolidayNoticeDay.objects.order_by().values_list(
+                Value(_NOTICE_DAY), "notice__year", "date", "is_workday", "holiday"
+            )
+            rows = rows.union(notice_days, all=True)
+        self._company: dict[date, Override] = {}
+        self._regional: dict[int, dict[date, Override]] = {}
+        self._notices: dict[int, dict[date, NoticeDay]] = {}
+        for source, owner, day, is_workday, text in rows:
+            if source == _NOTICE_DAY:
+                self._notices.setdefault(owner, {})[day] = NoticeDay(is_workday, text)
+            elif owner is None:
+                self._company[day] = Override(is_workday, text)
+            else:
+                self._regional.setdefault(owner, {})[day] = Override(is_workday, text)
+        self._built: dict[int | None, Calendar] = {}
+
+    def for_region(self, region: Region | None) -> Calendar:
+        key = region.pk if region is not None else None
+        if key not in self._built:
+            regional = self._regional.get(key, {}) if key is not None else {}
+            self._built[key] = _calendar(region, {**self._company, **regional}, self._notices)
+        return self._built[key]
+
+    def for_user(self, user: Any) -> Calendar:
+        person = getattr(user, "person", None)
+        return self.for_region(person.region if person is not None else None)
 
 
 def calendar_of(user: Any) -> Calendar:

@@ -179,7 +179,7 @@ def test_editing_a_submitted_form_records_a_change_with_its_reason(org: Org) -> 
     item = make_item(org)
     client = client_for(org.coordinator)
     edit = reverse("requests_app:item_edit", args=[item.pk])
-    data = form_post(org, action="change", version=item.version, **{"milestones-0-due_date": "2026-10-18"})
+    data = form_post(org, action="change", version=item.version, **{"milestones-0-due_date": "2026-10-19"})
     missing_reason = client.post(edit, data)
     assert missing_reason.status_code == 200 and not item.requirement_changes.exists()
     response = client.post(edit, {**data, "reason": "研发需要多3天测试"})
@@ -187,7 +187,7 @@ def test_editing_a_submitted_form_records_a_change_with_its_reason(org: Org) -> 
     change = item.requirement_changes.get()
     assert change.reason == "研发需要多3天测试"
     detail = client.get(reverse("requests_app:item_detail", args=[item.pk])).content.decode()
-    assert "研发需要多3天测试" in detail and "2026-10-18" in detail
+    assert "研发需要多3天测试" in detail and "2026-10-19" in detail
 
 
 def test_a_stale_edit_is_refused_with_a_message_and_loses_nothing(org: Org) -> None:
@@ -330,3 +330,36 @@ def test_the_live_check_also_reads_a_rows_field(org: Org) -> None:
         {"field": "core_need", "participations-3-core_need": "配合测试，尽量快"},
     )
     assert "尽量" in response.content.decode()
+
+
+def test_a_milestone_on_a_sunday_is_asked_about_before_anything_is_saved(org: Org) -> None:
+    client = client_for(org.requester)
+    url = reverse("requests_app:item_create")
+    posted = form_post(org, **{"milestones-0-due_date": "2026-10-18"})
+    asked = client.post(url, posted)
+    body = text(asked)
+    assert "时间节点“测试完成”：2026-10-18（星期日）不是工作日（周末）" in body
+    assert "下一个工作日2026-10-19（星期一）" in body
+    assert not CollaborationItem.objects.exists()
+    # "Move": the calendar's next working day is saved, and the submit goes ahead.
+    moved = client.post(
+        url, {**posted, "day_off": "move", "day_off_seen": "milestones-0-due_date=2026-10-18"}
+    )
+    assert moved.status_code == 302
+    item = CollaborationItem.objects.get()
+    assert [m.due_date for m in item.milestones.all()] == [date(2026, 10, 19)]
+    assert item.status == ItemStatus.SUBMITTED
+
+
+def test_a_kept_day_off_is_saved_and_a_changed_one_is_asked_again(org: Org) -> None:
+    client = client_for(org.requester)
+    url = reverse("requests_app:item_create")
+    seen = {"day_off": "keep", "day_off_seen": "milestones-0-due_date=2026-10-18", "day_off_action": "save"}
+    posted = form_post(org, action="save", **{"milestones-0-due_date": "2026-10-17"}) | seen
+    again = client.post(url, posted)  # the person changed the date to the Saturday: asked again
+    assert "2026-10-17（星期六）" in text(again) and not CollaborationItem.objects.exists()
+    kept = client.post(url, form_post(org, action="save", **{"milestones-0-due_date": "2026-10-18"}) | seen)
+    assert kept.status_code == 302
+    item = CollaborationItem.objects.get()
+    assert item.status == ItemStatus.DRAFT  # "save draft" was the button pressed first
+    assert [m.due_date for m in item.milestones.all()] == [date(2026, 10, 18)]

@@ -232,3 +232,28 @@ def test_the_minutes_form_starts_from_the_invitees_and_adds_duty_rows(org: Org, 
     body = page.content.decode()
     assert 'data-prefix="responsibilities"' in body  # the "add a responsibility" button
     assert 'name="early_reason"' not in body  # the meeting has started: nothing to explain
+
+
+def test_a_to_do_due_on_a_holiday_is_asked_about_before_the_minutes_are_saved(
+    org: Org, meeting: Meeting
+) -> None:
+    client = client_for(org.coordinator)
+    posted = {
+        "attendees": [org.requester.pk],
+        "conclusions": "10月15日完成上线测试",
+        "responsibilities-TOTAL_FORMS": 0,
+        "responsibilities-INITIAL_FORMS": 0,
+        "milestones-TOTAL_FORMS": 0,
+        "milestones-INITIAL_FORMS": 0,
+        "todos-TOTAL_FORMS": 1,
+        "todos-INITIAL_FORMS": 0,
+        "todos-0-text": "提交测试计划",
+        "todos-0-owner": org.qa_head.pk,
+        "todos-0-due_date": "2026-10-01",
+    }
+    asked = client.post(links(meeting)["minutes"], posted)
+    assert "待办事项“提交测试计划”：2026-10-01（星期四）不是工作日（国庆节）" in asked.content.decode()
+    assert not Minutes.objects.exists()
+    answer = {"day_off": "keep", "day_off_seen": "todos-0-due_date=2026-10-01"}
+    assert client.post(links(meeting)["minutes"], {**posted, **answer}).status_code == 302
+    assert [t.due_date.isoformat() for t in Minutes.objects.get().todos.all()] == ["2026-10-01"]

@@ -24,7 +24,7 @@ ZH_HEADERS = [
     "事项主题",
     "发起部门/人",
     "参与部门/人",
-    "需求描述(目标、范围、时间)",
+    "需求描述（目标、范围、时间）",
     "沟通方式",
     "关键结论/任务分配",
     "责任人",
@@ -199,8 +199,8 @@ def test_the_export_is_the_filtered_register_in_chinese(org: Org) -> None:
     assert row["沟通事项编号"] == launch.number
     assert row["发起部门/人"] == "产品部/张敏"
     assert row["参与部门/人"] == "研发部、测试部(测试经理)"
-    assert row["需求描述(目标、范围、时间)"].startswith("目标:确保Q3新功能稳定上线")
-    assert "时间:2026-10-08至2026-10-15" in row["需求描述(目标、范围、时间)"]
+    assert row["需求描述（目标、范围、时间）"].startswith("目标：确保Q3新功能稳定上线")
+    assert "时间：2026-10-08至2026-10-15" in row["需求描述（目标、范围、时间）"]
     # Typed cells: the deadline is an Excel date in a Chinese format, so it sorts and filters.
     deadline = sheet.cell(row=2, column=ZH_HEADERS.index("截止时间") + 1)
     assert deadline.is_date and deadline.value.date() == date(2026, 10, 15)

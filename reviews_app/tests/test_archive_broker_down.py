@@ -129,7 +129,7 @@ def test_a_build_whose_worker_died_is_queued_again_and_fails_after_three_tries(d
         archives_requeue(now=timezone.now() + BUILD_LEASE + timedelta(seconds=5))
     archive.refresh_from_db()
     assert archive.status == ArchiveStatus.FAILED
-    assert archive.error == "生成过程未完成即中止(后台任务被中断)。"
+    assert archive.error == "生成过程未完成即中止（后台任务被中断）。"
     # The coordinator may ask again at once instead of waiting an hour.
     assert (
         client_for(org.coordinator).post(reverse("reviews_app:archive_build", args=[item.pk])).status_code

@@ -166,7 +166,7 @@ def test_the_coordinator_records_it_in_the_browser(org: Org, item: Collaboration
             "at least one improvement",
         ),
         ({"measures-0-text": "尽快建立变更通知机制"}, '"尽快" is vague'),
-        ({"measures-0-due_date": "2020-01-01"}, "before the retrospective"),
+        ({"measures-0-due_date": "2020-01-02"}, "before the retrospective"),
     ],
 )
 def test_bad_input_shows_a_message_and_saves_nothing(

@@ -71,7 +71,7 @@ def test_a_task_walks_from_warning_to_escalation(org: Org, item: CollaborationIt
     # Nothing happens; one working day later (after the holiday) the coordinator hears of it.
     assert sweep("2026-10-07 18:00") == 0
     sweep("2026-10-08 10:06")
-    assert ("owner", "“提交测试计划”明天(10月9日)到期") in told("alert.due_soon")
+    assert ("owner", "“提交测试计划”明天（10月9日）到期") in told("alert.due_soon")
     assert any(who == "coordinator" and "吴杰" in title for who, title in told("alert.report_missing"))
     # The owner reports: the pending escalation to the department head is dropped.
     with time_machine.travel(at("2026-10-08 11:00"), tick=False):

@@ -22,7 +22,7 @@ def test_a_national_day_deadline_is_questioned_in_chinese(org: Org, item: Collab
     with translation.override("zh-hans"):
         assert (
             day_kind_warning(day_kind(date(2026, 10, 1)))
-            == "2026-10-01不是工作日(国庆节)。确定把截止时间定在这一天吗?"
+            == "2026-10-01不是工作日（国庆节）。确定把截止时间定在这一天吗？"
         )
         assert "春节" in (day_kind_warning(day_kind(date(2026, 2, 16))) or "")
         assert "周末" in (day_kind_warning(day_kind(date(2026, 10, 11))) or "")
@@ -38,7 +38,7 @@ def test_the_register_columns_read_like_the_template(org: Org, item: Collaborati
     with translation.override("zh-hans"):
         assert (
             task_assignment_text(loaded.tasks.all())
-            == "1.测试部吴杰10月9日前提交测试计划;2.研发部孙磊10月12日前完成功能修复"
+            == "1.测试部吴杰10月9日前提交测试计划；2.研发部孙磊10月12日前完成功能修复"
         )
         assert owners_text(loaded.tasks.all()) == "测试部/吴杰、研发部/孙磊"
 

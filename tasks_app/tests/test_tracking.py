@@ -236,3 +236,14 @@ def test_a_vague_measure_against_a_risk_is_named_with_its_fix() -> None:
         ReportData("in_progress", 40, "用例评审中", risks="评审人请假", measures="10月9日前由组长评审")
     )
     assert "measures" not in clear
+
+
+def test_the_task_page_names_its_collaborators_and_receiver(
+    org: Org, item: CollaborationItem, task: Task
+) -> None:
+    from collab.org.models import display_name
+
+    page = client_for(org.qa_head).get(reverse("tasks_app:task_detail", args=[item.pk, task.pk]))
+    body = page.content.decode()
+    assert display_name(org.collaborator) in body.split('id="task-collaborators"')[1].split("</td>")[0]
+    assert display_name(task.receiver) in body.split('id="task-receiver"')[1].split("</td>")[0]

@@ -159,6 +159,10 @@ def test_the_sheet_shows_tasks_open_todos_departments_and_gaps(org: Org, planned
     assert planned["post"]["drop"] in body and planned["post"]["unexempt"] in body
     assert "只需知会" in body
     assert planned["post"]["start"] in body
+    task = planned["task"]  # each task's name opens the task's page
+    assert (
+        f'<a href="{reverse("tasks_app:task_detail", args=[task.item_id, task.pk])}">{task.name}</a>' in body
+    )
 
 
 def test_a_participant_sees_the_sheet_without_its_buttons(org: Org, planned: dict[str, Any]) -> None:
@@ -304,7 +308,10 @@ def test_make_a_task_prefills_the_form_from_the_todo(org: Org, item: Collaborati
     assert form.initial["owner"] == org.owner.pk
     assert form.initial["deadline"] == date(2026, 10, 5)
     assert form.initial["department"] == org.qa.pk
-    response = client.post(url, form_post(org, todo=todo.pk, deadline="2026-10-05"))
+    posted = form_post(org, todo=todo.pk, deadline="2026-10-05")
+    asked = client.post(url, posted)  # 2026-10-05 is in the National Day holiday
+    assert "2026-10-08" in text(asked) and not Task.objects.exists()
+    response = client.post(url, {**posted, "day_off": "keep", "day_off_seen": "deadline=2026-10-05"})
     assert response.status_code == 302
     assert Task.objects.get().source_todo == todo
     # The to-do is no longer open: making a second task from it is refused.
@@ -361,15 +368,18 @@ def test_a_department_outside_the_item_is_not_offered(org: Org, item: Collaborat
     assert "department" in response.context["form"].errors and not Task.objects.exists()
 
 
-def test_a_deadline_on_national_day_is_questioned_after_saving(org: Org, item: CollaborationItem) -> None:
-    response = client_for(org.coordinator).post(
-        reverse("tasks_app:task_create", args=[item.pk]),
-        form_post(org, deadline="2026-10-01"),
-        headers=EN,
-        follow=True,
-    )
-    assert "2026-10-01 is not a working day (National Day). Is this deadline intended?" in text(response)
-    assert Task.objects.get().deadline == date(2026, 10, 1)
+def test_a_deadline_on_national_day_is_asked_about_before_saving(org: Org, item: CollaborationItem) -> None:
+    client = client_for(org.coordinator)
+    url = reverse("tasks_app:task_create", args=[item.pk])
+    asked = client.post(url, form_post(org, deadline="2026-10-01"), headers=EN)
+    assert (
+        'Task "提交测试计划", deadline: 2026-10-01 (Thursday) is not a working day (National Day). Keep it, '
+        "or move it to the next working day, 2026-10-08 (Thursday)?"
+    ) in text(asked)
+    assert not Task.objects.exists()
+    answer = {"day_off": "move", "day_off_seen": "deadline=2026-10-01"}
+    client.post(url, {**form_post(org, deadline="2026-10-01"), **answer}, headers=EN)
+    assert Task.objects.get().deadline == date(2026, 10, 8)
 
 
 def test_a_deadline_on_national_day_is_questioned_when_the_form_comes_back(

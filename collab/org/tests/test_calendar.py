@@ -15,10 +15,11 @@ from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
 
-from collab.lib.workdays import COMPANY_DAY_OFF, DEFAULT_PERIODS
-from collab.org.calendar import calendar_for
+from collab.lib.workdays import COMPANY_DAY_OFF, DEFAULT_PERIODS, NOTICE, OFFICIAL
+from collab.org.calendar import RegionCalendars, calendar_for
 from collab.org.models import CalendarOverride, Region
-from collab.testing import Org, client_for
+from collab.org.services import holiday_notice_confirm
+from collab.testing import EXAMPLE_NOTICE_2027, Org, client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -421,3 +422,20 @@ def test_the_overrides_list_costs_a_bounded_number_of_queries(
     with django_assert_max_num_queries(12):  # the official column looks up no notice for 2026
         page = admin_client.get(reverse("admin:org_calendaroverride_changelist")).content.decode()
     assert "note 20" in page
+
+
+def test_a_page_builds_every_regions_calendar_from_one_query(
+    org: Org, berlin: Region, django_assert_num_queries: Any
+) -> None:
+    berlin.work_week = "1234"
+    berlin.save()
+    holiday_notice_confirm(actor=None, text=EXAMPLE_NOTICE_2027)
+    CalendarOverride.objects.create(region=org.region, date=date(2026, 12, 3), note="Stocktaking")
+    with django_assert_num_queries(1):
+        calendars = RegionCalendars()
+    shanghai = calendars.for_region(org.region)
+    assert shanghai.year_schedule(2027) == NOTICE and not shanghai.is_working_day(date(2027, 2, 11))
+    assert not shanghai.is_working_day(date(2026, 12, 3))
+    assert calendars.for_region(berlin).year_schedule(2027) == OFFICIAL  # the notice is China's
+    assert not calendars.for_region(berlin).is_working_day(date(2026, 12, 4))  # Friday: not its week
+    assert calendars.for_user(org.owner) is shanghai
