@@ -197,6 +197,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Every write request to an archived item's pages is refused here, before its view runs.
+    "requests_app.middleware.ArchivedItemMiddleware",
 ]
 
 ROOT_URLCONF = "collab.urls"

@@ -10,7 +10,7 @@
 """
 
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -120,6 +120,32 @@ def requirement(org: Org, **overrides: Any) -> RequirementData:
     }
     values.update(overrides)
     return RequirementData(**values)
+
+
+def assert_refused(
+    call: Callable[[], Any], message: str, *, problems: dict[str, list[str]] | None = None
+) -> Any:
+    """Calls ``call`` and asserts it is refused with exactly ``message`` (and, if given, exactly
+    these field ``problems``); returns the refusal. A bare ``pytest.raises(ItemError)`` would let
+    any refusal pass, including the wrong one.
+
+    A refusal is any error that carries the ``message`` shown to the person (``ItemError`` and
+    the typed access refusals); other errors pass through and fail the test.
+    """
+    try:
+        call()
+    except Exception as refusal:
+        shown = getattr(refusal, "message", None)
+        if shown is None:
+            raise
+        if str(shown) != str(message):
+            raise AssertionError(f"refused with {shown!r}, expected {message!r}") from refusal
+        if problems is not None and getattr(refusal, "problems", {}) != problems:
+            raise AssertionError(
+                f"problems {getattr(refusal, 'problems', {})!r}, expected {problems!r}"
+            ) from refusal
+        return refusal
+    raise AssertionError(f"not refused; expected {message!r}")
 
 
 def client_for(user: Any) -> Client:

@@ -33,6 +33,8 @@ def _action_labels() -> dict[str, str]:
         "item.cadence_changed": _("changed the progress report cadence"),
         "task.reported": _("reported progress"),
         "task.delivered": _("completed a task with a signed deliverable"),
+        "task.under_review": _("delivered a task's result for review"),
+        "task.changes_requested": _("sent a task back to work after a request for changes"),
         "problem.assigned": _("handed a problem over"),
         "problem.resolved": _("resolved a problem"),
         "deliverable.submitted": _("submitted a deliverable"),

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from collab.fields import BoundedTextField
 from collab.org.models import Department
+from requests_app.errors import ItemError
 
 # A register number is YYYYMM and a sequence of 2 to 10 digits (20231001, then 202312100 after
 # the 99th of a month); its sort key keeps the sequence in the low ten decimal digits.
@@ -71,6 +72,9 @@ ITEM_TRANSITIONS: dict[str, set[str]] = {
     ItemStatus.EXECUTING: {ItemStatus.CLOSED},
     ItemStatus.CLOSED: set(),
 }
+
+
+READ_ONLY_REFUSAL = _("This item is archived and can no longer be changed.")
 
 
 class CollaborationItem(models.Model):
@@ -164,6 +168,25 @@ class CollaborationItem(models.Model):
 
     def can_move_to(self, status: str) -> bool:
         return status in ITEM_TRANSITIONS.get(self.status, set())
+
+    @property
+    def is_read_only(self) -> bool:
+        return self.status == ItemStatus.CLOSED
+
+    def require_writable(self) -> None:
+        """An archived item is read-only: every write to it or its parts refuses it.
+
+        The audit writer calls this for every audit row about the item (every write leaves one,
+        in the transaction that makes it), so a service cannot forget it: the refusal rolls the
+        whole write back. ``requests_app.middleware.ArchivedItemMiddleware`` refuses every
+        write request to an archived item's pages before its view runs.
+        """
+        if self.is_read_only:
+            raise ItemError(str(READ_ONLY_REFUSAL))
+
+    def audit_guard(self) -> None:
+        """Called by ``collab.audit.services.audit_record`` before an audit row about the item."""
+        self.require_writable()
 
 
 class Participation(models.Model):

@@ -366,5 +366,7 @@ def _create(actor: Any, row: RegisterRow) -> CollaborationItem:
         target=item,
         changes={"number": [None, number]},
         note=_("Imported from an Excel register, row %(row)s.") % {"row": row.row},
+        # A finished register row arrives archived: recording its arrival is no write to it.
+        read_only_ok=True,
     )
     return item

@@ -24,7 +24,12 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from collab.audit.services import audit_record
 from collab.org.models import Department, display_name
+
+# ItemError is re-exported: every stage names it from here.
+from requests_app.errors import ItemError as ItemError
+from requests_app.errors import StaleVersionError as StaleVersionError
 from requests_app.models import (
+    ITEM_TRANSITIONS,
     Attachment,
     CollaborationItem,
     Invitation,
@@ -41,28 +46,16 @@ from requests_app.rules import (
     RequirementData,
     requirement_problems,
 )
+from requests_app.transitions import transition
 
 VIEW = "requests_app.view_collaborationitem"
 CHANGE = "requests_app.change_collaborationitem"
 
 
-class ItemError(Exception):
-    """A refused write; ``message`` is shown to the person as it is."""
-
-    def __init__(self, message: str, problems: dict[str, list[str]] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.problems = problems or {}
-
-
-class StaleVersionError(ItemError):
-    pass
-
-
 def require_open(item: CollaborationItem) -> None:
-    """An archived item is read-only: every write refuses it."""
-    if item.status == ItemStatus.CLOSED:
-        raise ItemError(_("This item is archived and can no longer be changed."))
+    """An archived item is read-only: refuses it before a service starts writing (the audit
+    writer refuses it again for every write, see ``CollaborationItem.require_writable``)."""
+    item.require_writable()
 
 
 def _require_editor(actor: Any, item: CollaborationItem) -> None:
@@ -177,17 +170,18 @@ def item_submit(*, actor: Any, item_id: int, version: int) -> CollaborationItem:
         raise ItemError(_("The requirement form is not ready to submit."), problems)
     now = timezone.now()
     item.number = _next_number(timezone.localtime(now).strftime("%Y%m"))
-    item.status = ItemStatus.SUBMITTED
     item.submitted_at = now
-    item.version += 1
-    item.save(update_fields=["number", "status", "submitted_at", "version", "updated_at"])
-    item_sync_permissions(item=item)
-    audit_record(
+    transition(
         actor=actor,
+        obj=item,
+        to=ItemStatus.SUBMITTED,
+        table=ITEM_TRANSITIONS,
+        item=item,
         action="item.submitted",
-        target=item,
-        changes={"status": [ItemStatus.DRAFT, ItemStatus.SUBMITTED], "number": [None, item.number]},
+        fields=["number", "submitted_at"],
+        changes={"number": [None, item.number]},
     )
+    item_sync_permissions(item=item)
     return item
 
 
@@ -376,18 +370,21 @@ def _sync_visibility(item: CollaborationItem, *, users: set[int], department_ids
 
 
 def item_transition(*, actor: Any, item: CollaborationItem, to: str, note: str = "") -> None:
-    """Moves a row-locked item along ITEM_TRANSITIONS, with its audit entry; illegal moves raise."""
-    if not item.can_move_to(to):
-        raise ItemError(
-            _('This item cannot move from "%(current)s" to "%(target)s".')
-            % {"current": item.get_status_display(), "target": ItemStatus(to).label}
-        )
-    old = item.status
-    item.status = to
-    item.version += 1
-    item.save(update_fields=["status", "version", "updated_at"])
-    audit_record(
-        actor=actor, action="item.status_changed", target=item, changes={"status": [old, to]}, note=note
+    """Moves a row-locked item along ITEM_TRANSITIONS, with its audit entry; illegal moves raise.
+
+    Closing (EXECUTING → CLOSED) is the one write the closed state allows itself: the archive
+    build closes the item and records it.
+    """
+    transition(
+        actor=actor,
+        obj=item,
+        to=to,
+        table=ITEM_TRANSITIONS,
+        item=item,
+        action="item.status_changed",
+        note=note,
+        refusal=_('This item cannot move from "%(current)s" to "%(target)s".')
+        % {"current": item.get_status_display(), "target": ItemStatus(to).label},
     )
 
 
@@ -419,12 +416,11 @@ def item_register_existing(
     problems = requirement_problems(data)
     if problems:
         raise ItemError(_("The requirement form is not ready to submit."), problems)
-    item = CollaborationItem(requester=requester)
+    # Entered as submitted: its register number and time come from the register it was filed in.
+    item = CollaborationItem(
+        requester=requester, number=number, status=ItemStatus.SUBMITTED, submitted_at=submitted_at
+    )
     _write_content(item, data)
-    item.number = number
-    item.status = ItemStatus.SUBMITTED
-    item.submitted_at = submitted_at
-    item.save(update_fields=["number", "status", "submitted_at"])
     item_sync_permissions(item=item)
     audit_record(
         actor=actor,

@@ -1,10 +1,14 @@
 """The acceptance form (《成果验收表》) of a deliverable: its content, its digests and its pages.
 
 Both signatures record a SHA-256 digest of the form's canonical content and one of its files.
-The content digest covers a canonical JSON of what the form says (item, task, deliverable,
-criteria, the accepted version with its note and review, the files' names and recorded SHA-256);
-the files digest is recomputed from the stored bytes. Recomputing both later and comparing them
-with the signatures shows whether the form was changed behind the application's back.
+The content digest covers a canonical JSON of what the form says (item number and topic, task,
+deliverable, criteria, the accepted version with its note and review, the files' names and
+recorded SHA-256), taken when the receiver accepts the version and stored with it
+(``accepted_content``): both sides sign that snapshot, and a later recorded requirement change
+(a new topic) does not alter what was signed. The files digest is recomputed from the stored
+bytes. The snapshot is checked against the signatures' digest and against the stored form
+(everything but the item's number and topic), so a change behind the application's back, to
+the snapshot, the form or its files, still shows.
 
 Used by the delivery pages and by the item's archive: ``acceptance_form_context`` is what
 "reviews_app/acceptance_pdf.html" (and the printable page) render.
@@ -60,15 +64,12 @@ def form_version(deliverable: Deliverable) -> DeliverableVersion | None:
     return accepted_version(deliverable) or (versions[-1] if versions else None)
 
 
-def canonical_content(deliverable: Deliverable) -> bytes:
-    """The form's content as canonical JSON (sorted keys, no spaces, UTF-8, times in UTC).
-
-    People are named by their user id, which does not change when someone edits their name.
-    """
-    version = form_version(deliverable)
+def _content(deliverable: Deliverable, version: DeliverableVersion | None) -> dict[str, Any]:
+    """What the form says about ``version``. People are named by their user id, which does not
+    change when someone edits their name."""
     task = deliverable.task
     reviewed_at = version.reviewed_at if version is not None else None
-    content = {
+    return {
         "item": task.item.number,
         "topic": task.item.topic,
         "task": task.name,
@@ -88,7 +89,46 @@ def canonical_content(deliverable: Deliverable) -> bytes:
             for f in (version.files.all() if version is not None else [])
         ],
     }
-    return json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _canonical(content: dict[str, Any]) -> str:
+    """Canonical JSON: sorted keys, no spaces, times in UTC."""
+    return json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+# Parts of the form that a recorded requirement change may change after acceptance (the item's
+# number and topic): the signed snapshot keeps them as they were; everything else on the form is
+# fixed once accepted, so a difference there is a change behind the application's back.
+REQUIREMENT_KEYS = ("item", "topic")
+
+
+def accepted_snapshot(deliverable: Deliverable, version: DeliverableVersion) -> str:
+    """The form as the receiver accepts ``version``: stored with the version, what both sign."""
+    return _canonical(_content(deliverable, version))
+
+
+def canonical_content(deliverable: Deliverable) -> bytes:
+    """The form's content as signed: the snapshot taken when its version was accepted (canonical
+    JSON, UTF-8); before acceptance, or for a form accepted before snapshots were kept, the
+    content as it is now."""
+    version = form_version(deliverable)
+    if version is not None and version.accepted_content:
+        return version.accepted_content.encode()
+    return _canonical(_content(deliverable, version)).encode()
+
+
+def snapshot_agrees(deliverable: Deliverable) -> bool:
+    """True when the stored form still says what its snapshot says, the item's number and topic
+    aside (they may change through a recorded requirement change)."""
+    version = form_version(deliverable)
+    if version is None or not version.accepted_content:
+        return True
+    try:
+        snapshot = json.loads(version.accepted_content)
+    except ValueError:
+        return False
+    live = _content(deliverable, version)
+    return all(snapshot.get(key) == value for key, value in live.items() if key not in REQUIREMENT_KEYS)
 
 
 def stored_sha256(file: DeliverableFile) -> str:
@@ -148,7 +188,7 @@ def acceptance_integrity(deliverable: Deliverable, digests: tuple[str, str] | No
     content, files = digests or acceptance_digests(deliverable)
     return Integrity(
         signed=True,
-        content_matches=all(s.content_digest == content for s in signatures),
+        content_matches=all(s.content_digest == content for s in signatures) and snapshot_agrees(deliverable),
         files_matches=all(s.files_digest == files for s in signatures),
     )
 

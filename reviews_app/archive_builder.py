@@ -19,7 +19,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -29,6 +29,7 @@ from collab.notify.models import Urgency
 from collab.notify.services import notify
 from requests_app.models import CollaborationItem, ItemStatus
 from requests_app.services import ItemError, item_transition
+from requests_app.transitions import sources_of
 from reviews_app.archive_layout import (
     MANIFEST_JSON,
     MANIFEST_TEXT,
@@ -40,11 +41,21 @@ from reviews_app.archive_layout import (
     manifest_text,
 )
 from reviews_app.archive_readiness import archive_problems
-from reviews_app.models import Archive, ArchiveStatus
+from reviews_app.models import ARCHIVE_TRANSITIONS, Archive, ArchiveStatus
 
 logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int, str], None]
+
+
+def archive_move(archives: QuerySet[Archive], to: str, **fields: Any) -> int:
+    """The archive's one status door: moves those of ``archives`` that may reach ``to`` along
+    ARCHIVE_TRANSITIONS, in one conditional UPDATE with ``fields``; returns how many moved.
+
+    The condition is the claim: of two workers handed the same archive, only the one whose
+    UPDATE changed the row builds it. The callers write the audit rows (requested, built, failed).
+    """
+    return archives.filter(status__in=sources_of(ARCHIVE_TRANSITIONS, to)).update(status=to, **fields)
 
 
 class _Progress:
@@ -145,8 +156,9 @@ def archive_build(
     5. On any error: the archive is failed with its message, the stored ZIP removed, the item
        left as it was; unexpected errors are raised again for the worker's log.
     """
-    claimed = Archive.objects.filter(pk=archive_id, status=ArchiveStatus.QUEUED).update(
-        status=ArchiveStatus.BUILDING,
+    claimed = archive_move(
+        Archive.objects.filter(pk=archive_id),
+        ArchiveStatus.BUILDING,
         progress=0,
         step="",
         error="",
@@ -207,8 +219,9 @@ def _finish(archive: Archive, item: CollaborationItem, *, stored_name: str, sha2
                 actor=archive.requested_by, item=locked, to=ItemStatus.CLOSED, note=archive.file_name
             )
         now = timezone.now()
-        Archive.objects.filter(pk=archive.pk).update(
-            status=ArchiveStatus.READY,
+        archive_move(
+            Archive.objects.filter(pk=archive.pk),
+            ArchiveStatus.READY,
             progress=100,
             step="",
             file=stored_name,
@@ -222,6 +235,7 @@ def _finish(archive: Archive, item: CollaborationItem, *, stored_name: str, sha2
             target=locked,
             changes={"archive": [None, archive.file_name], "sha256": [None, sha256]},
             note=_("The item is archived and read-only.") if closing else "",
+            read_only_ok=True,
         )
         _tell_requester(archive, locked, ready=True)
 
@@ -237,8 +251,11 @@ def _fail(archive: Archive, error: Exception, *, stored_name: str) -> None:
     if stored_name:
         archive.file.storage.delete(stored_name)
     with transaction.atomic():
-        Archive.objects.filter(pk=archive.pk).update(
-            status=ArchiveStatus.FAILED, error=message, finished_at=timezone.now()
+        archive_move(
+            Archive.objects.filter(pk=archive.pk),
+            ArchiveStatus.FAILED,
+            error=message,
+            finished_at=timezone.now(),
         )
         item = CollaborationItem.objects.get(pk=archive.item_id)
         audit_record(
@@ -247,6 +264,7 @@ def _fail(archive: Archive, error: Exception, *, stored_name: str) -> None:
             target=item,
             changes={"archive": [archive.file_name, None]},
             note=message,
+            read_only_ok=True,
         )
         _tell_requester(archive, item, ready=False, error=message)
 

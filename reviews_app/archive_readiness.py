@@ -2,7 +2,8 @@
 
 An item is ready to archive when it is in execution, every one of its tasks has at least one
 deliverable signed by both sides, no deliverable is still in review, waiting for changes or for a
-signature, and the retrospective is recorded.
+signature, no risk or blocker of its issue-tracking list (问题跟踪表) is still open, and the
+retrospective is recorded. Archiving closes the item for good, so it checks the whole item.
 """
 
 from datetime import timedelta
@@ -12,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from requests_app.models import CollaborationItem, ItemStatus
 from reviews_app.models import Archive, ArchiveStatus, Deliverable, DeliverableStatus, Retrospective
-from tasks_app.models import Task
+from tasks_app.models import Problem, ProblemStatus, Task
 
 # A queued or building archive older than this was lost (a worker killed mid-build): a new
 # request marks it failed instead of waiting for it forever.
@@ -62,6 +63,17 @@ def archive_problems(item: CollaborationItem) -> list[str]:
                         "status": _status_label(deliverable),
                     }
                 )
+    for problem in Problem.objects.filter(item=item, status=ProblemStatus.OPEN).select_related("task"):
+        values = {"problem": problem.description, "task": problem.task.name}
+        if problem.blocking:
+            message = _('The blocker "%(problem)s" of task "%(task)s" is still open.') % values
+        else:
+            message = _('The risk "%(problem)s" of task "%(task)s" is still open.') % values
+        problems.append(
+            message
+            + " "
+            + _("Its handler resolves it, or the coordinator closes it with a reason, on the progress page.")
+        )
     if not Retrospective.objects.filter(item=item).exists():
         problems.append(_("The retrospective is not recorded yet."))
     return problems

@@ -16,7 +16,7 @@ from collab.audit.services import audit_record
 from collab.queueing import enqueue_after_commit
 from requests_app.models import CollaborationItem
 from requests_app.services import ItemError, require_open
-from reviews_app.archive_builder import ProgressCallback, archive_build
+from reviews_app.archive_builder import ProgressCallback, archive_build, archive_move
 from reviews_app.archive_layout import archive_file_name
 from reviews_app.archive_readiness import (
     ACTIVE_STATUSES,
@@ -33,11 +33,12 @@ def _fail_stale(item: CollaborationItem) -> None:
     """A build whose worker is gone (lapsed lease) or an archive queued for too long does not
     block a new request."""
     now = timezone.now()
-    Archive.objects.filter(
-        Q(status__in=ACTIVE_STATUSES, requested_at__lt=now - ARCHIVE_STALE_AFTER) | abandoned_builds(now),
-        item=item,
-    ).update(
-        status=ArchiveStatus.FAILED,
+    archive_move(
+        Archive.objects.filter(
+            Q(status__in=ACTIVE_STATUSES, requested_at__lt=now - ARCHIVE_STALE_AFTER) | abandoned_builds(now),
+            item=item,
+        ),
+        ArchiveStatus.FAILED,
         error=_("The build stopped without finishing (the worker was interrupted)."),
         finished_at=timezone.now(),
     )
@@ -102,5 +103,7 @@ def archive_snapshot(
             target=item,
             changes={"archive": [None, archive.file_name]},
             note=_("from the command line"),
+            # A snapshot of an archived item changes nothing on it.
+            read_only_ok=not close,
         )
     return archive_build(archive_id=archive.pk, close=close, language=language, on_progress=on_progress)

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from collab.queueing import enqueue_after_commit
+from reviews_app.archive_builder import archive_move
 from reviews_app.archive_tasks import build_archive_task
 from reviews_app.models import Archive, ArchiveStatus
 
@@ -39,12 +40,13 @@ def archives_requeue(*, now: datetime | None = None) -> dict[str, int]:
     """Requeues or fails abandoned builds and sends lost builds again; returns counts."""
     now = now or timezone.now()
     abandoned = Archive.objects.filter(abandoned_builds(now))
-    failed = abandoned.filter(build_attempts__gte=MAX_BUILD_ATTEMPTS).update(
-        status=ArchiveStatus.FAILED,
+    failed = archive_move(
+        abandoned.filter(build_attempts__gte=MAX_BUILD_ATTEMPTS),
+        ArchiveStatus.FAILED,
         error=_("The build stopped without finishing (the worker was interrupted)."),
         finished_at=now,
     )
-    requeued = abandoned.update(status=ArchiveStatus.QUEUED, progress=0, step="", heartbeat_at=None)
+    requeued = archive_move(abandoned, ArchiveStatus.QUEUED, progress=0, step="", heartbeat_at=None)
     lost = list(
         Archive.objects.filter(
             Q(status=ArchiveStatus.QUEUED)

@@ -13,6 +13,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from requests_app.models import CollaborationItem, ItemStatus
@@ -23,6 +24,9 @@ from reviews_app.archive_services import archive_request
 from reviews_app.models import Archive, ArchiveStatus
 
 HISTORY_SIZE = 10
+CONFIRM_REFUSAL = gettext_lazy(
+    "Nothing was archived: tick the box to confirm that the item becomes read-only for good."
+)
 
 
 def _context(request: HttpRequest, item: CollaborationItem) -> dict[str, Any]:
@@ -67,6 +71,10 @@ def archive_build(request: HttpRequest, pk: int) -> HttpResponse:
     item = item_for(request, pk)
     if request.user.pk != item.coordinator_id:
         raise PermissionDenied(_("Only the coordinator archives the item."))
+    if not request.POST.get("confirm"):
+        # Irreversible: the coordinator ticks the box that names what becomes read-only.
+        messages.error(request, CONFIRM_REFUSAL)
+        return redirect("reviews_app:archive", pk=item.pk)
     try:
         archive_request(actor=request.user, item_id=item.pk)
     except ItemError as error:

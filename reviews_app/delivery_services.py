@@ -38,8 +38,16 @@ from collab.org.models import display_name
 from collab.org.signin.pin import signing_secret_valid
 from requests_app.models import CollaborationItem, ItemStatus
 from requests_app.services import ItemError, check_upload, require_open
-from reviews_app.acceptance import acceptance_digests, acceptance_queryset, recorded_files_digest
+from requests_app.transitions import transition
+from reviews_app.acceptance import (
+    acceptance_digests,
+    acceptance_queryset,
+    accepted_snapshot,
+    recorded_files_digest,
+    snapshot_agrees,
+)
 from reviews_app.models import (
+    DELIVERABLE_TRANSITIONS,
     Deliverable,
     DeliverableFile,
     DeliverableStatus,
@@ -50,14 +58,7 @@ from reviews_app.models import (
 )
 from tasks_app import alerts
 from tasks_app.models import Task, TaskStatus
-
-# The allowed moves of a deliverable's status: the review loop, then the two signatures.
-DELIVERABLE_TRANSITIONS: dict[str, set[str]] = {
-    DeliverableStatus.IN_REVIEW: {DeliverableStatus.CHANGES_REQUESTED, DeliverableStatus.ACCEPTED},
-    DeliverableStatus.CHANGES_REQUESTED: {DeliverableStatus.IN_REVIEW},
-    DeliverableStatus.ACCEPTED: {DeliverableStatus.SIGNED},
-    DeliverableStatus.SIGNED: set(),
-}
+from tasks_app.tracking_services import task_transition
 
 REVIEW_WORKING_DAYS = 1  # the template: the receiver reviews within 1 working day
 MAX_FILES_PER_VERSION = 20
@@ -117,16 +118,60 @@ def _refuse_locked(deliverable: Deliverable) -> None:
         )
 
 
-def _transition(deliverable: Deliverable, to: str, *, extra_fields: Sequence[str] = ()) -> None:
-    """Moves a row-locked deliverable along DELIVERABLE_TRANSITIONS; an illegal move raises."""
-    if to not in DELIVERABLE_TRANSITIONS[deliverable.status]:
-        raise ItemError(
-            _('This deliverable cannot move from "%(current)s" to "%(target)s".')
-            % {"current": deliverable.get_status_display(), "target": DeliverableStatus(to).label}
-        )
-    deliverable.status = to
-    deliverable.version += 1
-    deliverable.save(update_fields=["status", "version", *extra_fields])
+def _transition(
+    deliverable: Deliverable,
+    to: str,
+    *,
+    actor: Any,
+    action: str,
+    changes: dict[str, Any],
+    note: str = "",
+    fields: Sequence[str] = (),
+) -> None:
+    """Moves a row-locked deliverable along DELIVERABLE_TRANSITIONS (through the one door, which
+    writes the audit row), then lets its task follow."""
+    transition(
+        actor=actor,
+        obj=deliverable,
+        to=to,
+        table=DELIVERABLE_TRANSITIONS,
+        item=deliverable.task.item,
+        action=action,
+        fields=fields,
+        changes=changes,
+        note=note,
+        refusal=_('This deliverable cannot move from "%(current)s" to "%(target)s".')
+        % {"current": deliverable.get_status_display(), "target": DeliverableStatus(to).label},
+    )
+    _task_follows(actor=actor, task_id=deliverable.task_id, deliverable=deliverable)
+
+
+def _task_follows(*, actor: Any, task_id: int, deliverable: Deliverable) -> None:
+    """The task's status follows its deliverables (stage 5 decides these three, never a report):
+
+    - a deliverable signed by both sides: done, 100 %, no more warnings (a done task stays done);
+    - else one in review or accepted and awaiting signatures: "delivered, under review";
+    - else (changes requested on every one): back in progress.
+    """
+    task = Task.objects.select_for_update().select_related("item").get(pk=task_id)
+    if task.status == TaskStatus.DONE:
+        return
+    statuses = set(Deliverable.objects.filter(task_id=task_id).values_list("status", flat=True))
+    fields: list[str] = []
+    if DeliverableStatus.SIGNED in statuses:
+        task.percent_done, task.done_at = 100, timezone.now()
+        to, action, fields = TaskStatus.DONE, "task.delivered", ["percent_done", "done_at"]
+    elif statuses & {DeliverableStatus.IN_REVIEW, DeliverableStatus.ACCEPTED}:
+        to, action = TaskStatus.DELIVERED, "task.under_review"
+    else:
+        to, action = TaskStatus.IN_PROGRESS, "task.changes_requested"
+    if to == task.status or (to == TaskStatus.IN_PROGRESS and task.status != TaskStatus.DELIVERED):
+        return
+    task_transition(actor=actor, task=task, to=to, action=action, note=deliverable.name, fields=fields)
+    if to == TaskStatus.DONE:
+        alerts.cancel_alerts(task)
+    elif to == TaskStatus.IN_PROGRESS:
+        alerts.plan_alerts(task)  # back to work: the deadline and report warnings apply again
 
 
 def _check_uploads(uploads: Sequence[UploadedFile]) -> None:
@@ -246,6 +291,7 @@ def deliverable_submit(
         },
         note=version.note,
     )
+    _task_follows(actor=actor, task_id=task.pk, deliverable=deliverable)
     _ask_for_review(deliverable, version)
     return deliverable
 
@@ -269,11 +315,11 @@ def deliverable_revise(
         )
     _check_uploads(uploads)
     version = _add_version(deliverable, actor=actor, note=note, uploads=uploads)
-    _transition(deliverable, DeliverableStatus.IN_REVIEW)
-    audit_record(
+    _transition(
+        deliverable,
+        DeliverableStatus.IN_REVIEW,
         actor=actor,
         action="deliverable.revised",
-        target=item,
         changes={
             "deliverable": [deliverable.name, deliverable.name],
             "version": [str(version.number - 1), str(version.number)],
@@ -373,17 +419,19 @@ def _review(
     latest.comments = comments.strip()
     latest.reviewed_by = actor
     latest.reviewed_at = timezone.now()
-    latest.save(update_fields=["decision", "comments", "reviewed_by", "reviewed_at"])
+    fields = ["decision", "comments", "reviewed_by", "reviewed_at"]
+    if decision == ReviewDecision.ACCEPTED:
+        # The form's content as accepted: what both sides sign, whatever changes later.
+        latest.accepted_content = accepted_snapshot(deliverable, latest)
+        fields.append("accepted_content")
+    latest.save(update_fields=fields)
     _transition(
         deliverable,
         DeliverableStatus.ACCEPTED
         if decision == ReviewDecision.ACCEPTED
         else DeliverableStatus.CHANGES_REQUESTED,
-    )
-    audit_record(
         actor=actor,
         action="deliverable.reviewed",
-        target=item,
         changes={"deliverable": [deliverable.name, deliverable.name], "decision": [None, decision]},
         note=latest.comments,
     )
@@ -555,8 +603,18 @@ def _sign(
                 "cannot be signed. Ask the administrator to check the stored files."
             )
         )
+    # The snapshot is what is signed; the stored form must still say the same (a change made
+    # behind the application's back), the item's number and topic aside.
+    changed = not snapshot_agrees(form)
+    if changed and not signatures:
+        raise ItemError(
+            _(
+                "The acceptance form no longer says what the receiver accepted, so it cannot be signed. "
+                "Ask the administrator to check it."
+            )
+        )
     for other in signatures:
-        if (other.content_digest, other.files_digest) != (content_digest, files_digest):
+        if changed or (other.content_digest, other.files_digest) != (content_digest, files_digest):
             raise ItemError(
                 _("The form changed after %(person)s signed it, so it cannot be signed.")
                 % {"person": display_name(other.signer)}
@@ -578,50 +636,31 @@ def _sign(
         # Another request of the same person got there first (the unique constraints).
         raise ItemError(_("You have already signed this acceptance form.")) from error
     complete = len(signatures) + 1 == len(SignerRole.values)
+    changes = {
+        "deliverable": [deliverable.name, deliverable.name],
+        "signed_as": [None, role],
+        "content_digest": [None, content_digest],
+        "files_digest": [None, files_digest],
+    }
     if complete:
         deliverable.locked_at = signature.signed_at
-        _transition(deliverable, DeliverableStatus.SIGNED, extra_fields=["locked_at"])
+        _transition(
+            deliverable,
+            DeliverableStatus.SIGNED,
+            actor=actor,
+            action="deliverable.signed",
+            changes=changes,
+            note=ip_address or "",
+            fields=["locked_at"],
+        )
     else:
         deliverable.version += 1
         deliverable.save(update_fields=["version"])
-    audit_record(
-        actor=actor,
-        action="deliverable.signed",
-        target=item,
-        changes={
-            "deliverable": [deliverable.name, deliverable.name],
-            "signed_as": [None, role],
-            "content_digest": [None, content_digest],
-            "files_digest": [None, files_digest],
-        },
-        note=ip_address or "",
-    )
-    if complete:
-        _complete_task(actor=actor, task_id=deliverable.task_id, deliverable=deliverable)
+        audit_record(
+            actor=actor, action="deliverable.signed", target=item, changes=changes, note=ip_address or ""
+        )
     _tell_of_signature(deliverable, signature, complete=complete)
     return signature
-
-
-def _complete_task(*, actor: Any, task_id: int, deliverable: Deliverable) -> None:
-    """A signed deliverable completes its task: done, 100%, no more warnings."""
-    task = Task.objects.select_for_update().select_related("item").get(pk=task_id)
-    alerts.cancel_alerts(task)
-    if task.status == TaskStatus.DONE and task.percent_done == 100:
-        return
-    before = {"status": task.status, "percent_done": str(task.percent_done)}
-    task.status, task.percent_done = TaskStatus.DONE, 100
-    task.save(update_fields=["status", "percent_done", "updated_at"])
-    audit_record(
-        actor=actor,
-        action="task.delivered",
-        target=task.item,
-        changes={
-            "task": [None, task.name],
-            "status": [before["status"], task.status],
-            "percent_done": [before["percent_done"], "100"],
-        },
-        note=deliverable.name,
-    )
 
 
 def _tell_of_signature(deliverable: Deliverable, signature: Signature, *, complete: bool) -> None:

@@ -24,6 +24,15 @@ class DeliverableStatus(models.TextChoices):
     SIGNED = "signed", _("Signed by both sides")
 
 
+# The allowed moves of a deliverable's status: the review loop, then the two signatures.
+DELIVERABLE_TRANSITIONS: dict[str, set[str]] = {
+    DeliverableStatus.IN_REVIEW: {DeliverableStatus.CHANGES_REQUESTED, DeliverableStatus.ACCEPTED},
+    DeliverableStatus.CHANGES_REQUESTED: {DeliverableStatus.IN_REVIEW},
+    DeliverableStatus.ACCEPTED: {DeliverableStatus.SIGNED},
+    DeliverableStatus.SIGNED: set(),
+}
+
+
 class Deliverable(models.Model):
     """What a task's owner delivers to its receiver, through versions, until both sign."""
 
@@ -75,6 +84,11 @@ class DeliverableVersion(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+    # The acceptance form as the receiver accepted this version (canonical JSON): what both
+    # signatures' content digest covers. A later requirement change does not alter it.
+    # Nullable: SQLite adds a nullable column in place, while a NOT NULL one rebuilds the table,
+    # which the signature guard's triggers (migration 0002) forbid.
+    accepted_content = models.TextField(_("content as accepted"), null=True, blank=True)
     # Review reminders, claimed by the sweep like tasks_app.Alert (sent once).
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
     overdue_sent_at = models.DateTimeField(null=True, blank=True)
@@ -194,6 +208,13 @@ class MeasureStatus(models.TextChoices):
     DONE = "done", _("Done")
 
 
+# The allowed moves of a measure: it is done once, with a note saying how.
+MEASURE_TRANSITIONS: dict[str, set[str]] = {
+    MeasureStatus.OPEN: {MeasureStatus.DONE},
+    MeasureStatus.DONE: set(),
+}
+
+
 class ImprovementMeasure(models.Model):
     """An improvement measure (改进措施): a row of the company-wide process-improvement log."""
 
@@ -232,6 +253,17 @@ class ArchiveStatus(models.TextChoices):
     BUILDING = "building", _("Building")
     READY = "ready", _("Ready")
     FAILED = "failed", _("Failed")
+
+
+# The allowed moves of an archive: claimed by one worker, then ready or failed; a build whose
+# worker was lost is queued again by the sweep (or failed after a few tries, or by the next
+# request).
+ARCHIVE_TRANSITIONS: dict[str, set[str]] = {
+    ArchiveStatus.QUEUED: {ArchiveStatus.BUILDING, ArchiveStatus.FAILED},
+    ArchiveStatus.BUILDING: {ArchiveStatus.READY, ArchiveStatus.FAILED, ArchiveStatus.QUEUED},
+    ArchiveStatus.READY: set(),
+    ArchiveStatus.FAILED: set(),
+}
 
 
 class Archive(models.Model):

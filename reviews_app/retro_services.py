@@ -30,14 +30,9 @@ from collab.org.models import Department, display_name
 from requests_app.models import CollaborationItem, ItemStatus
 from requests_app.rules import vague_wording_errors
 from requests_app.services import ItemError, require_open
+from requests_app.transitions import transition
 from reviews_app.archive_readiness import active_archive
-from reviews_app.models import ImprovementMeasure, MeasureStatus, Retrospective
-
-# The allowed moves of a measure: it is done once, with a note saying how.
-MEASURE_TRANSITIONS: dict[str, set[str]] = {
-    MeasureStatus.OPEN: {MeasureStatus.DONE},
-    MeasureStatus.DONE: set(),
-}
+from reviews_app.models import MEASURE_TRANSITIONS, ImprovementMeasure, MeasureStatus, Retrospective
 
 MAX_MEASURES = 20
 TEXT_MAX_LENGTH = 2000
@@ -369,16 +364,20 @@ def measure_complete(*, actor: Any, measure_id: int, note: str) -> ImprovementMe
             _("At most %(count)s characters.") % {"count": TEXT_MAX_LENGTH},
             {"note": [_("Too long.")]},
         )
-    measure.status = MeasureStatus.DONE
     measure.done_at = timezone.now()
     measure.done_note = note
-    measure.save(update_fields=["status", "done_at", "done_note"])
-    audit_record(
+    transition(
         actor=actor,
+        obj=measure,
+        to=MeasureStatus.DONE,
+        table=MEASURE_TRANSITIONS,
+        item=item,
         action="improvement.done",
-        target=item,
-        changes={"measure": [measure.text, measure.text], "status": [MeasureStatus.OPEN, MeasureStatus.DONE]},
+        fields=["done_at", "done_note"],
+        changes={"measure": [measure.text, measure.text]},
         note=note,
+        # The improvement log outlives the item: measures are carried out after it is archived.
+        read_only_ok=True,
     )
     _tell_of_completion(measure, actor=actor, item=item)
     return measure

@@ -85,6 +85,12 @@ def _pending(task: Task, kinds: tuple[str, ...]) -> Any:
     return Alert.objects.filter(task=task, kind__in=kinds, sent_at=None, cancelled_at=None)
 
 
+def _quiet(task: Task) -> bool:
+    """No warning about a task whose result is delivered (under review or signed), nor about an
+    item out of execution: the owner has nothing to report; a request for changes replans them."""
+    return task.status in (TaskStatus.DELIVERED, TaskStatus.DONE) or task.item.status != ItemStatus.EXECUTING
+
+
 def cancel_alerts(task: Task, kinds: tuple[str, ...] = tuple(AlertKind.values)) -> None:
     _pending(task, kinds).update(cancelled_at=timezone.now())
 
@@ -93,7 +99,7 @@ def plan_deadline_alerts(task: Task) -> None:
     """(Re)plans the warnings of the task's deadline: the working day before, the morning of the
     day, and the first working morning after it (then daily while overdue)."""
     cancel_alerts(task, DEADLINE_KINDS)
-    if task.status == TaskStatus.DONE or task.item.status != ItemStatus.EXECUTING:
+    if _quiet(task):
         return
     calendar, now = calendar_for(_region(task)), timezone.now()
     # Fixed clocks, moved into the region's working hours when its day starts later.
@@ -117,7 +123,7 @@ def plan_deadline_alerts(task: Task) -> None:
 def plan_report_alert(task: Task, *, since: datetime) -> None:
     """(Re)plans "report missing" one cadence after ``since`` and drops its pending escalation."""
     cancel_alerts(task, (AlertKind.REPORT_MISSING,))
-    if task.status == TaskStatus.DONE or task.item.status != ItemStatus.EXECUTING:
+    if _quiet(task):
         return
     Alert.objects.create(task=task, kind=AlertKind.REPORT_MISSING, due_at=_cadence_after(task, since))
 
@@ -155,7 +161,7 @@ def sweep_alerts(*, now: datetime | None = None, limit: int = 500) -> int:
 
 def _still_true(alert: Alert, now: datetime) -> bool:
     task = alert.task
-    if task.status == TaskStatus.DONE or task.item.status != ItemStatus.EXECUTING:
+    if _quiet(task):
         return False
     if alert.kind == AlertKind.OVERDUE:
         return timezone.localtime(now, calendar_for(_region(task)).tz).date() > task.deadline

@@ -17,7 +17,23 @@ class TaskStatus(models.TextChoices):
     NOT_STARTED = "not_started", _("Not started")
     IN_PROGRESS = "in_progress", _("In progress")
     BLOCKED = "blocked", _("Blocked")
+    DELIVERED = "delivered", _("Delivered, under review")
     DONE = "done", _("Done")
+
+
+# What a progress report may say: the last two statuses come from stage 5, not from a report.
+REPORTED_STATUSES = (TaskStatus.NOT_STARTED, TaskStatus.IN_PROGRESS, TaskStatus.BLOCKED)
+
+# The allowed moves of a task's status. Reports move it among the reported statuses; submitting
+# a deliverable makes it "delivered, under review"; a request for changes sends it back to work;
+# the second signature on its acceptance form makes it done, and nothing reopens a done task.
+TASK_TRANSITIONS: dict[str, set[str]] = {
+    TaskStatus.NOT_STARTED: {TaskStatus.IN_PROGRESS, TaskStatus.BLOCKED, TaskStatus.DELIVERED},
+    TaskStatus.IN_PROGRESS: {TaskStatus.NOT_STARTED, TaskStatus.BLOCKED, TaskStatus.DELIVERED},
+    TaskStatus.BLOCKED: {TaskStatus.NOT_STARTED, TaskStatus.IN_PROGRESS, TaskStatus.DELIVERED},
+    TaskStatus.DELIVERED: {TaskStatus.IN_PROGRESS, TaskStatus.DONE},
+    TaskStatus.DONE: set(),
+}
 
 
 class Task(models.Model):
@@ -64,6 +80,8 @@ class Task(models.Model):
     )
     percent_done = models.PositiveSmallIntegerField(_("percent done"), default=0)
     last_reported_at = models.DateTimeField(_("last report"), null=True, blank=True)
+    # When both sides signed the acceptance form that made the task done (the delivery figures).
+    done_at = models.DateTimeField(_("done"), null=True, blank=True, db_index=True)
 
     class Meta:
         verbose_name = _("task")
@@ -141,6 +159,14 @@ class ProgressReport(models.Model):
 class ProblemStatus(models.TextChoices):
     OPEN = "open", _("Open")
     RESOLVED = "resolved", _("Resolved")
+
+
+# A problem (a risk or a blocker) is resolved once, with how; the coordinator may also close one
+# this way before archiving, saying why.
+PROBLEM_TRANSITIONS: dict[str, set[str]] = {
+    ProblemStatus.OPEN: {ProblemStatus.RESOLVED},
+    ProblemStatus.RESOLVED: set(),
+}
 
 
 class Problem(models.Model):

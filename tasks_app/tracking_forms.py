@@ -6,12 +6,15 @@ from django.utils.translation import gettext_lazy as _
 from collab.fields import LONG_TEXT
 from requests_app.forms import PersonChoiceField, people
 from requests_app.models import ReportCadence
-from tasks_app.models import TaskStatus
+from tasks_app.models import REPORTED_STATUSES
 from tasks_app.tracking_services import ReportData
 
 
 class ReportForm(forms.Form):
-    status = forms.ChoiceField(label=_("Current status"), choices=TaskStatus.choices)
+    # Delivered and done come from stage 5 (a submitted deliverable, two signatures), never a report.
+    status = forms.ChoiceField(
+        label=_("Current status"), choices=[(s.value, s.label) for s in REPORTED_STATUSES]
+    )
     percent_done = forms.IntegerField(
         label=_("Percent done"), min_value=0, max_value=100, widget=forms.NumberInput(attrs={"step": 5})
     )

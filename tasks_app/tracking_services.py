@@ -5,6 +5,7 @@ A risk or a blocker becomes a row of the issue-tracking list (问题跟踪表) a
 coordinator at once; every report re-plans the "report missing" warning of its task.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,9 +20,19 @@ from collab.notify.services import notify
 from collab.org.models import display_name
 from requests_app.models import CollaborationItem, ItemStatus, ReportCadence
 from requests_app.rules import vague_wording_errors
-from requests_app.services import CHANGE, ItemError
+from requests_app.services import CHANGE, ItemError, require_open
+from requests_app.transitions import transition
 from tasks_app import alerts
-from tasks_app.models import Problem, ProblemStatus, ProgressReport, Task, TaskStatus
+from tasks_app.models import (
+    PROBLEM_TRANSITIONS,
+    REPORTED_STATUSES,
+    TASK_TRANSITIONS,
+    Problem,
+    ProblemStatus,
+    ProgressReport,
+    Task,
+    TaskStatus,
+)
 
 
 @dataclass
@@ -48,8 +59,13 @@ def report_problems(data: ReportData) -> dict[str, list[str]]:
         problems["percent_done"] = [_("Percent done is a number from 0 to 100.")]
     if data.status == TaskStatus.BLOCKED and not data.risks.strip():
         problems["risks"] = [_("Say what blocks the task, so the coordinator can act on it.")]
-    if data.status == TaskStatus.DONE and data.percent_done != 100:
-        problems["percent_done"] = [_("A task reported done is done in full (100%).")]
+    if data.status not in REPORTED_STATUSES:
+        problems["status"] = [
+            _(
+                "Report the task as not started, in progress or blocked: it is delivered when its "
+                "deliverable is submitted, and done when both sides sign its acceptance form."
+            )
+        ]
     if data.risks.strip() and not data.measures.strip() and data.status != TaskStatus.BLOCKED:
         problems["measures"] = [_("Say what is being done about the risk (or report the task as blocked).")]
     if vague := vague_wording_errors(data.measures):
@@ -61,10 +77,15 @@ def report_problems(data: ReportData) -> dict[str, list[str]]:
 def progress_report(*, actor: Any, task_id: int, data: ReportData) -> ProgressReport:
     task = Task.objects.select_for_update().select_related("item", "owner").get(pk=task_id)
     item = task.item
+    require_open(item)
     if item.status != ItemStatus.EXECUTING:
         raise ItemError(_("Progress is reported once the item is in execution."))
     if not may_report(actor, task):
         raise ItemError(_("Only the task's owner, its collaborators and the coordinator report on it."))
+    if task.status == TaskStatus.DONE:
+        raise ItemError(
+            _("This task is done: both sides signed its acceptance form, so no report can reopen it.")
+        )
     if problems := report_problems(data):
         raise ItemError(_("The report is not complete."), problems)
     report = ProgressReport.objects.create(
@@ -76,20 +97,27 @@ def progress_report(*, actor: Any, task_id: int, data: ReportData) -> ProgressRe
         risks=data.risks.strip(),
         measures=data.measures.strip(),
     )
-    before = {"status": task.status, "percent_done": str(task.percent_done)}
-    task.status, task.percent_done, task.last_reported_at = data.status, data.percent_done, report.created_at
-    task.save(update_fields=["status", "percent_done", "last_reported_at", "updated_at"])
-    audit_record(
-        actor=actor,
-        action="task.reported",
-        target=item,
-        changes={
-            "task": [None, task.name],
-            "status": [before["status"], task.status],
-            "percent_done": [before["percent_done"], str(task.percent_done)],
-        },
-        note=report.summary,
-    )
+    changes = {"task": [None, task.name], "percent_done": [str(task.percent_done), str(data.percent_done)]}
+    task.last_reported_at = report.created_at
+    if task.status == TaskStatus.DELIVERED:
+        # Under review the task shows its review, whatever the report says; the report is kept.
+        fields = ["last_reported_at", "updated_at"]
+    else:
+        task.percent_done = data.percent_done
+        fields = ["percent_done", "last_reported_at", "updated_at"]
+    if task.status in (TaskStatus.DELIVERED, data.status):
+        task.save(update_fields=fields)
+        audit_record(actor=actor, action="task.reported", target=item, changes=changes, note=report.summary)
+    else:
+        task_transition(
+            actor=actor,
+            task=task,
+            to=data.status,
+            action="task.reported",
+            fields=fields,
+            changes=changes,
+            note=report.summary,
+        )
     if report.risks:
         problem = Problem.objects.create(
             item=item,
@@ -101,11 +129,34 @@ def progress_report(*, actor: Any, task_id: int, data: ReportData) -> ProgressRe
             owner=item.coordinator,
         )
         _tell_coordinator_of_problem(problem)
-    if task.status == TaskStatus.DONE:
-        alerts.cancel_alerts(task)
-    else:
-        alerts.plan_report_alert(task, since=report.created_at)
+    alerts.plan_report_alert(task, since=report.created_at)
     return report
+
+
+def task_transition(
+    *,
+    actor: Any,
+    task: Task,
+    to: str,
+    action: str,
+    fields: Sequence[str] = (),
+    changes: dict[str, Any] | None = None,
+    note: str = "",
+) -> None:
+    """Moves a row-locked task along TASK_TRANSITIONS, through the one door (audit row included)."""
+    transition(
+        actor=actor,
+        obj=task,
+        to=to,
+        table=TASK_TRANSITIONS,
+        item=task.item,
+        action=action,
+        fields=fields,
+        changes={"task": [task.name, task.name], **(changes or {})},
+        note=note,
+        refusal=_('Task "%(task)s" cannot move from "%(current)s" to "%(target)s".')
+        % {"task": task.name, "current": task.get_status_display(), "target": TaskStatus(to).label},
+    )
 
 
 def _tell_coordinator_of_problem(problem: Problem) -> None:
@@ -146,18 +197,18 @@ def problem_resolve(*, actor: Any, problem_id: int, resolution: str) -> Problem:
         raise ItemError(_("This problem is already resolved."))
     if not resolution.strip():
         raise ItemError(_("Say how the problem was resolved."), {"resolution": [_("Required.")]})
-    problem.status, problem.resolution, problem.resolved_at = (
-        ProblemStatus.RESOLVED,
-        resolution.strip(),
-        timezone.now(),
-    )
-    problem.save(update_fields=["status", "resolution", "resolved_at"])
-    audit_record(
+    problem.resolution, problem.resolved_at = resolution.strip(), timezone.now()
+    transition(
         actor=actor,
+        obj=problem,
+        to=ProblemStatus.RESOLVED,
+        table=PROBLEM_TRANSITIONS,
+        item=problem.item,
         action="problem.resolved",
-        target=problem.item,
+        fields=["resolution", "resolved_at"],
         changes={"problem": [problem.description, None]},
         note=problem.resolution,
+        refusal=_("This problem is already resolved."),
     )
     notify(
         recipients=[problem.raised_by, problem.task.owner],

@@ -25,6 +25,8 @@ SYSTEM_TEXT = {
     "audit.AuditEntry.note",
     "reviews_app.Archive.error",
     "reviews_app.Signature.drawing",
+    # The acceptance form's snapshot at acceptance, written by the application for the signatures.
+    "reviews_app.DeliverableVersion.accepted_content",
     "org.DirectorySource.sealed_secret",
     "org.DirectorySource.last_error",
     "org.SyncRun.error",

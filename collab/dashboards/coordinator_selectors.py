@@ -54,6 +54,37 @@ class CoordinatorBoard:
     today: date
 
 
+def coordinated_item_rows(user: Any, *, now: datetime, today: date, soon: date) -> list[ItemRow]:
+    """The open items ``user`` coordinates with their lights and gaps, worst health first."""
+    items = list(
+        with_health(
+            CollaborationItem.objects.filter(coordinator=user).exclude(
+                status__in=[ItemStatus.DRAFT, ItemStatus.CLOSED]
+            ),
+            now=now,
+            today=today,
+            soon=soon,
+        )
+        .select_related("requesting_department")
+        .annotate(stage=stage_order())
+        .order_by("stage", "-number_key", "-pk")
+    )
+    gaps = breakdown_gaps_for(items)
+    return worst_first(
+        [ItemRow(item=i, light=health_of(HealthFacts.of(i)), gaps=gaps.get(i.pk, [])) for i in items]
+    )
+
+
+def coordinated_stage(user: Any, stage: str, *, now: datetime | None = None) -> StageGroup | None:
+    """One stage of the items ``user`` coordinates, for the paged full list (without the rest of
+    the board: no task, problem or review lists)."""
+    now = now or timezone.now()
+    company = RegionCalendars().for_region(None)
+    today = timezone.localdate(now, company.tz)
+    rows = coordinated_item_rows(user, now=now, today=today, soon=due_soon_limit(company, today))
+    return next((g for g in group_by_stage(rows) if g.status == stage), None)
+
+
 def coordinator_board(user: Any, *, now: datetime | None = None) -> CoordinatorBoard:
     """Every item ``user`` coordinates by stage with its health light; late, stale and at-risk
     tasks first; open problems; reviews running out of time; breakdown gaps: a fixed number of queries."""
@@ -64,18 +95,7 @@ def coordinator_board(user: Any, *, now: datetime | None = None) -> CoordinatorB
     soon = due_soon_limit(company, today)
 
     mine = CollaborationItem.objects.filter(coordinator=user)
-    items = list(
-        with_health(
-            mine.exclude(status__in=[ItemStatus.DRAFT, ItemStatus.CLOSED]), now=now, today=today, soon=soon
-        )
-        .select_related("requesting_department")
-        .annotate(stage=stage_order())
-        .order_by("stage", "-number_key", "-pk")
-    )
-    gaps = breakdown_gaps_for(items)
-    rows = worst_first(
-        [ItemRow(item=i, light=health_of(HealthFacts.of(i)), gaps=gaps.get(i.pk, [])) for i in items]
-    )
+    rows = coordinated_item_rows(user, now=now, today=today, soon=soon)
     closed = mine.filter(status=ItemStatus.CLOSED).count()
 
     flagged = (
@@ -96,7 +116,11 @@ def coordinator_board(user: Any, *, now: datetime | None = None) -> CoordinatorB
     )
     attention = task_rows(flagged[:LIST_LIMIT], calendars, today, soon)
 
-    problems = Problem.objects.filter(item__coordinator=user, status=ProblemStatus.OPEN)
+    # The heading's count and the list come from this one queryset (open problems of the items
+    # still running: an archived item's are read-only, and archiving requires none open).
+    problems = Problem.objects.filter(item__coordinator=user, status=ProblemStatus.OPEN).exclude(
+        item__status__in=[ItemStatus.DRAFT, ItemStatus.CLOSED]
+    )
     problem_rows = list(
         problems.select_related("item", "task", "owner__person").order_by("-blocking", "raised_at", "pk")[
             :LIST_LIMIT
@@ -112,7 +136,7 @@ def coordinator_board(user: Any, *, now: datetime | None = None) -> CoordinatorB
         attention=attention,
         attention_total=flagged.count(),
         problems=problem_rows,
-        problem_total=sum(getattr(r.item, "open_problems", 0) for r in rows),
+        problem_total=problems.count(),
         reviews=reviews,
         review_total=sum(getattr(r.item, "pending_reviews", 0) for r in rows),
         gaps=[r for r in rows if r.gaps][:LIST_LIMIT],

@@ -4,11 +4,10 @@ The figures (docs/dashboards.md defines them in prose):
 
 - **Items by stage and scenario**: items submitted in the period, counted by their current
   status and their scenario.
-- **On-time delivery rate**: of the tasks finished in the period, the share finished by their
-  deadline. A task is finished at the progress report that set its status to done (the first
-  "done" report after its last report of another status); it is on time when that report's date
-  in the company time zone is on or before the deadline. Tasks that are not done, and tasks
-  marked done without a report, are not counted.
+- **On-time delivery rate**: of the tasks done in the period, the share done by their deadline.
+  A task is done when both sides sign the acceptance form of one of its deliverables (the same
+  status every list and light reads; no progress report makes a task done); it is on time when
+  that date in the company time zone is on or before the deadline.
 - **Review turnaround**: of the deliverable versions whose review outcome became known in the
   period (reviewed in it, or not reviewed and their deadline passed in it), the share reviewed by
   their deadline (``reviewed_at <= review_due_at``, the deadline being 1 working day after
@@ -28,7 +27,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -41,7 +40,7 @@ from collab.lib.xlsx import Percent, XlsxBook, as_text
 from collab.org.models import display_name
 from requests_app.models import CollaborationItem, ItemStatus, Scenario
 from reviews_app.models import DeliverableVersion
-from tasks_app.models import Alert, ProgressReport, Task, TaskStatus
+from tasks_app.models import Alert, Task, TaskStatus
 
 DEFAULT_PERIOD_DAYS = 90
 
@@ -86,28 +85,12 @@ def submitted_items(period: Period) -> QuerySet[CollaborationItem]:
 
 
 def delivered_tasks(period: Period) -> QuerySet[Task]:
-    """Tasks finished in the period, annotated with ``done_at`` (the report that set them done)
-    and ``done_on`` (its date in the company time zone)."""
-    later_other = ProgressReport.objects.filter(
-        task=OuterRef("task"), created_at__gt=OuterRef("created_at")
-    ).exclude(status=TaskStatus.DONE)
-    # The first "done" report with no report of another status after it.
-    done_report = (
-        ProgressReport.objects.filter(task=OuterRef("pk"), status=TaskStatus.DONE)
-        .filter(~Exists(later_other))
-        .order_by("created_at", "pk")
-    )
-    # A task finished in the period has a "done" report in it (the one that finished it): the
-    # index on ProgressReport.created_at narrows the tasks before the exact test below.
-    reported_done = ProgressReport.objects.filter(
-        status=TaskStatus.DONE, created_at__gte=period.start_at, created_at__lt=period.end_at
-    ).values("task_id")
-    return (
-        Task.objects.filter(status=TaskStatus.DONE, pk__in=reported_done)
-        .annotate(done_at=Subquery(done_report.values("created_at")[:1]))
-        .filter(done_at__gte=period.start_at, done_at__lt=period.end_at)
-        .annotate(done_on=TruncDate("done_at", tzinfo=company_zone()))
-    )
+    """Tasks done in the period (both sides signed their acceptance form then), annotated with
+    ``done_on``: that moment's date in the company time zone."""
+    # Index: Task.done_at (db_index).
+    return Task.objects.filter(
+        status=TaskStatus.DONE, done_at__gte=period.start_at, done_at__lt=period.end_at
+    ).annotate(done_on=TruncDate("done_at", tzinfo=company_zone()))
 
 
 ON_TIME_DELIVERY = Q(done_on__lte=F("deadline"))
@@ -313,7 +296,7 @@ ROW_FIGURES: dict[str, RowFigure] = {
             Column(gettext_lazy("Owner"), lambda t: display_name(t.owner), 10),
             Column(gettext_lazy("Department"), lambda t: str(t.department), 12),
             Column(gettext_lazy("Deadline"), lambda t: t.deadline, 14),
-            Column(gettext_lazy("Reported done"), lambda t: _local(t.done_at), 16),
+            Column(gettext_lazy("Done (signed)"), lambda t: _local(t.done_at), 16),
             Column(gettext_lazy("On time"), lambda t: _yes_no(t.done_on <= t.deadline), 8),
         ],
         rows=_delivery_rows,

@@ -17,7 +17,12 @@ from django.views.decorators.vary import vary_on_cookie
 
 from collab.dashboards import management
 from collab.dashboards.board_selectors import roles_of
-from collab.dashboards.coordinator_selectors import ITEMS_PAGE_SIZE, TOP_ITEMS, coordinator_board
+from collab.dashboards.coordinator_selectors import (
+    ITEMS_PAGE_SIZE,
+    TOP_ITEMS,
+    coordinated_stage,
+    coordinator_board,
+)
 from collab.dashboards.department_selectors import department_board, departments_for
 from collab.dashboards.forms import period_from
 from collab.dashboards.my_work_selectors import my_work as my_work_of
@@ -87,7 +92,7 @@ def coordinator(request: HttpRequest) -> HttpResponse:
 @require_GET
 def coordinator_items(request: HttpRequest, stage: str) -> HttpResponse:
     """Every item of one stage the person coordinates, worst health first, paged."""
-    group = next((g for g in coordinator_board(request.user).groups if g.status == stage), None)
+    group = coordinated_stage(request.user, stage)
     if group is None:
         raise Http404
     context = {

@@ -1,18 +1,19 @@
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core import mail
 
 from collab.notify.models import Notification
 from collab.org.models import Department
-from collab.testing import Org, make_item, make_person, minutes_data, schedule_meeting
+from collab.testing import Org, assert_refused, make_item, make_person, minutes_data, schedule_meeting
 from requests_app import meeting_services
 from requests_app.meeting_services import TodoData
 from requests_app.models import Confirmation, Invitation, ItemStatus, RequirementChange
 from requests_app.rules import MilestoneData
 from requests_app.selectors import visible_items
-from requests_app.services import ItemError
 
 pytestmark = pytest.mark.django_db
 
@@ -61,19 +62,23 @@ def test_an_invitee_from_outside_the_departments_can_read_the_item(org: Org) -> 
 
 def test_only_the_requester_or_coordinator_schedules(org: Org) -> None:
     item = make_item(org)
-    with pytest.raises(ItemError):
-        meeting_services.meeting_schedule(
+    assert_refused(
+        lambda: meeting_services.meeting_schedule(
             actor=org.owner,
             item_id=item.pk,
             data=meeting_services.MeetingData(
                 "call", item.submitted_at, "Asia/Shanghai", "电话", [org.owner.pk]
             ),  # type: ignore[arg-type]
-        )
+        ),
+        "只有发起人和协调人可以组织本事项的会议。",
+    )
 
 
 def test_a_draft_has_no_meeting(org: Org) -> None:
-    with pytest.raises(ItemError):
-        schedule_meeting(org, make_item(org, submit=False))
+    assert_refused(
+        lambda: schedule_meeting(org, make_item(org, submit=False)),
+        "请先提交协作需求确认表，再安排相关会议。",
+    )
 
 
 def test_opening_the_pre_read_is_recorded_once(org: Org) -> None:
@@ -128,17 +133,21 @@ def test_a_moved_milestone_is_a_recorded_requirement_change_everyone_hears_of(or
 
 def test_vague_to_dos_and_empty_conclusions_are_refused(org: Org) -> None:
     meeting = schedule_meeting(org, make_item(org))
-    with pytest.raises(ItemError) as refused:
-        meeting_services.minutes_record(
+    refused = assert_refused(
+        lambda: meeting_services.minutes_record(
             actor=org.coordinator,
             meeting_id=meeting.pk,
             data=minutes_data(org, todos=[TodoData("尽快提交测试计划", org.qa_head.pk, date(2026, 10, 9))]),
-        )
-    assert "尽快" in refused.value.problems["todos"][0]
-    with pytest.raises(ItemError):
-        meeting_services.minutes_record(
+        ),
+        "部分职责或待办事项表述不够明确。",
+    )
+    assert "尽快" in refused.problems["todos"][0]
+    assert_refused(
+        lambda: meeting_services.minutes_record(
             actor=org.coordinator, meeting_id=meeting.pk, data=minutes_data(org, conclusions=" ")
-        )
+        ),
+        "请填写会议结论。",
+    )
 
 
 def test_consensus_needs_every_department_and_an_objection_holds_it(org: Org, rnd_head: Any) -> None:
@@ -167,14 +176,18 @@ def test_nobody_confirms_for_a_department_they_do_not_head(org: Org, rnd_head: A
     minutes = meeting_services.minutes_record(
         actor=org.coordinator, meeting_id=meeting.pk, data=minutes_data(org)
     )
-    with pytest.raises(ItemError):
-        confirm(org, org.owner, org.qa, minutes)  # a member, not the head
-    with pytest.raises(ItemError):
-        confirm(org, org.qa_head, org.rnd, minutes)  # another department's head
-    with pytest.raises(ItemError):
-        confirm(org, org.outsider, org.finance, minutes)  # not a participating department
-    with pytest.raises(ItemError):
-        confirm(org, org.qa_head, org.qa, minutes, "objected", " ")  # an objection needs a reason
+    assert_refused(
+        lambda: confirm(org, org.owner, org.qa, minutes), "只有测试部的负责人或其代理人可以代表该部门确认。"
+    )
+    assert_refused(
+        lambda: confirm(org, org.qa_head, org.rnd, minutes),
+        "只有研发部的负责人或其代理人可以代表该部门确认。",
+    )
+    assert_refused(lambda: confirm(org, org.outsider, org.finance, minutes), "财务部不是本事项的参与部门。")
+    assert_refused(
+        lambda: confirm(org, org.qa_head, org.qa, minutes, "objected", " "),
+        "请说明异议理由，以便进一步沟通解决。",
+    )
     assert not Confirmation.objects.exists()
 
 
@@ -206,14 +219,16 @@ def test_a_revision_needs_confirming_again_and_reopens_consensus(org: Org, rnd_h
     assert revised.version == 2
     item.refresh_from_db()
     assert item.status == ItemStatus.SUBMITTED
-    with pytest.raises(ItemError, match="2"):
-        meeting_services.minutes_confirm(
+    assert_refused(
+        lambda: meeting_services.minutes_confirm(
             actor=org.qa_head,
             minutes_id=revised.pk,
             department_id=org.qa.pk,
             version=stale_version,
             decision="confirmed",
-        )
+        ),
+        "您打开后会议纪要已修订为第2版，请重新阅读。",
+    )
     assert meeting_services.unconfirmed_departments(revised) == [org.rnd, org.qa]
 
 
@@ -225,16 +240,20 @@ def test_minutes_before_the_meeting_starts_need_the_reason_and_keep_it(org: Org)
     from collab.audit.models import AuditEntry
     from requests_app.models import Minutes
 
-    meeting = schedule_meeting(org, make_item(org), starts_at=timezone.now() + timedelta(days=1))
-    with pytest.raises(ItemError) as refused:
-        meeting_services.minutes_record(actor=org.coordinator, meeting_id=meeting.pk, data=minutes_data(org))
-    assert "尚未开始" in refused.value.message
-    assert not Minutes.objects.exists()
-    meeting_services.minutes_record(
-        actor=org.coordinator,
-        meeting_id=meeting.pk,
-        data=minutes_data(org, early_reason="The director moved it to this morning"),
-    )
+    with time_machine.travel(datetime(2026, 9, 28, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False):
+        meeting = schedule_meeting(org, make_item(org), starts_at=timezone.now() + timedelta(days=1))
+        assert_refused(
+            lambda: meeting_services.minutes_record(
+                actor=org.coordinator, meeting_id=meeting.pk, data=minutes_data(org)
+            ),
+            "会议定于2026年9月29日 10:00召开，尚未开始。请在会后记录纪要，或说明会议提前召开的原因。",
+        )
+        assert not Minutes.objects.exists()
+        meeting_services.minutes_record(
+            actor=org.coordinator,
+            meeting_id=meeting.pk,
+            data=minutes_data(org, early_reason="The director moved it to this morning"),
+        )
     entry = AuditEntry.objects.get(action="minutes.recorded")
     assert "The director moved it to this morning" in entry.note
 
@@ -243,11 +262,13 @@ def test_vague_responsibilities_are_refused(org: Org) -> None:
     from requests_app.models import Minutes
 
     meeting = schedule_meeting(org, make_item(org))
-    with pytest.raises(ItemError) as refused:
-        meeting_services.minutes_record(
+    refused = assert_refused(
+        lambda: meeting_services.minutes_record(
             actor=org.coordinator,
             meeting_id=meeting.pk,
             data=minutes_data(org, responsibilities=[(org.qa.pk, "配合测试，尽量快")]),
-        )
-    assert "尽量" in refused.value.problems["responsibilities"][0]
+        ),
+        "部分职责或待办事项表述不够明确。",
+    )
+    assert "尽量" in refused.problems["responsibilities"][0]
     assert not Minutes.objects.exists()

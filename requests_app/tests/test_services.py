@@ -7,7 +7,7 @@ import time_machine
 from django.db import connection, connections
 
 from collab.audit.models import AuditEntry
-from collab.testing import Org, make_item, make_org, requirement
+from collab.testing import Org, assert_refused, make_item, make_org, requirement
 from requests_app import services
 from requests_app.models import CollaborationItem, ItemStatus, RequirementChange
 from requests_app.rules import MilestoneData
@@ -70,9 +70,11 @@ def test_submitting_grants_the_participating_departments_a_view(org: Org) -> Non
 
 def test_it_refuses_a_vague_goal_and_changes_nothing(org: Org) -> None:
     item = make_item(org, submit=False, goal="尽快完成上线测试")
-    with pytest.raises(services.ItemError) as refused:
-        services.item_submit(actor=org.requester, item_id=item.pk, version=item.version)
-    assert any("尽快" in message for message in refused.value.problems["goal"])
+    refused = assert_refused(
+        lambda: services.item_submit(actor=org.requester, item_id=item.pk, version=item.version),
+        "协作需求确认表尚不满足提交条件。",
+    )
+    assert any("尽快" in message for message in refused.problems["goal"])
     item.refresh_from_db()
     assert item.status == ItemStatus.DRAFT and item.number is None
     assert actions(item) == ["item.created"]
@@ -80,34 +82,44 @@ def test_it_refuses_a_vague_goal_and_changes_nothing(org: Org) -> None:
 
 def test_it_refuses_an_outcome_without_a_measurable_criterion(org: Org) -> None:
     item = make_item(org, submit=False, expected_outcome="让用户满意")
-    with pytest.raises(services.ItemError) as refused:
-        services.item_submit(actor=org.requester, item_id=item.pk, version=item.version)
-    assert "expected_outcome" in refused.value.problems
+    refused = assert_refused(
+        lambda: services.item_submit(actor=org.requester, item_id=item.pk, version=item.version),
+        "协作需求确认表尚不满足提交条件。",
+    )
+    assert "expected_outcome" in refused.problems
 
 
 def test_it_refuses_a_form_without_parties_or_milestones(org: Org) -> None:
     item = make_item(org, submit=False, participations=[], milestones=[])
-    with pytest.raises(services.ItemError) as refused:
-        services.item_submit(actor=org.requester, item_id=item.pk, version=item.version)
-    assert set(refused.value.problems) == {"participations", "milestones"}
+    refused = assert_refused(
+        lambda: services.item_submit(actor=org.requester, item_id=item.pk, version=item.version),
+        "协作需求确认表尚不满足提交条件。",
+    )
+    assert set(refused.problems) == {"participations", "milestones"}
 
 
 def test_a_participant_cannot_submit_or_edit(org: Org) -> None:
     item = make_item(org, submit=False)
-    with pytest.raises(services.ItemError):
-        services.item_submit(actor=org.owner, item_id=item.pk, version=item.version)
-    with pytest.raises(services.ItemError):
-        services.item_update_draft(
+    assert_refused(
+        lambda: services.item_submit(actor=org.owner, item_id=item.pk, version=item.version),
+        "只有发起人和协调人可以编辑此协作需求确认表。",
+    )
+    assert_refused(
+        lambda: services.item_update_draft(
             actor=org.owner, item_id=item.pk, version=item.version, data=requirement(org)
-        )
+        ),
+        "只有发起人和协调人可以编辑此协作需求确认表。",
+    )
 
 
 def test_a_submitted_form_changes_only_through_a_recorded_change(org: Org) -> None:
     item = make_item(org)
-    with pytest.raises(services.ItemError):
-        services.item_update_draft(
+    assert_refused(
+        lambda: services.item_update_draft(
             actor=org.requester, item_id=item.pk, version=item.version, data=requirement(org, topic="X")
-        )
+        ),
+        "已提交的协作需求确认表只能通过登记需求变更进行修改。",
+    )
     moved = requirement(
         org,
         milestones=[
@@ -130,23 +142,27 @@ def test_a_submitted_form_changes_only_through_a_recorded_change(org: Org) -> No
 
 def test_a_change_needs_a_reason_and_keeps_the_rules(org: Org) -> None:
     item = make_item(org)
-    with pytest.raises(services.ItemError):
-        services.item_change_requirement(
+    assert_refused(
+        lambda: services.item_change_requirement(
             actor=org.requester,
             item_id=item.pk,
             version=item.version,
             data=requirement(org, topic="新"),
             reason=" ",
-        )
-    with pytest.raises(services.ItemError) as refused:
-        services.item_change_requirement(
+        ),
+        "请说明需求变更的原因：所有相关方都会看到。",
+    )
+    refused = assert_refused(
+        lambda: services.item_change_requirement(
             actor=org.requester,
             item_id=item.pk,
             version=item.version,
             data=requirement(org, goal="尽早完成"),
             reason="调整目标",
-        )
-    assert "goal" in refused.value.problems
+        ),
+        "变更后的需求不符合模板规则。",
+    )
+    assert "goal" in refused.problems
     assert not RequirementChange.objects.exists()
 
 
@@ -156,10 +172,12 @@ def test_an_edit_based_on_an_old_version_is_refused_and_loses_nothing(org: Org) 
     services.item_update_draft(
         actor=org.coordinator, item_id=item.pk, version=stale, data=requirement(org, topic="协调人的修改")
     )
-    with pytest.raises(services.StaleVersionError):
-        services.item_update_draft(
+    assert_refused(
+        lambda: services.item_update_draft(
             actor=org.requester, item_id=item.pk, version=stale, data=requirement(org, topic="发起人的修改")
-        )
+        ),
+        "您编辑期间，其他人修改了此事项，您的修改未保存：请刷新页面查看对方的修改，然后重新修改。",
+    )
     item.refresh_from_db()
     assert item.topic == "协调人的修改"
 

@@ -82,7 +82,7 @@ def test_a_request_while_the_broker_is_down_answers_and_is_built_when_it_is_back
     coordinator = client_for(org.coordinator)
     with broker_down(), caplog.at_level(logging.WARNING, logger="collab.queueing"):
         started = time.monotonic()
-        response = coordinator.post(reverse("reviews_app:archive_build", args=[item.pk]))
+        response = coordinator.post(reverse("reviews_app:archive_build", args=[item.pk]), {"confirm": "yes"})
         assert response.status_code == 302
         assert time.monotonic() - started < 15
     archive = Archive.objects.get(item=item)
@@ -132,6 +132,8 @@ def test_a_build_whose_worker_died_is_queued_again_and_fails_after_three_tries(d
     assert archive.error == "生成过程未完成即中止（后台任务被中断）。"
     # The coordinator may ask again at once instead of waiting an hour.
     assert (
-        client_for(org.coordinator).post(reverse("reviews_app:archive_build", args=[item.pk])).status_code
+        client_for(org.coordinator)
+        .post(reverse("reviews_app:archive_build", args=[item.pk]), {"confirm": "yes"})
+        .status_code
         == 302
     )

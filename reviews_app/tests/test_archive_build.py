@@ -14,14 +14,15 @@ from unittest import mock
 import openpyxl
 import pytest
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
 from pypdf import PdfReader
 
 from collab.audit.models import AuditEntry
 from collab.notify.models import Notification
-from collab.testing import Org, client_for
+from collab.testing import Org, assert_refused, client_for
 from requests_app import services as item_services
 from requests_app.models import CollaborationItem, ItemStatus
-from requests_app.services import ItemError
 from reviews_app import archive_builder, archive_layout
 from reviews_app.archive_builder import archive_build
 from reviews_app.archive_layout import archive_file_name
@@ -39,6 +40,8 @@ from reviews_app.tests.test_archive_support import (
     started_item,
     tasks_of,
 )
+from tasks_app import tracking_services
+from tasks_app.models import Problem
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +69,9 @@ def pdf_text(data: bytes) -> str:
 def build(org: Org, item: CollaborationItem, django_capture_on_commit_callbacks: Any) -> Archive:
     """The coordinator presses the button; the build runs (Celery eager) after the commit."""
     with django_capture_on_commit_callbacks(execute=True):
-        response = client_for(org.coordinator).post(reverse("reviews_app:archive_build", args=[item.pk]))
+        response = client_for(org.coordinator).post(
+            reverse("reviews_app:archive_build", args=[item.pk]), {"confirm": "yes"}
+        )
     assert response.status_code == 302
     return Archive.objects.get(item=item)
 
@@ -195,20 +200,24 @@ def test_the_archive_holds_every_form_every_file_and_a_manifest(
     # The item is closed and read-only.
     item.refresh_from_db()
     assert item.status == ItemStatus.CLOSED
-    with pytest.raises(ItemError):
-        item_services.item_change_requirement(
+    assert_refused(
+        lambda: item_services.item_change_requirement(
             actor=org.requester,
             item_id=item.pk,
             version=item.version,
             data=item_services.item_requirement_data(item),
             reason="再改一次",
-        )
-    with pytest.raises(ItemError):
-        retrospective_update(
+        ),
+        "本事项已归档，不能再更改。",
+    )
+    assert_refused(
+        lambda: retrospective_update(
             actor=org.coordinator,
             retrospective_id=item.retrospective.pk,
             data=retro_data(org, highlights="改"),
-        )
+        ),
+        "本事项已归档，不能再更改。",
+    )
     actions = set(AuditEntry.objects.filter(target_id=str(item.pk)).values_list("action", flat=True))
     assert {"archive.requested", "archive.built", "item.status_changed"} <= actions
     assert Notification.objects.filter(recipient=org.coordinator, kind="archive.ready").exists()
@@ -230,7 +239,10 @@ def test_the_download_serves_the_zip_under_its_chinese_name(
     assert hashlib.sha256(body).hexdigest() == archive.sha256
 
     assert client_for(org.outsider).get(url).status_code == 404
-    assert client_for(org.coordinator).post(url).status_code == 405
+    # The item is archived: every write request to its pages is refused before any view runs.
+    assert client_for(org.coordinator).post(url)["Location"] == reverse(
+        "requests_app:item_detail", args=[item.pk]
+    )
 
 
 def test_the_page_shows_the_build_and_polls_only_while_it_runs(
@@ -270,7 +282,7 @@ def test_without_a_retrospective_the_archive_is_refused_with_what_is_missing(org
         )
 
     response = client_for(org.coordinator).post(
-        reverse("reviews_app:archive_build", args=[item.pk]), headers=EN, follow=True
+        reverse("reviews_app:archive_build", args=[item.pk]), {"confirm": "yes"}, headers=EN, follow=True
     )
     body = response.content.decode()
     assert "The item cannot be archived yet:" in body
@@ -309,8 +321,10 @@ def test_a_deliverable_not_signed_and_a_task_without_one_are_listed(org: Org) ->
         "补充报告" in body.decode()
         and reverse("reviews_app:archive_build", args=[item.pk]) not in body.decode()
     )
-    with pytest.raises(ItemError):
-        archive_request(actor=org.coordinator, item_id=item.pk)
+    refusal = assert_refused(
+        lambda: archive_request(actor=org.coordinator, item_id=item.pk), _("The item cannot be archived yet:")
+    )
+    assert any("补充报告" in problem for problem in refusal.problems["__all__"])
     assert not Archive.objects.exists()
 
 
@@ -387,14 +401,18 @@ def test_an_unexpected_error_fails_the_build_and_reaches_the_worker_log(org: Org
 def test_a_build_delivered_twice_runs_once_and_a_second_request_waits(org: Org) -> None:
     item = ready_item(org)
     archive = archive_request(actor=org.coordinator, item_id=item.pk)
-    with pytest.raises(ItemError):
-        archive_request(actor=org.coordinator, item_id=item.pk)  # one build at a time
-    with pytest.raises(ItemError):  # the retrospective is frozen while the archive is built
-        retrospective_update(
+    assert_refused(  # one build at a time
+        lambda: archive_request(actor=org.coordinator, item_id=item.pk),
+        _("The archive of this item is being built already."),
+    )
+    assert_refused(  # the retrospective is frozen while the archive is built
+        lambda: retrospective_update(
             actor=org.coordinator,
             retrospective_id=item.retrospective.pk,
             data=retro_data(org, highlights="改"),
-        )
+        ),
+        _("The archive of this item is being built: the retrospective cannot change now."),
+    )
     archive_build(archive_id=archive.pk)
     with mock.patch.object(archive_builder, "archive_plan") as plan:
         archive_build(archive_id=archive.pk)  # the message delivered again
@@ -420,3 +438,41 @@ def test_a_build_lost_for_an_hour_no_longer_blocks_a_new_one(org: Org) -> None:
 def test_the_zip_is_named_after_the_template_with_a_safe_topic(org: Org) -> None:
     item = started_item(org, topic='上线/回滚: "预案"')
     assert archive_file_name(item) == f"协作流程-{item.number}-上线_回滚_ _预案_.zip"
+
+
+# --- archiving checks the whole item ----------------------------------------------------------------
+
+
+def test_an_open_problem_blocks_archiving_until_the_coordinator_closes_it_with_a_reason(org: Org) -> None:
+    item = ready_item(org)
+    task = tasks_of(item)["提交测试计划"]
+    problem = Problem.objects.create(
+        item=item, task=task, description="测试环境不稳定", raised_by=org.owner, owner=org.owner
+    )
+    with translation.override("en"):
+        refusal = assert_refused(
+            lambda: archive_request(actor=org.coordinator, item_id=item.pk),
+            "The item cannot be archived yet:",
+        )
+        assert refusal.problems["__all__"] == [
+            'The risk "测试环境不稳定" of task "提交测试计划" is still open. Its handler resolves it, or the '
+            "coordinator closes it with a reason, on the progress page."
+        ]
+    tracking_services.problem_resolve(
+        actor=org.coordinator, problem_id=problem.pk, resolution="上线后跟进,不影响归档"
+    )
+    entry = AuditEntry.objects.filter(action="problem.resolved").latest("pk")
+    assert entry.actor == org.coordinator and entry.note == "上线后跟进,不影响归档"
+    assert archive_problems(item) == []
+
+
+def test_building_the_archive_asks_to_confirm_what_becomes_read_only(org: Org) -> None:
+    item = ready_item(org)
+    client = client_for(org.coordinator)
+    page = client.get(reverse("reviews_app:archive", args=[item.pk]), headers=EN).content.decode()
+    assert 'name="confirm"' in page and "read-only for everyone" in page and "process-improvement log" in page
+    response = client.post(reverse("reviews_app:archive_build", args=[item.pk]), headers=EN, follow=True)
+    assert "tick the box to confirm that the item becomes read-only" in response.content.decode()
+    assert not Archive.objects.exists()
+    item.refresh_from_db()
+    assert item.status == ItemStatus.EXECUTING

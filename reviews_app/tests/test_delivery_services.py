@@ -11,9 +11,8 @@ from django.utils import translation
 
 from collab.audit.models import AuditEntry
 from collab.notify.models import Notification
-from collab.testing import Org
+from collab.testing import Org, assert_refused
 from requests_app.models import CollaborationItem, ItemStatus
-from requests_app.services import ItemError
 from reviews_app import delivery_services as services
 from reviews_app.models import Deliverable, DeliverableFile, DeliverableStatus, DeliverableVersion
 from reviews_app.tests.delivery_support import (
@@ -80,53 +79,66 @@ def test_the_owner_submits_a_deliverable_to_the_tasks_receiver(org: Org, task: T
 
 
 @pytest.mark.parametrize(
-    ("files", "problem"),
+    ("files", "problem", "message"),
     [
-        ([], "uploads"),
-        ([upload("病毒.exe", b"MZ")], None),
-        ([upload(f"{n}.pdf") for n in range(services.MAX_FILES_PER_VERSION + 1)], "uploads"),
+        ([], "uploads", "Attach the deliverable's files."),
+        (
+            [upload("病毒.exe", b"MZ")],
+            None,
+            '"病毒.exe" cannot be attached: allowed file types are pdf, doc, docx, xls, xlsx, ppt, pptx, '
+            "odt, ods, txt, md, csv, png, jpg, jpeg, gif, zip.",
+        ),
+        (
+            [upload(f"{n}.pdf") for n in range(services.MAX_FILES_PER_VERSION + 1)],
+            "uploads",
+            f"A version holds at most {services.MAX_FILES_PER_VERSION} files.",
+        ),
     ],
 )
 def test_files_follow_the_attachment_rules(
-    org: Org, task: Task, files: list[Any], problem: str | None, settings: Any
+    org: Org, task: Task, files: list[Any], problem: str | None, message: str, settings: Any
 ) -> None:
     before = snapshot()
-    with pytest.raises(ItemError) as refused:
-        submit(org, task, files=files)
-    assert (problem in refused.value.problems) if problem else refused.value.message
+    with translation.override("en"):
+        refused = assert_refused(lambda: submit(org, task, files=files), message)
+    assert list(refused.problems) == ([problem] if problem else [])
     assert snapshot() == before and not list((settings.MEDIA_ROOT).glob("deliverables/**/*.*"))
 
 
 def test_a_file_over_the_size_limit_is_refused(org: Org, task: Task, settings: Any) -> None:
     settings.COLLAB_MAX_UPLOAD_MB = 1
-    with translation.override("en"), pytest.raises(ItemError) as refused:
-        submit(org, task, files=[upload("大文件.zip", b"0" * (1024 * 1024 + 1))])
-    assert "1 MB" in refused.value.message
+    with translation.override("en"):
+        assert_refused(
+            lambda: submit(org, task, files=[upload("大文件.zip", b"0" * (1024 * 1024 + 1))]),
+            '"大文件.zip" is larger than 1 MB.',
+        )
     assert not Deliverable.objects.exists()
 
 
 def test_only_the_tasks_owner_submits(org: Org, task: Task) -> None:
     for person in (org.receiver, org.collaborator, org.coordinator, org.outsider):
-        with pytest.raises(ItemError):
-            services.deliverable_submit(
+        assert_refused(
+            lambda person=person: services.deliverable_submit(
                 actor=person, task_id=task.pk, data=services.DeliverableData("测试报告"), uploads=[upload()]
-            )
-    with pytest.raises(ItemError) as refused:
-        services.deliverable_submit(
-            actor=org.owner, task_id=task.pk, data=services.DeliverableData("  "), uploads=[upload()]
+            ),
+            "只有任务责任人可以提交成果。",
         )
-    assert "name" in refused.value.problems
+    refused = assert_refused(
+        lambda: services.deliverable_submit(
+            actor=org.owner, task_id=task.pk, data=services.DeliverableData("  "), uploads=[upload()]
+        ),
+        "请填写成果名称。",
+    )
+    assert "name" in refused.problems
     assert not Deliverable.objects.exists()
 
 
 def test_only_while_the_item_is_executing(org: Org) -> None:
     item = consensus_item(org)
     first, _second = cover_everything(org, item)
-    with pytest.raises(ItemError):
-        submit(org, first)
+    assert_refused(lambda: submit(org, first), "成果只能在事项执行期间提交、审核和签字。")
     CollaborationItem.objects.filter(pk=item.pk).update(status=ItemStatus.CLOSED)
-    with pytest.raises(ItemError):
-        submit(org, first)
+    assert_refused(lambda: submit(org, first), "本事项已归档，不能再更改。")
     assert not Deliverable.objects.exists()
 
 
@@ -170,12 +182,18 @@ def test_changes_are_requested_revised_and_accepted_with_every_version_kept(org:
 def test_changes_need_comments_and_only_the_receiver_reviews(org: Org, task: Task) -> None:
     deliverable = submit(org, task)
     before = snapshot()
-    with pytest.raises(ItemError) as refused:
-        request_changes(org, deliverable, comments="  ")
-    assert "comments" in refused.value.problems
+    refused = assert_refused(
+        lambda: request_changes(org, deliverable, comments="  "),
+        "请写明需要修改的内容，以便交付方修改。",
+    )
+    assert "comments" in refused.problems
     for person in (org.owner, org.coordinator, org.requester):
-        with pytest.raises(ItemError):
-            services.deliverable_accept(actor=person, deliverable_id=deliverable.pk, version_number=1)
+        assert_refused(
+            lambda person=person: services.deliverable_accept(
+                actor=person, deliverable_id=deliverable.pk, version_number=1
+            ),
+            "只有接收方可以审核此成果。",
+        )
     assert snapshot() == before
 
 
@@ -183,30 +201,39 @@ def test_a_review_is_of_the_latest_version_and_happens_once(org: Org, task: Task
     deliverable = submit(org, task)
     request_changes(org, deliverable)
     revise(org, deliverable)
-    with pytest.raises(ItemError):  # version 1 was already reviewed; version 2 waits
-        services.deliverable_accept(actor=org.receiver, deliverable_id=deliverable.pk, version_number=1)
+    assert_refused(
+        lambda: services.deliverable_accept(
+            actor=org.receiver, deliverable_id=deliverable.pk, version_number=1
+        ),
+        "第1版不是待审核的版本：请刷新页面，审核最新版本。",
+    )
     accept(org, deliverable)
-    with pytest.raises(ItemError):
-        accept(org, deliverable)
-    with pytest.raises(ItemError):  # nothing to revise once accepted
-        revise(org, deliverable)
+    assert_refused(lambda: accept(org, deliverable), "此成果当前不在待审核状态。")
+    assert_refused(
+        lambda: revise(org, deliverable), "修改版本用于回应修改要求；此成果目前没有待处理的修改要求。"
+    )
 
 
 def test_a_revision_says_what_changed_and_comes_from_the_deliverer(org: Org, task: Task) -> None:
     deliverable = submit(org, task)
-    with pytest.raises(ItemError):  # no changes were requested yet
-        revise(org, deliverable)
+    assert_refused(
+        lambda: revise(org, deliverable), "修改版本用于回应修改要求；此成果目前没有待处理的修改要求。"
+    )
     request_changes(org, deliverable)
     before = snapshot()
-    with pytest.raises(ItemError) as refused:
-        services.deliverable_revise(
+    refused = assert_refused(
+        lambda: services.deliverable_revise(
             actor=org.owner, deliverable_id=deliverable.pk, note=" ", uploads=[upload()]
-        )
-    assert "note" in refused.value.problems
-    with pytest.raises(ItemError):
-        services.deliverable_revise(
+        ),
+        "请说明与上一版本相比修改了什么，接收方将据此审核。",
+    )
+    assert "note" in refused.problems
+    assert_refused(
+        lambda: services.deliverable_revise(
             actor=org.collaborator, deliverable_id=deliverable.pk, note="改好了", uploads=[upload()]
-        )
+        ),
+        "只有交付方可以提交修改版本。",
+    )
     assert snapshot() == before
 
 
@@ -245,9 +272,10 @@ def test_a_locked_form_refuses_every_service(org: Org, task: Task) -> None:
         lambda: sign(org.receiver, deliverable, "receiver"),
     ]
     for attempt in attempts:
-        with translation.override("en"), pytest.raises(ItemError) as refused:
-            attempt()
-        assert "locked" in refused.value.message
+        with translation.override("en"):
+            assert_refused(
+                attempt, "This acceptance form is signed by both sides and locked: nothing on it can change."
+            )
     assert snapshot() == before
     assert latest(deliverable).number == 1
 

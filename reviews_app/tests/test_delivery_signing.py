@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import translation
 
+from collab.org.models import display_name
 from collab.testing import Org, client_for
 from requests_app.models import CollaborationItem, ItemStatus
 from requests_app.services import ItemError
@@ -107,76 +108,113 @@ def test_both_sign_the_same_digests_and_the_form_locks(org: Org, task: Task) -> 
     assert acceptance_intact(deliverable)
 
 
+def only_signer(deliverable: Deliverable, *, r: str) -> str:
+    """The refusal naming who alone signs as role ``r`` (in English, as ``refused`` reads it)."""
+    person, label = (
+        (deliverable.deliverer, "Deliverer") if r == "deliverer" else (deliverable.receiver, "Receiver")
+    )
+    return f"Only {display_name(person)} signs as {label}: nobody signs for someone else."
+
+
 # --- every refusal leaves no signature --------------------------------------------------------------
 
 
 def test_a_third_party_cannot_sign_either_side(org: Org, accepted: Deliverable) -> None:
     for person in (org.coordinator, org.requester, org.collaborator, org.outsider):
         for role in ("deliverer", "receiver"):
-            assert "nobody signs for someone else" in refused(lambda p=person, r=role: sign(p, accepted, r))
+            assert refused(lambda p=person, r=role: sign(p, accepted, r)) == only_signer(accepted, r=role)
 
 
 def test_the_receiver_cannot_sign_as_the_deliverer_nor_the_other_way_round(
     org: Org, accepted: Deliverable
 ) -> None:
-    assert "nobody signs for someone else" in refused(lambda: sign(org.receiver, accepted, "deliverer"))
-    assert "nobody signs for someone else" in refused(lambda: sign(org.owner, accepted, "receiver"))
-    assert "Sign as the deliverer or as the receiver" in refused(lambda: sign(org.owner, accepted, "witness"))
+    assert refused(lambda: sign(org.receiver, accepted, "deliverer")) == only_signer(accepted, r="deliverer")
+    assert refused(lambda: sign(org.owner, accepted, "receiver")) == only_signer(accepted, r="receiver")
+    assert (
+        refused(lambda: sign(org.owner, accepted, "witness")) == "Sign as the deliverer or as the receiver."
+    )
 
 
 def test_a_wrong_password_signs_nothing(org: Org, accepted: Deliverable) -> None:
-    assert "password is not correct" in refused(
-        lambda: sign(org.owner, accepted, "deliverer", password="wrong")
+    assert (
+        refused(lambda: sign(org.owner, accepted, "deliverer", password="wrong"))
+        == "The password is not correct: nothing was signed."
     )
-    assert "password is not correct" in refused(lambda: sign(org.owner, accepted, "deliverer", password=""))
+    assert (
+        refused(lambda: sign(org.owner, accepted, "deliverer", password=""))
+        == "The password is not correct: nothing was signed."
+    )
 
 
 def test_nobody_signs_twice(org: Org, accepted: Deliverable) -> None:
     sign(org.owner, accepted, "deliverer")
-    assert "already signed" in refused(lambda: sign(org.owner, accepted, "deliverer"))
+    assert (
+        refused(lambda: sign(org.owner, accepted, "deliverer"))
+        == "You have already signed this acceptance form."
+    )
     assert Signature.objects.filter(deliverable=accepted).count() == 1
 
 
 def test_an_unaccepted_version_is_not_signed(org: Org, task: Task) -> None:
     deliverable = submit(org, task)
     # Waiting for review: nothing to sign yet.
-    assert "Only an accepted version is signed" in refused(lambda: sign(org.owner, deliverable, "deliverer"))
+    assert (
+        refused(lambda: sign(org.owner, deliverable, "deliverer"))
+        == "Only an accepted version is signed: the receiver has not accepted this deliverable."
+    )
     request_changes(org, deliverable)
     # Changes requested on version 1: still nothing to sign.
-    assert "Only an accepted version is signed" in refused(
-        lambda: sign(org.receiver, deliverable, "receiver")
+    assert (
+        refused(lambda: sign(org.receiver, deliverable, "receiver"))
+        == "Only an accepted version is signed: the receiver has not accepted this deliverable."
     )
     revise(org, deliverable)
-    assert "Only an accepted version is signed" in refused(lambda: sign(org.owner, deliverable, "deliverer"))
+    assert (
+        refused(lambda: sign(org.owner, deliverable, "deliverer"))
+        == "Only an accepted version is signed: the receiver has not accepted this deliverable."
+    )
     assert not Signature.objects.exists()
 
 
 def test_a_locked_form_takes_no_more_signatures(org: Org, task: Task) -> None:
     deliverable = signed(org, task)
     before = snapshot()
-    assert "locked" in refused(lambda: sign(org.owner, deliverable, "deliverer"))
-    assert "locked" in refused(lambda: sign(org.receiver, deliverable, "receiver"))
+    assert (
+        refused(lambda: sign(org.owner, deliverable, "deliverer"))
+        == "This acceptance form is signed by both sides and locked: nothing on it can change."
+    )
+    assert (
+        refused(lambda: sign(org.receiver, deliverable, "receiver"))
+        == "This acceptance form is signed by both sides and locked: nothing on it can change."
+    )
     assert snapshot() == before
 
 
 def test_an_archived_item_takes_no_signature(org: Org, accepted: Deliverable) -> None:
     CollaborationItem.objects.filter(pk=accepted.task.item_id).update(status=ItemStatus.CLOSED)
-    assert "archived" in refused(lambda: sign(org.owner, accepted, "deliverer"))
+    assert (
+        refused(lambda: sign(org.owner, accepted, "deliverer"))
+        == "This item is archived and can no longer be changed."
+    )
+
+
+INVALID_DRAWING = "The drawn signature is not a PNG image from the signature pad; clear it and draw again."
+LARGE_DRAWING = "The drawn signature is too large; clear it and draw again."
 
 
 @pytest.mark.parametrize(
-    "drawing",
+    ("drawing", "message"),
     [
-        "data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=",
-        "data:image/png;base64,not base64!",
-        "data:image/png;base64," + "QUFB" * 10,  # base64, but not a PNG
-        "javascript:alert(1)",
-        "data:image/png;base64," + "A" * 200_000,
-        png_data_url(width=5000, height=10),
+        ("data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=", INVALID_DRAWING),
+        ("data:image/png;base64,not base64!", INVALID_DRAWING),
+        ("data:image/png;base64," + "QUFB" * 10, INVALID_DRAWING),  # base64, but not a PNG
+        ("javascript:alert(1)", INVALID_DRAWING),
+        ("data:image/png;base64," + "A" * 200_000, LARGE_DRAWING),
+        (png_data_url(width=5000, height=10), LARGE_DRAWING),
     ],
 )
-def test_a_drawing_must_be_a_small_png(org: Org, accepted: Deliverable, drawing: str) -> None:
-    refused(lambda: sign(org.owner, accepted, "deliverer", drawing=drawing))
+def test_a_drawing_must_be_a_small_png(org: Org, accepted: Deliverable, drawing: str, message: str) -> None:
+    assert refused(lambda: sign(org.owner, accepted, "deliverer", drawing=drawing)) == message
 
 
 # --- the database backs the rules ---------------------------------------------------------------------
@@ -259,7 +297,9 @@ def test_a_form_changed_between_the_two_signatures_cannot_be_completed(
 ) -> None:
     sign(org.owner, accepted, "deliverer")
     DeliverableVersion.objects.filter(deliverable=accepted).update(note="改过的说明")
-    assert "changed after" in refused(lambda: sign(org.receiver, accepted, "receiver"))
+    assert refused(lambda: sign(org.receiver, accepted, "receiver")) == (
+        "The form changed after 吴杰 signed it, so it cannot be signed."
+    )
     accepted.refresh_from_db()
     assert accepted.locked_at is None
 
@@ -267,4 +307,7 @@ def test_a_form_changed_between_the_two_signatures_cannot_be_completed(
 def test_a_file_that_no_longer_matches_its_record_cannot_be_signed(org: Org, accepted: Deliverable) -> None:
     stored = DeliverableFile.objects.get(version__deliverable=accepted)
     (settings.MEDIA_ROOT / stored.file.name).write_bytes(b"swapped before signing")
-    assert "no longer matches" in refused(lambda: sign(org.owner, accepted, "deliverer"))
+    assert refused(lambda: sign(org.owner, accepted, "deliverer")) == (
+        "A file of the accepted version no longer matches what was submitted, so the form cannot be "
+        "signed. Ask the administrator to check the stored files."
+    )

@@ -149,6 +149,9 @@ def test_from_delivery_to_archive(chromium: Any, live_server: Any, setting: Any,
         coordinator.locator(".message.success").wait_for()
 
         coordinator.goto(f"{base}/items/{item.pk}/archive/")
+        # Irreversible: the page names what becomes read-only and asks to confirm it.
+        assert "只读" in coordinator.locator("#archive-form").inner_text()
+        coordinator.locator("#archive-form [name=confirm]").check()
         coordinator.get_by_role("button", name="生成归档并关闭事项").click()
         download_link = coordinator.get_by_role("link", name="下载归档文件")
         download_link.wait_for(timeout=60_000)

@@ -18,7 +18,7 @@ from collab.org.models import Person, Region
 from collab.testing import Org, make_org
 from requests_app.models import CollaborationItem
 from tasks_app import alerts, services, tracking_services
-from tasks_app.models import Alert, AlertKind, Task
+from tasks_app.models import Alert, AlertKind, Task, TaskStatus
 from tasks_app.tests.support import executing_item, task_data
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -95,14 +95,14 @@ def test_a_task_walks_from_warning_to_escalation(org: Org, item: CollaborationIt
     assert "qa_head" in [who for who, _ in told("alert.overdue")]
 
 
-def test_a_done_task_is_left_alone(org: Org, item: CollaborationItem) -> None:
+@pytest.mark.parametrize("status", [TaskStatus.DELIVERED, TaskStatus.DONE])
+def test_a_delivered_or_done_task_is_left_alone(org: Org, item: CollaborationItem, status: str) -> None:
+    """Its result is with the receiver (stage 5 sets these statuses): nothing to report or chase."""
     task = Task.objects.get(item=item, name="提交测试计划")
+    Task.objects.filter(pk=task.pk).update(status=status)
+    task.refresh_from_db()
     with time_machine.travel(at("2026-09-30 09:00"), tick=False):
-        tracking_services.progress_report(
-            actor=org.owner,
-            task_id=task.pk,
-            data=tracking_services.ReportData("done", 100, "测试计划已提交"),
-        )
+        alerts.plan_alerts(task)
     assert plan(task) == []
     sweep("2026-10-13 12:00")
     assert not Notification.objects.filter(

@@ -2,7 +2,7 @@
 from consensus through planning to execution."""
 
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.core import mail
@@ -11,9 +11,9 @@ from django.utils import translation
 
 from collab.audit.models import AuditEntry
 from collab.notify.models import Notification
-from collab.testing import Org, make_item
+from collab.testing import Org, assert_refused, make_item
 from requests_app.models import CollaborationItem, ItemStatus
-from requests_app.services import VIEW, ItemError, StaleVersionError
+from requests_app.services import VIEW, ItemError
 from tasks_app import services
 from tasks_app.models import DepartmentExemption, Task
 from tasks_app.tests.support import consensus_item, cover_everything, fix_task_data, task_data, todos
@@ -34,10 +34,9 @@ def status(item: CollaborationItem) -> str:
     return item.status
 
 
-def refused(call: Any, **kwargs: Any) -> ItemError:
-    with pytest.raises(ItemError) as error:
-        call(**kwargs)
-    return error.value
+def refused(call: Any, message: str, **kwargs: Any) -> ItemError:
+    """``call(**kwargs)`` refused with exactly ``message``."""
+    return cast(ItemError, assert_refused(lambda: call(**kwargs), message))
 
 
 # --- the database itself ------------------------------------------------------------------------
@@ -108,14 +107,27 @@ def test_task_people_get_to_see_the_item(org: Org) -> None:
 def test_a_task_before_consensus_is_refused(org: Org) -> None:
     item = make_item(org)
     with translation.override("en"):
-        error = refused(services.task_create, actor=org.coordinator, item_id=item.pk, data=task_data(org))
+        error = refused(
+            services.task_create,
+            "Tasks are planned after consensus: the minutes must be confirmed by every participating "
+            "department first.",
+            actor=org.coordinator,
+            item_id=item.pk,
+            data=task_data(org),
+        )
     assert "confirmed by every participating department" in error.message
     assert status(item) == ItemStatus.SUBMITTED and not Task.objects.exists()
 
 
 def test_only_the_requester_or_coordinator_plans_tasks(org: Org, item: CollaborationItem) -> None:
     for person in (org.owner, org.qa_head, org.outsider):
-        refused(services.task_create, actor=person, item_id=item.pk, data=task_data(org))
+        refused(
+            services.task_create,
+            "只有发起人和协调人可以分配本事项的任务。",
+            actor=person,
+            item_id=item.pk,
+            data=task_data(org),
+        )
     assert not Task.objects.exists() and status(item) == ItemStatus.CONSENSUS
 
 
@@ -125,6 +137,7 @@ def test_a_vague_delivery_standard_is_refused_naming_the_phrase(
 ) -> None:
     error = refused(
         services.task_create,
+        "该任务不符合流程模板的规则。",
         actor=org.coordinator,
         item_id=item.pk,
         data=task_data(org, delivery_standard=standard),
@@ -137,6 +150,7 @@ def test_a_vague_delivery_standard_is_refused_naming_the_phrase(
 def test_an_empty_delivery_standard_or_deadline_is_refused(org: Org, item: CollaborationItem) -> None:
     error = refused(
         services.task_create,
+        "该任务不符合流程模板的规则。",
         actor=org.coordinator,
         item_id=item.pk,
         data=task_data(org, delivery_standard="  ", deadline=None),
@@ -148,6 +162,7 @@ def test_an_empty_delivery_standard_or_deadline_is_refused(org: Org, item: Colla
 def test_the_owner_cannot_also_be_a_collaborator(org: Org, item: CollaborationItem) -> None:
     error = refused(
         services.task_create,
+        "该任务不符合流程模板的规则。",
         actor=org.coordinator,
         item_id=item.pk,
         data=task_data(org, collaborator_ids=[org.collaborator.pk, org.owner.pk]),
@@ -159,6 +174,7 @@ def test_the_owner_cannot_also_be_a_collaborator(org: Org, item: CollaborationIt
 def test_the_owner_does_not_receive_their_own_deliverable(org: Org, item: CollaborationItem) -> None:
     error = refused(
         services.task_create,
+        "该任务不符合流程模板的规则。",
         actor=org.coordinator,
         item_id=item.pk,
         data=task_data(org, receiver_id=org.owner.pk),
@@ -169,6 +185,7 @@ def test_the_owner_does_not_receive_their_own_deliverable(org: Org, item: Collab
 def test_a_department_outside_the_item_is_refused(org: Org, item: CollaborationItem) -> None:
     error = refused(
         services.task_create,
+        "该任务不符合流程模板的规则。",
         actor=org.coordinator,
         item_id=item.pk,
         data=task_data(org, department_id=org.finance.pk),
@@ -195,12 +212,19 @@ def test_a_todo_becomes_one_task_only(org: Org, item: CollaborationItem) -> None
     assert task.source_todo == todo
     refused(
         services.task_create,
+        "待办事项“提交测试计划”已转为任务。",
         actor=org.coordinator,
         item_id=item.pk,
         data=task_data(org),
         source_todo_id=todo.pk,
     )
-    refused(services.todo_drop, actor=org.coordinator, todo_id=todo.pk, reason="会上已解决")
+    refused(
+        services.todo_drop,
+        "待办事项“提交测试计划”已转为任务。",
+        actor=org.coordinator,
+        todo_id=todo.pk,
+        reason="会上已解决",
+    )
     assert Task.objects.count() == 1
     todo.refresh_from_db()
     assert todo.dropped_at is None
@@ -211,6 +235,7 @@ def test_a_todo_of_another_item_is_refused(org: Org, item: CollaborationItem) ->
     todo = todos(other)["提交测试计划"]
     refused(
         services.task_create,
+        "该待办事项不在本事项的会议纪要中。",
         actor=org.coordinator,
         item_id=item.pk,
         data=task_data(org),
@@ -221,7 +246,13 @@ def test_a_todo_of_another_item_is_refused(org: Org, item: CollaborationItem) ->
 
 def test_dropping_a_todo_needs_a_reason(org: Org, item: CollaborationItem) -> None:
     todo = todos(item)["完成功能修复"]
-    error = refused(services.todo_drop, actor=org.coordinator, todo_id=todo.pk, reason="   ")
+    error = refused(
+        services.todo_drop,
+        "请说明该待办事项无需转为任务的原因：各方都会看到。",
+        actor=org.coordinator,
+        todo_id=todo.pk,
+        reason="   ",
+    )
     assert "reason" in error.problems
     todo.refresh_from_db()
     assert todo.dropped_at is None
@@ -232,6 +263,7 @@ def test_dropping_a_todo_needs_a_reason(org: Org, item: CollaborationItem) -> No
     # A dropped to-do becomes no task afterwards.
     refused(
         services.task_create,
+        "待办事项“完成功能修复”已取消。",
         actor=org.coordinator,
         item_id=item.pk,
         data=fix_task_data(org),
@@ -241,7 +273,13 @@ def test_dropping_a_todo_needs_a_reason(org: Org, item: CollaborationItem) -> No
 
 def test_a_participant_cannot_drop_a_todo(org: Org, item: CollaborationItem) -> None:
     todo = todos(item)["完成功能修复"]
-    refused(services.todo_drop, actor=org.owner, todo_id=todo.pk, reason="不做了")
+    refused(
+        services.todo_drop,
+        "只有发起人和协调人可以分配本事项的任务。",
+        actor=org.owner,
+        todo_id=todo.pk,
+        reason="不做了",
+    )
     todo.refresh_from_db()
     assert todo.dropped_at is None
 
@@ -267,10 +305,12 @@ def test_a_stale_update_is_refused(org: Org, item: CollaborationItem) -> None:
     services.task_update(
         actor=org.coordinator, task_id=task.pk, version=task.version, data=task_data(org, name="设计测试用例")
     )
-    with pytest.raises(StaleVersionError):
-        services.task_update(
+    assert_refused(
+        lambda: services.task_update(
             actor=org.requester, task_id=task.pk, version=task.version, data=task_data(org, name="写测试计划")
-        )
+        ),
+        "在您编辑期间，其他人修改了该任务。您的修改未保存：请刷新页面查看对方的修改，然后重新修改。",
+    )
     task.refresh_from_db()
     assert task.name == "设计测试用例"
 
@@ -279,6 +319,7 @@ def test_an_update_keeps_the_rules(org: Org, item: CollaborationItem) -> None:
     task = services.task_create(actor=org.coordinator, item_id=item.pk, data=task_data(org))
     refused(
         services.task_update,
+        "该任务不符合流程模板的规则。",
         actor=org.coordinator,
         task_id=task.pk,
         version=task.version,
@@ -286,6 +327,7 @@ def test_an_update_keeps_the_rules(org: Org, item: CollaborationItem) -> None:
     )
     refused(
         services.task_update,
+        "只有发起人和协调人可以分配本事项的任务。",
         actor=org.owner,
         task_id=task.pk,
         version=task.version,
@@ -366,6 +408,7 @@ def test_a_new_owner_is_told_and_the_others_hear_of_a_new_deadline(org: Org, ite
 def test_a_department_without_a_task_needs_a_reason(org: Org, item: CollaborationItem) -> None:
     refused(
         services.department_exempt,
+        "请说明研发部无需任务的原因：各方都会看到。",
         actor=org.coordinator,
         item_id=item.pk,
         department_id=org.rnd.pk,
@@ -373,6 +416,7 @@ def test_a_department_without_a_task_needs_a_reason(org: Org, item: Collaboratio
     )
     refused(
         services.department_exempt,
+        "只有本事项的参与部门才能设为不分配任务。",
         actor=org.coordinator,
         item_id=item.pk,
         department_id=org.finance.pk,
@@ -380,6 +424,7 @@ def test_a_department_without_a_task_needs_a_reason(org: Org, item: Collaboratio
     )
     refused(
         services.department_exempt,
+        "只有发起人和协调人可以分配本事项的任务。",
         actor=org.owner,
         item_id=item.pk,
         department_id=org.rnd.pk,
@@ -392,6 +437,7 @@ def test_a_department_without_a_task_needs_a_reason(org: Org, item: Collaboratio
     assert exemption.reason == "只需知会,无交付"
     refused(
         services.department_exempt,
+        "已记录研发部不设任务的原因。",
         actor=org.coordinator,
         item_id=item.pk,
         department_id=org.rnd.pk,
@@ -406,6 +452,7 @@ def test_a_department_with_a_task_is_not_exempted(org: Org, item: CollaborationI
     services.task_create(actor=org.coordinator, item_id=item.pk, data=fix_task_data(org))
     refused(
         services.department_exempt,
+        "研发部已有任务。",
         actor=org.coordinator,
         item_id=item.pk,
         department_id=org.rnd.pk,
@@ -418,7 +465,11 @@ def test_execution_starts_only_when_nothing_is_left_out(org: Org, item: Collabor
     item.refresh_from_db()
     with translation.override("en"):
         error = refused(
-            services.item_start_execution, actor=org.coordinator, item_id=item.pk, version=item.version
+            services.item_start_execution,
+            "The task breakdown leaves something out:",
+            actor=org.coordinator,
+            item_id=item.pk,
+            version=item.version,
         )
     assert error.problems["gaps"] == [
         'The to-do "提交测试计划" has neither become a task nor been dropped with a reason.',
@@ -435,7 +486,13 @@ def test_execution_starts_only_when_nothing_is_left_out(org: Org, item: Collabor
         source_todo_id=by_text["完成功能修复"].pk,
     )
     item.refresh_from_db()
-    refused(services.item_start_execution, actor=org.owner, item_id=item.pk, version=item.version)
+    refused(
+        services.item_start_execution,
+        "只有发起人和协调人可以分配本事项的任务。",
+        actor=org.owner,
+        item_id=item.pk,
+        version=item.version,
+    )
     started = services.item_start_execution(actor=org.coordinator, item_id=item.pk, version=item.version)
     assert started.status == ItemStatus.EXECUTING == status(item)
     assert actions(item)[-1] == "item.status_changed"
@@ -448,13 +505,23 @@ def test_tasks_can_still_be_added_during_execution(org: Org, item: Collaboration
     services.task_create(actor=org.coordinator, item_id=item.pk, data=task_data(org, name="回归测试"))
     assert status(item) == ItemStatus.EXECUTING and item.tasks.count() == 3
     item.refresh_from_db()
-    refused(services.item_start_execution, actor=org.coordinator, item_id=item.pk, version=item.version)
+    refused(
+        services.item_start_execution,
+        "已开始执行。",
+        actor=org.coordinator,
+        item_id=item.pk,
+        version=item.version,
+    )
 
 
 def test_an_item_at_consensus_without_tasks_does_not_start(org: Org, item: CollaborationItem) -> None:
     with translation.override("en"):
         error = refused(
-            services.item_start_execution, actor=org.coordinator, item_id=item.pk, version=item.version
+            services.item_start_execution,
+            "The task breakdown leaves something out:",
+            actor=org.coordinator,
+            item_id=item.pk,
+            version=item.version,
         )
     assert "No task has been planned yet." in error.problems["gaps"]
     assert status(item) == ItemStatus.CONSENSUS

@@ -10,11 +10,11 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from collab.notify.models import Notification
-from collab.testing import Org, client_for
+from collab.testing import Org, assert_refused, client_for
 from requests_app.models import CollaborationItem
-from requests_app.services import ItemError
 from tasks_app import tracking_services
 from tasks_app.models import Problem, ProblemStatus, ProgressReport, Task
 from tasks_app.tests.support import consensus_item, executing_item
@@ -57,20 +57,21 @@ def test_a_risk_reaches_the_coordinator_at_once_and_enters_the_problem_list(org:
 
 
 def test_a_blocker_needs_its_reason(org: Org, task: Task) -> None:
-    with pytest.raises(ItemError) as refused:
-        report(org, task, status="blocked")
-    assert "risks" in refused.value.problems
+    refused = assert_refused(lambda: report(org, task, status="blocked"), "汇报内容不完整。")
+    assert "risks" in refused.problems
     report(org, task, status="blocked", risks="测试环境不可用")
     assert Problem.objects.get().blocking
 
 
-def test_done_means_100_percent_and_reports_need_a_summary(org: Org, task: Task) -> None:
-    with pytest.raises(ItemError):
-        report(org, task, status="done", percent_done=90)
-    with pytest.raises(ItemError):
-        report(org, task, summary=" ")
-    with pytest.raises(ItemError):
-        report(org, task, percent_done=120)
+def test_a_report_cannot_make_a_task_done_and_needs_a_summary(org: Org, task: Task) -> None:
+    incomplete = _("The report is not complete.")
+    for status in ("done", "delivered"):
+        refusal = assert_refused(lambda s=status: report(org, task, status=s, percent_done=100), incomplete)
+        assert list(refusal.problems) == ["status"]
+    refusal = assert_refused(lambda: report(org, task, summary=" "), incomplete)
+    assert list(refusal.problems) == ["summary"]
+    refusal = assert_refused(lambda: report(org, task, percent_done=120), incomplete)
+    assert list(refusal.problems) == ["percent_done"]
     assert not ProgressReport.objects.exists()
 
 
@@ -79,10 +80,12 @@ def test_only_the_people_on_the_task_report(org: Org, task: Task) -> None:
         actor=org.collaborator, task_id=task.pk, data=ReportData("in_progress", 10, "评审用例")
     )
     for person in (org.qa_head, org.outsider, org.requester):
-        with pytest.raises(ItemError):
-            tracking_services.progress_report(
+        assert_refused(
+            lambda person=person: tracking_services.progress_report(
                 actor=person, task_id=task.pk, data=ReportData("in_progress", 10, "x")
-            )
+            ),
+            "只有任务责任人、协作人和协调人可以汇报进度。",
+        )
 
 
 def test_no_report_before_execution(org: Org) -> None:
@@ -90,21 +93,28 @@ def test_no_report_before_execution(org: Org) -> None:
     from tasks_app.tests.support import cover_everything
 
     [first, _second] = cover_everything(org, item)
-    with pytest.raises(ItemError):
-        report(org, first)
+    assert_refused(lambda: report(org, first), "事项进入执行阶段后才能汇报进度。")
 
 
 def test_problems_are_handed_over_and_resolved_by_their_owner(org: Org, task: Task) -> None:
     report(org, task, risks="需求描述有歧义", measures="找产品确认")
     problem = Problem.objects.get()
-    with pytest.raises(ItemError):
-        tracking_services.problem_assign(actor=org.owner, problem_id=problem.pk, owner_id=org.requester.pk)
+    assert_refused(
+        lambda: tracking_services.problem_assign(
+            actor=org.owner, problem_id=problem.pk, owner_id=org.requester.pk
+        ),
+        "只有发起人和协调人可以转交问题。",
+    )
     tracking_services.problem_assign(actor=org.coordinator, problem_id=problem.pk, owner_id=org.requester.pk)
     assert Notification.objects.filter(kind="problem.assigned", recipient=org.requester).exists()
-    with pytest.raises(ItemError):
-        tracking_services.problem_resolve(actor=org.outsider, problem_id=problem.pk, resolution="x")
-    with pytest.raises(ItemError):
-        tracking_services.problem_resolve(actor=org.requester, problem_id=problem.pk, resolution=" ")
+    assert_refused(
+        lambda: tracking_services.problem_resolve(actor=org.outsider, problem_id=problem.pk, resolution="x"),
+        "只有问题责任人或协调人可以处理该问题。",
+    )
+    assert_refused(
+        lambda: tracking_services.problem_resolve(actor=org.requester, problem_id=problem.pk, resolution=" "),
+        "请说明问题的解决结果。",
+    )
     tracking_services.problem_resolve(
         actor=org.requester, problem_id=problem.pk, resolution="已澄清:以PRD v2为准"
     )
@@ -157,7 +167,9 @@ def test_permissions_of_the_tracking_pages(org: Org, item: CollaborationItem, ta
         assert reader.get(urls[name]).status_code == 200, name
     assert reader.get(urls["report"]).status_code == 403
     assert (
-        reader.post(urls["report"], {"status": "done", "percent_done": 100, "summary": "x"}).status_code
+        reader.post(
+            urls["report"], {"status": "in_progress", "percent_done": 100, "summary": "x"}
+        ).status_code
         == 403
     )
     assert reader.post(posts["cadence"], {"cadence": "4h"}).status_code == 403
@@ -221,8 +233,10 @@ def test_the_cadence_can_be_adjusted(org: Org, item: CollaborationItem) -> None:
     tracking_services.item_set_cadence(actor=org.coordinator, item_id=item.pk, cadence="4h")
     item.refresh_from_db()
     assert item.cadence == "4h"
-    with pytest.raises(ItemError):
-        tracking_services.item_set_cadence(actor=org.owner, item_id=item.pk, cadence="1d")
+    assert_refused(
+        lambda: tracking_services.item_set_cadence(actor=org.owner, item_id=item.pk, cadence="1d"),
+        "只有发起人和协调人可以设置汇报频率。",
+    )
 
 
 def test_a_vague_measure_against_a_risk_is_named_with_its_fix() -> None:

@@ -229,7 +229,8 @@ def populate(org: Org, n: int) -> None:
         done = raw_task(
             org, item, name="已完成任务", deadline=date(2026, 9, 30), status=TaskStatus.DONE, percent=100
         )
-        report(done, "2026-09-29 16:00", status=TaskStatus.DONE, percent=100)
+        report(done, "2026-09-29 16:00", status=TaskStatus.IN_PROGRESS, percent=100)
+        Task.objects.filter(pk=done.pk).update(done_at=at("2026-09-29 17:00"))  # both sides signed
         raw_task(
             org,
             item,

@@ -84,9 +84,14 @@ def setting(transactional_db: Any) -> Setting:
         submitted_by=org.collaborator,
         review_due_at=calendar_for(None).add_working_days(now, 1),
     )
-    Task.objects.filter(pk=done.pk).update(status=TaskStatus.DONE, percent_done=100)
+    # Done: both sides signed its acceptance form (the only way a task becomes done).
+    Task.objects.filter(pk=done.pk).update(status=TaskStatus.DONE, percent_done=100, done_at=now)
     ProgressReport.objects.create(
-        task=done, reporter=org.collaborator, status=TaskStatus.DONE, percent_done=100, summary="已提交"
+        task=done,
+        reporter=org.collaborator,
+        status=TaskStatus.IN_PROGRESS,
+        percent_done=100,
+        summary="已提交",
     )
 
     # A meeting ahead whose pre-read the owner has not opened, and a notification.

@@ -44,45 +44,34 @@ def test_the_default_period_is_the_last_90_days() -> None:
 
 
 def deliveries(org: Org) -> dict[str, Task]:
+    """Tasks done (both sides signed) at the given times, and some that are not done."""
     item = raw_item(org)
     tasks = {}
 
-    def done_task(name: str, deadline: date, *reports: tuple[str, str], status: str = DONE) -> None:
+    def done_task(name: str, deadline: date, done: str | None, *, status: str = DONE) -> None:
         task = raw_task(org, item, name=name, deadline=deadline, status=status, percent=100)
-        for when, reported in reports:
-            report(task, when, status=reported, percent=100 if reported == DONE else 60)
+        if done is not None:
+            Task.objects.filter(pk=task.pk).update(done_at=at(done))
         tasks[name] = task
 
-    done_task("late evening, on time", date(2026, 10, 9), ("2026-10-09 23:30", DONE))
+    done_task("late evening, on time", date(2026, 10, 9), "2026-10-09 23:30")
     # 00:30 in Shanghai is still 10-09 in UTC: the company's date decides.
-    done_task("after midnight, late", date(2026, 10, 9), ("2026-10-10 00:30", DONE))
-    done_task(
-        "reopened, done late",
-        date(2026, 10, 12),
-        ("2026-10-08 10:00", DONE),
-        ("2026-10-09 10:00", TaskStatus.IN_PROGRESS),
-        ("2026-10-13 10:00", DONE),
-    )
-    done_task(
-        "reported done twice", date(2026, 10, 12), ("2026-10-10 10:00", DONE), ("2026-10-14 10:00", DONE)
-    )
-    done_task("before the holiday", date(2026, 10, 8), ("2026-09-30 15:00", DONE))
-    done_task("done without a report", date(2026, 10, 8))
-    done_task(
-        "reopened, still open",
-        date(2026, 10, 8),
-        ("2026-10-08 10:00", DONE),
-        ("2026-10-09 10:00", TaskStatus.IN_PROGRESS),
-        status=TaskStatus.IN_PROGRESS,
-    )
-    done_task("before the period", date(2026, 6, 1), ("2026-06-01 10:00", DONE))
+    done_task("after midnight, late", date(2026, 10, 9), "2026-10-10 00:30")
+    done_task("signed late", date(2026, 10, 12), "2026-10-13 10:00")
+    done_task("signed on time", date(2026, 10, 12), "2026-10-10 10:00")
+    done_task("before the holiday", date(2026, 10, 8), "2026-09-30 15:00")
+    # A report saying "done" does not make a task done: only the signatures do.
+    task = tasks["under review"] = raw_task(org, item, name="under review", status=TaskStatus.DELIVERED)
+    report(task, "2026-10-08 10:00", status=TaskStatus.IN_PROGRESS, percent=100)
+    done_task("still in progress", date(2026, 10, 8), None, status=TaskStatus.IN_PROGRESS)
+    done_task("before the period", date(2026, 6, 1), "2026-06-01 10:00")
     return tasks
 
 
 def test_on_time_delivery_rate(org: Org) -> None:
     deliveries(org)
     delivery = figures(period()).delivery
-    # Counted: the first five; on time: late evening, reported done twice, before the holiday.
+    # Counted: the first five; on time: late evening, signed on time, before the holiday.
     assert (delivery.hits, delivery.total, delivery.rate) == (3, 5, 60)
 
 
@@ -90,14 +79,14 @@ def test_the_rows_behind_the_delivery_rate(org: Org) -> None:
     deliveries(org)
     late = ROW_FIGURES["deliveries"].rows(period(), {"on_time": "0"})
     on_time = ROW_FIGURES["deliveries"].rows(period(), {"on_time": "1"})
-    assert sorted(t.name for t in late) == ["after midnight, late", "reopened, done late"]
+    assert sorted(t.name for t in late) == ["after midnight, late", "signed late"]
     assert sorted(t.name for t in on_time) == [
         "before the holiday",
         "late evening, on time",
-        "reported done twice",
+        "signed on time",
     ]
-    twice = next(t for t in on_time if t.name == "reported done twice")
-    assert twice.done_at == at("2026-10-10 10:00")
+    signed = next(t for t in on_time if t.name == "signed on time")
+    assert signed.done_at == at("2026-10-10 10:00")
 
 
 def reviews(org: Org) -> None:
@@ -197,7 +186,7 @@ def test_a_rows_page_lists_the_rows_and_exports_them(org: Org, staff: Client) ->
     sheet = load_workbook(BytesIO(b"".join(export.streaming_content))).active
     values = [list(row) for row in sheet.iter_rows(values_only=True)]
     assert "2026-07-23" in values[0][0] and "2026-10-20" in values[0][0]
-    assert sorted(r[1] for r in values[3:]) == ["after midnight, late", "reopened, done late"]
+    assert sorted(r[1] for r in values[3:]) == ["after midnight, late", "signed late"]
 
 
 def test_exports_write_user_text_as_text(org: Org, staff: Client) -> None:
@@ -231,7 +220,7 @@ def test_a_chosen_period_changes_the_figures(org: Org, staff: Client) -> None:
     deliveries(org)
     response = staff.get(reverse("dashboards:management"), {"start": "2026-10-10", "end": "2026-10-13"})
     delivery = response.context["figures"].delivery
-    # after midnight (10-10), reopened (10-13), reported twice (first done 10-10).
+    # after midnight (10-10), signed late (10-13), signed on time (10-10).
     assert (delivery.hits, delivery.total) == (1, 3)
 
 
