@@ -16,6 +16,7 @@ from collab.fields import LONG_TEXT
 from collab.formfields import BoundedDateField, ChoiceById
 from collab.lib.numbers import parse_whole_number
 from collab.org.models import Department, display_name
+from collab.org.pickers import DepartmentPicker, PersonPicker
 from requests_app.day_off import Committed, row_dates
 from requests_app.models import CollaborationItem, ItemStatus, Scenario
 from requests_app.rules import (
@@ -27,6 +28,8 @@ from requests_app.rules import (
 
 
 class PersonChoiceField(ChoiceById):
+    widget = PersonPicker
+
     def label_from_instance(self, obj: Any) -> str:
         department = getattr(getattr(obj, "person", None), "department", None)
         return f"{display_name(obj)} ({department})" if department else display_name(obj)
@@ -65,6 +68,7 @@ class RequirementForm(forms.Form):
         label=_("Requesting department"),
         queryset=Department.objects.all(),
         empty_label=_("Choose a department"),
+        widget=DepartmentPicker,
     )
     coordinator = PersonChoiceField(
         label=_("Coordinator"), queryset=people(), empty_label=_("Choose a person")
@@ -105,7 +109,10 @@ class RequirementForm(forms.Form):
 
 class ParticipationForm(forms.Form):
     department = ChoiceById(
-        label=_("Department"), queryset=Department.objects.all(), empty_label=_("Choose a department")
+        label=_("Department"),
+        queryset=Department.objects.all(),
+        empty_label=_("Choose a department"),
+        widget=DepartmentPicker,
     )
     role = forms.CharField(label=_("Role (optional)"), max_length=100, required=False)
     core_need = forms.CharField(
