@@ -118,6 +118,8 @@ EXPECTED: dict[str, str] = {
     "signin_start": "NNNNNNN",  # no single sign-on provider is set up here
     "signin_callback": "NNNNNNN",
     "signing_pin": "LAAAAAA",
+    "picker_people": "LAAAAAA",
+    "picker_departments": "LAAAAAA",
 }
 
 
