@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from collab.org.calendar import calendar_for
 from collab.testing import Org, client_for
 from requests_app.models import CollaborationItem, ItemStatus
 from requests_app.services import item_transition
@@ -58,6 +59,8 @@ def urls(item: CollaborationItem) -> dict[str, dict[str, str]]:
 def form_post(org: Org, **overrides: Any) -> dict[str, Any]:
     """What the browser posts when recording the template's retrospective (one blank row)."""
     today = timezone.localdate()
+    # A working day about a month ahead: a holiday would make the form ask for confirmation first.
+    due = calendar_for(org.region).next_working_day(today + timedelta(days=29))
     data: dict[str, Any] = {
         "held_on": f"{today:%Y-%m-%d}",
         "participants": [org.requester.pk, org.coordinator.pk, org.owner.pk],
@@ -70,7 +73,7 @@ def form_post(org: Org, **overrides: Any) -> dict[str, Any]:
         "measures-0-text": "建立需求变更通知机制",
         "measures-0-owner": org.qa_head.pk,
         "measures-0-department": "",  # the owner's department
-        "measures-0-due_date": f"{today + timedelta(days=30):%Y-%m-%d}",
+        "measures-0-due_date": f"{due:%Y-%m-%d}",
         "measures-1-text": "",
         "measures-1-owner": "",
         "measures-1-department": "",
