@@ -197,6 +197,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Access refusals (collab.refusals) become 404/403 here, for every view.
+    "collab.refusals.RefusalMiddleware",
     # Every write request to an archived item's pages is refused here, before its view runs.
     "requests_app.middleware.ArchivedItemMiddleware",
 ]

@@ -22,6 +22,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
 
+from collab.notify.handoffs import HANDOFF
 from collab.org.models import Department, Person, Region
 from requests_app import services
 from requests_app.models import CollaborationItem, Scenario
@@ -65,6 +66,14 @@ def make_person(username: str, department: Department, *, name: str = "", langua
     )
     Person(user=user, department=department, language=language, region=department.region).save()
     return user
+
+
+def make_head(department: Department, username: str, *, name: str = "") -> Any:
+    """A new person who heads ``department``."""
+    head = make_person(username, department, name=name)
+    department.head = head
+    department.save()
+    return head
 
 
 def make_org() -> Org:
@@ -204,6 +213,31 @@ def minutes_data(org: Org, **overrides: Any) -> Any:
     }
     values.update(overrides)
     return MinutesData(**values)
+
+
+def finds_handoff(page: Any, base: str, kind: str, item: CollaborationItem, *, told: bool = True) -> None:
+    """In a browser: ``page``'s person finds the hand-off ``kind`` of ``item`` in My work (exactly
+    one entry in the row's list) and, when ``told``, in the notification centre."""
+    page.goto(f"{base}/")
+    entries = _work_entries(page, kind, item).count()
+    if entries != 1:
+        raise AssertionError(f"{kind}: {entries} entries in My work")
+    if told:
+        page.goto(f"{base}/notifications/")
+        notices = page.locator(f".notifications li[data-kind='{kind}'][data-item='{item.pk}']").count()
+        if notices != 1:
+            raise AssertionError(f"{kind}: {notices} notifications")
+
+
+def handoff_gone(page: Any, base: str, kind: str, item: CollaborationItem) -> None:
+    """In a browser: the entry of ``kind`` for ``item`` has left ``page``'s My work."""
+    page.goto(f"{base}/")
+    if _work_entries(page, kind, item).count():
+        raise AssertionError(f"{kind}: still in My work")
+
+
+def _work_entries(page: Any, kind: str, item: CollaborationItem) -> Any:
+    return page.locator(f"#work-{HANDOFF[kind].entry} li.work-entry[data-item='{item.pk}']")
 
 
 def database_url() -> str:

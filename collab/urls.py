@@ -14,6 +14,8 @@ urlpatterns = [
     path("accounts/signing-pin/", signin_views.signing_pin, name="signing_pin"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("language/", org_views.language_switch, name="language_switch"),
+    path("pickers/people/", org_views.picker_people, name="picker_people"),
+    path("pickers/departments/", org_views.picker_departments, name="picker_departments"),
     path("admin/", admin.site.urls),
     path("notifications/", include("collab.notify.urls")),
     path("", include("collab.movein.urls")),

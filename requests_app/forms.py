@@ -8,12 +8,15 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.forms import BaseFormSet, formset_factory
+from django.http import HttpRequest
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from collab.fields import LONG_TEXT
 from collab.formfields import BoundedDateField, ChoiceById
+from collab.lib.numbers import parse_whole_number
 from collab.org.models import Department, display_name
+from collab.org.pickers import DepartmentPicker, PersonPicker
 from requests_app.day_off import Committed, row_dates
 from requests_app.models import CollaborationItem, ItemStatus, Scenario
 from requests_app.rules import (
@@ -25,6 +28,8 @@ from requests_app.rules import (
 
 
 class PersonChoiceField(ChoiceById):
+    widget = PersonPicker
+
     def label_from_instance(self, obj: Any) -> str:
         department = getattr(getattr(obj, "person", None), "department", None)
         return f"{display_name(obj)} ({department})" if department else display_name(obj)
@@ -63,6 +68,7 @@ class RequirementForm(forms.Form):
         label=_("Requesting department"),
         queryset=Department.objects.all(),
         empty_label=_("Choose a department"),
+        widget=DepartmentPicker,
     )
     coordinator = PersonChoiceField(
         label=_("Coordinator"), queryset=people(), empty_label=_("Choose a person")
@@ -103,7 +109,10 @@ class RequirementForm(forms.Form):
 
 class ParticipationForm(forms.Form):
     department = ChoiceById(
-        label=_("Department"), queryset=Department.objects.all(), empty_label=_("Choose a department")
+        label=_("Department"),
+        queryset=Department.objects.all(),
+        empty_label=_("Choose a department"),
+        widget=DepartmentPicker,
     )
     role = forms.CharField(label=_("Role (optional)"), max_length=100, required=False)
     core_need = forms.CharField(
@@ -333,3 +342,8 @@ class RegisterFilterForm(forms.Form):
         if start and end and start > end:
             raise forms.ValidationError(_("The start date is after the end date."))
         return cleaned
+
+
+def posted_version(request: HttpRequest) -> int:
+    """The version the page was built from; a missing or tampered value is simply stale."""
+    return parse_whole_number(request.POST.get("version")) or 0

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from collab.fields import LONG_TEXT
 from collab.formfields import BoundedDateField, BoundedDateTimeField, ChoiceById, ChoicesById, IdField
 from collab.org.models import Department
+from collab.org.pickers import DepartmentsPicker, PeoplePicker
 from requests_app.day_off import Committed, row_dates
 from requests_app.forms import (
     MilestoneFormSet,
@@ -37,6 +38,8 @@ from requests_app.selectors import participating_departments
 
 
 class PeopleField(ChoicesById):
+    widget = PeoplePicker
+
     def label_from_instance(self, obj: Any) -> str:
         return PersonChoiceField.label_from_instance(self, obj)  # type: ignore[arg-type]
 
@@ -54,6 +57,7 @@ class MeetingScheduleForm(forms.Form):
         queryset=Department.objects.all(),
         required=False,
         help_text=_("Everyone in a department you invite receives the pre-read."),
+        widget=DepartmentsPicker,
     )
 
     def __init__(

@@ -19,8 +19,9 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from collab.audit.services import audit_record
-from collab.notify.services import notify, urgency_for_item
+from collab.notify.handoffs import tell
 from collab.org.models import Department, display_name
+from requests_app.access import RUN_MEETINGS, require_confirmer
 from requests_app.models import (
     AgendaPoint,
     CollaborationItem,
@@ -36,7 +37,6 @@ from requests_app.models import (
 from requests_app.rules import MilestoneData, clip, vague_wording_errors
 from requests_app.selectors import item_parties, participating_departments
 from requests_app.services import (
-    CHANGE,
     ItemError,
     item_change_requirement,
     item_requirement_data,
@@ -48,8 +48,7 @@ from requests_app.services import (
 
 def _require_organiser(actor: Any, item: CollaborationItem) -> None:
     require_open(item)
-    if not actor.has_perm(CHANGE, item):
-        raise ItemError(_("Only the requester and the coordinator can run this item's meetings."))
+    RUN_MEETINGS.require(actor, item)
 
 
 @dataclass
@@ -109,14 +108,13 @@ def meeting_schedule(*, actor: Any, item_id: int, data: MeetingData) -> Meeting:
             },
         )
 
-    notify(
+    tell(
+        "meeting.invited",
         recipients=invitees,
-        kind="meeting.invited",
         render=render,
         url=reverse("requests_app:meeting_pre_read", args=[item.pk, meeting.pk]),
         item=item,
         dedupe=f"meeting:{meeting.pk}:invited",
-        urgency=urgency_for_item(item),
     )
     return meeting
 
@@ -291,14 +289,13 @@ def _ask_for_confirmation(item: CollaborationItem, minutes: Minutes) -> None:
             _("Confirm them in writing for your department, or object with a reason."),
         )
 
-    notify(
+    tell(
+        "minutes.confirmation_requested",
         recipients=people,
-        kind="minutes.confirmation_requested",
         render=render,
         url=reverse("requests_app:meeting_detail", args=[item.pk, minutes.meeting_id]),
         item=item,
         dedupe=f"minutes:{minutes.pk}:v{minutes.version}:confirm",
-        urgency=urgency_for_item(item),
     )
 
 
@@ -312,11 +309,7 @@ def minutes_confirm(
     department = Department.objects.get(pk=department_id)
     if department not in participating_departments(item):
         raise ItemError(_("%(department)s does not take part in this item.") % {"department": department})
-    if not department.may_confirm_for(actor):
-        raise ItemError(
-            _("Only the head of %(department)s or a delegate can confirm for it.")
-            % {"department": department}
-        )
+    require_confirmer(actor, department)
     minutes = Minutes.objects.select_for_update().get(pk=minutes_id)
     if version != minutes.version:
         raise ItemError(
@@ -396,14 +389,13 @@ def _tell_organisers_of_objection(
             confirmation.reason,
         )
 
-    notify(
+    tell(
+        "minutes.objected",
         recipients=[item.requester, item.coordinator, minutes.meeting.organiser],
-        kind="minutes.objected",
         render=render,
         url=reverse("requests_app:meeting_detail", args=[item.pk, minutes.meeting_id]),
         item=item,
         dedupe=f"confirmation:{confirmation.pk}",
-        urgency=urgency_for_item(item),
     )
 
 
@@ -414,12 +406,11 @@ def _tell_parties_of_consensus(item: CollaborationItem) -> None:
             _("Every participating department confirmed the minutes. The coordinator now assigns the tasks."),
         )
 
-    notify(
+    tell(
+        "item.consensus",
         recipients=item_parties(item),
-        kind="item.consensus",
         render=render,
         url=reverse("requests_app:item_detail", args=[item.pk]),
         item=item,
         dedupe=f"item:{item.pk}:consensus:v{item.version}",
-        urgency=urgency_for_item(item),
     )

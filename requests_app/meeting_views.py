@@ -14,13 +14,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from collab.downloads import xlsx_response
 from requests_app import meeting_services
+from requests_app.access import RUN_MEETINGS, item_for, require_confirmer
 from requests_app.day_off import answered, question
 from requests_app.documents import minutes_book
 from requests_app.meeting_forms import ConfirmForm, MeetingScheduleForm, MinutesEditor
-from requests_app.models import CollaborationItem, Confirmation, Meeting, Minutes
-from requests_app.selectors import participating_departments, suggested_meeting_start
-from requests_app.services import CHANGE, ItemError
-from requests_app.views import item_for
+from requests_app.meeting_selectors import confirmation_states
+from requests_app.models import CollaborationItem, Meeting, Minutes
+from requests_app.selectors import suggested_meeting_start
+from requests_app.services import ItemError
 
 
 def _zone_of(user: Any) -> str:
@@ -35,7 +36,7 @@ def _meeting(item: CollaborationItem, meeting_pk: int) -> Meeting:
 @login_required
 @require_http_methods(["GET", "POST"])
 def meeting_create(request: HttpRequest, pk: int) -> HttpResponse:
-    item = item_for(request, pk, edit=True)
+    item = item_for(request.user, pk, RUN_MEETINGS)
     zone = _zone_of(request.user)
     form = MeetingScheduleForm(
         request.POST or None,
@@ -59,31 +60,14 @@ def meeting_create(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "requests_app/meeting_form.html", {"item": item, "form": form})
 
 
-def confirmation_states(minutes: Minutes) -> list[dict[str, Any]]:
-    """Per participating department: its latest decision on the current version, and its history."""
-    rows = list(
-        Confirmation.objects.filter(minutes=minutes)
-        .select_related("decided_by__person")
-        .order_by("decided_at", "pk")
-    )
-    states = []
-    for department in participating_departments(minutes.meeting.item):
-        history = [c for c in rows if c.department_id == department.pk]
-        current = [c for c in history if c.version == minutes.version]
-        states.append(
-            {"department": department, "latest": current[-1] if current else None, "history": history}
-        )
-    return states
-
-
 @login_required
 @require_GET
 def meeting_detail(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
-    item = item_for(request, pk)
+    item = item_for(request.user, pk)
     meeting = _meeting(item, meeting_pk)
     minutes = Minutes.objects.filter(meeting=meeting).prefetch_related("attendees__person").first()
     states = confirmation_states(minutes) if minutes else []
-    can_edit = request.user.has_perm(CHANGE, item)
+    can_edit = RUN_MEETINGS.allows(request.user, item)
     context = {
         "item": item,
         "meeting": meeting,
@@ -104,7 +88,7 @@ def meeting_detail(request: HttpRequest, pk: int, meeting_pk: int) -> HttpRespon
 @login_required
 @require_GET
 def meeting_pre_read(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
-    item = item_for(request, pk)
+    item = item_for(request.user, pk)
     meeting = _meeting(item, meeting_pk)
     meeting_services.pre_read_open(person=request.user, meeting=meeting)
     context = {
@@ -121,7 +105,7 @@ def meeting_pre_read(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResp
 @login_required
 @require_http_methods(["GET", "POST"])
 def minutes_edit(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
-    item = item_for(request, pk, edit=True)
+    item = item_for(request.user, pk, RUN_MEETINGS)
     meeting = _meeting(item, meeting_pk)
     minutes = Minutes.objects.filter(meeting=meeting).first()
     data = answered(request.POST)
@@ -151,7 +135,7 @@ def minutes_edit(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse
 @login_required
 @require_POST
 def minutes_confirm(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
-    item = item_for(request, pk)
+    item = item_for(request.user, pk)
     meeting = _meeting(item, meeting_pk)
     minutes = get_object_or_404(Minutes, meeting=meeting)
     form = ConfirmForm(request.POST)
@@ -161,9 +145,8 @@ def minutes_confirm(request: HttpRequest, pk: int, meeting_pk: int) -> HttpRespo
         )
         return redirect("requests_app:meeting_detail", pk=item.pk, meeting_pk=meeting.pk)
     department = form.cleaned_data["department"]
-    if not department.may_confirm_for(request.user):
-        # Participants may read the minutes but not sign for a department they do not head.
-        return HttpResponse(status=403)
+    # Participants may read the minutes but not sign for a department they do not head.
+    require_confirmer(request.user, department)
     try:
         confirmation = meeting_services.minutes_confirm(
             actor=request.user,
@@ -188,7 +171,7 @@ def minutes_confirm(request: HttpRequest, pk: int, meeting_pk: int) -> HttpRespo
 @login_required
 @require_GET
 def minutes_print(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
-    item = item_for(request, pk)
+    item = item_for(request.user, pk)
     meeting = _meeting(item, meeting_pk)
     minutes = get_object_or_404(Minutes.objects.prefetch_related("attendees__person"), meeting=meeting)
     context = {
@@ -206,7 +189,7 @@ def minutes_print(request: HttpRequest, pk: int, meeting_pk: int) -> HttpRespons
 @login_required
 @require_GET
 def minutes_export(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponseBase:
-    item = item_for(request, pk)
+    item = item_for(request.user, pk)
     meeting = _meeting(item, meeting_pk)
     minutes = get_object_or_404(Minutes.objects.select_related("meeting__item"), meeting=meeting)
     filename = _("minutes-%(number)s-v%(version)s.xlsx") % {"number": item.number, "version": minutes.version}

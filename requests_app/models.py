@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from collab.fields import BoundedTextField
+from collab.notify.models import Urgency
 from collab.org.models import Department
 from requests_app.errors import ItemError
 
@@ -47,6 +48,15 @@ SCENARIO_CADENCE: dict[str, str] = {
     Scenario.CROSS_REGION: ReportCadence.DAILY,
     Scenario.EMERGENCY: ReportCadence.HOURS_4,
     Scenario.ROUTINE_SYNC: ReportCadence.WEEKLY,
+}
+
+# How urgently people are told of the item's hand-offs: emergencies at once on every channel,
+# routine syncs in the daily digest (collab.notify.handoffs refines it per hand-off).
+SCENARIO_URGENCY: dict[str, str] = {
+    Scenario.CROSS_DEPARTMENT: Urgency.NORMAL,
+    Scenario.CROSS_REGION: Urgency.NORMAL,
+    Scenario.EMERGENCY: Urgency.INSTANT,
+    Scenario.ROUTINE_SYNC: Urgency.DIGEST,
 }
 
 
@@ -165,6 +175,10 @@ class CollaborationItem(models.Model):
     @property
     def cadence(self) -> str:
         return self.report_cadence or SCENARIO_CADENCE[self.scenario]
+
+    @property
+    def scenario_urgency(self) -> str:
+        return SCENARIO_URGENCY.get(self.scenario, Urgency.NORMAL)
 
     def can_move_to(self, status: str) -> bool:
         return status in ITEM_TRANSITIONS.get(self.status, set())

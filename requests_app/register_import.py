@@ -359,11 +359,13 @@ def _create(actor: Any, row: RegisterRow) -> CollaborationItem:
     item_sync_permissions(item=item)
     item.imported_cells = {"cells": row.cells, "baseline": register_row(item, RegisterLabels())}
     CollaborationItem.objects.filter(pk=item.pk).update(imported_cells=item.imported_cells)
+    # The history's own wording for entering an item from an existing register.
     audit_record(
         actor=actor,
-        action="item.imported",
+        action="item.registered",
         target=item,
-        changes={"number": [None, number], "row": row.row},
+        changes={"number": [None, number]},
+        note=_("Imported from an Excel register, row %(row)s.") % {"row": row.row},
         # A finished register row arrives archived: recording its arrival is no write to it.
         read_only_ok=True,
     )

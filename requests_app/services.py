@@ -23,7 +23,13 @@ from guardian.models import GroupObjectPermission, UserObjectPermission
 from guardian.shortcuts import assign_perm, remove_perm
 
 from collab.audit.services import audit_record
+from collab.notify.handoffs import tell
 from collab.org.models import Department, display_name
+
+# VIEW and CHANGE are re-exported: tests and older callers name them from here.
+from requests_app.access import CHANGE as CHANGE
+from requests_app.access import EDIT_FORM, people_given_work
+from requests_app.access import VIEW as VIEW
 
 # ItemError is re-exported: every stage names it from here.
 from requests_app.errors import ItemError as ItemError
@@ -32,7 +38,6 @@ from requests_app.models import (
     ITEM_TRANSITIONS,
     Attachment,
     CollaborationItem,
-    Invitation,
     ItemNumberSequence,
     ItemStatus,
     ItemVisibility,
@@ -48,9 +53,6 @@ from requests_app.rules import (
 )
 from requests_app.transitions import transition
 
-VIEW = "requests_app.view_collaborationitem"
-CHANGE = "requests_app.change_collaborationitem"
-
 
 def require_open(item: CollaborationItem) -> None:
     """An archived item is read-only: refuses it before a service starts writing (the audit
@@ -60,8 +62,7 @@ def require_open(item: CollaborationItem) -> None:
 
 def _require_editor(actor: Any, item: CollaborationItem) -> None:
     require_open(item)
-    if not actor.has_perm(CHANGE, item):
-        raise ItemError(_("Only the requester and the coordinator can edit this requirement form."))
+    EDIT_FORM.require(actor, item)
 
 
 def lock_item(item_id: int, version: int) -> CollaborationItem:
@@ -182,7 +183,30 @@ def item_submit(*, actor: Any, item_id: int, version: int) -> CollaborationItem:
         changes={"number": [None, item.number]},
     )
     item_sync_permissions(item=item)
+    _tell_coordinator_of_submission(actor, item)
     return item
+
+
+def _tell_coordinator_of_submission(actor: Any, item: CollaborationItem) -> None:
+    """The coordinator schedules the consensus meeting next (urgent for emergencies)."""
+    if item.coordinator_id == actor.pk:
+        return
+
+    def render() -> tuple[str, str]:
+        values = {"number": item.number, "topic": item.topic, "person": display_name(actor)}
+        return (
+            _("%(number)s %(topic)s is submitted: please schedule the consensus meeting") % values,
+            _("%(person)s named you coordinator of this collaboration.") % values,
+        )
+
+    tell(
+        "item.submitted",
+        recipients=[item.coordinator],
+        render=render,
+        url=reverse("requests_app:item_detail", args=[item.pk]),
+        item=item,
+        dedupe=f"item:{item.pk}:submitted",
+    )
 
 
 @transaction.atomic
@@ -318,13 +342,8 @@ def item_sync_permissions(*, item: CollaborationItem) -> None:
     - once submitted, the groups of the requesting and participating departments (their members
       and heads): view. A draft stays between its requester and coordinator.
     """
-    from tasks_app.models import Task
-
     editors = {item.requester_id, item.coordinator_id}
-    viewers = set(editors)
-    viewers |= set(Invitation.objects.filter(meeting__item=item).values_list("person_id", flat=True))
-    for row in Task.objects.filter(item=item).values_list("owner_id", "receiver_id", "collaborators"):
-        viewers |= {user_id for user_id in row if user_id is not None}
+    viewers = editors | people_given_work(item)
     for codename, wanted in (("view_collaborationitem", viewers), ("change_collaborationitem", editors)):
         current = set(
             UserObjectPermission.objects.filter(

@@ -4,9 +4,8 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -16,10 +15,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from collab.audit.selectors import audit_history
 from collab.downloads import stored_file_response, xlsx_response
-from collab.lib.numbers import parse_whole_number
 from requests_app import services
+from requests_app.access import EDIT_FORM, item_for
 from requests_app.day_off import answered, question
-from requests_app.forms import WORDING_CHECKED_FIELDS, RegisterFilterForm, RequirementEditor
+from requests_app.forms import WORDING_CHECKED_FIELDS, RegisterFilterForm, RequirementEditor, posted_version
 from requests_app.history import history_rows
 from requests_app.models import Attachment, CollaborationItem
 from requests_app.register import REGISTER_COLUMNS, RegisterLabels, register_book, register_row
@@ -42,25 +41,6 @@ class CappedPaginator(Paginator):
     @property
     def capped(self) -> bool:
         return self.count > COUNT_CAP
-
-
-def posted_version(request: HttpRequest) -> int:
-    """The version the page was built from; a missing or tampered value is simply stale."""
-    return parse_whole_number(request.POST.get("version")) or 0
-
-
-def item_for(request: HttpRequest, pk: int, *, edit: bool = False) -> CollaborationItem:
-    """The item if the user may see it (else 404: outsiders do not learn it exists), and, with
-    ``edit``, may edit it (else 403)."""
-    item = get_object_or_404(
-        CollaborationItem.objects.select_related("requesting_department", "requester", "coordinator"),
-        pk=pk,
-    )
-    if not request.user.has_perm(services.VIEW, item):
-        raise Http404
-    if edit and not request.user.has_perm(services.CHANGE, item):
-        raise PermissionDenied(_("Only the requester and the coordinator can edit this requirement form."))
-    return item
 
 
 @login_required
@@ -134,7 +114,7 @@ def item_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    item = item_for(request, pk, edit=True)
+    item = item_for(request.user, pk, EDIT_FORM)
     data = answered(request.POST)
     submitting = "submit" in data
     editor = RequirementEditor(data or None, item=item, user=request.user, submitting=submitting)
@@ -173,7 +153,7 @@ def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def item_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    item = item_for(request, pk, edit=True)
+    item = item_for(request.user, pk, EDIT_FORM)
     try:
         item = services.item_submit(actor=request.user, item_id=item.pk, version=posted_version(request))
     except services.ItemError as error:
@@ -193,14 +173,14 @@ def _item_context(request: HttpRequest, item: CollaborationItem) -> dict[str, An
         "milestones": item.milestones.all(),
         "attachments": item.attachments.select_related("uploaded_by__person"),
         "changes": item.requirement_changes.select_related("actor__person"),
-        "can_edit": request.user.has_perm(services.CHANGE, item),
+        "can_edit": EDIT_FORM.allows(request.user, item),
     }
 
 
 @login_required
 @require_GET
 def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    item = item_for(request, pk)
+    item = item_for(request.user, pk)
     context = _item_context(request, item)
     context["history"] = history_rows(list(audit_history(target=item)))
     context["meetings"] = item.meetings.select_related("minutes")
@@ -213,14 +193,14 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def item_print(request: HttpRequest, pk: int) -> HttpResponse:
-    item = item_for(request, pk)
+    item = item_for(request.user, pk)
     return render(request, "requests_app/item_print.html", _item_context(request, item))
 
 
 @login_required
 @require_POST
 def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
-    item = item_for(request, pk, edit=True)
+    item = item_for(request.user, pk, EDIT_FORM)
     uploads = request.FILES.getlist("files")
     if not uploads:
         messages.error(request, _("Choose at least one file to attach."))
@@ -236,7 +216,7 @@ def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> HttpResponseBase:
-    item = item_for(request, pk)
+    item = item_for(request.user, pk)
     attachment = get_object_or_404(Attachment, pk=attachment_pk, item=item)
     return stored_file_response(attachment.file, attachment.original_name)
 
@@ -244,7 +224,7 @@ def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> Ht
 @login_required
 @require_POST
 def attachment_delete(request: HttpRequest, pk: int, attachment_pk: int) -> HttpResponse:
-    item = item_for(request, pk, edit=True)
+    item = item_for(request.user, pk, EDIT_FORM)
     attachment = get_object_or_404(Attachment, pk=attachment_pk, item=item)
     try:
         services.attachment_remove(actor=request.user, attachment_id=attachment.pk)

@@ -7,3 +7,10 @@ class ReviewsAppConfig(AppConfig):
 
     name = "reviews_app"
     verbose_name = _("Acceptance and retrospective")
+
+    def ready(self) -> None:
+        # The people this stage gives work see the item; stage 1 cannot import this stage.
+        from requests_app.access import register_work_givers
+        from reviews_app.access import people_given_work
+
+        register_work_givers(people_given_work)

@@ -18,6 +18,7 @@ from django.utils.translation import pgettext
 
 from collab.lib.xlsx import XlsxBook
 from collab.org.models import display_name
+from requests_app.meeting_selectors import confirmation_states
 from requests_app.models import CollaborationItem, Minutes
 from reviews_app.models import (
     Deliverable,
@@ -141,8 +142,6 @@ def minutes_queryset() -> QuerySet[Minutes]:
 
 def minutes_context(minutes: Minutes) -> dict[str, Any]:
     """What "reviews_app/pdf/minutes.html" renders: the printed minutes' context."""
-    from requests_app.meeting_views import confirmation_states
-
     meeting = minutes.meeting
     return {
         "item": meeting.item,
@@ -158,7 +157,6 @@ def minutes_context(minutes: Minutes) -> dict[str, Any]:
 
 def write_minutes_xlsx_for_archive(minutes: Minutes, target: IO[bytes]) -> None:
     from requests_app.documents import write_minutes_xlsx
-    from requests_app.meeting_views import confirmation_states
 
     write_minutes_xlsx(minutes, target, confirmation_states(minutes))
 

@@ -16,6 +16,7 @@ from collab.audit.services import audit_record
 from collab.queueing import enqueue_after_commit
 from requests_app.models import CollaborationItem
 from requests_app.services import ItemError, require_open
+from reviews_app.access import ARCHIVE
 from reviews_app.archive_builder import ProgressCallback, archive_build, archive_move
 from reviews_app.archive_layout import archive_file_name
 from reviews_app.archive_readiness import (
@@ -64,8 +65,7 @@ def archive_request(*, actor: Any, item_id: int) -> Archive:
     """
     item = CollaborationItem.objects.select_for_update().get(pk=item_id)
     require_open(item)
-    if actor.pk != item.coordinator_id:
-        raise ItemError(_("Only the coordinator archives the item."))
+    ARCHIVE.require(actor, item)
     _fail_stale(item)
     _require_ready(item)
     archive = Archive.objects.create(item=item, requested_by=actor, file_name=archive_file_name(item))

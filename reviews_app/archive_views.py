@@ -8,7 +8,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,9 +15,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from requests_app.access import item_for
 from requests_app.models import CollaborationItem, ItemStatus
 from requests_app.services import ItemError
-from requests_app.views import item_for
+from reviews_app.access import ARCHIVE
 from reviews_app.archive_readiness import ACTIVE_STATUSES, active_archive, archive_problems
 from reviews_app.archive_services import archive_request
 from reviews_app.models import Archive, ArchiveStatus
@@ -53,7 +53,7 @@ def _context(request: HttpRequest, item: CollaborationItem) -> dict[str, Any]:
 @login_required
 @require_GET
 def archive(request: HttpRequest, pk: int) -> HttpResponse:
-    item = item_for(request, pk)
+    item = item_for(request.user, pk)
     return render(request, "reviews_app/archive.html", _context(request, item))
 
 
@@ -61,16 +61,14 @@ def archive(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def archive_status(request: HttpRequest, pk: int) -> HttpResponse:
     """HTMX, every 2 s while building: the status part of the page (progress, step, result)."""
-    item = item_for(request, pk)
+    item = item_for(request.user, pk)
     return render(request, "reviews_app/archive.html#status", _context(request, item))
 
 
 @login_required
 @require_POST
 def archive_build(request: HttpRequest, pk: int) -> HttpResponse:
-    item = item_for(request, pk)
-    if request.user.pk != item.coordinator_id:
-        raise PermissionDenied(_("Only the coordinator archives the item."))
+    item = item_for(request.user, pk, ARCHIVE)
     if not request.POST.get("confirm"):
         # Irreversible: the coordinator ticks the box that names what becomes read-only.
         messages.error(request, CONFIRM_REFUSAL)
@@ -93,7 +91,7 @@ def archive_build(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def archive_download(request: HttpRequest, pk: int, archive_pk: int) -> HttpResponseBase:
-    item = item_for(request, pk)
+    item = item_for(request.user, pk)
     built = get_object_or_404(Archive, pk=archive_pk, item=item, status=ArchiveStatus.READY)
     if not built.file:
         raise Http404

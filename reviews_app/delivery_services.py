@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from collab.audit.services import audit_record
 from collab.lib.workdays import Calendar
+from collab.notify.handoffs import tell
 from collab.notify.models import Urgency
 from collab.notify.services import notify, urgency_for_item
 from collab.org import throttle
@@ -46,6 +47,7 @@ from reviews_app.acceptance import (
     recorded_files_digest,
     snapshot_agrees,
 )
+from reviews_app.access import DELIVER, REVIEW, REVISE
 from reviews_app.models import (
     DELIVERABLE_TRANSITIONS,
     Deliverable,
@@ -56,6 +58,7 @@ from reviews_app.models import (
     Signature,
     SignerRole,
 )
+from reviews_app.retro_selectors import awaiting_retrospective
 from tasks_app import alerts
 from tasks_app.models import Task, TaskStatus
 from tasks_app.tracking_services import task_transition
@@ -255,8 +258,7 @@ def deliverable_submit(
     task = Task.objects.select_related("receiver__person__region").get(pk=task_id)
     task.item = item
     _require_executing(item)
-    if actor.pk != task.owner_id:
-        raise ItemError(_("Only the task's owner submits its deliverables."))
+    DELIVER.require(actor, task)
     if task.receiver_id == task.owner_id:  # the task rules forbid it; two sides sign the form
         raise ItemError(
             _("The receiver reviews and accepts the owner's deliverable, so it must be someone else.")
@@ -304,8 +306,7 @@ def deliverable_revise(
     item, deliverable = _lock(deliverable_id)
     _refuse_locked(deliverable)
     _require_executing(item)
-    if actor.pk != deliverable.deliverer_id:
-        raise ItemError(_("Only the deliverer submits a revised version."))
+    REVISE.require(actor, deliverable)
     if deliverable.status != DeliverableStatus.CHANGES_REQUESTED:
         raise ItemError(_("A revised version answers a request for changes; this deliverable has none open."))
     if not note.strip():
@@ -351,14 +352,13 @@ def _ask_for_review(deliverable: Deliverable, version: DeliverableVersion) -> No
             body += "\n" + version.note
         return title, body
 
-    notify(
+    tell(
+        "deliverable.submitted",
         recipients=[deliverable.receiver],
-        kind="deliverable.submitted",
         render=render,
         url=_detail_url(deliverable),
         item=item,
         dedupe=f"deliverable:{deliverable.pk}:v{version.number}:submitted",
-        urgency=_prompt_urgency(item),
     )
 
 
@@ -398,8 +398,7 @@ def _review(
     item, deliverable = _lock(deliverable_id)
     _refuse_locked(deliverable)
     _require_executing(item)
-    if actor.pk != deliverable.receiver_id:
-        raise ItemError(_("Only the receiver reviews this deliverable."))
+    REVIEW.require(actor, deliverable)
     if deliverable.status != DeliverableStatus.IN_REVIEW:
         raise ItemError(_("This deliverable is not waiting for a review."))
     latest = deliverable.versions.order_by("-number").first()
@@ -458,14 +457,14 @@ def _tell_deliverer_of_review(deliverable: Deliverable, version: DeliverableVers
             body = _("Reviewed by %(person)s.") % values
         return title, body
 
-    notify(
+    accepted = version.decision == ReviewDecision.ACCEPTED
+    tell(
+        "deliverable.accepted" if accepted else "deliverable.changes_requested",
         recipients=[deliverable.deliverer],
-        kind="deliverable.reviewed",
         render=render,
         url=_detail_url(deliverable),
         item=item,
         dedupe=f"deliverable:{deliverable.pk}:v{version.number}:reviewed",
-        urgency=_prompt_urgency(item),
     )
 
 
@@ -689,3 +688,16 @@ def _tell_of_signature(deliverable: Deliverable, signature: Signature, *, comple
         dedupe=f"deliverable:{deliverable.pk}:signed:{signature.role}",
         urgency=_prompt_urgency(item),
     )
+    if complete and awaiting_retrospective(CollaborationItem.objects.filter(pk=item.pk)).exists():
+        tell(
+            "item.all_signed",
+            recipients=[item.coordinator],
+            render=lambda: (
+                _("Every acceptance form of %(number)s %(topic)s is signed: please record the retrospective")
+                % {"number": item.number, "topic": item.topic},
+                _("Hold the retrospective with the parties and record it with its improvement measures."),
+            ),
+            url=reverse("reviews_app:retrospective", args=[item.pk]),
+            item=item,
+            dedupe=f"item:{item.pk}:all_signed",
+        )

@@ -10,7 +10,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,9 +22,9 @@ from collab.downloads import stored_file_response
 from collab.org import throttle
 from collab.org.models import display_name
 from collab.pdf import render_pdf
+from requests_app.access import item_for
 from requests_app.models import CollaborationItem, ItemStatus
 from requests_app.services import ItemError
-from requests_app.views import item_for
 from reviews_app import delivery_services as services
 from reviews_app.acceptance import (
     acceptance_form_context,
@@ -34,6 +33,7 @@ from reviews_app.acceptance import (
     accepted_version,
     signature_rows,
 )
+from reviews_app.access import DELIVER, REVIEW, REVISE, SIGN
 from reviews_app.delivery_forms import DeliverableForm, ReviewForm, RevisionForm, SignForm
 from reviews_app.models import Deliverable, DeliverableFile, DeliverableStatus, ReviewDecision, SignerRole
 from tasks_app.models import Task
@@ -77,7 +77,7 @@ def _form_errors(request: HttpRequest, form: Any) -> None:
 @login_required
 @require_GET
 def task_deliverables(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
-    item = item_for(request, pk)
+    item = item_for(request.user, pk)
     task = _task(item, task_pk)
     deliverables = list(
         Deliverable.objects.filter(task=task)
@@ -96,10 +96,9 @@ def task_deliverables(request: HttpRequest, pk: int, task_pk: int) -> HttpRespon
 @login_required
 @require_http_methods(["GET", "POST"])
 def deliverable_create(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
-    item = item_for(request, pk)
+    item = item_for(request.user, pk)
     task = _task(item, task_pk)
-    if request.user.pk != task.owner_id:
-        raise PermissionDenied(_("Only the task's owner submits its deliverables."))
+    DELIVER.require(request.user, task)
     if item.status != ItemStatus.EXECUTING:
         messages.error(
             request, _("Deliverables are submitted, reviewed and signed while the item is in execution.")
@@ -180,7 +179,7 @@ def _sign_forms(
 @login_required
 @require_GET
 def deliverable_detail(request: HttpRequest, pk: int, deliverable_pk: int) -> HttpResponse:
-    item = item_for(request, pk)
+    item = item_for(request.user, pk)
     deliverable = _deliverable(item, deliverable_pk)
     versions = list(deliverable.versions.all())
     executing = item.status == ItemStatus.EXECUTING
@@ -211,10 +210,9 @@ def deliverable_detail(request: HttpRequest, pk: int, deliverable_pk: int) -> Ht
 @login_required
 @require_POST
 def deliverable_review(request: HttpRequest, pk: int, deliverable_pk: int) -> HttpResponse:
-    item = item_for(request, pk)
+    item = item_for(request.user, pk)
     deliverable = _deliverable(item, deliverable_pk)
-    if request.user.pk != deliverable.receiver_id:
-        raise PermissionDenied(_("Only the receiver reviews this deliverable."))
+    REVIEW.require(request.user, deliverable)
     form = ReviewForm(request.POST)
     if not form.is_valid():
         _form_errors(request, form)
@@ -247,10 +245,9 @@ def deliverable_review(request: HttpRequest, pk: int, deliverable_pk: int) -> Ht
 @login_required
 @require_http_methods(["GET", "POST"])
 def deliverable_revise(request: HttpRequest, pk: int, deliverable_pk: int) -> HttpResponse:
-    item = item_for(request, pk)
+    item = item_for(request.user, pk)
     deliverable = _deliverable(item, deliverable_pk)
-    if request.user.pk != deliverable.deliverer_id:
-        raise PermissionDenied(_("Only the deliverer submits a revised version."))
+    REVISE.require(request.user, deliverable)
     if deliverable.status != DeliverableStatus.CHANGES_REQUESTED or item.status != ItemStatus.EXECUTING:
         messages.error(
             request, _("A revised version answers a request for changes; this deliverable has none open.")
@@ -293,10 +290,9 @@ def deliverable_revise(request: HttpRequest, pk: int, deliverable_pk: int) -> Ht
 @login_required
 @require_POST
 def deliverable_sign(request: HttpRequest, pk: int, deliverable_pk: int) -> HttpResponse:
-    item = item_for(request, pk)
+    item = item_for(request.user, pk)
     deliverable = _deliverable(item, deliverable_pk)
-    if request.user.pk not in {deliverable.deliverer_id, deliverable.receiver_id}:
-        raise PermissionDenied(_("Only the deliverer and the receiver sign the acceptance form."))
+    SIGN.require(request.user, deliverable)
     form = SignForm(request.POST)
     if not form.is_valid():
         _form_errors(request, form)
@@ -324,7 +320,7 @@ def deliverable_sign(request: HttpRequest, pk: int, deliverable_pk: int) -> Http
 @login_required
 @require_GET
 def deliverable_file(request: HttpRequest, pk: int, deliverable_pk: int, file_pk: int) -> HttpResponseBase:
-    item = item_for(request, pk)
+    item = item_for(request.user, pk)
     file = get_object_or_404(
         DeliverableFile,
         pk=file_pk,
@@ -341,7 +337,7 @@ def deliverable_file(request: HttpRequest, pk: int, deliverable_pk: int, file_pk
 @login_required
 @require_GET
 def acceptance_print(request: HttpRequest, pk: int, deliverable_pk: int) -> HttpResponse:
-    item = item_for(request, pk)
+    item = item_for(request.user, pk)
     deliverable = _deliverable(item, deliverable_pk)
     return render(request, "reviews_app/acceptance_print.html", acceptance_form_context(deliverable))
 
@@ -349,7 +345,7 @@ def acceptance_print(request: HttpRequest, pk: int, deliverable_pk: int) -> Http
 @login_required
 @require_GET
 def acceptance_pdf(request: HttpRequest, pk: int, deliverable_pk: int) -> HttpResponse:
-    item = item_for(request, pk)
+    item = item_for(request.user, pk)
     deliverable = _deliverable(item, deliverable_pk)
     pdf = render_pdf("reviews_app/acceptance_pdf.html", acceptance_form_context(deliverable))
     response = HttpResponse(pdf, content_type="application/pdf")

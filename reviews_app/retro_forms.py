@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from collab.formfields import BoundedDateField, ChoiceById
 from collab.org.models import Department
+from collab.org.pickers import PeoplePicker
 from requests_app.day_off import Committed, row_dates
 from requests_app.forms import PersonChoiceField, people
 from requests_app.models import CollaborationItem
@@ -36,8 +37,8 @@ class RetrospectiveForm(ProblemsMixin, forms.Form):
     participants = PeopleChoiceField(
         label=_("Participants"),
         queryset=people(),
-        widget=forms.SelectMultiple(attrs={"size": 8}),
-        help_text=_("Hold Ctrl (⌘ on a Mac) to choose several."),
+        widget=PeoplePicker,
+        help_text=_("Type a name or its pinyin initials to add each participant."),
     )
     highlights = forms.CharField(
         label=_("Highlights"),

@@ -24,15 +24,18 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from collab.audit.services import audit_record
+from collab.notify.handoffs import tell
 from collab.notify.models import Urgency
 from collab.notify.services import notify
 from collab.org.models import Department, display_name
 from requests_app.models import CollaborationItem, ItemStatus
 from requests_app.rules import vague_wording_errors
-from requests_app.services import ItemError, require_open
+from requests_app.services import ItemError, item_sync_permissions, require_open
 from requests_app.transitions import transition
+from reviews_app.access import COMPLETE_MEASURE, RECORD_RETROSPECTIVE
 from reviews_app.archive_readiness import active_archive
 from reviews_app.models import MEASURE_TRANSITIONS, ImprovementMeasure, MeasureStatus, Retrospective
+from reviews_app.retro_selectors import ready_to_archive
 
 MAX_MEASURES = 20
 TEXT_MAX_LENGTH = 2000
@@ -56,16 +59,6 @@ class RetrospectiveData:
 
 
 # --- who may do what ------------------------------------------------------------------------------
-
-
-def may_record(user: Any, item: CollaborationItem) -> bool:
-    """The requester and the coordinator record (and edit) the retrospective."""
-    return user.pk is not None and user.pk in (item.requester_id, item.coordinator_id)
-
-
-def may_complete(user: Any, measure: ImprovementMeasure, item: CollaborationItem) -> bool:
-    """The measure's owner or the item's coordinator marks it done."""
-    return user.pk is not None and user.pk in (measure.owner_id, item.coordinator_id)
 
 
 # --- the rules ------------------------------------------------------------------------------------
@@ -148,8 +141,7 @@ def _lock_item(item_id: int) -> CollaborationItem:
 
 def _require_recorder(actor: Any, item: CollaborationItem) -> None:
     require_open(item)
-    if not may_record(actor, item):
-        raise ItemError(_("Only the requester and the coordinator record the retrospective."))
+    RECORD_RETROSPECTIVE.require(actor, item)
     if item.status != ItemStatus.EXECUTING:
         raise ItemError(_("The retrospective is recorded while the item is in execution."))
     # The archive being built is a snapshot of the retrospective: it must not change under it.
@@ -193,6 +185,8 @@ def _create_measures(
             due_date=data.due_date,
         )
         created.append(ImprovementMeasure.objects.select_related("owner", "department").get(pk=measure.pk))
+    if created:  # a measure's owner may be outside the item: owning it, they see it
+        item_sync_permissions(item=retrospective.item)
     return created
 
 
@@ -218,14 +212,13 @@ def _tell_owner(measure: ImprovementMeasure, *, actor: Any, item: CollaborationI
             _("%(person)s: %(measure)s") % values,
         )
 
-    notify(
+    tell(
+        "improvement.assigned",
         recipients=[measure.owner],
-        kind="improvement.assigned",
         render=render,
         url=log_url(measure),
         item=item,
         dedupe=f"improvement:{measure.pk}:assigned",
-        urgency=Urgency.NORMAL,
     )
 
 
@@ -273,7 +266,25 @@ def retrospective_record(*, actor: Any, item_id: int, data: RetrospectiveData) -
     )
     for measure in measures:
         _tell_owner(measure, actor=actor, item=item)
+    _tell_coordinator_to_archive(actor, item)
     return retrospective
+
+
+def _tell_coordinator_to_archive(actor: Any, item: CollaborationItem) -> None:
+    """Signed and reviewed in retrospect: the coordinator builds the archive and closes the item."""
+    if actor.pk == item.coordinator_id or not ready_to_archive(CollaborationItem.objects.filter(pk=item.pk)):
+        return
+    tell(
+        "item.archive_ready",
+        recipients=[item.coordinator],
+        render=lambda: (
+            _("%(number)s %(topic)s is ready to archive") % {"number": item.number, "topic": item.topic},
+            _("Every acceptance form is signed and the retrospective is recorded: build the archive."),
+        ),
+        url=reverse("reviews_app:archive", args=[item.pk]),
+        item=item,
+        dedupe=f"item:{item.pk}:archive_ready",
+    )
 
 
 @transaction.atomic
@@ -349,8 +360,7 @@ def measure_complete(*, actor: Any, measure_id: int, note: str) -> ImprovementMe
         .select_related("owner", "department")
         .get(pk=measure_id)
     )
-    if not may_complete(actor, measure, item):
-        raise ItemError(_("Only the measure's owner and the item's coordinator mark it done."))
+    COMPLETE_MEASURE.require(actor, measure)
     if MeasureStatus.DONE not in MEASURE_TRANSITIONS[measure.status]:
         raise ItemError(_("This improvement measure is already done."))
     note = note.strip()

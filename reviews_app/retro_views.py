@@ -6,14 +6,11 @@ log is company-wide: anyone logged in reads it; a measure's owner and its item's
 mark it done.
 """
 
-from datetime import date
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,12 +22,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from collab.downloads import xlsx_response
 from collab.pdf import render_pdf
+from requests_app.access import item_for
 from requests_app.day_off import answered, question
 from requests_app.models import CollaborationItem, ItemStatus
 from requests_app.rules import clip
 from requests_app.services import ItemError
-from requests_app.views import item_for
 from reviews_app import retro_services as services
+from reviews_app.access import COMPLETE_MEASURE, RECORD_RETROSPECTIVE
 from reviews_app.archive_documents import (
     retrospective_book,
     retrospective_context,
@@ -43,6 +41,7 @@ from reviews_app.retro_forms import (
     MeasureForm,
     RetrospectiveEditor,
 )
+from reviews_app.retro_selectors import log_measures
 
 PAGE_SIZE = 25
 
@@ -53,10 +52,7 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 def _recorder_item(request: HttpRequest, pk: int) -> CollaborationItem:
     """The item if the user may record its retrospective: outsiders 404, other readers 403."""
-    item = item_for(request, pk)
-    if not services.may_record(request.user, item):
-        raise PermissionDenied(_("Only the requester and the coordinator record the retrospective."))
-    return item
+    return item_for(request.user, pk, RECORD_RETROSPECTIVE)
 
 
 def _page(item: CollaborationItem) -> HttpResponseRedirect:
@@ -88,7 +84,7 @@ def _closed_for_recording(request: HttpRequest, item: CollaborationItem) -> bool
 @login_required
 @require_GET
 def retrospective(request: HttpRequest, pk: int) -> HttpResponse:
-    return _retrospective_page(request, item_for(request, pk))
+    return _retrospective_page(request, item_for(request.user, pk))
 
 
 def _retrospective_page(
@@ -99,7 +95,7 @@ def _retrospective_page(
 ) -> HttpResponse:
     """The retrospective page; with ``ask``, the new measure's form waits for the day-off answer."""
     recorded = retrospective_queryset().filter(item=item).first()
-    can_record = services.may_record(request.user, item) and item.status == ItemStatus.EXECUTING
+    can_record = RECORD_RETROSPECTIVE.allows(request.user, item) and item.status == ItemStatus.EXECUTING
     context: dict[str, Any] = {
         "item": item,
         "recorded": recorded,
@@ -114,8 +110,8 @@ def _retrospective_page(
     if recorded is not None:
         context.update(retrospective_context(recorded))
         for row in context["measures"]:
-            row["may_complete"] = row["measure"].status == MeasureStatus.OPEN and services.may_complete(
-                request.user, row["measure"], item
+            row["may_complete"] = row["measure"].status == MeasureStatus.OPEN and COMPLETE_MEASURE.allows(
+                request.user, row["measure"]
             )
     return render(request, "reviews_app/retrospective.html", context)
 
@@ -205,7 +201,7 @@ def measure_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _recorded(request: HttpRequest, pk: int) -> tuple[CollaborationItem, Retrospective]:
-    item = item_for(request, pk)
+    item = item_for(request.user, pk)
     return item, get_object_or_404(retrospective_queryset(), item=item)
 
 
@@ -243,26 +239,6 @@ def retrospective_export(request: HttpRequest, pk: int) -> HttpResponseBase:
 # --- the process-improvement log ------------------------------------------------------------------
 
 
-def log_measures(user: Any, filters: dict[str, Any], *, today: date) -> QuerySet[ImprovementMeasure]:
-    """The log's rows after the filters, with what each row shows (a fixed number of queries).
-
-    Ordered open first, then by due date (the model's ordering, served by the status index).
-    """
-    measures = ImprovementMeasure.objects.select_related(
-        "owner__person", "department", "retrospective__item"
-    ).order_by("status", "due_date", "pk")
-    if department := filters.get("department"):
-        measures = measures.filter(department=department)
-    status = filters.get("status")
-    if status == "overdue":
-        measures = measures.filter(status=MeasureStatus.OPEN, due_date__lt=today)
-    elif status:
-        measures = measures.filter(status=status)
-    if filters.get("mine"):
-        measures = measures.filter(Q(owner=user))
-    return measures
-
-
 @login_required
 @require_GET
 def improvement_log(request: HttpRequest) -> HttpResponse:
@@ -277,8 +253,7 @@ def improvement_log(request: HttpRequest) -> HttpResponse:
             "item": m.retrospective.item,
             "overdue": m.status == MeasureStatus.OPEN and m.due_date < today,
             # The coordinator's id is on the item row already: no query per row.
-            "may_complete": m.status == MeasureStatus.OPEN
-            and services.may_complete(request.user, m, m.retrospective.item),
+            "may_complete": m.status == MeasureStatus.OPEN and COMPLETE_MEASURE.allows(request.user, m),
         }
         for m in page.object_list
     ]
@@ -312,8 +287,8 @@ def measure_done(request: HttpRequest, measure_pk: int) -> HttpResponse:
     measure = get_object_or_404(
         ImprovementMeasure.objects.select_related("retrospective__item"), pk=measure_pk
     )
-    if not services.may_complete(request.user, measure, measure.retrospective.item):
-        raise PermissionDenied(_("Only the measure's owner and the item's coordinator mark it done."))
+    item_for(request.user, measure.retrospective.item_id)
+    COMPLETE_MEASURE.require(request.user, measure)
     form = CompleteMeasureForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Say how the measure was carried out: the next collaboration reads it."))

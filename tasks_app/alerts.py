@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from collab.notify.handoffs import tell
 from collab.notify.services import notify, urgency_for_item
 from collab.org.calendar import calendar_for
 from collab.org.models import display_name
@@ -205,6 +206,17 @@ def _send(alert: Alert) -> None:
         body = _("%(topic)s. Now %(percent)s%% done; deadline %(deadline)s.") % values
         return title, body
 
+    if alert.kind == AlertKind.REPORT_MISSING and alert.step == 0:
+        # The owner's own reminder is a hand-off (report due or missing); escalations are not.
+        tell(
+            "alert.report_missing",
+            recipients=[recipient],
+            render=render,
+            url=reverse("tasks_app:progress", args=[item.pk]) + f"#task-{task.pk}",
+            item=item,
+            dedupe=f"alert:{alert.pk}",
+        )
+        return
     notify(
         recipients=[recipient],
         kind=f"alert.{alert.kind}",

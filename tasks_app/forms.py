@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from collab.formfields import BoundedDateField, ChoiceById, ChoicesById, IdField
 from collab.org.models import Department, display_name
+from collab.org.pickers import PeoplePicker
 from requests_app.forms import PersonChoiceField, people
 from requests_app.models import CollaborationItem, Todo
 from requests_app.rules import vague_wording_errors
@@ -18,6 +19,8 @@ from tasks_app.selectors import item_departments
 
 
 class PeopleChoiceField(ChoicesById):
+    widget = PeoplePicker
+
     def label_from_instance(self, obj: Any) -> str:
         department = getattr(getattr(obj, "person", None), "department", None)
         return f"{display_name(obj)} ({department})" if department else display_name(obj)
@@ -42,8 +45,7 @@ class TaskForm(forms.Form):
         label=_("Collaborators"),
         queryset=people(),
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 6}),
-        help_text=_("The people who help the owner; hold Ctrl (⌘ on a Mac) to choose several."),
+        help_text=_("The people who help the owner; type a name or its pinyin initials to add each."),
     )
     delivery_standard = forms.CharField(
         label=_("Delivery standard"),

@@ -19,11 +19,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from collab.audit.services import audit_record
+from collab.notify.handoffs import tell
 from collab.notify.services import notify, urgency_for_item
 from collab.org.models import Department, display_name
 from requests_app.models import CollaborationItem, ItemStatus, Todo
 from requests_app.services import (
-    CHANGE,
     ItemError,
     StaleVersionError,
     item_sync_permissions,
@@ -31,6 +31,7 @@ from requests_app.services import (
     lock_item,
 )
 from tasks_app import alerts
+from tasks_app.access import PLAN_TASKS
 from tasks_app.models import DepartmentExemption, Task
 from tasks_app.rules import TaskData, task_problems
 from tasks_app.selectors import breakdown_gaps, item_department_ids
@@ -47,8 +48,7 @@ def _locked_item(item_id: int) -> CollaborationItem:
 
 
 def _require_planner(actor: Any, item: CollaborationItem) -> None:
-    if not actor.has_perm(CHANGE, item):
-        raise ItemError(_("Only the requester and the coordinator can plan the tasks of this item."))
+    PLAN_TASKS.require(actor, item)
 
 
 def _require_planning_stage(item: CollaborationItem) -> None:
@@ -225,14 +225,13 @@ def _announce(task: Task, *, owner: bool, collaborator_ids: set[int], receiver: 
         ([receiver_user] if receiver_user else [], as_receiver, "receiver"),
     ):
         if recipients:
-            notify(
+            tell(
+                "task.assigned",
                 recipients=recipients,
-                kind="task.assigned",
                 render=render,
                 url=_sheet_url(task),
                 item=item,
                 dedupe=f"{dedupe}:{role}",
-                urgency=urgency_for_item(item),
             )
 
 

@@ -1,11 +1,12 @@
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from collab.fields import LONG_TEXT
+from requests_app.access import people_who_see
 from requests_app.forms import PersonChoiceField, people
-from requests_app.models import ReportCadence
+from requests_app.models import CollaborationItem, ReportCadence
 from tasks_app.models import REPORTED_STATUSES
 from tasks_app.tracking_services import ReportData
 
@@ -59,7 +60,11 @@ class ResolveForm(forms.Form):
 
 
 class AssignProblemForm(forms.Form):
+    """Offers only the people who see the item (the service refuses anyone else)."""
+
     owner = PersonChoiceField(label=_("Resolved by"), queryset=people())
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, item: CollaborationItem, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        owner = cast(PersonChoiceField, self.fields["owner"])
+        owner.queryset = people().filter(pk__in=people_who_see(item).values("pk"))

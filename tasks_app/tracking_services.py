@@ -16,13 +16,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from collab.audit.services import audit_record
+from collab.notify.handoffs import tell
 from collab.notify.services import notify
 from collab.org.models import display_name
+from requests_app.access import people_who_see
 from requests_app.models import CollaborationItem, ItemStatus, ReportCadence
 from requests_app.rules import vague_wording_errors
-from requests_app.services import CHANGE, ItemError, require_open
+from requests_app.services import ItemError, require_open
 from requests_app.transitions import transition
 from tasks_app import alerts
+from tasks_app.access import HAND_OVER_PROBLEM, REPORT, RESOLVE_PROBLEM, SET_CADENCE
 from tasks_app.models import (
     PROBLEM_TRANSITIONS,
     REPORTED_STATUSES,
@@ -42,13 +45,6 @@ class ReportData:
     summary: str
     risks: str = ""
     measures: str = ""
-
-
-def may_report(user: Any, task: Task) -> bool:
-    """The owner and the collaborators report on a task; the coordinator may too."""
-    return (
-        user.pk in {task.owner_id, task.item.coordinator_id} or task.collaborators.filter(pk=user.pk).exists()
-    )
 
 
 def report_problems(data: ReportData) -> dict[str, list[str]]:
@@ -80,8 +76,7 @@ def progress_report(*, actor: Any, task_id: int, data: ReportData) -> ProgressRe
     require_open(item)
     if item.status != ItemStatus.EXECUTING:
         raise ItemError(_("Progress is reported once the item is in execution."))
-    if not may_report(actor, task):
-        raise ItemError(_("Only the task's owner, its collaborators and the coordinator report on it."))
+    REPORT.require(actor, task)
     if task.status == TaskStatus.DONE:
         raise ItemError(
             _("This task is done: both sides signed its acceptance form, so no report can reopen it.")
@@ -173,20 +168,18 @@ def _tell_coordinator_of_problem(problem: Problem) -> None:
             "problem": problem.description,
         }
 
-    notify(
+    tell(
+        "task.problem",
         recipients=[item.coordinator],
-        kind="task.problem",
         render=render,
         url=reverse("tasks_app:progress", args=[item.pk]) + "#problems",
         item=item,
         dedupe=f"problem:{problem.pk}",
-        urgency="instant",
     )
 
 
 def _require_problem_manager(actor: Any, problem: Problem) -> None:
-    if actor.pk != problem.owner_id and not actor.has_perm(CHANGE, problem.item):
-        raise ItemError(_("Only the problem's owner or the coordinator can change it."))
+    RESOLVE_PROBLEM.require(actor, problem)
 
 
 @transaction.atomic
@@ -228,13 +221,17 @@ def problem_resolve(*, actor: Any, problem_id: int, resolution: str) -> Problem:
 def problem_assign(*, actor: Any, problem_id: int, owner_id: int) -> Problem:
     """The coordinator hands a problem to whoever must resolve it (e.g. the product manager)."""
     problem = Problem.objects.select_for_update().select_related("item", "task").get(pk=problem_id)
-    if not actor.has_perm(CHANGE, problem.item):
-        raise ItemError(_("Only the requester and the coordinator can hand a problem over."))
+    HAND_OVER_PROBLEM.require(actor, problem.item)
     if problem.status != ProblemStatus.OPEN:
         raise ItemError(_("This problem is already resolved."))
     owner = get_user_model().objects.filter(pk=owner_id, is_active=True).first()
     if owner is None:
         raise ItemError(_("Choose an active person to resolve the problem."))
+    if not people_who_see(problem.item).filter(pk=owner.pk).exists():
+        raise ItemError(
+            _("%(person)s does not take part in this item: hand the problem to someone who does.")
+            % {"person": display_name(owner)}
+        )
     old = display_name(problem.owner)
     problem.owner = owner
     problem.save(update_fields=["owner"])
@@ -245,9 +242,9 @@ def problem_assign(*, actor: Any, problem_id: int, owner_id: int) -> Problem:
         changes={"owner": [old, display_name(owner)]},
         note=problem.description,
     )
-    notify(
+    tell(
+        "problem.assigned",
         recipients=[owner],
-        kind="problem.assigned",
         render=lambda: (
             _('Please resolve a problem of "%(task)s"') % {"task": problem.task.name},
             problem.description,
@@ -255,7 +252,7 @@ def problem_assign(*, actor: Any, problem_id: int, owner_id: int) -> Problem:
         url=reverse("tasks_app:progress", args=[problem.item_id]) + "#problems",
         item=problem.item,
         dedupe=f"problem:{problem.pk}:owner:{owner.pk}",
-        urgency="instant" if problem.blocking else "normal",
+        blocking=problem.blocking,
     )
     return problem
 
@@ -263,8 +260,7 @@ def problem_assign(*, actor: Any, problem_id: int, owner_id: int) -> Problem:
 @transaction.atomic
 def item_set_cadence(*, actor: Any, item_id: int, cadence: str) -> CollaborationItem:
     item = CollaborationItem.objects.select_for_update().get(pk=item_id)
-    if not actor.has_perm(CHANGE, item):
-        raise ItemError(_("Only the requester and the coordinator set the reporting cadence."))
+    SET_CADENCE.require(actor, item)
     if cadence not in ReportCadence.values:
         raise ItemError(_("Choose one of the offered cadences."))
     old = item.cadence

@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,10 +11,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from collab.downloads import xlsx_response
+from requests_app.access import item_for
 from requests_app.models import ItemStatus, Milestone
-from requests_app.services import CHANGE, ItemError
-from requests_app.views import item_for
+from requests_app.services import ItemError
 from tasks_app import tracking_services
+from tasks_app.access import HAND_OVER_PROBLEM, REPORT, RESOLVE_PROBLEM, SET_CADENCE
 from tasks_app.models import Problem, Task
 from tasks_app.tracking import (
     PROGRESS_RECORD_COLUMNS,
@@ -31,16 +31,16 @@ from tasks_app.tracking_forms import AssignProblemForm, CadenceForm, ReportForm,
 @login_required
 @require_GET
 def progress(request: HttpRequest, pk: int) -> HttpResponse:
-    item = item_for(request, pk)
+    item = item_for(request.user, pk)
     states = tracked_tasks(item)
-    can_edit = request.user.has_perm(CHANGE, item)
+    can_edit = SET_CADENCE.allows(request.user, item)
     context = {
         "item": item,
         "states": states,
         "problems": open_problems(item),
         "can_edit": can_edit,
         "cadence_form": CadenceForm(initial={"cadence": item.cadence}) if can_edit else None,
-        "assign_form": AssignProblemForm() if can_edit else None,
+        "assign_form": AssignProblemForm(item=item) if can_edit else None,
         "milestones": item.milestones.all(),
         "counts": {
             "late": sum(s.late for s in states),
@@ -64,12 +64,9 @@ def _task(item_pk: int, task_pk: int) -> Task:
 @login_required
 @require_http_methods(["GET", "POST"])
 def task_report(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
-    item = item_for(request, pk)
+    item = item_for(request.user, pk)
     task = _task(item.pk, task_pk)
-    if not tracking_services.may_report(request.user, task):
-        raise PermissionDenied(
-            _("Only the task's owner, its collaborators and the coordinator report on it.")
-        )
+    REPORT.require(request.user, task)
     form = ReportForm(
         request.POST or None, initial={"status": task.status, "percent_done": task.percent_done}
     )
@@ -90,7 +87,7 @@ def task_report(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def task_detail(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
-    item = item_for(request, pk)
+    item = item_for(request.user, pk)
     task = _task(item.pk, task_pk)
     context = {
         "item": item,
@@ -98,8 +95,7 @@ def task_detail(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
         "reports": task.reports.select_related("reporter__person"),
         "problems": task.problems.select_related("owner__person", "raised_by__person"),
         "alerts": task.alerts.exclude(sent_at=None).order_by("-sent_at"),
-        "can_report": item.status == ItemStatus.EXECUTING
-        and tracking_services.may_report(request.user, task),
+        "can_report": item.status == ItemStatus.EXECUTING and REPORT.allows(request.user, task),
     }
     return render(request, "tasks_app/task_detail.html", context)
 
@@ -107,7 +103,7 @@ def task_detail(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def set_cadence(request: HttpRequest, pk: int) -> HttpResponse:
-    item = item_for(request, pk, edit=True)
+    item = item_for(request.user, pk, SET_CADENCE)
     form = CadenceForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose one of the offered cadences."))
@@ -129,10 +125,9 @@ def _problem(item_pk: int, problem_pk: int) -> Problem:
 @login_required
 @require_POST
 def problem_resolve(request: HttpRequest, pk: int, problem_pk: int) -> HttpResponse:
-    item = item_for(request, pk)
+    item = item_for(request.user, pk)
     problem = _problem(item.pk, problem_pk)
-    if request.user.pk != problem.owner_id and not request.user.has_perm(CHANGE, item):
-        raise PermissionDenied(_("Only the problem's owner or the coordinator can change it."))
+    RESOLVE_PROBLEM.require(request.user, problem)
     form = ResolveForm(request.POST)
     try:
         tracking_services.problem_resolve(
@@ -149,9 +144,9 @@ def problem_resolve(request: HttpRequest, pk: int, problem_pk: int) -> HttpRespo
 @login_required
 @require_POST
 def problem_assign(request: HttpRequest, pk: int, problem_pk: int) -> HttpResponse:
-    item = item_for(request, pk, edit=True)
+    item = item_for(request.user, pk, HAND_OVER_PROBLEM)
     problem = _problem(item.pk, problem_pk)
-    form = AssignProblemForm(request.POST)
+    form = AssignProblemForm(request.POST, item=item)
     if not form.is_valid():
         messages.error(request, _("Choose an active person to resolve the problem."))
     else:
@@ -168,7 +163,7 @@ def problem_assign(request: HttpRequest, pk: int, problem_pk: int) -> HttpRespon
 @login_required
 @require_GET
 def progress_print(request: HttpRequest, pk: int) -> HttpResponse:
-    item = item_for(request, pk)
+    item = item_for(request.user, pk)
     states = tracked_tasks(item)
     context = {
         "item": item,
@@ -183,7 +178,7 @@ def progress_print(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def progress_export(request: HttpRequest, pk: int) -> HttpResponseBase:
-    item = item_for(request, pk)
+    item = item_for(request.user, pk)
     filename = _("progress-record-%(number)s-%(date)s.xlsx") % {
         "number": item.number,
         "date": f"{timezone.localdate():%Y%m%d}",
@@ -194,7 +189,7 @@ def progress_export(request: HttpRequest, pk: int) -> HttpResponseBase:
 @login_required
 @require_GET
 def milestone_report_view(request: HttpRequest, pk: int, milestone_pk: int) -> HttpResponse:
-    item = item_for(request, pk)
+    item = item_for(request.user, pk)
     milestone = get_object_or_404(Milestone, pk=milestone_pk, item=item)
     report = milestone_report(item, milestone, tracked_tasks(item))
     return render(

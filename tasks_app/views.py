@@ -17,12 +17,14 @@ from collab.downloads import xlsx_response
 from collab.lib.numbers import parse_whole_number
 from collab.lib.workdays import Calendar
 from collab.org.calendar import calendar_of
+from requests_app.access import item_for
 from requests_app.day_off import Committed, answered, question
+from requests_app.forms import posted_version
 from requests_app.models import ItemStatus, Todo
 from requests_app.rules import vague_wording_errors
-from requests_app.services import CHANGE, ItemError
-from requests_app.views import item_for, posted_version
+from requests_app.services import ItemError
 from tasks_app import services
+from tasks_app.access import PLAN_TASKS
 from tasks_app.forms import DropTodoForm, ExemptionForm, TaskForm
 from tasks_app.models import DepartmentExemption, Task
 from tasks_app.rules import (
@@ -53,8 +55,8 @@ def _error(request: HttpRequest, error: ItemError) -> None:
 @login_required
 @require_GET
 def task_sheet(request: HttpRequest, pk: int) -> HttpResponse:
-    item = item_for(request, pk)
-    can_plan = request.user.has_perm(CHANGE, item)
+    item = item_for(request.user, pk)
+    can_plan = PLAN_TASKS.allows(request.user, item)
     breakdown = item_breakdown(item)
     tasks = []
     calendars: dict[int | None, Calendar] = {}  # one per owner region, not one per task
@@ -79,7 +81,7 @@ def task_sheet(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def task_sheet_print(request: HttpRequest, pk: int) -> HttpResponse:
-    item = item_for(request, pk)
+    item = item_for(request.user, pk)
     rows = [(index, sheet_row(task)) for index, task in enumerate(sheet_tasks(item), start=1)]
     return render(
         request,
@@ -91,7 +93,7 @@ def task_sheet_print(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def task_sheet_export(request: HttpRequest, pk: int) -> HttpResponseBase:
-    item = item_for(request, pk)
+    item = item_for(request.user, pk)
     filename = _("task-sheet-%(number)s-%(date)s.xlsx") % {
         "number": item.number or item.pk,
         "date": f"{timezone.localdate():%Y%m%d}",
@@ -129,7 +131,7 @@ def _form_warnings(form: TaskForm) -> dict[str, list[str]]:
 @login_required
 @require_http_methods(["GET", "POST"])
 def task_create(request: HttpRequest, pk: int) -> HttpResponse:
-    item = item_for(request, pk, edit=True)
+    item = item_for(request.user, pk, PLAN_TASKS)
     if item.status not in PLANNING_STATUSES:
         messages.error(
             request,
@@ -182,7 +184,7 @@ def task_create(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def task_edit(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
-    item = item_for(request, pk, edit=True)
+    item = item_for(request.user, pk, PLAN_TASKS)
     task = get_object_or_404(Task.objects.prefetch_related("collaborators"), pk=task_pk, item=item)
     version = posted_version(request) if request.method == "POST" else task.version
     if request.method == "POST":
@@ -214,7 +216,7 @@ def task_edit(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def todo_drop(request: HttpRequest, pk: int, todo_pk: int) -> HttpResponse:
-    item = item_for(request, pk, edit=True)
+    item = item_for(request.user, pk, PLAN_TASKS)
     todo = get_object_or_404(Todo, pk=todo_pk, minutes__meeting__item=item)
     form = DropTodoForm(request.POST)
     if not form.is_valid():
@@ -234,7 +236,7 @@ def todo_drop(request: HttpRequest, pk: int, todo_pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def department_exempt(request: HttpRequest, pk: int) -> HttpResponse:
-    item = item_for(request, pk, edit=True)
+    item = item_for(request.user, pk, PLAN_TASKS)
     form = ExemptionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Say why the department needs no task."))
@@ -259,7 +261,7 @@ def department_exempt(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def exemption_remove(request: HttpRequest, pk: int, exemption_pk: int) -> HttpResponse:
-    item = item_for(request, pk, edit=True)
+    item = item_for(request.user, pk, PLAN_TASKS)
     exemption = get_object_or_404(
         DepartmentExemption.objects.select_related("department"), pk=exemption_pk, item=item
     )
@@ -277,7 +279,7 @@ def exemption_remove(request: HttpRequest, pk: int, exemption_pk: int) -> HttpRe
 @login_required
 @require_POST
 def start_execution(request: HttpRequest, pk: int) -> HttpResponse:
-    item = item_for(request, pk, edit=True)
+    item = item_for(request.user, pk, PLAN_TASKS)
     try:
         services.item_start_execution(actor=request.user, item_id=item.pk, version=posted_version(request))
     except ItemError as error:

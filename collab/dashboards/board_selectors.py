@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from django.contrib.auth import get_user_model
 from django.db.models import (
@@ -44,7 +45,7 @@ from collab.dashboards.health import BEHIND_PERCENT, HealthLight
 from collab.lib.workdays import Calendar
 from collab.org.calendar import RegionCalendars
 from collab.org.models import Department
-from requests_app.models import CollaborationItem, ItemStatus, Participation, Todo
+from requests_app.models import CollaborationItem, ItemStatus, Meeting, Participation, Scenario, Todo
 from reviews_app.models import DeliverableVersion
 from tasks_app.models import Alert, AlertKind, DepartmentExemption, Problem, ProblemStatus, Task, TaskStatus
 
@@ -69,22 +70,67 @@ STAGE_ORDER = [
 # Working days for a page
 
 
+class WorkingDayCount:
+    """Working days between dates by prefix sums over one calendar.
+
+    Each day of the span a page needs is asked of the calendar once; any distance after that is
+    one subtraction, not a walk from today to each deadline (My work shows hundreds of tasks).
+    """
+
+    def __init__(self, calendar: Calendar) -> None:
+        self.calendar = calendar
+        self._start: date | None = None
+        self._prefix: list[int] = []  # _prefix[i]: working days in [_start, _start + i]
+
+    def _position(self, day: date) -> int:
+        """The index of ``day`` in the prefix sums, extending them to cover it."""
+        if self._start is None or day < self._start:
+            old_start, old = self._start, self._prefix
+            self._start, self._prefix = day, []
+            end = old_start + timedelta(days=len(old) - 1) if old_start is not None else day
+            self._extend_to((end - day).days)
+        index = (day - self._start).days
+        if index >= len(self._prefix):
+            self._extend_to(index)
+        return index
+
+    def _extend_to(self, index: int) -> None:
+        assert self._start is not None  # noqa: S101 - set by _position before any extension
+        total = self._prefix[-1] if self._prefix else 0
+        for offset in range(len(self._prefix), index + 1):
+            total += self.calendar.is_working_day(self._start + timedelta(days=offset))
+            self._prefix.append(total)
+
+    def between(self, first: date, last: date) -> int:
+        """Working days in the half-open span (first, last]; 0 when last <= first."""
+        if last <= first:
+            return 0
+        low = self._position(first)
+        return self._prefix[self._position(last)] - self._prefix[low]
+
+    def until(self, today: date, deadline: date) -> int:
+        """Working days left until ``deadline``: the working days after today up to and including
+        the deadline (0 when due today). Negative when late: minus the working days from the day
+        after the deadline up to today, at least -1."""
+        if deadline >= today:
+            return self.between(today, deadline)
+        return -max(self.between(deadline, today), 1)
+
+
+# One counter per calendar object (a page builds its calendars once): its prefix sums are shared
+# by every row of the page and dropped with the calendars.
+_COUNTERS: "WeakKeyDictionary[Calendar, WorkingDayCount]" = WeakKeyDictionary()
+
+
+def day_count(calendar: Calendar) -> WorkingDayCount:
+    if calendar not in _COUNTERS:
+        _COUNTERS[calendar] = WorkingDayCount(calendar)
+    return _COUNTERS[calendar]
+
+
 def working_days_until(calendar: Calendar, today: date, deadline: date) -> int:
-    """Working days left until ``deadline``, a date: the working days after today up to and
-    including the deadline (0 when due today). Negative when late: minus the working days
-    from the day after the deadline up to today, at least -1."""
-    if deadline >= today:
-        return sum(
-            1
-            for offset in range(1, (deadline - today).days + 1)
-            if calendar.is_working_day(today + timedelta(days=offset))
-        )
-    late = sum(
-        1
-        for offset in range((today - deadline).days)
-        if calendar.is_working_day(today - timedelta(days=offset))
-    )
-    return -max(late, 1)
+    """``WorkingDayCount.until`` for a single distance."""
+    return WorkingDayCount(calendar).until(today, deadline)
 
 
 def deadline_label(days_left: int, deadline: date, today: date) -> str:
@@ -180,6 +226,16 @@ def with_health(
             open_tasks.filter(deadline__gte=today, deadline__lte=soon, percent_done__lt=BEHIND_PERCENT),
             "item",
         ),
+        # An emergency waits for nobody: no meeting scheduled yet is a risk at once.
+        emergency_waiting=Case(
+            When(
+                Q(scenario=Scenario.EMERGENCY, status=ItemStatus.SUBMITTED)
+                & ~Exists(Meeting.objects.filter(item=OuterRef("pk"))),
+                then=Value(1),
+            ),
+            default=Value(0),
+            output_field=IntegerField(),
+        ),
     )
 
 
@@ -232,8 +288,7 @@ class TaskRow:
 def task_rows(tasks: Iterable[Task], calendars: RegionCalendars, today: date, soon: date) -> list[TaskRow]:
     rows = []
     for task in tasks:
-        calendar = calendars.for_user(task.owner)
-        days = working_days_until(calendar, today, task.deadline)
+        days = day_count(calendars.for_user(task.owner)).until(today, task.deadline)
         rows.append(
             TaskRow(
                 task=task,

@@ -13,6 +13,7 @@ The rules, in order (the first that applies wins); docs/dashboards.md says the s
    - a missing progress report: a task not done whose "report missing" warning came due after
      its last report (the same test as the progress page's "report missing");
    - an open problem (any row of the issue-tracking list still open) or a blocked task;
+   - an emergency item submitted and still without its consensus meeting;
    - a task due within 1 working day (its deadline is today or the next working day of the
      company calendar) that is not done and under 80 % done.
 3. **On track** (green) otherwise.
@@ -51,6 +52,7 @@ class HealthFacts:
     open_problems: int = 0
     blocked_tasks: int = 0
     due_soon_behind: int = 0
+    emergency_waiting: int = 0
 
     @classmethod
     def of(cls, row: Any) -> "HealthFacts":
@@ -100,6 +102,8 @@ def _reasons_off(f: HealthFacts) -> list[str]:
 
 def _reasons_risk(f: HealthFacts) -> list[str]:
     reasons = []
+    if f.emergency_waiting:
+        reasons.append(str(_("An emergency waiting for its consensus meeting")))
     if f.stale_tasks:
         reasons.append(
             ngettext("%(count)d progress report missing", "%(count)d progress reports missing", f.stale_tasks)

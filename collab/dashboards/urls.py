@@ -6,6 +6,7 @@ app_name = "dashboards"
 
 urlpatterns = [
     path("me/", views.my_work, name="my_work"),
+    path("me/<slug:entry>/", views.my_work_list, name="my_work_list"),
     path("dashboard/", views.index, name="index"),
     path("dashboard/nav/", views.nav_link, name="nav_link"),
     path("dashboard/coordinator/", views.coordinator, name="coordinator"),

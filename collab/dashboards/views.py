@@ -25,14 +25,15 @@ from collab.dashboards.coordinator_selectors import (
 )
 from collab.dashboards.department_selectors import department_board, departments_for
 from collab.dashboards.forms import period_from
+from collab.dashboards.my_work_selectors import PAGE_SIZE, SOURCES, entries_of, full_list
 from collab.dashboards.my_work_selectors import my_work as my_work_of
 from collab.dashboards.timeline import build_timeline, timeline_milestones, timeline_tasks
 from collab.downloads import xlsx_response
 from collab.lib.numbers import parse_whole_number
 from collab.org.calendar import calendar_for
 from collab.org.models import Department
+from requests_app.access import item_for
 from requests_app.models import ItemStatus, Scenario
-from requests_app.views import item_for
 
 ROWS_PAGE_SIZE = 50
 
@@ -53,6 +54,21 @@ def my_work(request: HttpRequest) -> HttpResponse:
     context = {"work": my_work_of(request.user)}
     template = "dashboards/my_work.html#lists" if _is_htmx(request) else "dashboards/my_work.html"
     return render(request, template, context)
+
+
+@login_required
+@require_GET
+def my_work_list(request: HttpRequest, entry: str) -> HttpResponse:
+    """One list of My work in full, most urgent first, paged."""
+    if entry not in SOURCES:
+        raise Http404
+    handoff, rows, context = full_list(request.user, entry)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "dashboards/my_work_list.html",
+        {"handoff": handoff, "page": page, "entries": entries_of(entry, page.object_list, context)},
+    )
 
 
 @login_required
@@ -278,6 +294,6 @@ def figure_rows_export(request: HttpRequest, figure: str) -> HttpResponseBase:
 @require_GET
 def timeline(request: HttpRequest, pk: int) -> HttpResponse:
     """The item's timeline: anyone who may see the item may see it."""
-    item = item_for(request, pk)
+    item = item_for(request.user, pk)
     chart = build_timeline(item, timeline_tasks(item), timeline_milestones(item), calendar_for(None))
     return render(request, "dashboards/timeline.html", {"item": item, "timeline": chart})

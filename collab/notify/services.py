@@ -15,7 +15,6 @@ from django.utils import timezone, translation
 from collab.notify.models import Delivery, Notification, Preference, RobotChannel, Urgency
 from collab.notify.selectors import im_reachable, preferences_for
 from collab.queueing import enqueue_after_commit
-from requests_app.models import Scenario
 
 
 def _language_of(user: Any) -> str:
@@ -29,14 +28,9 @@ def _department_of(user: Any) -> int | None:
 
 
 def urgency_for_item(item: Any) -> str:
-    """The urgency the item's scenario calls for: emergencies are instant, routine syncs go in
-    the digest, everything else is normal. No item: normal."""
-    scenario = getattr(item, "scenario", None)
-    if scenario == Scenario.EMERGENCY:
-        return Urgency.INSTANT
-    if scenario == Scenario.ROUTINE_SYNC:
-        return Urgency.DIGEST
-    return Urgency.NORMAL
+    """The urgency the item's scenario calls for (``scenario_urgency``, kept by the item's own
+    app: emergencies instant, routine syncs in the digest); no item: normal."""
+    return str(getattr(item, "scenario_urgency", None) or Urgency.NORMAL)
 
 
 def _insert(delivery: Delivery) -> Delivery | None:

@@ -166,11 +166,6 @@ def _calendar(
     )
 
 
-def unknown_years(calendar: Calendar, years: list[int]) -> list[int]:
-    """Those of ``years`` whose official schedule the calendar does not know in full."""
-    return [year for year in years if not calendar.is_year_known(year)]
-
-
 def year_warning(calendar: Calendar, year: int) -> str | None:
     """What a person must know about ``year`` in this calendar, or None when its schedule is known."""
     schedule = calendar.year_schedule(year)

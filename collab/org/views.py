@@ -2,15 +2,17 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.contrib.auth.views import LoginView, PasswordResetView
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import check_for_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from collab.org import throttle
+from collab.org.pickers import search_departments, search_people
 from collab.org.services import person_set_language
 from collab.org.signin.policy import PASSWORD_BACKEND, password_allowed
 from collab.org.signin.views import sign_in_sources
@@ -108,3 +110,15 @@ def language_switch(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         person_set_language(actor=request.user, language=language)
     return _with_language(response, language)
+
+
+@login_required
+@require_GET
+def picker_people(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"results": search_people(request.GET.get("q", ""))})
+
+
+@login_required
+@require_GET
+def picker_departments(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"results": search_departments(request.GET.get("q", ""))})

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from collab.org.models import Department
-from collab.testing import PASSWORD, Org, make_item, make_org, make_person
+from collab.testing import PASSWORD, Org, finds_handoff, handoff_gone, make_item, make_org, make_person
 from requests_app.models import CollaborationItem, ItemStatus
 from requests_app.rules import ParticipationData
 
@@ -66,8 +66,10 @@ def test_from_meeting_to_execution(chromium: Any, live_server: Any, setting: Any
     people = People(chromium, live_server.url)
     base = live_server.url
     try:
-        # The coordinator schedules the consensus meeting; the departments are suggested.
+        # The requester submitted the form: the coordinator is told and finds the meeting to schedule.
         coordinator = people["coordinator"]
+        finds_handoff(coordinator, base, "item.submitted", item)
+        # The coordinator schedules the consensus meeting; the departments are suggested.
         coordinator.goto(f"{base}/items/{item.pk}/")
         coordinator.get_by_role("link", name="安排会议").click()
         coordinator.select_option("[name=form]", "online_workshop")
@@ -75,15 +77,18 @@ def test_from_meeting_to_execution(chromium: Any, live_server: Any, setting: Any
         coordinator.get_by_role("button", name="安排会议并发送会前资料").click()
         coordinator.locator("#invitees").wait_for()
         meeting_url = coordinator.url
+        handoff_gone(coordinator, base, "item.submitted", item)
 
         # An invitee (a QA engineer) finds the pre-read among the notifications and opens it.
         owner = people["owner"]
+        finds_handoff(owner, base, "meeting.invited", item)
         owner.goto(f"{base}/notifications/")
         owner.get_by_role("button", name="请先阅读需求确认表").first.click()
         owner.wait_for_url("**/pre-read/")
         assert "协作需求确认表" in owner.inner_text("main")
+        handoff_gone(owner, base, "meeting.invited", item)
 
-        coordinator.reload()
+        coordinator.goto(meeting_url)
         invitees = coordinator.locator("#invitees")
         assert "已于" in invitees.locator("tr", has_text="吴杰").inner_text()
         assert "尚未查阅" in invitees.locator("tr", has_text="孙磊").inner_text()
@@ -108,10 +113,13 @@ def test_from_meeting_to_execution(chromium: Any, live_server: Any, setting: Any
 
         # The QA head confirms; the R&D head objects, then confirms after talking it through.
         qa_head = people["qa_head"]
+        finds_handoff(qa_head, base, "minutes.confirmation_requested", item)
         qa_head.goto(meeting_url)
         qa_head.get_by_role("button", name="书面确认").click()
         qa_head.locator("#confirmations tr[data-department='测试部']", has_text="已确认").wait_for()
+        handoff_gone(qa_head, base, "minutes.confirmation_requested", item)
         rnd = people["rnd_head"]
+        finds_handoff(rnd, base, "minutes.confirmation_requested", item)
         rnd.goto(meeting_url)
         rnd.get_by_role("button", name="提出异议").click()
         assert "请说明异议理由" in rnd.inner_text(".messages")
@@ -119,8 +127,13 @@ def test_from_meeting_to_execution(chromium: Any, live_server: Any, setting: Any
         rnd.get_by_role("button", name="提出异议").click()
         rnd.locator("#confirmations tr[data-department='研发部']", has_text="有异议").wait_for()
         assert CollaborationItem.objects.get(pk=item.pk).status == ItemStatus.SUBMITTED
+        # The objection is the coordinator's to answer now.
+        handoff_gone(rnd, base, "minutes.confirmation_requested", item)
+        finds_handoff(coordinator, base, "minutes.objected", item)
+        rnd.goto(meeting_url)
         rnd.get_by_role("button", name="书面确认").click()
         rnd.locator("#confirmations tr[data-department='研发部']", has_text="已确认").wait_for()
+        handoff_gone(coordinator, base, "minutes.objected", item)
         # Operations has not confirmed yet (it gets its head only now), so no consensus yet.
         assert CollaborationItem.objects.get(pk=item.pk).status == ItemStatus.SUBMITTED
         ops_head = make_person("ops_head", ops, name="周婷")
@@ -131,6 +144,7 @@ def test_from_meeting_to_execution(chromium: Any, live_server: Any, setting: Any
         ops_page.get_by_role("button", name="书面确认").click()
         ops_page.locator("#confirmations tr[data-department='运营部']", has_text="已确认").wait_for()
         assert CollaborationItem.objects.get(pk=item.pk).status == ItemStatus.CONSENSUS
+        finds_handoff(coordinator, base, "item.consensus", item)
 
         # The coordinator turns both to-dos into tasks.
         coordinator.goto(f"{base}/items/{item.pk}/tasks/")
@@ -153,8 +167,10 @@ def test_from_meeting_to_execution(chromium: Any, live_server: Any, setting: Any
         coordinator.locator(f"form[action='/items/{item.pk}/tasks/start/'] button").click()
         coordinator.wait_for_url(f"{base}/items/{item.pk}/tasks/")
         assert CollaborationItem.objects.get(pk=item.pk).status == ItemStatus.EXECUTING
+        handoff_gone(coordinator, base, "item.consensus", item)
 
         # The owner of the first task sees the assignment.
+        finds_handoff(qa_head, base, "task.assigned", item)
         qa_head.goto(f"{base}/notifications/")
         assert "您是任务“提交测试计划”的责任人" in qa_head.inner_text(".notifications")
         qa_head.get_by_role("button", name="您是任务“提交测试计划”的责任人").click()

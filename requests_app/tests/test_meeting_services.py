@@ -8,7 +8,7 @@ from django.core import mail
 
 from collab.notify.models import Notification
 from collab.org.models import Department
-from collab.testing import Org, assert_refused, make_item, make_person, minutes_data, schedule_meeting
+from collab.testing import Org, assert_refused, make_head, make_item, minutes_data, schedule_meeting
 from requests_app import meeting_services
 from requests_app.meeting_services import TodoData
 from requests_app.models import Confirmation, Invitation, ItemStatus, RequirementChange
@@ -33,10 +33,7 @@ def confirm(
 
 @pytest.fixture
 def rnd_head(org: Org) -> Any:
-    head = make_person("rnd_head", org.rnd, name="赵强")
-    org.rnd.head = head
-    org.rnd.save()
-    return head
+    return make_head(org.rnd, "rnd_head", name="赵强")
 
 
 def test_scheduling_invites_departments_through_their_people(

@@ -218,3 +218,45 @@ def test_an_admin_checks_then_imports_a_register_on_its_page(org: Org, django_us
     assert imported.status_code == 302
     assert CollaborationItem.objects.get().number == "20231001"
     assert client_for(org.owner).get(url).status_code == 403
+
+
+def test_imported_items_open_like_any_other(org: Org) -> None:
+    book = workbook(
+        [
+            [
+                "20231001",
+                "已完成的历史事项",
+                "产品部/张敏",
+                "研发部",
+                "目标:上线",
+                "线上研讨会",
+                "",
+                "",
+                "2023-10-15",
+                "已完成",
+                "",
+            ],
+            [
+                "20231002",
+                "进行中的历史事项",
+                "产品部/张敏",
+                "研发部",
+                "目标:上线",
+                "",
+                "",
+                "",
+                "2023-10-20",
+                "进行中",
+                "",
+            ],
+        ]
+    )
+    finished, running = register_import(actor=org.coordinator, reading=read_register(book))
+    client = client_for(org.requester)
+
+    for item in (finished, running):
+        assert client.get(f"/items/{item.pk}/").status_code == 200
+    assert client_for(org.collaborator).get(f"/items/{running.pk}/").status_code == 200  # R&D takes part
+    assert client_for(org.outsider).get(f"/items/{running.pk}/").status_code == 404
+    register = client.get("/register/").content.decode()
+    assert "已完成的历史事项" in register and "进行中的历史事项" in register

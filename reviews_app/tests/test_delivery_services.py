@@ -152,7 +152,7 @@ def test_changes_are_requested_revised_and_accepted_with_every_version_kept(org:
         request_changes(org, deliverable)
     deliverable.refresh_from_db()
     assert deliverable.status == DeliverableStatus.CHANGES_REQUESTED
-    [(who, _title, body)] = told("deliverable.reviewed")
+    [(who, _title, body)] = told("deliverable.changes_requested")
     assert who == "owner" and "第3章用例结果描述不清晰,需补充截图" in body
     with time_machine.travel(at("2026-10-08 16:00"), tick=False):
         second = revise(org, deliverable)
@@ -175,7 +175,7 @@ def test_changes_are_requested_revised_and_accepted_with_every_version_kept(org:
         "测试报告.pdf",
         "测试报告v2.pdf",
     ]
-    assert told("deliverable.reviewed")[-1][0] == "owner"
+    assert told("deliverable.accepted")[-1][0] == "owner"
     assert AuditEntry.objects.filter(action="deliverable.reviewed").count() == 2
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from collab.testing import PASSWORD, Org, make_org
+from collab.testing import PASSWORD, Org, finds_handoff, handoff_gone, make_org
 from requests_app.models import CollaborationItem, ItemStatus
 from reviews_app import delivery_services as services
 from reviews_app.models import Deliverable, Signature
@@ -90,12 +90,15 @@ def test_from_delivery_to_archive(chromium: Any, live_server: Any, setting: Any,
         detail = f"{base}/items/{item.pk}/deliverables/{deliverable.pk}/"
 
         receiver = people["receiver"]
+        finds_handoff(receiver, base, "deliverable.submitted", item)
         receiver.goto(detail)
         assert receiver.locator("#review-clock").is_visible()
         receiver.check("#review input[value=changes_requested]")
         receiver.fill("#review [name=comments]", "第3章用例结果描述不清晰,需补充截图")
         receiver.locator("#review button[type=submit]").click()
         receiver.locator("#version-1", has_text="第3章用例结果描述不清晰").wait_for()
+        handoff_gone(receiver, base, "deliverable.submitted", item)
+        finds_handoff(owner, base, "deliverable.changes_requested", item)
 
         owner.goto(detail)
         owner.get_by_role("link", name="提交修改版本").click()
@@ -104,17 +107,23 @@ def test_from_delivery_to_archive(chromium: Any, live_server: Any, setting: Any,
         owner.locator("form.card button.primary[type=submit]").click()
         owner.locator("#version-2").wait_for()
         assert owner.inner_text("#version-count").strip() == "2"
+        handoff_gone(owner, base, "deliverable.changes_requested", item)
 
         receiver.goto(detail)
         receiver.check("#review input[value=accepted]")
         receiver.locator("#review button[type=submit]").click()
         receiver.locator("#sign-form").wait_for()
+        # Both sides sign next: the deliverer is told, the receiver (who accepted) has it in My work.
+        finds_handoff(owner, base, "deliverable.accepted", item)
+        finds_handoff(receiver, base, "deliverable.accepted", item, told=False)
+        receiver.goto(detail)
         receiver.fill("#sign-form input[name=password]", "wrong password")
         receiver.locator("#sign-form button[type=submit]").click()
         assert "密码不正确" in receiver.inner_text(".messages")
         receiver.fill("#sign-form input[name=password]", PASSWORD)
         receiver.locator("#sign-form button[type=submit]").click()
         receiver.locator("#signatures", has_text="接收方").wait_for()
+        handoff_gone(receiver, base, "deliverable.accepted", item)
 
         owner.goto(detail)
         pad = owner.locator("canvas.signature-pad")
@@ -133,7 +142,9 @@ def test_from_delivery_to_archive(chromium: Any, live_server: Any, setting: Any,
             "data:image/png"
         )
 
+        handoff_gone(owner, base, "deliverable.accepted", item)
         coordinator = people["coordinator"]
+        finds_handoff(coordinator, base, "item.all_signed", item)
         coordinator.goto(f"{base}/items/{item.pk}/retrospective/")
         coordinator.get_by_role("link", name="记录复盘").click()
         coordinator.fill("[name=held_on]", timezone.localdate().isoformat())
@@ -147,6 +158,12 @@ def test_from_delivery_to_archive(chromium: Any, live_server: Any, setting: Any,
         coordinator.fill("[name=measures-0-due_date]", "2026-12-31")
         coordinator.locator("form.card button.primary[type=submit]").click()
         coordinator.locator(".message.success").wait_for()
+        handoff_gone(coordinator, base, "item.all_signed", item)
+        # The coordinator recorded it: the archive is his next step (nobody else to tell).
+        finds_handoff(coordinator, base, "item.archive_ready", item, told=False)
+        finds_handoff(people["requester"], base, "improvement.assigned", item)
+        # Closed at once: a page left open keeps polling the server while the archive builds.
+        people.pages.pop("requester").context.close()
 
         coordinator.goto(f"{base}/items/{item.pk}/archive/")
         # Irreversible: the page names what becomes read-only and asks to confirm it.
@@ -164,5 +181,6 @@ def test_from_delivery_to_archive(chromium: Any, live_server: Any, setting: Any,
         assert any(n.endswith("测试报告-修订.pdf") for n in names)
         assert any(n.endswith("manifest.json") for n in names)
         assert CollaborationItem.objects.get(pk=item.pk).status == ItemStatus.CLOSED
+        handoff_gone(coordinator, base, "item.archive_ready", item)
     finally:
         people.close()

@@ -14,12 +14,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from collab.lib.workdays import Calendar
+from collab.org.calendar import calendar_for
 from collab.testing import Org, client_for
 from requests_app.models import CollaborationItem, ItemStatus
 from requests_app.services import item_transition
 from reviews_app.models import ImprovementMeasure, MeasureStatus, Retrospective
-from reviews_app.retro_services import MeasureData, retrospective_record
+from reviews_app.retro_services import MeasureData, measure_add, retrospective_record
 from reviews_app.tests.test_archive_build import pdf_fonts, pdf_text
 from reviews_app.tests.test_archive_support import EN, record_retro, retro_data, started_item
 
@@ -59,6 +59,8 @@ def urls(item: CollaborationItem) -> dict[str, dict[str, str]]:
 def form_post(org: Org, **overrides: Any) -> dict[str, Any]:
     """What the browser posts when recording the template's retrospective (one blank row)."""
     today = timezone.localdate()
+    # A working day about a month ahead: a holiday would make the form ask for confirmation first.
+    due = calendar_for(org.region).next_working_day(today + timedelta(days=29))
     data: dict[str, Any] = {
         "held_on": f"{today:%Y-%m-%d}",
         "participants": [org.requester.pk, org.coordinator.pk, org.owner.pk],
@@ -71,8 +73,7 @@ def form_post(org: Org, **overrides: Any) -> dict[str, Any]:
         "measures-0-text": "建立需求变更通知机制",
         "measures-0-owner": org.qa_head.pk,
         "measures-0-department": "",  # the owner's department
-        # A working day, so no day-off question comes first (today + 30 may be New Year's Day).
-        "measures-0-due_date": f"{Calendar().next_working_day(today + timedelta(days=29)):%Y-%m-%d}",
+        "measures-0-due_date": f"{due:%Y-%m-%d}",
         "measures-1-text": "",
         "measures-1-owner": "",
         "measures-1-department": "",
@@ -204,7 +205,7 @@ def test_the_coordinator_edits_it_and_adds_a_measure(org: Org, item: Collaborati
     assert client.post(urls(item)["form"]["edit"], edit).status_code == 302
     assert Retrospective.objects.get(item=item).highlights == "沟通高效,日报准时"
 
-    due = f"{Calendar().next_working_day(timezone.localdate() + timedelta(days=6)):%Y-%m-%d}"
+    due = f"{calendar_for(org.region).next_working_day(timezone.localdate() + timedelta(days=6)):%Y-%m-%d}"
     added = {
         "new-text": "每周五同步需求变更",
         "new-owner": org.owner.pk,
@@ -260,6 +261,30 @@ def log(client: Client, **params: Any) -> str:
     return text(response)
 
 
+def test_the_log_shows_each_person_only_the_measures_of_items_they_see(
+    org: Org, item: CollaborationItem, django_user_model: Any
+) -> None:
+    retrospective = record_retro(org, item)
+    assert "建立需求变更通知机制" in log(client_for(org.owner))
+    # Finance takes no part in the item: neither its number, topic nor measures show.
+    hidden = log(client_for(org.outsider))
+    assert "建立需求变更通知机制" not in hidden and item.number not in hidden and "0 measures" in hidden
+    admin = django_user_model.objects.create_superuser("admin", "admin@example.com", "pw")
+    assert "建立需求变更通知机制" in log(client_for(admin))
+    # Given a measure, a person outside the item sees the item and that measure.
+    today = timezone.localdate()
+    measure_add(
+        actor=org.coordinator,
+        retrospective_id=retrospective.pk,
+        data=MeasureData("报销流程附上验收表", org.outsider.pk, org.finance.pk, today + timedelta(days=7)),
+    )
+    mine = log(client_for(org.outsider))
+    assert "报销流程附上验收表" in mine and "建立需求变更通知机制" in mine
+    assert (
+        client_for(org.outsider).get(reverse("requests_app:item_detail", args=[item.pk])).status_code == 200
+    )
+
+
 def test_anyone_logged_in_reads_the_log_and_filters_it(org: Org, item: CollaborationItem) -> None:
     record_retro(org, item)
     other = started_item(org, topic="月度计划同步")
@@ -274,7 +299,7 @@ def test_anyone_logged_in_reads_the_log_and_filters_it(org: Org, item: Collabora
     late = ImprovementMeasure.objects.get(text="建立需求变更通知机制")
     ImprovementMeasure.objects.filter(pk=late.pk).update(due_date=today - timedelta(days=3))
 
-    client = client_for(org.outsider)  # company-wide: Finance reads it too
+    client = client_for(org.owner)  # company-wide: every item QA takes part in
     everything = log(client)
     for expected in ("建立需求变更通知机制", "需求确认后3天内完成测试用例评审", "月报模板统一", "3 measures"):
         assert expected in everything, expected
@@ -309,7 +334,8 @@ def test_the_owner_tracks_a_measure_to_done_from_the_log(org: Org, item: Collabo
     response = client.post(done_url, {"note": "", "next": back}, headers=EN)
     assert response.status_code == 302 and response["Location"] == back
     assert snapshot() == before
-    assert client_for(org.outsider).post(done_url, {"note": "完成"}).status_code == 403
+    # Outside the item: 404 (it does not exist for them); the requester sees it but may not: 403.
+    assert client_for(org.outsider).post(done_url, {"note": "完成"}).status_code == 404
     assert client_for(org.requester).post(done_url, {"note": "完成"}).status_code == 403
     assert snapshot() == before
 

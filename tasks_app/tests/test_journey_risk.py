@@ -1,13 +1,14 @@
-"""An owner reports a risk in Chromium; the coordinator sees it on the item and among the
-notifications, at once."""
+"""An owner reports a risk in Chromium; the coordinator sees it on the item, among the
+notifications and in My work, at once; he hands it on (转交) to the requester, who finds it in
+hers and resolves it."""
 
 from typing import Any
 
 import pytest
 
-from collab.testing import PASSWORD, Org, make_org
+from collab.testing import PASSWORD, Org, finds_handoff, handoff_gone, make_org
 from requests_app.models import CollaborationItem
-from tasks_app.models import Task
+from tasks_app.models import Problem, Task
 from tasks_app.tests.support import executing_item
 
 pytestmark = [pytest.mark.browser]
@@ -32,7 +33,7 @@ def log_in(chromium: Any, base: str, username: str) -> Any:
 
 
 def test_a_reported_risk_reaches_the_coordinator(chromium: Any, live_server: Any, setting: Any) -> None:
-    _org, item = setting
+    org, item = setting
     task = Task.objects.get(item=item, name="提交测试计划")
     base = live_server.url
     owner = log_in(chromium, base, "owner")
@@ -58,6 +59,25 @@ def test_a_reported_risk_reaches_the_coordinator(chromium: Any, live_server: Any
         notice.click()
         coordinator.wait_for_url(f"{base}/items/{item.pk}/progress/**")
         assert "需求描述有歧义" in coordinator.inner_text("#problems")
+        finds_handoff(coordinator, base, "task.problem", item)
+
+        # The coordinator hands it to the requester (the product manager), who must clarify.
+        problem = Problem.objects.get(task=task)
+        coordinator.goto(f"{base}/items/{item.pk}/progress/")
+        row = coordinator.locator(f"#problems tr[data-problem='{problem.pk}']")
+        row.locator("select[name=owner]").select_option(str(org.requester.pk))
+        row.get_by_role("button", name="转交").click()
+        coordinator.locator(".message.success").wait_for()
+        handoff_gone(coordinator, base, "task.problem", item)
+        requester = log_in(chromium, base, "requester")
+        finds_handoff(requester, base, "problem.assigned", item)
+        requester.goto(f"{base}/items/{item.pk}/progress/")
+        row = requester.locator(f"#problems tr[data-problem='{problem.pk}']")
+        row.locator("textarea[name=resolution]").fill("已澄清:以PRD v2为准")
+        row.get_by_role("button", name="解决").click()
+        requester.locator(".message.success").wait_for()
+        handoff_gone(requester, base, "problem.assigned", item)
+        requester.context.close()
     finally:
         owner.context.close()
         coordinator.context.close()

@@ -142,12 +142,12 @@ def screenshots(page: Any, name: str) -> None:
 
 def test_everyone_finds_their_work_and_reports_from_it(browser_of: Any, setting: Setting) -> None:
     page = browser_of("owner", "/")
-    owed = page.locator("#reports-owed")
+    owed = page.locator("#work-reports_owed")
     assert "提交测试计划" in owed.inner_text()
-    assert "需求说明书" in page.inner_text("#reviews")
-    assert "of working time left" in page.inner_text("#reviews")
-    assert "Online workshop" in page.inner_text("#pre-reads")
-    tasks = page.inner_text("#my-tasks")
+    assert "需求说明书" in page.inner_text("#work-reviews")
+    assert "of working time left" in page.inner_text("#work-reviews")
+    assert "Online workshop" in page.inner_text("#work-pre_reads")
+    tasks = page.inner_text("#work-tasks")
     assert "提交测试计划" in tasks and "完成功能修复" not in tasks
     assert "Deadline tomorrow" in page.inner_text("#notifications")
     page.wait_for_load_state("networkidle")

@@ -69,11 +69,12 @@ def test_my_tasks_are_in_deadline_order_with_working_days_left(org: Org) -> None
     closed = raw_item(org, status=ItemStatus.CLOSED)
     raw_task(org, closed, name="of an archived item")
 
-    rows = my_work(org.owner).tasks
-    assert [(r.task.name, r.days_left, r.late) for r in rows] == [
-        ("late", -1, True),
-        ("after the holiday", 1, False),
-        ("later", 4, False),
+    with _english():
+        rows = my_work(org.owner).entries("tasks")
+    assert [(r.title, r.meta[1], r.late) for r in rows] == [
+        ("late", "Late by 1 working day", True),
+        ("after the holiday", "1 working day left", False),
+        ("later", "4 working days left", False),
     ]
 
 
@@ -91,7 +92,7 @@ def test_a_report_is_owed_when_the_reminder_came_after_the_last_report(org: Org)
     waiting = raw_task(org, planned, name="not started")
     alert(waiting, due="2026-09-29 10:00", sent="2026-09-29 10:00")
 
-    assert sorted(r.task.name for r in my_work(org.owner).reports_owed) == ["never reported", "owed"]
+    assert sorted(r.title for r in my_work(org.owner).entries("reports_owed")) == ["never reported", "owed"]
 
 
 def test_deliverables_waiting_for_my_review_show_the_working_time_left(org: Org) -> None:
@@ -116,11 +117,14 @@ def test_deliverables_waiting_for_my_review_show_the_working_time_left(org: Org)
     )
 
     with _english():
-        rows = my_work(org.owner).reviews
-    assert [(r.version.pk, r.overdue) for r in rows] == [(late.pk, True), (waiting.pk, False)]
+        rows = my_work(org.owner).entries("reviews")
+    assert [(r.title, r.late) for r in rows] == [
+        (f"late v{late.number}", True),
+        (f"waiting v{waiting.number}", False),
+    ]
     # 10:00-12:00 and 13:00-18:00 today, then 09:00-09:30 on 10-08: 7 h 30 min.
-    assert rows[1].clock == "7 h 30 min of working time left"
-    assert rows[0].clock == "Overdue by 1 h 00 min of working time"
+    assert rows[1].flags == [("warn", "7 h 30 min of working time left")]
+    assert rows[0].flags == [("danger", "Overdue by 1 h 00 min of working time")]
 
 
 def test_minutes_wait_for_the_heads_and_delegates_of_departments_that_have_not_confirmed(org: Org) -> None:
@@ -131,14 +135,18 @@ def test_minutes_wait_for_the_heads_and_delegates_of_departments_that_have_not_c
     latest = minutes_for(org, item, starts="2026-09-25 10:00", version=2)
     confirm(latest, org.qa, org.qa_head, version=1)  # an older version does not count
 
-    assert [(r.item.topic, r.department, r.meeting_id, r.objected) for r in _confirmations(org.qa_head)] == [
-        ("waiting", org.qa, latest.meeting_id, False)
-    ]
-    assert [r.department for r in _confirmations(rnd_delegate)] == [org.rnd]
+    meeting_page = reverse("requests_app:meeting_detail", args=[item.pk, latest.meeting_id])
+    with _english():
+        assert [(r.item.topic, r.url, r.meta) for r in _confirmations(org.qa_head)] == [
+            ("waiting", meeting_page, ["For 测试部, minutes version 2"])
+        ]
+        assert [r.meta for r in _confirmations(rnd_delegate)] == [["For 研发部, minutes version 2"]]
     assert _confirmations(org.owner) == []
 
+    # An objection hands the turn to the coordinator, who revises the minutes.
     confirm(latest, org.rnd, rnd_delegate, decision="objected")
-    assert [r.objected for r in _confirmations(rnd_delegate)] == [True]
+    assert _confirmations(rnd_delegate) == []
+    assert [r.item.topic for r in my_work(org.coordinator).entries("revise_minutes")] == ["waiting"]
     confirm(latest, org.qa, org.qa_head)
     assert _confirmations(org.qa_head) == []
 
@@ -148,7 +156,7 @@ def test_minutes_wait_for_the_heads_and_delegates_of_departments_that_have_not_c
 
 
 def _confirmations(user: Any) -> list[Any]:
-    return my_work(user).confirmations
+    return my_work(user).entries("confirmations")
 
 
 def test_pre_reads_not_opened_for_meetings_still_ahead(org: Org) -> None:
@@ -158,7 +166,10 @@ def test_pre_reads_not_opened_for_meetings_still_ahead(org: Org) -> None:
     opened.pre_read_opened_at = at("2026-09-30 09:00")
     opened.save()
     invitation(org, item, org.owner, starts="2026-09-29 14:00")  # already held
-    assert my_work(org.owner).pre_reads == [ahead]
+    closed = raw_item(org, status=ItemStatus.CLOSED)
+    invitation(org, closed, org.owner, starts="2026-10-08 16:00")  # an archived item
+    pre_read = reverse("requests_app:meeting_pre_read", args=[item.pk, ahead.meeting_id])
+    assert [r.url for r in my_work(org.owner).entries("pre_reads")] == [pre_read]
 
 
 def test_unread_notifications_newest_first(org: Org) -> None:
@@ -188,7 +199,7 @@ def test_the_home_page_is_my_work_with_one_click_to_each_action(org: Org) -> Non
     assert reverse("reviews_app:deliverable_detail", args=[item.pk, review.deliverable_id]) in body
     assert reverse("requests_app:meeting_pre_read", args=[item.pk, pre_read.meeting_id]) in body
     assert reverse("notify:list") in body
-    assert "Progress reports you owe" in body and "2 working days left" in body
+    assert "Report progress" in body and "2 working days left" in body
     assert 'hx-trigger="every 60s"' in body
 
 
@@ -218,3 +229,53 @@ def _english() -> Any:
     from django.utils import translation
 
     return translation.override("en")
+
+
+def test_a_thousand_tasks_show_the_most_urgent_few_with_their_count_in_a_fixed_number_of_queries(
+    org: Org,
+) -> None:
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from collab.dashboards.my_work_selectors import PAGE_SIZE, TOP
+    from tasks_app.models import Task
+
+    item = raw_item(org)
+    raw_task(org, item, name="late", deadline=date(2026, 9, 29))
+    client = client_for(org.owner)
+
+    def page() -> tuple[str, int]:
+        with CaptureQueriesContext(connection) as queries:
+            body = client.get(reverse("home"), headers={"accept-language": "en"}).content.decode()
+        return body, len(queries)
+
+    _small, few = page()
+    template = Task.objects.get(name="late")
+    Task.objects.bulk_create(
+        Task(
+            item=item,
+            name=f"task {n:04d}",
+            owner=org.owner,
+            delivery_standard=template.delivery_standard,
+            deadline=date(2026, 10, 12) + timedelta(days=n % 300),
+            receiver=org.receiver,
+            department=org.qa,
+            created_by=org.coordinator,
+            status=TaskStatus.IN_PROGRESS,
+            percent_done=10,
+        )
+        for n in range(999)
+    )
+    body, many = page()
+    assert many == few  # the same queries for 1 task and for 1,000
+    assert body.count('class="work-entry') <= TOP * 15  # bounded rows, whatever the data
+    with _english():
+        tasks = my_work(org.owner).section("tasks")
+    assert tasks is not None and tasks.total == 1000 and len(tasks.entries) == TOP
+    assert tasks.entries[0].title == "late"  # most urgent first
+    assert tasks.full_url in body and "All 1000 entries" in body
+
+    full = client.get(tasks.full_url, {"page": 2}).content.decode()
+    assert full.count('class="work-entry') == PAGE_SIZE

@@ -84,5 +84,7 @@ def test_the_pages_stay_within_a_small_fixed_budget(org: Org) -> None:
     org.outsider.save()
     populate(org, 2)
     budget = {name: q for name, (q, _size) in measure(org).items()}
-    # Session, user, person, the top bar's two counts, then the page's own queries.
-    assert max(budget.values()) <= 20, budget
+    # Session, user, person, the top bar's two counts, then the page's own queries: My work has
+    # one per list of the hand-off table (15, each with its count as a window) and one for the
+    # unread notifications.
+    assert max(budget.values()) <= 22, budget

@@ -58,8 +58,6 @@ def sign_in_complete(request: HttpRequest, *, source: DirectorySource, subject: 
     )
     ExternalIdentity.objects.filter(pk=identity.pk).update(last_sign_in=timezone.now())
     if created:
-        audit_record(
-            actor=user, action="org.identity_linked", target=identity, changes={"source": source.name}
-        )
+        audit_record(actor=user, action="org.identity_linked", target=identity, note=source.name)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     request.session[SSO_AT] = timezone.now().timestamp()

@@ -1,0 +1,120 @@
+"""Who may see an item and act on it and its parts: decided here, once, for views and services.
+
+- Seeing: the item's view permission (kept by ``services.item_sync_permissions`` from the
+  item's roles). Everyone given work on the item is granted it: requester, coordinator,
+  invitees, confirmation delegates of the departments taking part, and what later stages
+  register through ``register_work_givers`` (task owners, collaborators and receivers, problem
+  handlers, deliverable receivers, improvement-measure owners). Stage 1 imports no later stage.
+- Acting: a ``Right`` names who holds it and what a person without it is told. Views and
+  services call the same ``Right.require``, so the rule and its message exist once.
+
+Refusals are typed (``collab.refusals``): an outsider gets ``NotVisible`` (404), a party
+without the right ``NotPermitted`` (403); ``collab.refusals.RefusalMiddleware`` answers both.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, cast
+
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
+from guardian.shortcuts import get_users_with_perms
+
+from collab.refusals import NotPermitted, NotVisible
+from requests_app.models import CollaborationItem, Invitation
+
+VIEW = "requests_app.view_collaborationitem"
+CHANGE = "requests_app.change_collaborationitem"
+
+# The people later stages give work on an item (user ids); see register_work_givers.
+_WORK_GIVERS: list[Callable[[CollaborationItem], Iterable[int | None]]] = []
+
+
+def register_work_givers(source: Callable[[CollaborationItem], Iterable[int | None]]) -> None:
+    """A later stage names the people it gives work on an item (called from its AppConfig.ready)."""
+    if source not in _WORK_GIVERS:
+        _WORK_GIVERS.append(source)
+
+
+def people_given_work(item: CollaborationItem) -> set[int]:
+    """Everyone who must do something on the item and therefore sees it (user ids)."""
+    people = {item.requester_id, item.coordinator_id}
+    people |= set(Invitation.objects.filter(meeting__item=item).values_list("person_id", flat=True))
+    if not item.is_draft:
+        # Delegates confirm minutes for a department they may not belong to.
+        people |= set(
+            item.participations.filter(department__confirmation_delegates__isnull=False).values_list(
+                "department__confirmation_delegates", flat=True
+            )
+        )
+    for source in _WORK_GIVERS:
+        people |= {pk for pk in source(item) if pk is not None}
+    return people
+
+
+def may_view(user: Any, item: CollaborationItem) -> bool:
+    return bool(user.has_perm(VIEW, item))
+
+
+def may_change(user: Any, item: CollaborationItem) -> bool:
+    return bool(user.has_perm(CHANGE, item))
+
+
+def item_for(user: Any, pk: int, right: "Right[CollaborationItem] | None" = None) -> CollaborationItem:
+    """The item if ``user`` may see it, else NotVisible (an outsider does not learn it exists);
+    with ``right``, also NotPermitted unless ``user`` holds it."""
+    item = (
+        CollaborationItem.objects.select_related("requesting_department", "requester", "coordinator")
+        .filter(pk=pk)
+        .first()
+    )
+    if item is None or not may_view(user, item):
+        raise NotVisible
+    if right is not None:
+        right.require(user, item)
+    return item
+
+
+def people_who_see(item: CollaborationItem) -> QuerySet[Any]:
+    """The active people who see the item (the only ones a picker on it offers)."""
+    # Without attach_perms guardian returns a queryset of users (its stub also allows a dict).
+    users = cast(
+        QuerySet[Any],
+        get_users_with_perms(item, only_with_perms_in=["view_collaborationitem"], with_group_users=True),
+    )
+    return get_user_model().objects.filter(pk__in=users.values("pk"), is_active=True)
+
+
+@dataclass(frozen=True)
+class Right[T]:
+    """An action on an item or one of its parts: who holds it, and what others are told."""
+
+    holds: Callable[[Any, T], bool]
+    refusal: Promise
+
+    def allows(self, user: Any, target: T) -> bool:
+        return user.pk is not None and self.holds(user, target)
+
+    def require(self, user: Any, target: T) -> None:
+        """Raises NotPermitted with the refusal unless ``user`` holds the right on ``target``."""
+        if not self.allows(user, target):
+            raise NotPermitted(str(self.refusal))
+
+
+EDIT_FORM: Right[CollaborationItem] = Right(
+    may_change, gettext_lazy("Only the requester and the coordinator can edit this requirement form.")
+)
+RUN_MEETINGS: Right[CollaborationItem] = Right(
+    may_change, gettext_lazy("Only the requester and the coordinator can run this item's meetings.")
+)
+
+
+def require_confirmer(user: Any, department: Any) -> None:
+    """Only the department's head or one of its delegates confirms minutes for it."""
+    if not department.may_confirm_for(user):
+        raise NotPermitted(
+            gettext_lazy("Only the head of %(department)s or a delegate can confirm for it.")
+            % {"department": department}
+        )
