@@ -17,6 +17,7 @@ from django.db import models
 from django.utils.translation import gettext as _
 
 from collab.audit.services import audit_record
+from collab.audit.texts import Text
 from requests_app.errors import ItemError
 from requests_app.models import CollaborationItem
 
@@ -47,7 +48,7 @@ def transition(
     action: str,
     fields: Sequence[str] = (),
     changes: dict[str, Any] | None = None,
-    note: str = "",
+    note: str | Text = "",
     refusal: str = "",
     read_only_ok: bool = False,
 ) -> str:
