@@ -7,7 +7,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from collab.audit.models import AuditEntry
-from collab.audit.texts import display, is_text
+from collab.audit.texts import render_value
 from collab.org.models import display_name
 from requests_app.models import CollaborationItem, ItemStatus, Scenario
 
@@ -90,6 +90,7 @@ def _field_labels() -> dict[str, str]:
         measures=_("Improvement measures"),
         measure=_("Improvement measure"),
         archive=_("Archive"),
+        signed_as=_("Signed as"),
     )
     return labels
 
@@ -97,8 +98,8 @@ def _field_labels() -> dict[str, str]:
 def _readable(field: str, value: Any) -> str:
     if value in (None, ""):
         return "—"
-    if is_text(value):
-        return display(value)
+    if isinstance(value, dict):
+        return render_value(value)
     if field == "status" and value in ItemStatus.values:
         return str(ItemStatus(value).label)
     if field == "scenario" and value in Scenario.values:

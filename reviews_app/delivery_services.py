@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from collab.audit.services import audit_record
-from collab.audit.texts import DateTime, Joined, Text
+from collab.audit.texts import Choice, DateTime, Joined, Text
 from collab.lib.workdays import Calendar
 from collab.notify.handoffs import tell
 from collab.notify.models import Urgency
@@ -545,7 +545,10 @@ def deliverable_sign(
             actor=actor,
             action="deliverable.sign_failed",
             target=deliverable.task.item,
-            changes={"deliverable": [deliverable.name, deliverable.name], "signed_as": [None, role]},
+            changes={
+                "deliverable": [deliverable.name, deliverable.name],
+                "signed_as": [None, Choice(SignerRole, role)],
+            },
             note=ip_address or "",
         )
         if until is not None:
@@ -647,7 +650,7 @@ def _sign(
     complete = len(signatures) + 1 == len(SignerRole.values)
     changes = {
         "deliverable": [deliverable.name, deliverable.name],
-        "signed_as": [None, role],
+        "signed_as": [None, Choice(SignerRole, role)],
         "content_digest": [None, content_digest],
         "files_digest": [None, files_digest],
     }

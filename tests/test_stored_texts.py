@@ -97,12 +97,22 @@ def assert_each_reader_reads_their_language(item: CollaborationItem) -> None:
         # read the same in both languages.
         assert not ENGLISH_WORD.search(chinese), (text, chinese)
     for entry in audit_history(target=item):
+        coded = {name for name, pair in entry.changes.items() if any(isinstance(v, dict) for v in pair)}
         with translation.override("en"):
             [row] = history_rows([entry])
         assert not CJK.search(row.action), row.action
+        # Values stored as codes (a task's status, a signer's role) read as words of the reader.
+        english = dict(zip(entry.changes, row.changes, strict=True))
+        assert not [c for n, c in english.items() if n in coded and CJK.search(c[1] + c[2])], row.changes
         with translation.override("zh-hans"):
             [row] = history_rows([entry])
         assert CJK.search(row.action), row.action
+        # Every field is named in words, not by its code ("signed_as").
+        assert not [c for c in row.changes if re.fullmatch(r"[a-z0-9_]+", c[0])], row.changes
+        chinese = dict(zip(entry.changes, row.changes, strict=True))
+        assert not [c for n, c in chinese.items() if n in coded and ENGLISH_WORD.search(c[1] + c[2])], (
+            row.changes
+        )
 
 
 def assert_in_catalogue(found: set[str]) -> None:

@@ -12,7 +12,8 @@ and rendered in the reader's language too:
   (2026年12月2日, Dec. 2, 2026);
 - ``datetime`` / ``DateTime(moment, "Y-m-d H:i")``: an aware moment, shown at the offset it was
   given (the meeting's own time zone, say);
-- ``Choice(ItemStatus, "closed")``: a choice's code, shown as its label;
+- ``Choice(ItemStatus, "closed")``: a choice's code, shown as its label; ``FieldChoice(Task,
+  "status", "done")`` the same through a model field's choices;
 - ``Joined([...], "\\n")``: parameters joined, each rendered.
 
 The message id must be marked for the catalogue where it is written:
@@ -25,6 +26,9 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from django.utils import formats
 from django.utils.functional import Promise
 from django.utils.translation import gettext
@@ -55,6 +59,17 @@ class Choice:
 
     def as_json(self) -> dict[str, str]:
         return {"choice": self.path, "value": self.value}
+
+
+class FieldChoice:
+    """A choice's code labelled by a model field's choices (a status of any stateful model)."""
+
+    def __init__(self, model: type[models.Model], field: str, value: str) -> None:
+        self.path = f"{model._meta.label_lower}.{field}"
+        self.value = str(value)
+
+    def as_json(self) -> dict[str, str]:
+        return {"field": self.path, "value": self.value}
 
 
 class Joined:
@@ -96,7 +111,7 @@ class Text:
 
 def param_json(value: Any) -> Any:
     """One parameter as stored: JSON, with system texts, dates and choices as codes."""
-    if isinstance(value, Text | Date | DateTime | Choice | Joined):
+    if isinstance(value, Text | Date | DateTime | Choice | FieldChoice | Joined):
         return value.as_json()
     if is_text(value):
         return dict(value)  # a text stored before, say a notification's title in the digest
@@ -115,7 +130,7 @@ def param_json(value: Any) -> Any:
 
 def stored(value: Any) -> Any:
     """``value`` ready for a JSON column: a Text becomes its JSON, containers are walked."""
-    if isinstance(value, Text):
+    if isinstance(value, Text | Date | DateTime | Choice | FieldChoice | Joined):
         return value.as_json()
     if isinstance(value, Mapping):
         return {key: stored(v) for key, v in value.items()}
@@ -140,6 +155,15 @@ def _choice_label(path: str, value: str) -> str:
         return value  # a choice that no longer exists: its code
 
 
+def _field_label(path: str, value: str) -> str:
+    label, _dot, field = path.rpartition(".")
+    try:
+        choices = dict(apps.get_model(label)._meta.get_field(field).flatchoices)
+    except (LookupError, ValueError, FieldDoesNotExist):
+        return value
+    return str(choices.get(value, value))
+
+
 def _param(value: Any) -> Any:
     if not isinstance(value, Mapping):
         return value
@@ -155,6 +179,8 @@ def _param(value: Any) -> Any:
         return str(value.get("date") or value.get("datetime"))
     if "choice" in value:
         return _choice_label(str(value["choice"]), str(value.get("value", "")))
+    if "field" in value:
+        return _field_label(str(value["field"]), str(value.get("value", "")))
     if "join" in value:
         return str(value.get("separator", "\n")).join(str(_param(p)) for p in value["join"])
     return str(value)
@@ -179,6 +205,12 @@ def as_stored(value: Any) -> dict[str, Any] | None:
     """What a JSON column keeps of a system text (a ``Text`` or ``Joined`` texts); None for a
     plain string, which is kept as rendered."""
     return value.as_json() if isinstance(value, Text | Joined) else None
+
+
+def render_value(value: Any) -> str:
+    """One stored value of the history's changes: a system text, a date or a choice rendered
+    for the reader; anything else (what a person wrote, a code) as it is."""
+    return str(_param(value)) if isinstance(value, Mapping) else str(value)
 
 
 def display(data: Any, fallback: str = "") -> str:
