@@ -91,6 +91,10 @@ def _field_labels() -> dict[str, str]:
         measure=_("Improvement measure"),
         archive=_("Archive"),
         signed_as=_("Signed as"),
+        content_digest=_("Content digest"),
+        files_digest=_("Files digest"),
+        sha256=_("SHA-256 checksum"),
+        decision=_("Decision"),
     )
     return labels
 

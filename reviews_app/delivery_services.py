@@ -438,7 +438,10 @@ def _review(
         else DeliverableStatus.CHANGES_REQUESTED,
         actor=actor,
         action="deliverable.reviewed",
-        changes={"deliverable": [deliverable.name, deliverable.name], "decision": [None, decision]},
+        changes={
+            "deliverable": [deliverable.name, deliverable.name],
+            "decision": [None, Choice(ReviewDecision, decision)],
+        },
         note=latest.comments,
     )
     _tell_deliverer_of_review(deliverable, latest)

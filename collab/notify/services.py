@@ -94,13 +94,16 @@ def notify(
             own_urgency = Urgency.NORMAL
         with translation.override(_language_of(recipient)):
             title, body = render()
+            # The recipient's language at the time: for the admin and for older readers of
+            # title/body; the pages, e-mails and IM messages render title_text/body_text.
+            title_rendered, body_rendered = str(title)[:300], str(body)
         try:
             with transaction.atomic():
                 notification = Notification.objects.create(
                     recipient=recipient,
                     kind=kind,
-                    title=str(title)[:300],
-                    body=str(body),
+                    title=title_rendered,
+                    body=body_rendered,
                     title_text=as_stored(title),
                     body_text=as_stored(body),
                     url=url,
@@ -184,6 +187,7 @@ def _enqueue_robots(
     # Groups read the company's language (Simplified Chinese by default), once per event.
     with translation.override(settings.LANGUAGE_CODE):
         title, body = render()
+        title, body = str(title), str(body)
     deliveries = []
     for robot in robots:
         audience = [
