@@ -7,7 +7,6 @@ always runs that pass, so there the test never skips.
 """
 
 import os
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +16,7 @@ import pytest
 from django.conf import settings
 
 from collab.notify.models import Delivery
-from collab.testing import celery_worker, make_item, make_org, schedule_meeting
+from collab.testing import Worker, celery_worker, make_item, make_org, schedule_meeting
 from conftest import require_service
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,18 +32,18 @@ def runtime_python() -> str:
 
 
 @pytest.fixture
-def runtime_worker(transactional_db: Any) -> Iterator[subprocess.Popen[str]]:
+def runtime_worker(transactional_db: Any) -> Iterator[Worker]:
     if not settings.CELERY_BROKER_URL.startswith("redis://"):
         pytest.skip("runs in the PostgreSQL/Redis pass (CELERY_BROKER_URL=redis://...)")
     python = runtime_python()
     # The worker sees only what a deployment sets: no test settings, no COLLAB_* of this process.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COLLAB_", "DJANGO_", "PYTHON"))}
-    with celery_worker(python, env) as process:
-        yield process
+    with celery_worker(python, env) as worker:
+        yield worker
 
 
 def test_a_runtime_only_worker_on_redis_delivers_a_notification(
-    runtime_worker: subprocess.Popen[str],
+    runtime_worker: Worker,
 ) -> None:
     org = make_org()
     schedule_meeting(org, make_item(org))  # invites the requester: an e-mail enters the outbox
@@ -53,11 +52,8 @@ def test_a_runtime_only_worker_on_redis_delivers_a_notification(
     deadline = time.monotonic() + 60
     while not queued.filter(status="sent").exists():
         if runtime_worker.poll() is not None or time.monotonic() > deadline:
-            runtime_worker.terminate()
-            output = runtime_worker.communicate(timeout=20)[0]
-            pytest.fail(f"the runtime-only worker delivered nothing:\n{output[-4000:]}")
+            pytest.fail("the runtime-only worker delivered nothing")
         time.sleep(0.3)
-    runtime_worker.terminate()
-    output = runtime_worker.communicate(timeout=20)[0]
+    runtime_worker.stop()
     # The console e-mail backend printed the message the worker sent.
-    assert "To: requester@example.com" in output
+    assert "To: requester@example.com" in runtime_worker.output(20000)
