@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from collab.notify.robots import escape_markdown
 from collab.org.models import DirectorySource, Person
+from collab.org.sync.connectors.base import VendorApi
 from collab.org.sync.connectors.dingtalk import DingTalkApi
 from collab.org.sync.connectors.feishu import FeishuApi
 from collab.org.sync.connectors.wecom import WeComApi
@@ -43,14 +44,21 @@ class PersonalMessage:
     event: str  # the delivery's idempotency key
 
 
-def personal_send(person: Person, message: PersonalMessage) -> None:
-    """Sends ``message`` to ``person`` through the app of the source that linked them."""
+def _api[T: VendorApi](kind: type[T], source: DirectorySource, timeout: float) -> T:
+    api = kind(source)
+    api.timeout = timeout
+    return api
+
+
+def personal_send(person: Person, message: PersonalMessage, *, timeout: float) -> None:
+    """Sends ``message`` to ``person`` through the app of the source that linked them, each HTTP
+    request limited to ``timeout`` seconds (the outbox keeps it below its lease)."""
     source = person.source
     if source is None or source.kind not in PERSONAL_IM_KINDS or not person.source_user_id:
         raise DirectoryError(_("The person is not linked to DingTalk, Feishu or WeCom."))
     user_id = person.source_user_id
     if source.kind == DirectorySource.Kind.DINGTALK:
-        DingTalkApi(source).call(
+        _api(DingTalkApi, source, timeout).call(
             "POST",
             "/topapi/message/corpconversation/asyncsend_v2",
             body={
@@ -88,7 +96,7 @@ def personal_send(person: Person, message: PersonalMessage) -> None:
                 },
             ],
         }
-        FeishuMessageApi(source).call(
+        _api(FeishuMessageApi, source, timeout).call(
             "POST",
             "/open-apis/im/v1/messages",
             query={"receive_id_type": "user_id"},
@@ -100,7 +108,7 @@ def personal_send(person: Person, message: PersonalMessage) -> None:
             },
         )
     else:
-        reply = WeComApi(source).call(
+        reply = _api(WeComApi, source, timeout).call(
             "POST",
             "/cgi-bin/message/send",
             body={
