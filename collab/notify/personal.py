@@ -9,11 +9,16 @@
   ``textcard`` (its button opens the item), duplicate check on; a user the vendor lists in
   ``invaliduser`` is a failure.
 
+Person-written text arrives as typed, as in the group robots: DingTalk's markdown is escaped,
+Feishu's card uses ``plain_text`` elements only (never ``lark_md``), WeCom's card description
+(which reads a few HTML tags) has its ``<``, ``>`` and ``&`` as entities.
+
 Tokens, token refresh and waiting out rate limits are the directory connectors' (``VendorApi``);
 a failure raises ``DirectoryError`` and the outbox retries it with back-off.
 """
 
 import hashlib
+import html
 import json
 from dataclasses import dataclass
 
@@ -117,7 +122,8 @@ def personal_send(person: Person, message: PersonalMessage, *, timeout: float) -
                 "agentid": int(source.agent_id or 0),
                 "textcard": {
                     "title": message.title[:128],
-                    "description": message.body[:512],
+                    # The card's description reads HTML (<div class="gray">): typed tags arrive as text.
+                    "description": html.escape(message.body, quote=False)[:512],
                     "url": message.link,
                     "btntxt": message.link_text[:4],
                 },
