@@ -8,11 +8,12 @@ failed build leaves the item open and the archive "failed" with its error.
 import hashlib
 import json
 import logging
-import shutil
 import tempfile
+import time
 import uuid
 import zipfile
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
@@ -50,6 +51,12 @@ logger = logging.getLogger(__name__)
 ProgressCallback = Callable[[int, str], None]
 
 
+def build_lease() -> timedelta:
+    """How long a build's heartbeat stays valid: older, its worker is taken for dead and the sweep
+    queues the archive again (``COLLAB_ARCHIVE_LEASE_SECONDS``)."""
+    return timedelta(seconds=settings.COLLAB_ARCHIVE_LEASE_SECONDS)
+
+
 def archive_move(archives: QuerySet[Archive], to: str, **fields: Any) -> int:
     """The archive's one status door: moves those of ``archives`` that may reach ``to`` along
     ARCHIVE_TRANSITIONS, in one conditional UPDATE with ``fields``; returns how many moved.
@@ -66,18 +73,28 @@ class _Progress:
 
     def __init__(self, archive_id: int, total: int, on_progress: ProgressCallback | None) -> None:
         self.archive_id, self.total, self.done, self.on_progress = archive_id, max(total, 1), 0, on_progress
+        # A quarter lease between heartbeats: three may be late before the lease runs out.
+        self.beat_every = build_lease().total_seconds() / 4
+        self.beaten = time.monotonic()
 
     def step(self, label: str) -> None:
         percent = min(99, self.done * 100 // self.total)
         Archive.objects.filter(pk=self.archive_id).update(
             progress=percent, step=label[-200:], heartbeat_at=timezone.now()
         )
+        self.beaten = time.monotonic()
         if self.on_progress is not None:
             self.on_progress(percent, label)
         self.done += 1
 
+    def beat(self) -> None:
+        """Renews the lease while one large file is copied (a video of gigabytes takes minutes)."""
+        if time.monotonic() - self.beaten >= self.beat_every:
+            Archive.objects.filter(pk=self.archive_id).update(heartbeat_at=timezone.now())
+            self.beaten = time.monotonic()
 
-def _copy_stored(entry: Entry, target: "_Hashing") -> None:
+
+def _copy_stored(entry: Entry, target: "_Hashing", progress: _Progress) -> None:
     try:
         source = entry.stored.storage.open(entry.stored.name, "rb")
     except OSError as error:
@@ -86,7 +103,9 @@ def _copy_stored(entry: Entry, target: "_Hashing") -> None:
             % {"name": PurePosixPath(entry.path).name}
         ) from error
     with source:
-        shutil.copyfileobj(source, target, 1024 * 1024)
+        for chunk in iter(lambda: source.read(1024 * 1024), b""):
+            target.write(chunk)
+            progress.beat()
 
 
 class _Hashing:
@@ -107,20 +126,28 @@ def _write_zip(
     """Writes every entry, then the manifests, into the ZIP; returns the manifest's rows.
 
     Python's zipfile marks non-ASCII names as UTF-8 (flag 0x800), which Windows 10+, macOS and
-    Linux unzip tools read, so Chinese names arrive intact.
+    Linux unzip tools read, so Chinese names arrive intact. Every entry is dated with the archive
+    time on the company's clock: a name alone would date it 1980-01-01.
     """
     root = archive_base_name(item)
     rows: list[dict[str, Any]] = []
+
+    def member_info(path: str) -> zipfile.ZipInfo:
+        info = zipfile.ZipInfo(f"{root}/{path}", date_time=plan.zip_date_time())
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.external_attr = 0o644 << 16  # an ordinary readable file once unpacked (not 0o000)
+        return info
+
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as bundle:
         for entry in plan.entries:
             progress.step(f"{root}/{entry.path}")
             # force_zip64: a stored file's size is not known to zipfile before it is streamed.
-            with bundle.open(f"{root}/{entry.path}", "w", force_zip64=entry.stored is not None) as member:
+            with bundle.open(member_info(entry.path), "w", force_zip64=entry.stored is not None) as member:
                 sink = _Hashing(member)
                 if entry.render is not None:
                     sink.write(entry.render())
                 else:
-                    _copy_stored(entry, sink)
+                    _copy_stored(entry, sink, progress)
             sha256 = sink.digest.hexdigest()
             if entry.recorded_sha256 and entry.recorded_sha256 != sha256:
                 raise ItemError(
@@ -133,9 +160,9 @@ def _write_zip(
                 )
             rows.append({"path": entry.path, "kind": entry.kind, "size": sink.size, "sha256": sha256})
         progress.step(f"{root}/{MANIFEST_JSON}")
-        document = manifest(item, rows, plan.notes)
-        bundle.writestr(f"{root}/{MANIFEST_JSON}", json.dumps(document, ensure_ascii=False, indent=2))
-        bundle.writestr(f"{root}/{MANIFEST_TEXT}", manifest_text(item, rows, plan.notes))
+        document = manifest(plan, item, rows)
+        bundle.writestr(member_info(MANIFEST_JSON), json.dumps(document, ensure_ascii=False, indent=2))
+        bundle.writestr(member_info(MANIFEST_TEXT), manifest_text(plan, item, rows))
     return rows
 
 
@@ -181,7 +208,9 @@ def archive_build(
                 # Fail fast when the item stopped being ready between the request and the build.
                 if close and item.status != ItemStatus.CLOSED and (problems := archive_problems(item)):
                     raise ItemError(_("The item cannot be archived yet:"), {"__all__": problems})
-                plan = archive_plan(item)
+                # The documents state the item as archived when this build closes it (or it is).
+                archiving = close or item.status == ItemStatus.CLOSED
+                plan = archive_plan(item, archiving=archiving, archived_at=timezone.now())
                 progress = _Progress(archive_id, len(plan.entries) + 2, on_progress)
                 zip_path = Path(scratch) / "archive.zip"
                 with zip_path.open("wb") as target:
