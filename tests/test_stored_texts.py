@@ -8,6 +8,7 @@ stays as written. Every message id the code stores is in the catalogue with its 
 
 import ast
 import re
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import polib
 import pytest
 import time_machine
 from django.apps import apps as django_apps
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core import mail
 from django.urls import reverse
@@ -44,6 +46,14 @@ ZH = {"accept-language": "zh-hans"}
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 ENGLISH_WORD = re.compile(r"[A-Za-z]{3,}")
 ADJUSTMENTS = "研发说测试需多3天，上线顺延"
+
+
+@pytest.fixture(autouse=True)
+def _language_restored() -> Iterator[None]:
+    # The locale middleware leaves the last request's language active: later tests expect the
+    # company's.
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 def masked(stored: Any) -> Any:
