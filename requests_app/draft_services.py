@@ -42,8 +42,9 @@ def kept_fields(data: Mapping[str, list[str]]) -> dict[str, list[str]]:
     not the CSRF token, the pressed button or the day-off step."""
     prefixes = tuple(f"{prefix}-" for prefix in ROW_FIELDS)
     wanted = set(FORM_FIELDS) | {"version", "reason"}
+    # NUL characters go: PostgreSQL's JSON cannot store them, and no form field accepts them.
     return {
-        name: [str(v) for v in values]
+        name: [str(v).replace("\x00", "") for v in values]
         for name, values in data.items()
         if name in wanted or name.startswith(prefixes)
     }
