@@ -10,7 +10,9 @@
 """
 
 import os
+import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -323,38 +325,81 @@ def database_url() -> str:
     return f"postgres://{db['USER']}:{db['PASSWORD']}@{host}:{port}/{db['NAME']}"
 
 
+@dataclass
+class Worker:
+    """A Celery worker the test started; its output goes to a file, shown when the test fails."""
+
+    process: "subprocess.Popen[str]"
+    log: Path
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def poll(self) -> int | None:
+        return self.process.poll()
+
+    def output(self, last: int = 6000) -> str:
+        return self.log.read_text(errors="replace")[-last:]
+
+    def kill(self) -> None:
+        """SIGKILL: the worker dies at once, as in an out-of-memory kill or a power cut."""
+        self.process.kill()
+        self.process.wait(timeout=20)
+
+    def stop(self, timeout: float = 20) -> int:
+        """SIGTERM, as systemd stops it; returns the exit code (killed when it takes too long)."""
+        self.process.terminate()
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait(timeout=20)
+
+
 @contextmanager
-def celery_worker(python: str, env: dict[str, str], *extra: str) -> Iterator["subprocess.Popen[str]"]:
-    """A real Celery worker on this test's database and broker, its output on a pipe.
+def celery_worker(python: str, env: dict[str, str], *extra: str, purge: bool = True) -> Iterator[Worker]:
+    """A real Celery worker on this test's database, broker and MEDIA_ROOT.
 
     Solo pool, and no mingle, gossip or heartbeat: they cost seconds of start-up and test nothing
-    here. Background work runs through the broker while it lives; inline again afterwards.
+    here. Background work runs through the broker while it lives; inline again afterwards. Its
+    output goes to a temporary file, not a pipe (a chatty worker would block writing to a pipe
+    nobody reads); a test that fails inside the block gets the output's end as a note.
+    ``purge=False`` keeps the messages already queued (a second worker taking over).
     """
     from collab.celery import app
 
     app.conf.task_always_eager = False
-    app.control.purge()  # leftovers of earlier runs would only slow this one down
+    if purge:
+        app.control.purge()  # leftovers of earlier runs would only slow this one down
     command = [python, "-m", "celery", "-A", "collab", "worker", "--pool", "solo", "--loglevel", "INFO"]
     command += ["--without-mingle", "--without-gossip", "--without-heartbeat", *extra]
-    env = env | {
+    # The worker stores files where this test's storage reads them (unless ``env`` says where).
+    env = {"COLLAB_MEDIA_ROOT": str(settings.MEDIA_ROOT)} | env
+    env |= {
         "DATABASE_URL": database_url(),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "COLLAB_VAR_DIR": str(settings.VAR_DIR),
     }
-    process = subprocess.Popen(  # noqa: S603 (a python the test chose)
-        command,
-        cwd=Path(__file__).resolve().parent.parent,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    log_dir = Path(tempfile.mkdtemp(prefix="collab-worker-"))
+    log = log_dir / "worker.log"
+    with log.open("w") as sink:
+        process = subprocess.Popen(  # noqa: S603 (a python the test chose)
+            command,
+            cwd=Path(__file__).resolve().parent.parent,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    worker = Worker(process, log)
     try:
-        yield process
+        yield worker
+    except BaseException as failure:
+        failure.add_note(f"--- worker output (pid {process.pid}) ---\n{worker.output()}")
+        raise
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        if process.poll() is None:
+            worker.stop()
         app.conf.task_always_eager = True
+        shutil.rmtree(log_dir, ignore_errors=True)

@@ -8,11 +8,12 @@ failed build leaves the item open and the archive "failed" with its error.
 import hashlib
 import json
 import logging
-import shutil
 import tempfile
+import time
 import uuid
 import zipfile
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
@@ -48,6 +49,12 @@ logger = logging.getLogger(__name__)
 ProgressCallback = Callable[[int, str], None]
 
 
+def build_lease() -> timedelta:
+    """How long a build's heartbeat stays valid: older, its worker is taken for dead and the sweep
+    queues the archive again (``COLLAB_ARCHIVE_LEASE_SECONDS``)."""
+    return timedelta(seconds=settings.COLLAB_ARCHIVE_LEASE_SECONDS)
+
+
 def archive_move(archives: QuerySet[Archive], to: str, **fields: Any) -> int:
     """The archive's one status door: moves those of ``archives`` that may reach ``to`` along
     ARCHIVE_TRANSITIONS, in one conditional UPDATE with ``fields``; returns how many moved.
@@ -64,18 +71,28 @@ class _Progress:
 
     def __init__(self, archive_id: int, total: int, on_progress: ProgressCallback | None) -> None:
         self.archive_id, self.total, self.done, self.on_progress = archive_id, max(total, 1), 0, on_progress
+        # A quarter lease between heartbeats: three may be late before the lease runs out.
+        self.beat_every = build_lease().total_seconds() / 4
+        self.beaten = time.monotonic()
 
     def step(self, label: str) -> None:
         percent = min(99, self.done * 100 // self.total)
         Archive.objects.filter(pk=self.archive_id).update(
             progress=percent, step=label[-200:], heartbeat_at=timezone.now()
         )
+        self.beaten = time.monotonic()
         if self.on_progress is not None:
             self.on_progress(percent, label)
         self.done += 1
 
+    def beat(self) -> None:
+        """Renews the lease while one large file is copied (a video of gigabytes takes minutes)."""
+        if time.monotonic() - self.beaten >= self.beat_every:
+            Archive.objects.filter(pk=self.archive_id).update(heartbeat_at=timezone.now())
+            self.beaten = time.monotonic()
 
-def _copy_stored(entry: Entry, target: "_Hashing") -> None:
+
+def _copy_stored(entry: Entry, target: "_Hashing", progress: _Progress) -> None:
     try:
         source = entry.stored.storage.open(entry.stored.name, "rb")
     except OSError as error:
@@ -84,7 +101,9 @@ def _copy_stored(entry: Entry, target: "_Hashing") -> None:
             % {"name": PurePosixPath(entry.path).name}
         ) from error
     with source:
-        shutil.copyfileobj(source, target, 1024 * 1024)
+        for chunk in iter(lambda: source.read(1024 * 1024), b""):
+            target.write(chunk)
+            progress.beat()
 
 
 class _Hashing:
@@ -126,7 +145,7 @@ def _write_zip(
                 if entry.render is not None:
                     sink.write(entry.render())
                 else:
-                    _copy_stored(entry, sink)
+                    _copy_stored(entry, sink, progress)
             sha256 = sink.digest.hexdigest()
             if entry.recorded_sha256 and entry.recorded_sha256 != sha256:
                 raise ItemError(
