@@ -246,6 +246,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"  # My work: what needs the person, most urgent first
 LOGOUT_REDIRECT_URL = "login"
+# A requirement form posted with an expired CSRF token is kept for its owner, not dropped.
+CSRF_FAILURE_VIEW = "requests_app.draft_views.csrf_failure"
 # Guardian: an anonymous user object is not needed; nobody sees anything without logging in.
 ANONYMOUS_USER_NAME = None
 GUARDIAN_RAISE_403 = False

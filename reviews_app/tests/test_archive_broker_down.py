@@ -64,7 +64,7 @@ def broker_down() -> Iterator[None]:
         app.conf.task_always_eager = True
 
 
-def wait_for(archive: Archive, worker: Any, seconds: int = 120) -> Archive:
+def wait_for(archive: Archive, worker: Any, seconds: int = 300) -> Archive:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         archive.refresh_from_db()
