@@ -8,7 +8,6 @@ stays as written. Every message id the code stores is in the catalogue with its 
 
 import ast
 import re
-from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,6 @@ import polib
 import pytest
 import time_machine
 from django.apps import apps as django_apps
-from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core import mail
 from django.urls import reverse
@@ -46,14 +44,6 @@ ZH = {"accept-language": "zh-hans"}
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 ENGLISH_WORD = re.compile(r"[A-Za-z]{3,}")
 ADJUSTMENTS = "研发说测试需多3天，上线顺延"
-
-
-@pytest.fixture(autouse=True)
-def _language_restored() -> Iterator[None]:
-    # The locale middleware leaves the last request's language active: later tests expect the
-    # company's.
-    yield
-    translation.activate(settings.LANGUAGE_CODE)
 
 
 def masked(stored: Any) -> Any:
@@ -327,7 +317,7 @@ def test_old_rows_stay_readable_and_are_recognised_by_the_migration(org: Org) ->
     # The migrations' data steps, run on these rows.
     for module, function in (
         ("collab.audit.migrations.0002_stored_texts", "recognise_system_notes"),
-        ("requests_app.migrations.0009_stored_texts", "recognise_system_reasons"),
+        ("requests_app.migrations.0010_stored_texts", "recognise_system_reasons"),
         ("collab.notify.migrations.0005_stored_texts", "recognise_system_texts"),
     ):
         getattr(__import__(module, fromlist=[function]), function)(django_apps, None)

@@ -18,7 +18,7 @@ def recognise_system_reasons(apps: Any, schema_editor: Any) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("requests_app", "0008_bounded_text"),
+        ("requests_app", "0009_form_drafts"),
     ]
 
     operations = [
