@@ -60,6 +60,13 @@ class FakeDirectory:
     known_messages: set[str] = field(default_factory=set)  # Feishu's uuid / WeCom's duplicate check
     # Sign-in: the authorization codes the vendor handed out after a scan, code -> user id.
     codes: dict[str, str] = field(default_factory=dict)
+    # WeCom's user/list_id: the cursors handed out (cursor -> offset) and the ones asked for.
+    cursors: dict[str, int] = field(default_factory=dict)
+    list_id_cursors: list[str] = field(default_factory=list)
+    # WeCom users its per-department detail list leaves out (read one by one with user/get).
+    unlisted: set[str] = field(default_factory=set)
+    # The largest page any list answers (the benchmark raises it to the vendors' real sizes).
+    max_page: int = MAX_PAGE
 
     def issue_token(self) -> str:
         self.token_calls += 1
@@ -97,8 +104,8 @@ class FakeDirectory:
         return next((d for d in self.depts if d.id == dept_id), None)
 
 
-def _page(rows: list[Any], cursor: int, size: int) -> tuple[list[Any], bool, int]:
-    size = max(1, min(size, MAX_PAGE))
+def _page(rows: list[Any], cursor: int, size: int, largest: int = MAX_PAGE) -> tuple[list[Any], bool, int]:
+    size = max(1, min(size, largest))
     chunk = rows[cursor : cursor + size]
     return chunk, cursor + size < len(rows), cursor + size
 
@@ -154,7 +161,7 @@ def dingtalk(
     if path == "/topapi/v2/user/list":
         dept = str(body["dept_id"])
         department = fake.dept(dept)
-        chunk, more, nxt = _page(fake.members(dept), int(body["cursor"]), int(body["size"]))
+        chunk, more, nxt = _page(fake.members(dept), int(body["cursor"]), int(body["size"]), fake.max_page)
         rows = [
             {
                 "userid": u.id,
@@ -235,7 +242,7 @@ def feishu(
     if path.startswith("/open-apis/contact/v3/departments/") and path.endswith("/children"):
         parent = ours(path.split("/")[-2])
         rows_all = fake.subtree(parent) if query.get("fetch_child") == "true" else fake.children(parent)
-        chunk, more, nxt = _page(rows_all, cursor, size)
+        chunk, more, nxt = _page(rows_all, cursor, size, fake.max_page)
         items = [
             {
                 "name": d.name,
@@ -249,7 +256,7 @@ def feishu(
             for d in chunk
         ]
     elif path == "/open-apis/contact/v3/users/find_by_department":
-        chunk, more, nxt = _page(fake.members(ours(query["department_id"])), cursor, size)
+        chunk, more, nxt = _page(fake.members(ours(query["department_id"])), cursor, size, fake.max_page)
         items = [
             {
                 "user_id": u.id,
@@ -302,7 +309,34 @@ def wecom(fake: FakeDirectory, method: str, path: str, query: dict[str, str], bo
             for d in fake.subtree(root)
         ]
         return 200, {"errcode": 0, "errmsg": "ok", "department": rows}
-    if path == "/cgi-bin/user/list":
+    if path == "/cgi-bin/user/list_id":
+        # 获取成员ID列表: POST, {"cursor": from the previous page, "limit": 1..10000}; one row per
+        # user and department; next_cursor empty on the last page. Cursors are opaque strings.
+        if method != "POST":
+            return 200, {"errcode": 43002, "errmsg": "require POST method"}
+        limit = int(body.get("limit") or 0)
+        if not 1 <= limit <= 10_000:
+            return 200, {"errcode": 40058, "errmsg": "invalid limit"}
+        cursor = str(body.get("cursor") or "")
+        if cursor and cursor not in fake.cursors:
+            return 200, {"errcode": 40058, "errmsg": "invalid cursor"}
+        start = fake.cursors.get(cursor, 0)
+        pairs = [(u.id, int(d)) for u in fake.users for d in u.depts]
+        chunk, more, nxt = _page(pairs, start, limit, fake.max_page)
+        fake.list_id_cursors.append(cursor)
+        next_cursor = ""
+        if more:
+            next_cursor = uuid.uuid4().hex
+            fake.cursors[next_cursor] = nxt
+        rows = [{"userid": userid, "department": dept} for userid, dept in chunk]
+        return 200, {"errcode": 0, "errmsg": "ok", "next_cursor": next_cursor, "dept_user": rows}
+    if path in ("/cgi-bin/user/list", "/cgi-bin/user/get"):
+        if path == "/cgi-bin/user/get":
+            users = [u for u in fake.users if u.id == query.get("userid")]
+            if not users:
+                return 200, {"errcode": 60111, "errmsg": "userid not found"}
+        else:
+            users = [u for u in fake.members(query["department_id"]) if u.id not in fake.unlisted]
         rows = [
             {
                 "userid": u.id,
@@ -313,8 +347,10 @@ def wecom(fake: FakeDirectory, method: str, path: str, query: dict[str, str], bo
                 "email": u.email,
                 "status": 1,
             }
-            for u in fake.members(query["department_id"])
+            for u in users
         ]
+        if path == "/cgi-bin/user/get":
+            return 200, {"errcode": 0, "errmsg": "ok", **rows[0]}
         return 200, {"errcode": 0, "errmsg": "ok", "userlist": rows}
     return 404, {"errcode": 404, "errmsg": "not found"}
 
