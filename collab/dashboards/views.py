@@ -129,9 +129,9 @@ def _department_board(request: HttpRequest) -> tuple[Any, list[Department], Any,
         raise PermissionDenied(_("Only department heads have a department dashboard."))
     wanted = request.GET.get("department", "")
     chosen = next((d for d in choices if str(d.pk) == wanted), None)
-    if chosen is None and wanted.isdigit():
+    if chosen is None and (wanted_pk := parse_whole_number(wanted)) is not None:
         # More departments than the page lists (a company's 300): the picker found this one.
-        chosen = departments_for(request.user).filter(pk=int(wanted)).first()
+        chosen = departments_for(request.user).filter(pk=wanted_pk).first()
     chosen = chosen or choices[0]
     period, form = period_from(request.GET)
     return department_board(chosen, start_at=period.start_at, end_at=period.end_at), choices, period, form

@@ -9,7 +9,7 @@ vendor's own cursor fields, and can be told to answer one call with a vendor err
 import json
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -355,27 +355,8 @@ def wecom(fake: FakeDirectory, method: str, path: str, query: dict[str, str], bo
     return 404, {"errcode": 404, "errmsg": "not found"}
 
 
-@pytest.fixture
-def directory_server(monkeypatch: pytest.MonkeyPatch, settings: Any) -> Iterator[FakeDirectory]:
-    """A running local server for all three vendors, with a small company in it."""
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    settings.DIRECTORY_RATE_LIMIT_WAIT = 0.01
-    fake = FakeDirectory(
-        depts=[
-            Dept("2", "北京分公司", "1", ["zhang"]),
-            Dept("3", "综合部", "2", ["li"]),
-            Dept("4", "上海分公司", "1"),
-            Dept("5", "综合部", "4", ["wang"]),
-        ],
-        users=[
-            User("zhang", "张敏", ["2"], email="zhang@example.com", title="总经理"),
-            User("li", "李雷", ["3"], mobile="13800000001"),
-            User("han", "韩梅梅", ["3"]),
-            User("wang", "王芳", ["5"]),
-            User("zhao", "赵强", ["5"]),
-        ],
-    )
+def serve(fake: FakeDirectory) -> Callable[[], None]:
+    """Starts one local server per vendor on ``fake`` (their addresses in ``fake.bases``); returns stop."""
 
     class Handler(BaseHTTPRequestHandler):
         def _handle(self, method: str) -> None:
@@ -417,8 +398,37 @@ def directory_server(monkeypatch: pytest.MonkeyPatch, settings: Any) -> Iterator
         thread.start()
         servers.append((vendor, server, thread))
     fake.bases = {vendor: f"http://127.0.0.1:{server.server_address[1]}" for vendor, server, _t in servers}
+
+    def stop() -> None:
+        for _vendor, server, thread in servers:
+            server.shutdown()
+            server.server_close()
+            thread.join(timeout=5)
+
+    return stop
+
+
+@pytest.fixture
+def directory_server(monkeypatch: pytest.MonkeyPatch, settings: Any) -> Iterator[FakeDirectory]:
+    """A running local server for all three vendors, with a small company in it."""
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    settings.DIRECTORY_RATE_LIMIT_WAIT = 0.01
+    fake = FakeDirectory(
+        depts=[
+            Dept("2", "北京分公司", "1", ["zhang"]),
+            Dept("3", "综合部", "2", ["li"]),
+            Dept("4", "上海分公司", "1"),
+            Dept("5", "综合部", "4", ["wang"]),
+        ],
+        users=[
+            User("zhang", "张敏", ["2"], email="zhang@example.com", title="总经理"),
+            User("li", "李雷", ["3"], mobile="13800000001"),
+            User("han", "韩梅梅", ["3"]),
+            User("wang", "王芳", ["5"]),
+            User("zhao", "赵强", ["5"]),
+        ],
+    )
+    stop = serve(fake)
     yield fake
-    for _vendor, server, thread in servers:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    stop()
