@@ -277,6 +277,11 @@ def test_the_archive_step_says_what_happened_in_each_language(
     assert "built the archive: The item is archived and read-only." in english
     assert "事项已归档，只读。" not in english and "moved the item to a new stage: 协作流程" not in english
     assert "The archive of" in notifications_text(org.coordinator, EN)
+    # Whatever told people about the item stored what the system said as a message id.
+    assert (
+        list(Notification.objects.filter(item=item, title_text__isnull=True).values_list("kind", "title"))
+        == []
+    )
     assert_each_reader_reads_their_language(item)
     stored = set().union(*(msgids(t) for t in stored_texts(item)))
     assert len(stored) > 20  # stages 1 to 6 told and recorded something
