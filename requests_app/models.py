@@ -17,7 +17,9 @@ from django.db.models.functions import Cast, Substr
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
+from collab.audit.texts import Choice, DateTime, Text, display
 from collab.fields import BoundedTextField
 from collab.notify.models import Urgency
 from collab.org.models import Department
@@ -370,6 +372,9 @@ class RequirementChange(models.Model):
     item = models.ForeignKey(CollaborationItem, on_delete=models.CASCADE, related_name="requirement_changes")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     reason = BoundedTextField(_("reason for the change"))
+    # A reason the system gave (the minutes moved the milestones), stored untranslated
+    # (collab.audit.texts); ``reason`` then holds it in the company's language.
+    reason_text = models.JSONField(null=True, blank=True)
     # {"field label key": [old text, new text]}
     changes = models.JSONField(default=dict)
     version = models.PositiveIntegerField(help_text="The item's version after the change.")
@@ -382,6 +387,11 @@ class RequirementChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def reason_display(self) -> str:
+        """The reason in the active language when the system gave it, else as written."""
+        return display(self.reason_text, self.reason)
 
 
 class ItemNumberSequence(models.Model):
@@ -425,6 +435,15 @@ class Meeting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_form_display()} {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def label(self) -> Text:
+        """The meeting as history names it, its form and local time in each reader's language."""
+        return Text(
+            gettext_noop("%(form)s, %(time)s"),
+            form=Choice(MeetingForm, self.form),
+            time=DateTime(self.local_starts_at),
+        )
 
     @property
     def local_starts_at(self) -> datetime:

@@ -24,8 +24,10 @@ from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from collab.audit.services import audit_record
+from collab.audit.texts import Text
 from collab.notify.models import Urgency
 from collab.notify.services import notify
 from requests_app.models import CollaborationItem, ItemStatus
@@ -244,8 +246,17 @@ def _finish(archive: Archive, item: CollaborationItem, *, stored_name: str, sha2
                     _("The item changed while its archive was built: %(problems)s")
                     % {"problems": " ".join(problems)}
                 )
+            # Said as what happened, not as "a new stage": the history reads "built the archive
+            # … and closed the item".
             item_transition(
-                actor=archive.requested_by, item=locked, to=ItemStatus.CLOSED, note=archive.file_name
+                actor=archive.requested_by,
+                item=locked,
+                to=ItemStatus.CLOSED,
+                action="item.archived",
+                note=Text(
+                    gettext_noop("The archive %(file)s is built; the item is closed and read-only."),
+                    file=archive.file_name,
+                ),
             )
         now = timezone.now()
         archive_move(
@@ -263,27 +274,29 @@ def _finish(archive: Archive, item: CollaborationItem, *, stored_name: str, sha2
             action="archive.built",
             target=locked,
             changes={"archive": [None, archive.file_name], "sha256": [None, sha256]},
-            note=_("The item is archived and read-only.") if closing else "",
+            note=Text(gettext_noop("The item is archived and read-only.")) if closing else "",
             read_only_ok=True,
         )
         _tell_requester(archive, locked, ready=True)
 
 
 def _fail(archive: Archive, error: Exception, *, stored_name: str) -> None:
+    message: str | Text
     if isinstance(error, ItemError):
         message = " ".join([error.message, *(m for ms in error.problems.values() for m in ms)])
     else:
         logger.exception("archive %s failed", archive.pk)
-        message = _("The archive could not be built: %(error)s") % {
-            "error": f"{type(error).__name__}: {error}"
-        }
+        message = Text(
+            gettext_noop("The archive could not be built: %(error)s"),
+            error=f"{type(error).__name__}: {error}",
+        )
     if stored_name:
         archive.file.storage.delete(stored_name)
     with transaction.atomic():
         archive_move(
             Archive.objects.filter(pk=archive.pk),
             ArchiveStatus.FAILED,
-            error=message,
+            error=str(message),
             finished_at=timezone.now(),
         )
         item = CollaborationItem.objects.get(pk=archive.item_id)
@@ -298,15 +311,19 @@ def _fail(archive: Archive, error: Exception, *, stored_name: str) -> None:
         _tell_requester(archive, item, ready=False, error=message)
 
 
-def _tell_requester(archive: Archive, item: CollaborationItem, *, ready: bool, error: str = "") -> None:
+def _tell_requester(
+    archive: Archive, item: CollaborationItem, *, ready: bool, error: str | Text = ""
+) -> None:
     """The person who asked for the archive hears when it is ready or failed: it is built in the
     background and they may have left the page."""
-    values = {"number": item.number or "", "topic": item.topic, "name": archive.file_name, "error": error}
+    values = {"number": item.number or "", "topic": item.topic}
 
-    def render() -> tuple[str, str]:
+    def render() -> tuple[Text, str | Text]:
         if ready:
-            return _("The archive of %(number)s %(topic)s is ready") % values, values["name"]
-        return _("The archive of %(number)s %(topic)s could not be built") % values, values["error"]
+            return Text(
+                gettext_noop("The archive of %(number)s %(topic)s is ready"), **values
+            ), archive.file_name
+        return Text(gettext_noop("The archive of %(number)s %(topic)s could not be built"), **values), error
 
     notify(
         recipients=[archive.requested_by],

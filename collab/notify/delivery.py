@@ -188,15 +188,17 @@ def _send_email(delivery: Delivery) -> None:
         raise PermanentError(_("The person has no e-mail address."))
     person = Person.objects.filter(user_id=user.pk).first()
     language = person.language if person is not None else settings.LANGUAGE_CODE
-    context = {
-        "title": notification.title,
-        "body": notification.body,
-        "link": absolute_url(notification.url),
-        "settings_link": absolute_url(reverse("notify:preferences")),
-        "name": display_name(user),
-        "language": language,
-    }
     with translation.override(language):
+        # Rendered now, in the language the person reads today (their preference may have
+        # changed since the notification was made).
+        context = {
+            "title": notification.display_title,
+            "body": notification.display_body,
+            "link": absolute_url(notification.url),
+            "settings_link": absolute_url(reverse("notify:preferences")),
+            "name": display_name(user),
+            "language": language,
+        }
         subject = " ".join(render_to_string("notify/email/subject.txt", context).split())
         text = render_to_string("notify/email/body.txt", context)
         html = render_to_string("notify/email/body.html", context)
@@ -213,11 +215,12 @@ def _send_im(delivery: Delivery) -> None:
         raise PermanentError(_("The person is not linked to DingTalk, Feishu or WeCom."))
     with translation.override(person.language):
         link_text = _("Open")
+        title, body = notification.display_title, notification.display_body
     personal_send(
         person,
         PersonalMessage(
-            title=notification.title,
-            body=notification.body or notification.title,
+            title=title,
+            body=body or title,
             link=absolute_url(notification.url),
             link_text=link_text,
             event=delivery.event,

@@ -1,9 +1,9 @@
-"""Stages 2-3 in Chromium, each person in their own browser session:
+"""Stages 1-3 in Chromium, each person in their own browser session:
 
-the coordinator schedules a meeting; an invitee opens the pre-read; the coordinator records
-minutes with two to-dos; two department heads confirm, one after objecting; the to-dos become
-tasks; "nothing left out" first refuses (a department without a task), then passes; the owner
-sees the assignment.
+the requester files the requirement form from the scenario's template; the coordinator
+schedules a meeting; an invitee opens the pre-read; the coordinator records minutes with two
+to-dos; two department heads confirm, one after objecting; the to-dos become tasks; "nothing left
+out" first refuses (a department without a task), then passes; the owner sees the assignment.
 
 Played in zh-hans at 1440 px and in English at 375 px (``collab.testing.journey_views``: all four
 combinations take too long for CI's budget; COLLAB_JOURNEY_VIEWS=all runs them). Buttons and
@@ -18,15 +18,14 @@ from collab.org.models import Department
 from collab.testing import (
     JourneyView,
     Org,
+    assert_fits,
     finds_handoff,
     handoff_gone,
     journey_views,
-    make_item,
     make_org,
     make_person,
 )
 from requests_app.models import CollaborationItem, ItemStatus
-from requests_app.rules import ParticipationData
 
 pytestmark = [pytest.mark.browser]
 
@@ -48,32 +47,49 @@ class People:
 
 
 @pytest.fixture
-def setting(transactional_db: Any) -> tuple[Org, Any, Department, CollaborationItem]:
+def setting(transactional_db: Any) -> tuple[Org, Any, Department]:
     org = make_org()
     rnd_head = make_person("rnd_head", org.rnd, name="赵强")
     org.rnd.head = rnd_head
     org.rnd.save()
     ops = Department(name="运营部", region=org.region)
     ops.save()
-    item = make_item(
-        org,
-        participations=[
-            ParticipationData(org.rnd.pk, "", "提供技术支持"),
-            ParticipationData(org.qa.pk, "", "协助设计测试用例"),
-            ParticipationData(ops.pk, "", "提供用户场景"),
-        ],
-    )
-    return org, rnd_head, ops, item
+    return org, rnd_head, ops
 
 
 @pytest.mark.parametrize("view", journey_views())
 def test_from_meeting_to_execution(chromium: Any, live_server: Any, setting: Any, view: JourneyView) -> None:
-    org, rnd_head, ops, item = setting
+    org, rnd_head, ops = setting
     view.speak()
     people = People(chromium, live_server.url, view)
     base = live_server.url
     try:
-        # The requester submitted the form: the coordinator is told and finds the meeting to schedule.
+        # The requester (head of Product) files the form from the scenario's template: her
+        # department and the scenario's milestones are filled in, she writes the rest.
+        requester = people["requester"]
+        requester.goto(f"{base}/items/new/")
+        requester.click("a[data-scenario='cross_department']")
+        requester.wait_for_url("**/items/new/?scenario=cross_department")
+        assert_fits(requester, "requirement form")
+        requester.fill("[name=topic]", "Q3产品上线测试")
+        requester.select_option("[name=coordinator]", str(org.coordinator.pk))
+        requester.fill("[name=goal]", "10月15日前完成Q3新功能上线测试,覆盖90%用户需求")
+        requester.fill("[name=scope]", "核心功能模块测试")
+        requester.fill("[name=expected_outcome]", "功能覆盖90%的用户需求")
+        parties = [(org.rnd, "提供技术支持"), (org.qa, "协助设计测试用例"), (ops, "提供用户场景")]
+        for row, (department, need) in enumerate(parties):
+            if row == 2:
+                requester.get_by_role("button", name=view.text("Add a department")).click()
+            requester.select_option(f"[name=participations-{row}-department]", str(department.pk))
+            requester.fill(f"[name=participations-{row}-core_need]", need)
+        requester.click("button[name=submit]")
+        submitted = requester.locator(".message.success")
+        submitted.wait_for()
+        item = CollaborationItem.objects.get(topic="Q3产品上线测试")
+        assert item.status == ItemStatus.SUBMITTED and item.requesting_department == org.product
+        assert view.text("Submitted as item %(number)s.", number=item.number) in submitted.inner_text()
+
+        # The coordinator is told and finds the meeting to schedule.
         coordinator = people["coordinator"]
         finds_handoff(coordinator, base, "item.submitted", item)
         # The coordinator schedules the consensus meeting; the departments are suggested.
