@@ -48,6 +48,7 @@ from requests_app.models import (  # noqa: E402
     MeetingForm,
     Milestone,
     Minutes,
+    MinutesStatus,
     Participation,
     Scenario,
 )
@@ -242,6 +243,7 @@ def generate(sizes: dict[str, int], seed: int = 1) -> dict[str, int]:
                     conclusions="按计划推进",
                     recorded_by_id=coordinator,
                     final_milestones=[[f"{last_due:%Y-%m-%d}", "验收完成"]],
+                    status=MinutesStatus.CONFIRMED,  # the item went past consensus
                 )
             )
         if status in (ItemStatus.PLANNED, ItemStatus.EXECUTING, ItemStatus.CLOSED):
