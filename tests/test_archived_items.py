@@ -21,6 +21,7 @@ from django.contrib.auth import get_user_model
 from django.db import models
 from django.test import RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import translation
 
 from collab.notify.models import RobotChannel
 from collab.testing import Org, assert_refused, client_for
@@ -44,6 +45,15 @@ from tasks_app import tracking_services
 from tasks_app.models import DepartmentExemption, Problem, Task
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _language_left_as_found() -> Iterator[None]:
+    # The requests here are in English, and LocaleMiddleware leaves a request's language active
+    # in the thread: without this, the next test would run in English.
+    with translation.override(translation.get_language()):
+        yield
+
 
 REFUSAL = "This item is archived and can no longer be changed."
 # Tables a write request may touch without changing anything of the item: the session (the
