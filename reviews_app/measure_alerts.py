@@ -15,9 +15,10 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.utils import formats, timezone
-from django.utils.translation import gettext as _
+from django.utils import timezone
+from django.utils.translation import gettext_noop
 
+from collab.audit.texts import Date, Text
 from collab.lib.workdays import Calendar
 from collab.notify.handoffs import tell
 from collab.org.calendar import calendar_for
@@ -69,16 +70,20 @@ def sweep_overdue_measures(*, now: datetime | None = None, limit: int = 500) -> 
 def _tell_overdue(measure: ImprovementMeasure) -> None:
     item = measure.retrospective.item
 
-    def render() -> tuple[str, str]:
-        values = {
-            "number": item.number or "",
-            "topic": item.topic,
-            "due": formats.date_format(measure.due_date, "Y-m-d"),
-            "measure": measure.text,
-        }
+    def render() -> tuple[Text, Text]:
         return (
-            _("Your improvement measure of %(number)s %(topic)s is overdue (due %(due)s)") % values,
-            _("%(measure)s. Carry it out and mark it done in the improvement log, saying how.") % values,
+            Text(
+                gettext_noop("Your improvement measure of %(number)s %(topic)s is overdue (due %(due)s)"),
+                number=item.number or "",
+                topic=item.topic,
+                due=Date(measure.due_date, "Y-m-d"),
+            ),
+            Text(
+                gettext_noop(
+                    "%(measure)s. Carry it out and mark it done in the improvement log, saying how."
+                ),
+                measure=measure.text,
+            ),
         )
 
     tell(

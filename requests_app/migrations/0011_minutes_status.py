@@ -32,7 +32,7 @@ def settle_recorded_minutes(apps: Any, schema_editor: Any) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("requests_app", "0008_bounded_text"),
+        ("requests_app", "0010_stored_texts"),
     ]
 
     operations = [
