@@ -1,13 +1,17 @@
-"""An owner reports a risk in Chromium; the coordinator sees it on the item, among the
-notifications and in My work, at once; he hands it on (转交) to the requester, who finds it in
-hers and resolves it."""
+"""Stage 4 in Chromium, each hand-off found in the next person's My work and notification centre:
+the owner's progress report is missing, the warning sweep tells him and he finds it; his report
+raises a risk, which the coordinator sees on the item, among the notifications and in My work, at
+once; he hands it on (转交) to the requester, who finds it in hers and resolves it."""
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from collab.testing import PASSWORD, Org, finds_handoff, handoff_gone, make_org
 from requests_app.models import CollaborationItem
+from tasks_app.alerts import plan_report_alert, sweep_alerts
 from tasks_app.models import Problem, Task
 from tasks_app.tests.support import executing_item
 
@@ -17,7 +21,14 @@ pytestmark = [pytest.mark.browser]
 @pytest.fixture
 def setting(transactional_db: Any) -> tuple[Org, CollaborationItem]:
     org = make_org()
-    return org, executing_item(org)
+    item = executing_item(org)
+    # Execution started a fortnight ago and the owner of the test plan has not reported since:
+    # his "report missing" warning came due, and the beat's sweep (run here, on the real
+    # database and notification outbox) sends it.
+    plan = Task.objects.get(item=item, name="提交测试计划")
+    plan_report_alert(plan, since=timezone.now() - timedelta(days=14))
+    sweep_alerts()
+    return org, item
 
 
 def log_in(chromium: Any, base: str, username: str) -> Any:
@@ -39,8 +50,11 @@ def test_a_reported_risk_reaches_the_coordinator(chromium: Any, live_server: Any
     owner = log_in(chromium, base, "owner")
     coordinator = log_in(chromium, base, "coordinator")
     try:
-        owner.goto(f"{base}/items/{item.pk}/progress/")
-        owner.locator(f"#task-{task.pk} a", has_text="汇报").click()
+        # Report due or missing: the owner is told and finds the report to file in My work.
+        finds_handoff(owner, base, "alert.report_missing", item)
+        owner.goto(f"{base}/")
+        owner.locator(f"#work-reports_owed li.work-entry[data-item='{item.pk}'] a.work-action").click()
+        owner.wait_for_url(f"{base}/items/{item.pk}/tasks/{task.pk}/report/")
         owner.select_option("[name=status]", "in_progress")
         owner.fill("[name=percent_done]", "40")
         owner.fill("[name=summary]", "完成核心用例设计")
@@ -48,6 +62,7 @@ def test_a_reported_risk_reaches_the_coordinator(chromium: Any, live_server: Any
         owner.fill("[name=measures]", "已约产品经理明早沟通")
         owner.get_by_role("button", name="提交汇报").click()
         owner.locator(".message.success").wait_for()
+        handoff_gone(owner, base, "alert.report_missing", item)
 
         coordinator.goto(f"{base}/items/{item.pk}/")
         risks = coordinator.locator("#open-problems")
