@@ -258,10 +258,7 @@ def health_rank(*, now: datetime, today: date, soon: date) -> Case:
     parts = _health_counts(now, today, soon)
 
     def any_of(names: tuple[str, ...]) -> Q:
-        found = Q()
-        for name in names:
-            found |= Exists(parts[name][0])
-        return found
+        return Q(*(Exists(parts[name][0]) for name in names), _connector=Q.OR)
 
     return Case(
         When(any_of(OFF_TRACK_COUNTS), then=Value(0)),
