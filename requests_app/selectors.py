@@ -17,7 +17,7 @@ from requests_app.models import (
     Milestone,
     Participation,
 )
-from tasks_app.selectors import register_tasks_prefetch
+from requests_app.register import task_columns
 
 VIEW = "requests_app.view_collaborationitem"
 
@@ -55,11 +55,12 @@ def suggested_meeting_start(item: CollaborationItem, organiser: Any, now: dateti
 
 def with_register_data(items: QuerySet[CollaborationItem]) -> QuerySet[CollaborationItem]:
     """Everything the register shows, in a fixed number of queries whatever the row count."""
+    tasks = task_columns().prefetch()
     return items.select_related("requesting_department", "requester", "coordinator").prefetch_related(
         Prefetch("participations", queryset=Participation.objects.select_related("department")),
         Prefetch("milestones", queryset=Milestone.objects.order_by("due_date", "pk")),
         Prefetch("meetings", queryset=Meeting.objects.order_by("starts_at", "pk")),
-        register_tasks_prefetch(),
+        *([tasks] if tasks else []),
     )
 
 
