@@ -10,14 +10,14 @@ person saw, so a date changed to another day off is asked about again.
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.http import QueryDict
 from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
 
 from collab.lib.workdays import Calendar
-from collab.org.calendar import calendar_for, holiday_label
+from collab.org.calendar import calendar_for, calendar_of, holiday_label
 
 KEEP, MOVE = "keep", "move"
 # The buttons that submit the forms this guards: the step posts the one that was pressed again.
@@ -38,6 +38,12 @@ class DayOff:
         return f"{self.field}={self.day:%Y-%m-%d}"
 
     @property
+    def move_token(self) -> str:
+        """What the step posts back for "move": this field goes to the day the question named,
+        found in the date's own calendar (which the next request does not know again)."""
+        return f"{self.field}={self.day:%Y-%m-%d}>{self.next_working_day:%Y-%m-%d}"
+
+    @property
     def question(self) -> str:
         return _(
             "%(what)s: %(date)s (%(weekday)s) is not a working day (%(reason)s). Keep it, or move it "
@@ -52,17 +58,30 @@ class DayOff:
         }
 
 
-# (posted field name, what the date is for, the date or None when it did not parse)
-Committed = tuple[str, str, date | None]
+class Committed(NamedTuple):
+    """A date a person commits to: the posted field, what it is for, the day (None when it did
+    not parse) and the calendar that judges it.
+
+    The rule, one for every date and for the hint beside it: a date that is someone's deadline
+    (a task's, a to-do's, an improvement measure's) is judged by that person's region calendar
+    (``calendar_of(owner)``, as ``tasks_app.rules.deadline_warnings`` judges a task's hint); a
+    date of the item as a whole (a milestone) by the company calendar (``calendar`` None).
+    """
+
+    field: str
+    what: str
+    day: date | None
+    calendar: Calendar | None = None
 
 
-def days_off(dates: Iterable[Committed], calendar: Calendar | None = None) -> list[DayOff]:
-    """The committed dates (field, what, day) that fall on a day off, with the next working day."""
-    calendar = calendar or calendar_for(None)
+def days_off(dates: Iterable[Committed]) -> list[DayOff]:
+    """The committed dates that fall on a day off of their calendar, with its next working day."""
+    company = calendar_for(None)
     found = []
-    for field, what, day in dates:
+    for field, what, day, own in dates:
         if day is None:
             continue
+        calendar = own or company
         kind = calendar.day_kind(day)
         if not kind.workday:
             reason = holiday_label(kind.reason, kind.name)
@@ -70,10 +89,21 @@ def days_off(dates: Iterable[Committed], calendar: Calendar | None = None) -> li
     return found
 
 
-def row_dates(formset: Any, field: str, what: Callable[[dict[str, Any]], str]) -> list[Committed]:
-    """The dates of a formset's filled rows, each with the posted name of its input."""
+def row_dates(
+    formset: Any,
+    field: str,
+    what: Callable[[dict[str, Any]], str],
+    owner: str = "",
+) -> list[Committed]:
+    """The dates of a formset's filled rows, each with the posted name of its input; with
+    ``owner``, each judged by the calendar of the person that row's ``owner`` field names."""
     return [
-        (form.add_prefix(field), what(form.cleaned_data), form.cleaned_data.get(field))
+        Committed(
+            form.add_prefix(field),
+            what(form.cleaned_data),
+            form.cleaned_data.get(field),
+            calendar_of(form.cleaned_data.get(owner)) if owner else None,
+        )
         for form in formset.forms
         if form.has_changed() and not form.cleaned_data.get("DELETE")
     ]
@@ -85,8 +115,9 @@ def answered(data: QueryDict) -> QueryDict:
     1. The button that first submitted the form (say "submit" rather than "save draft") is
        pressed again: the step carried it in ``day_off_action``, not as a live field, so pressing
        an ordinary button of the form instead does what that button says.
-    2. With "move", every date that was asked about is set to the next working day; the
-       calendar, not this module, decides which day that is.
+    2. With "move", every date that was asked about is set to the next working day the
+       question named (``DayOff.move_token``); the date's calendar, not this module, decided it.
+       A tampered day is only a posted date: the form checks it, and a day off is asked again.
     """
     if data.get("day_off") not in (KEEP, MOVE):
         return data
@@ -95,15 +126,15 @@ def answered(data: QueryDict) -> QueryDict:
     if action in ACTIONS:
         answer[action] = "1"
     if data.get("day_off") == MOVE:
-        calendar = calendar_for(None)
-        for token in data.getlist("day_off_seen"):
-            field, _sep, iso = token.partition("=")
+        for token in data.getlist("day_off_move"):
+            field, _sep, days = token.partition("=")
+            iso, _arrow, target = days.partition(">")
             try:
-                day = date.fromisoformat(iso)
+                date.fromisoformat(target)
             except ValueError:
                 continue  # a tampered token: the date is simply asked about again
             if data.get(field) == iso:
-                answer[field] = f"{calendar.next_working_day(day):%Y-%m-%d}"
+                answer[field] = target
     return answer
 
 

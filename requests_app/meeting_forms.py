@@ -222,7 +222,10 @@ class MinutesEditor:
 
     def committed_dates(self) -> list[Committed]:
         return row_dates(self.milestones, "due_date", milestone_label) + row_dates(
-            self.todos, "due_date", lambda row: str(_('To-do "%(todo)s"') % {"todo": row.get("text", "")})
+            self.todos,
+            "due_date",
+            lambda row: str(_('To-do "%(todo)s"') % {"todo": row.get("text", "")}),
+            owner="owner",
         )
 
     def data(self) -> MinutesData:

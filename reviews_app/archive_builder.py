@@ -105,15 +105,23 @@ def _write_zip(
     """Writes every entry, then the manifests, into the ZIP; returns the manifest's rows.
 
     Python's zipfile marks non-ASCII names as UTF-8 (flag 0x800), which Windows 10+, macOS and
-    Linux unzip tools read, so Chinese names arrive intact.
+    Linux unzip tools read, so Chinese names arrive intact. Every entry is dated with the archive
+    time on the company's clock: a name alone would date it 1980-01-01.
     """
     root = archive_base_name(item)
     rows: list[dict[str, Any]] = []
+
+    def member_info(path: str) -> zipfile.ZipInfo:
+        info = zipfile.ZipInfo(f"{root}/{path}", date_time=plan.zip_date_time())
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.external_attr = 0o644 << 16  # an ordinary readable file once unpacked (not 0o000)
+        return info
+
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as bundle:
         for entry in plan.entries:
             progress.step(f"{root}/{entry.path}")
             # force_zip64: a stored file's size is not known to zipfile before it is streamed.
-            with bundle.open(f"{root}/{entry.path}", "w", force_zip64=entry.stored is not None) as member:
+            with bundle.open(member_info(entry.path), "w", force_zip64=entry.stored is not None) as member:
                 sink = _Hashing(member)
                 if entry.render is not None:
                     sink.write(entry.render())
@@ -131,9 +139,9 @@ def _write_zip(
                 )
             rows.append({"path": entry.path, "kind": entry.kind, "size": sink.size, "sha256": sha256})
         progress.step(f"{root}/{MANIFEST_JSON}")
-        document = manifest(item, rows, plan.notes)
-        bundle.writestr(f"{root}/{MANIFEST_JSON}", json.dumps(document, ensure_ascii=False, indent=2))
-        bundle.writestr(f"{root}/{MANIFEST_TEXT}", manifest_text(item, rows, plan.notes))
+        document = manifest(plan, item, rows)
+        bundle.writestr(member_info(MANIFEST_JSON), json.dumps(document, ensure_ascii=False, indent=2))
+        bundle.writestr(member_info(MANIFEST_TEXT), manifest_text(plan, item, rows))
     return rows
 
 
@@ -179,7 +187,9 @@ def archive_build(
                 # Fail fast when the item stopped being ready between the request and the build.
                 if close and item.status != ItemStatus.CLOSED and (problems := archive_problems(item)):
                     raise ItemError(_("The item cannot be archived yet:"), {"__all__": problems})
-                plan = archive_plan(item)
+                # The documents state the item as archived when this build closes it (or it is).
+                archiving = close or item.status == ItemStatus.CLOSED
+                plan = archive_plan(item, archiving=archiving, archived_at=timezone.now())
                 progress = _Progress(archive_id, len(plan.entries) + 2, on_progress)
                 zip_path = Path(scratch) / "archive.zip"
                 with zip_path.open("wb") as target:

@@ -9,6 +9,8 @@ Every writer uses openpyxl's write-only mode and collab.lib.xlsx, so user text s
 Contexts read everything they show up front; nothing here needs a request.
 """
 
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import IO, Any
 
 from django.db.models import Prefetch, QuerySet
@@ -19,7 +21,7 @@ from django.utils.translation import pgettext
 from collab.lib.xlsx import XlsxBook
 from collab.org.models import display_name
 from requests_app.meeting_selectors import confirmation_states
-from requests_app.models import CollaborationItem, Minutes
+from requests_app.models import CollaborationItem, ItemStatus, Minutes
 from reviews_app.models import (
     Deliverable,
     DeliverableVersion,
@@ -41,6 +43,49 @@ def _fields_sheet(book: XlsxBook, *, sheet_title: str, title: str, rows: list[li
     )
 
 
+@dataclass(frozen=True)
+class PrintCell:
+    """A cell of a printed table and how its line may break (``SheetColumn.print_as``): "text"
+    anywhere, "title" anywhere in a column kept readable, "line" never (names, dates, numbers),
+    "names" only between the names of a list.
+
+    WeasyPrint breaks Chinese text between any two characters and ignores ``word-break:
+    keep-all``, so a squeezed column printed 周/婷; the templates keep a "line" cell, and each
+    name of a "names" cell, in a ``nowrap`` span, and the table gives the rest to the long text.
+    """
+
+    text: str
+    print_as: str = "text"
+
+    @property
+    def css(self) -> str:
+        return {"line": "nowrap", "title": "title"}.get(self.print_as, "")
+
+    @property
+    def separator(self) -> str:
+        return pgettext("list separator", ", ")
+
+    @property
+    def names(self) -> list[str]:
+        if self.print_as != "names" or not self.text:
+            return []
+        return self.text.split(self.separator)
+
+
+def print_header(columns: Iterable[Any]) -> list[PrintCell]:
+    return [PrintCell(str(c.header), c.print_as) for c in columns]
+
+
+def print_row(columns: Sequence[Any], values: Sequence[str]) -> list[PrintCell]:
+    return [PrintCell(value, column.print_as) for column, value in zip(columns, values, strict=True)]
+
+
+def archived_status(item: CollaborationItem, *, archiving: bool) -> str:
+    """The item's status as its archive states it: "Archived" when the archive closes the item
+    (the documents are rendered a moment before the close), else the status it has."""
+    return str(ItemStatus.CLOSED.label) if archiving else str(item.get_status_display())
+
+
 def _form_title(chinese: str, translated: str) -> dict[str, Any]:
     return {"form_title": chinese, "form_title_translated": translated, "generated_at": timezone.localtime()}
 
@@ -48,10 +93,11 @@ def _form_title(chinese: str, translated: str) -> dict[str, Any]:
 # --- 《协作需求确认表》 ------------------------------------------------------------------------------------
 
 
-def requirement_form_context(item: CollaborationItem) -> dict[str, Any]:
+def requirement_form_context(item: CollaborationItem, *, archiving: bool = False) -> dict[str, Any]:
     """What "reviews_app/pdf/requirement_form.html" renders (the printable page's content)."""
     return {
         "item": item,
+        "status_label": archived_status(item, archiving=archiving),
         "participations": list(item.participations.select_related("department")),
         "milestones": list(item.milestones.all()),
         "attachments": list(item.attachments.select_related("uploaded_by")),
@@ -60,10 +106,10 @@ def requirement_form_context(item: CollaborationItem) -> dict[str, Any]:
     }
 
 
-def requirement_form_book(item: CollaborationItem) -> XlsxBook:
+def requirement_form_book(item: CollaborationItem, *, archiving: bool = False) -> XlsxBook:
     """《协作需求确认表》: a sheet of field/value rows, then the participations, the milestones,
     the background files and the recorded requirement changes, one sheet each."""
-    context = requirement_form_context(item)
+    context = requirement_form_context(item, archiving=archiving)
     book = XlsxBook()
     title = _("Collaboration requirement form: %(number)s %(topic)s") % {
         "number": item.number or "",
@@ -80,7 +126,7 @@ def requirement_form_book(item: CollaborationItem) -> XlsxBook:
             [_("Requesting department"), str(item.requesting_department)],
             [_("Requester"), display_name(item.requester)],
             [_("Coordinator"), display_name(item.coordinator)],
-            [_("Status"), str(item.get_status_display())],
+            [_("Status"), context["status_label"]],
             [_("Goal"), item.goal],
             [_("Scope"), item.scope],
             [_("Expected outcome"), item.expected_outcome],
@@ -129,8 +175,10 @@ def requirement_form_book(item: CollaborationItem) -> XlsxBook:
     return book
 
 
-def write_requirement_form_xlsx(item: CollaborationItem, target: IO[bytes]) -> None:
-    requirement_form_book(item).save(target)
+def write_requirement_form_xlsx(
+    item: CollaborationItem, target: IO[bytes], *, archiving: bool = False
+) -> None:
+    requirement_form_book(item, archiving=archiving).save(target)
 
 
 # --- 《会议纪要》, 《任务分解与分配表》, 《进度跟踪记录表》: the stages' own writers and pages
@@ -161,14 +209,18 @@ def write_minutes_xlsx_for_archive(minutes: Minutes, target: IO[bytes]) -> None:
     write_minutes_xlsx(minutes, target, confirmation_states(minutes))
 
 
-def task_sheet_context(item: CollaborationItem) -> dict[str, Any]:
+def task_sheet_context(item: CollaborationItem, *, archiving: bool = False) -> dict[str, Any]:
     from tasks_app.selectors import sheet_tasks
     from tasks_app.sheet import TASK_SHEET_COLUMNS, sheet_row
 
     return {
         "item": item,
-        "columns": TASK_SHEET_COLUMNS,
-        "rows": [(index, sheet_row(task)) for index, task in enumerate(sheet_tasks(item), start=1)],
+        "status_label": archived_status(item, archiving=archiving),
+        "headers": print_header(TASK_SHEET_COLUMNS),
+        "rows": [
+            (index, print_row(TASK_SHEET_COLUMNS, sheet_row(task)))
+            for index, task in enumerate(sheet_tasks(item), start=1)
+        ],
         **_form_title("任务分解与分配表", _("Task breakdown and assignment sheet")),
     }
 
@@ -178,8 +230,8 @@ def progress_record_context(item: CollaborationItem) -> dict[str, Any]:
 
     return {
         "item": item,
-        "headers": [c.header for c in PROGRESS_RECORD_COLUMNS],
-        "rows": [record_row(s) for s in tracked_tasks(item)],
+        "headers": print_header(PROGRESS_RECORD_COLUMNS),
+        "rows": [print_row(PROGRESS_RECORD_COLUMNS, record_row(s)) for s in tracked_tasks(item)],
         "problems": list(open_problems(item)),
         **_form_title("进度跟踪记录表", _("Progress tracking record")),
     }

@@ -19,6 +19,7 @@ does not depend on who built it; the documents' labels follow the build language
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import partial
 from typing import IO, Any
 
@@ -71,6 +72,8 @@ class Entry:
 
 @dataclass
 class Plan:
+    # The archive time: every PDF's "archived ... at", the manifest and every ZIP entry's date.
+    archived_at: datetime = field(default_factory=timezone.now)
     entries: list[Entry] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     _used: set[str] = field(default_factory=set)
@@ -88,6 +91,20 @@ class Plan:
             candidate = f"{folder}/{numbered}" if folder else numbered
         self._used.add(candidate.casefold())
         return candidate
+
+    @property
+    def local_archived_at(self) -> datetime:
+        """The archive time on the company's clock (TIME_ZONE), whoever's language builds it."""
+        return timezone.localtime(self.archived_at, timezone.get_default_timezone())
+
+    def zip_date_time(self) -> tuple[int, int, int, int, int, int]:
+        """The archive time as a ZIP entry's date (local time, no zone, as ZIP has none)."""
+        moment = self.local_archived_at
+        return (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
+
+    def pdf(self, template: str, context: Callable[[], dict[str, Any]]) -> Callable[[], bytes]:
+        """Renders ``template`` dated with the archive time, like every other file of the plan."""
+        return lambda: render_pdf(template, {**context(), "generated_at": self.local_archived_at})
 
     def document(self, folder: str, name: str, kind: str, render: Callable[[], bytes]) -> None:
         self.entries.append(Entry(path=self.path(folder, name), kind=kind, render=render))
@@ -120,21 +137,29 @@ def _xlsx_of(write: Callable[[Any, IO[bytes]], Any], document: Any) -> bytes:
     return _xlsx(lambda target: write(document, target))
 
 
-def _pdf(template: str, context: Callable[[], dict[str, Any]]) -> Callable[[], bytes]:
-    return lambda: render_pdf(template, context())
+def archive_plan(
+    item: CollaborationItem, *, archiving: bool = False, archived_at: datetime | None = None
+) -> Plan:
+    """Every file of ``item``'s archive, in order; nothing is rendered yet.
 
-
-def archive_plan(item: CollaborationItem) -> Plan:
-    """Every file of ``item``'s archive, in order; nothing is rendered yet."""
-    plan = Plan()
+    ``archiving``: the build closes the item (or it is closed already), so the forms state the
+    status "Archived" that the item has once its archive is made. ``archived_at`` dates them all.
+    """
+    plan = Plan(archived_at=archived_at or timezone.now())
+    _pdf = plan.pdf
 
     # 1. 《协作需求确认表》 and the background files sent with it.
     folder = FOLDERS["requirement"]
     plan.form(
         folder,
         "协作需求确认表",
-        pdf=_pdf("reviews_app/pdf/requirement_form.html", lambda: documents.requirement_form_context(item)),
-        xlsx=lambda: _xlsx(lambda target: documents.write_requirement_form_xlsx(item, target)),
+        pdf=_pdf(
+            "reviews_app/pdf/requirement_form.html",
+            lambda: documents.requirement_form_context(item, archiving=archiving),
+        ),
+        xlsx=lambda: _xlsx(
+            lambda target: documents.write_requirement_form_xlsx(item, target, archiving=archiving)
+        ),
     )
     for attachment in item.attachments.order_by("uploaded_at", "pk"):
         plan.stored(
@@ -162,7 +187,9 @@ def archive_plan(item: CollaborationItem) -> Plan:
     plan.form(
         FOLDERS["tasks"],
         "任务分解与分配表",
-        pdf=_pdf("reviews_app/pdf/task_sheet.html", lambda: documents.task_sheet_context(item)),
+        pdf=_pdf(
+            "reviews_app/pdf/task_sheet.html", lambda: documents.task_sheet_context(item, archiving=archiving)
+        ),
         xlsx=lambda: _xlsx(lambda target: write_task_sheet_xlsx(item, sheet_tasks(item), target)),
     )
     plan.form(
@@ -179,7 +206,7 @@ def archive_plan(item: CollaborationItem) -> Plan:
         plan.form(
             folder,
             "成果验收表",
-            pdf=partial(_acceptance_pdf, deliverable),
+            pdf=partial(_acceptance_pdf, deliverable, plan.local_archived_at),
             xlsx=partial(_xlsx_of, documents.write_acceptance_form_xlsx, deliverable),
         )
         for version in deliverable.versions.all():
@@ -204,13 +231,15 @@ def archive_plan(item: CollaborationItem) -> Plan:
     return plan
 
 
-def _acceptance_pdf(deliverable: Deliverable) -> bytes:
+def _acceptance_pdf(deliverable: Deliverable, archived_at: datetime) -> bytes:
     """The acceptance form's PDF, from stage 5's context and template."""
     form = acceptance_queryset().get(pk=deliverable.pk)
-    return render_pdf("reviews_app/acceptance_pdf.html", acceptance_form_context(form))
+    return render_pdf(
+        "reviews_app/acceptance_pdf.html", {**acceptance_form_context(form), "generated_at": archived_at}
+    )
 
 
-def manifest(item: CollaborationItem, rows: list[dict[str, Any]], notes: list[str]) -> dict[str, Any]:
+def manifest(plan: Plan, item: CollaborationItem, rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "format": "collab-archive/1",
         "item": {
@@ -221,19 +250,19 @@ def manifest(item: CollaborationItem, rows: list[dict[str, Any]], notes: list[st
             "coordinator": display_name(item.coordinator),
             "submitted_at": item.submitted_at.isoformat() if item.submitted_at else None,
         },
-        "generated_at": timezone.localtime().isoformat(timespec="seconds"),
+        "generated_at": plan.local_archived_at.isoformat(timespec="seconds"),
         "language": translation.get_language(),
         "hash": "sha256",
         "files": rows,
-        "notes": notes,
+        "notes": plan.notes,
     }
 
 
-def manifest_text(item: CollaborationItem, rows: list[dict[str, Any]], notes: list[str]) -> str:
+def manifest_text(plan: Plan, item: CollaborationItem, rows: list[dict[str, Any]]) -> str:
     lines = [
         _("Archive of collaboration item %(number)s %(topic)s")
         % {"number": item.number or "", "topic": item.topic},
-        _("Built %(time)s by Collab.") % {"time": f"{timezone.localtime():%Y-%m-%d %H:%M}"},
+        _("Built %(time)s by Collab.") % {"time": f"{plan.local_archived_at:%Y-%m-%d %H:%M}"},
         _(
             "Every file of the archive is listed below with its size in bytes and its SHA-256 digest "
             "(the manifest files themselves excepted)."
@@ -241,6 +270,6 @@ def manifest_text(item: CollaborationItem, rows: list[dict[str, Any]], notes: li
         "",
     ]
     lines += [f"{row['sha256']}  {row['size']:>10}  {row['path']}" for row in rows]
-    if notes:
-        lines += ["", _("Notes:"), *(f"- {note}" for note in notes)]
+    if plan.notes:
+        lines += ["", _("Notes:"), *(f"- {note}" for note in plan.notes)]
     return "\n".join(lines) + "\n"

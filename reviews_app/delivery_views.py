@@ -5,7 +5,7 @@ writes belong to people on the deliverable: the task's owner submits and revises
 reviews, each side signs its own line. Anyone else who can read the item gets 403 on them.
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from collab.downloads import stored_file_response
 from collab.org import throttle
+from collab.org.calendar import review_clock_label
 from collab.org.models import display_name
 from collab.pdf import render_pdf
 from requests_app.access import item_for
@@ -136,11 +137,6 @@ def deliverable_create(request: HttpRequest, pk: int, task_pk: int) -> HttpRespo
 # --- one deliverable ------------------------------------------------------------------------------
 
 
-def _hours(delta: timedelta) -> str:
-    hours = round(delta.total_seconds() / 3600, 1)
-    return f"{hours:g}"
-
-
 def _review_clock(deliverable: Deliverable, now: datetime) -> dict[str, Any] | None:
     """When the review of the waiting version is due, on the receiver's calendar, and how long is left."""
     if deliverable.status != DeliverableStatus.IN_REVIEW:
@@ -155,7 +151,7 @@ def _review_clock(deliverable: Deliverable, now: datetime) -> dict[str, Any] | N
         "due_text": formats.date_format(due, "Y-m-d H:i"),
         "zone": str(calendar.tz),
         "overdue": overdue,
-        "working_hours_left": "" if overdue else _hours(calendar.working_time_between(now, due)),
+        "label": review_clock_label(calendar, now, due),
     }
 
 

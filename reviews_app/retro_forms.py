@@ -130,6 +130,7 @@ class RetrospectiveEditor:
             self.measures,
             "due_date",
             lambda row: str(_('Improvement "%(measure)s"') % {"measure": clip(row.get("text", ""))}),
+            owner="owner",
         )
 
     def data(self) -> RetrospectiveData:

@@ -21,9 +21,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from collab.downloads import xlsx_response
+from collab.org.calendar import calendar_of
 from collab.pdf import render_pdf
 from requests_app.access import item_for
-from requests_app.day_off import answered, question
+from requests_app.day_off import Committed, answered, question
 from requests_app.models import CollaborationItem, ItemStatus
 from requests_app.rules import clip
 from requests_app.services import ItemError
@@ -189,7 +190,13 @@ def measure_add(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.error(request, str(message))
         return _page(item)
     what = _('Improvement "%(measure)s"') % {"measure": clip(form.cleaned_data["text"])}
-    if ask := question(data, [(form.add_prefix("due_date"), what, form.cleaned_data["due_date"])]):
+    due = Committed(
+        form.add_prefix("due_date"),
+        what,
+        form.cleaned_data["due_date"],
+        calendar_of(form.cleaned_data["owner"]),
+    )
+    if ask := question(data, [due]):
         return _retrospective_page(request, item, add_form=form, ask=ask)
     try:
         services.measure_add(actor=request.user, retrospective_id=recorded.pk, data=form.measure())

@@ -30,16 +30,20 @@ class SheetColumn:
     header: Promise  # translated when rendered, so the export follows the reader's language
     value: Callable[[Task], Any]  # typed: the deadline is a date
     width: int  # the widest the Excel column may become, in characters
+    # How a printed table breaks the value: "text" anywhere, "title" anywhere in a column kept
+    # wide enough to read (a task's name), "line" never (a name, a date, a number: a Chinese name
+    # broken 周/婷 reads as two people), "names" only between names.
+    print_as: str = "text"
 
 
 TASK_SHEET_COLUMNS: list[SheetColumn] = [
-    SheetColumn("name", gettext_lazy("Task"), lambda t: t.name, 30),
-    SheetColumn("department", gettext_lazy("Department"), lambda t: str(t.department), 14),
-    SheetColumn("owner", gettext_lazy("Owner"), lambda t: display_name(t.owner), 12),
-    SheetColumn("collaborators", gettext_lazy("Collaborators"), _collaborators, 24),
+    SheetColumn("name", gettext_lazy("Task"), lambda t: t.name, 30, "title"),
+    SheetColumn("department", gettext_lazy("Department"), lambda t: str(t.department), 14, "line"),
+    SheetColumn("owner", gettext_lazy("Owner"), lambda t: display_name(t.owner), 12, "line"),
+    SheetColumn("collaborators", gettext_lazy("Collaborators"), _collaborators, 24, "names"),
     SheetColumn("delivery_standard", gettext_lazy("Delivery standard"), lambda t: t.delivery_standard, 40),
-    SheetColumn("deadline", gettext_lazy("Deadline"), lambda t: t.deadline, 14),
-    SheetColumn("receiver", gettext_lazy("Receiver"), lambda t: display_name(t.receiver), 12),
+    SheetColumn("deadline", gettext_lazy("Deadline"), lambda t: t.deadline, 14, "line"),
+    SheetColumn("receiver", gettext_lazy("Receiver"), lambda t: display_name(t.receiver), 12, "line"),
 ]
 
 

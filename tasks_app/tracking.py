@@ -83,6 +83,7 @@ class RecordColumn:
     header: Promise
     value: Callable[[TaskState], Any]  # typed: dates, percentages
     width: int
+    print_as: str = "text"  # as SheetColumn.print_as: "line" for names, dates and numbers
 
 
 def _status(state: TaskState) -> str:
@@ -95,14 +96,14 @@ def _status(state: TaskState) -> str:
 
 
 PROGRESS_RECORD_COLUMNS: list[RecordColumn] = [
-    RecordColumn(gettext_lazy("Task"), lambda s: s.task.name, 30),
-    RecordColumn(gettext_lazy("Owner"), lambda s: display_name(s.task.owner), 12),
-    RecordColumn(gettext_lazy("Deadline"), lambda s: s.task.deadline, 14),
-    RecordColumn(gettext_lazy("Current status"), _status, 16),
-    RecordColumn(gettext_lazy("Percent done"), lambda s: Percent(s.task.percent_done / 100), 10),
+    RecordColumn(gettext_lazy("Task"), lambda s: s.task.name, 30, "title"),
+    RecordColumn(gettext_lazy("Owner"), lambda s: display_name(s.task.owner), 12, "line"),
+    RecordColumn(gettext_lazy("Deadline"), lambda s: s.task.deadline, 14, "line"),
+    RecordColumn(gettext_lazy("Current status"), _status, 16, "line"),
+    RecordColumn(gettext_lazy("Percent done"), lambda s: Percent(s.task.percent_done / 100), 10, "line"),
     RecordColumn(gettext_lazy("Risks or problems"), lambda s: s.report.risks if s.report else "", 40),
     RecordColumn(gettext_lazy("Measures taken"), lambda s: s.report.measures if s.report else "", 40),
-    RecordColumn(gettext_lazy("Last report"), lambda s: s.task.last_reported_at, 20),
+    RecordColumn(gettext_lazy("Last report"), lambda s: s.task.last_reported_at, 20, "line"),
 ]
 
 

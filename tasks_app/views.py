@@ -110,11 +110,13 @@ def _warn(request: HttpRequest, data: TaskData) -> None:
 
 
 def _deadline(form: TaskForm) -> list[Committed]:
+    """The task's deadline, judged by its owner's calendar like the hint under the field."""
     return [
-        (
+        Committed(
             "deadline",
             _('Task "%(task)s", deadline') % {"task": form.cleaned_data["name"]},
             form.cleaned_data["deadline"],
+            calendar_of(form.cleaned_data.get("owner")),
         )
     ]
 

@@ -43,7 +43,7 @@ from django.utils.translation import ngettext
 
 from collab.dashboards.health import BEHIND_PERCENT, HealthLight
 from collab.lib.workdays import Calendar
-from collab.org.calendar import RegionCalendars
+from collab.org.calendar import RegionCalendars, review_clock_label
 from collab.org.models import Department
 from requests_app.models import CollaborationItem, ItemStatus, Meeting, Participation, Scenario, Todo
 from reviews_app.models import DeliverableVersion
@@ -144,23 +144,6 @@ def deadline_label(days_left: int, deadline: date, today: date) -> str:
         return _("No working day left")
     return ngettext("%(count)d working day left", "%(count)d working days left", days_left) % {
         "count": days_left
-    }
-
-
-def duration_label(span: timedelta) -> str:
-    """A length of working time as hours and minutes, e.g. "7 h 05 min"."""
-    minutes = max(int(span.total_seconds() // 60), 0)
-    return _("%(hours)d h %(minutes)02d min") % {"hours": minutes // 60, "minutes": minutes % 60}
-
-
-def review_clock_label(calendar: Calendar, now: datetime, due: datetime) -> str:
-    """Working time left on a review's 1-working-day clock, or how far it is overdue."""
-    if due > now:
-        return _("%(duration)s of working time left") % {
-            "duration": duration_label(calendar.working_time_between(now, due))
-        }
-    return _("Overdue by %(duration)s of working time") % {
-        "duration": duration_label(calendar.working_time_between(due, now))
     }
 
 

@@ -7,7 +7,7 @@ an admin just saved counts at once.
 """
 
 from collections.abc import Callable
-from datetime import date, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -255,6 +255,25 @@ def unknown_day_suffix(kind: DayKind) -> str:
 def working_hours_label(periods: tuple[Period, ...]) -> str:
     """Working periods as "09:00-12:00, 13:00-18:00"."""
     return ", ".join(f"{_clock(start)}-{_clock(end)}" for start, end in periods if start != end)
+
+
+def working_time_label(span: timedelta) -> str:
+    """A length of working time as hours and minutes: "7 h 05 min", "7小时05分"."""
+    minutes = max(int(span.total_seconds() // 60), 0)
+    return _("%(hours)d h %(minutes)02d min") % {"hours": minutes // 60, "minutes": minutes % 60}
+
+
+def review_clock_label(calendar: Calendar, now: datetime, due: datetime) -> str:
+    """The one wording of a review's working-day clock, wherever it shows (the deliverable's
+    page, the boards, "my work"): the working time left on ``calendar`` until ``due``, or the
+    working time it is overdue by. Working time only: a week of holidays does not count."""
+    if due > now:
+        return _("%(duration)s of working time left") % {
+            "duration": working_time_label(calendar.working_time_between(now, due))
+        }
+    return _("Overdue by %(duration)s of working time") % {
+        "duration": working_time_label(calendar.working_time_between(due, now))
+    }
 
 
 def _clock(moment: time) -> str:

@@ -343,7 +343,13 @@ def test_a_milestone_on_a_sunday_is_asked_about_before_anything_is_saved(org: Or
     assert not CollaborationItem.objects.exists()
     # "Move": the calendar's next working day is saved, and the submit goes ahead.
     moved = client.post(
-        url, {**posted, "day_off": "move", "day_off_seen": "milestones-0-due_date=2026-10-18"}
+        url,
+        {
+            **posted,
+            "day_off": "move",
+            "day_off_seen": "milestones-0-due_date=2026-10-18",
+            "day_off_move": "milestones-0-due_date=2026-10-18>2026-10-19",  # as the question posts it
+        },
     )
     assert moved.status_code == 302
     item = CollaborationItem.objects.get()

@@ -235,12 +235,18 @@ def test_deliver_review_revise_accept_and_sign_through_the_pages(org: Org, task:
         detail = reverse("reviews_app:deliverable_detail", args=[task.item_id, deliverable.pk])
         assert response.status_code == 302 and response["Location"] == detail
         page = text(receiver.get(detail, headers=EN))
-    # The due moment and the time left, on the receiver's calendar (National Day in between).
-    assert "The review of version 1 is due 2026-10-08 15:00 (Asia/Shanghai)" in page
-    assert "1 week, 1 day left, 8 working hours." in page
+        chinese = text(receiver.get(detail))
+    # The due moment and the working time left, on the receiver's calendar (National Day in
+    # between), worded as the boards word it: no calendar time ("1 week, 1 day left") beside it.
+    assert (
+        "The review of version 1 is due 2026-10-08 15:00 (Asia/Shanghai): 8 h 00 min of working time left."
+        in page
+    )
+    assert "1 week" not in page
+    assert "第1版须于 2026-10-08 15:00（Asia/Shanghai）前审核：剩余工作时间8小时00分。" in chinese
     assert reverse("reviews_app:deliverable_review", args=[task.item_id, deliverable.pk]) in page
     with time_machine.travel(at("2026-10-08 09:00"), tick=False):
-        assert "6 hours left, 5 working hours." in text(receiver.get(detail, headers=EN))
+        assert "5 h 00 min of working time left." in text(receiver.get(detail, headers=EN))
         receiver.post(
             reverse("reviews_app:deliverable_review", args=[task.item_id, deliverable.pk]),
             {
@@ -296,7 +302,9 @@ def test_an_overdue_review_says_so(org: Org, task: Task) -> None:
     detail = reverse("reviews_app:deliverable_detail", args=[task.item_id, deliverable.pk])
     with time_machine.travel(at("2026-10-09 09:00"), tick=False):
         page = text(client_for(org.owner).get(detail, headers=EN))
-    assert "was due 2026-10-08 15:00 (Asia/Shanghai) and is overdue" in page
+        chinese = text(client_for(org.owner).get(detail))
+    assert "was due 2026-10-08 15:00 (Asia/Shanghai): Overdue by 3 h 00 min of working time." in page
+    assert "应于 2026-10-08 15:00（Asia/Shanghai）前审核：已超时，超出工作时间3小时00分。" in chinese
 
 
 def test_the_task_page_links_to_its_deliverables(org: Org, task: Task) -> None:

@@ -1,6 +1,8 @@
 """Stages 5-6 in Chromium, each person in their own session: the owner submits a deliverable;
 the receiver requests changes; the owner revises; the receiver accepts; both sign, one with a
-drawn signature; the coordinator records the retrospective and downloads the archive."""
+drawn signature; the coordinator records the retrospective and downloads the archive; the
+requester, owner of an improvement measure, still finds it in My work once the item is archived
+and marks it done in the improvement log."""
 
 import zipfile
 from pathlib import Path
@@ -12,7 +14,7 @@ from django.utils import timezone
 from collab.testing import PASSWORD, Org, finds_handoff, handoff_gone, make_org
 from requests_app.models import CollaborationItem, ItemStatus
 from reviews_app import delivery_services as services
-from reviews_app.models import Deliverable, Signature
+from reviews_app.models import Deliverable, ImprovementMeasure, Signature
 from reviews_app.tests.delivery_support import started_item, upload
 from tasks_app.models import Task
 
@@ -169,7 +171,8 @@ def test_from_delivery_to_archive(chromium: Any, live_server: Any, setting: Any,
         # Irreversible: the page names what becomes read-only and asks to confirm it.
         assert "只读" in coordinator.locator("#archive-form").inner_text()
         coordinator.locator("#archive-form [name=confirm]").check()
-        coordinator.get_by_role("button", name="生成归档并关闭事项").click()
+        # Tests build the archive inline, inside this request: on a busy machine that takes a while.
+        coordinator.get_by_role("button", name="生成归档并关闭事项").click(timeout=120_000)
         download_link = coordinator.get_by_role("link", name="下载归档文件")
         download_link.wait_for(timeout=60_000)
         with coordinator.expect_download() as info:
@@ -182,5 +185,19 @@ def test_from_delivery_to_archive(chromium: Any, live_server: Any, setting: Any,
         assert any(n.endswith("manifest.json") for n in names)
         assert CollaborationItem.objects.get(pk=item.pk).status == ItemStatus.CLOSED
         handoff_gone(coordinator, base, "item.archive_ready", item)
+
+        # The measure outlives the read-only item: it stays in its owner's My work, linked to the
+        # company improvement log, where marking it done is a write to the log, not to the item.
+        requester = people["requester"]
+        finds_handoff(requester, base, "improvement.assigned", item, told=False)
+        requester.locator(f"#work-measures li.work-entry[data-item='{item.pk}'] a.work-action").click()
+        requester.wait_for_url(f"{base}/improvements/**")
+        row = requester.locator("tr[data-status=open]", has_text="建立需求变更通知机制")
+        row.locator("summary").click()
+        row.locator("textarea[name=note]").fill("变更通知已接入协作平台")
+        row.locator("button[type=submit]").click()
+        requester.locator(".message.success").wait_for()
+        assert ImprovementMeasure.objects.get(retrospective__item=item).status == "done"
+        handoff_gone(requester, base, "improvement.assigned", item)
     finally:
         people.close()

@@ -379,7 +379,11 @@ def test_a_deadline_on_national_day_is_asked_about_before_saving(org: Org, item:
         "or move it to the next working day, 2026-10-08 (Thursday)?"
     ) in text(asked)
     assert not Task.objects.exists()
-    answer = {"day_off": "move", "day_off_seen": "deadline=2026-10-01"}
+    answer = {
+        "day_off": "move",
+        "day_off_seen": "deadline=2026-10-01",
+        "day_off_move": "deadline=2026-10-01>2026-10-08",  # the day the question named
+    }
     client.post(url, {**form_post(org, deadline="2026-10-01"), **answer}, headers=EN)
     assert Task.objects.get().deadline == date(2026, 10, 8)
 
@@ -427,6 +431,42 @@ def test_a_deadline_is_judged_in_the_owners_region(org: Org) -> None:
     # Without an owner chosen yet: the company calendar.
     company = client.post(url, {"field": "deadline", "deadline": "2026-10-01"}, headers=EN)
     assert "National Day" in text(company)
+
+
+def test_the_day_off_question_uses_the_owners_calendar_like_the_hint(
+    org: Org, item: CollaborationItem
+) -> None:
+    """The hint under the field and the question before saving never disagree: both judge the
+    deadline in the owner's region (Berlin here), not the company's (China)."""
+    berlin = Region.objects.create(code="de", name="Berlin", timezone="Europe/Berlin", holiday_calendar="DE")
+    Person.objects.filter(user=org.owner).update(region=berlin)
+    client = client_for(org.coordinator)
+    url = reverse("tasks_app:task_create", args=[item.pk])
+    # National Day: a working day in Berlin, so no question, and the task is saved as it is.
+    response = client.post(url, form_post(org, deadline="2026-10-05"), headers=EN)
+    assert response.status_code == 302
+    assert Task.objects.get().deadline == date(2026, 10, 5)
+    Task.objects.all().delete()
+    # Christmas Day: a working day in China, a holiday in Berlin: asked, with Berlin's next
+    # working day (26 December is a holiday there too, then a weekend).
+    asked = client.post(url, form_post(org, deadline="2026-12-25"), headers=EN)
+    assert (
+        "2026-12-25 (Friday) is not a working day (Christmas Day). Keep it, or move it to the next "
+        "working day, 2026-12-28 (Monday)?"
+    ) in text(asked)
+    assert not Task.objects.exists()
+    hint = client.post(
+        reverse("tasks_app:check_task_field"),
+        {"field": "deadline", "deadline": "2026-12-25", "owner": str(org.owner.pk)},
+        headers=EN,
+    )
+    assert "2026-12-25 is not a working day (Christmas Day)" in text(hint)
+    # "Move" takes the day the question named, from Berlin's calendar.
+    moved = {**form_post(org, deadline="2026-12-25"), "day_off": "move"}
+    moved["day_off_seen"] = asked.context["days_off"][0].token
+    moved["day_off_move"] = asked.context["days_off"][0].move_token
+    assert client.post(url, moved, headers=EN).status_code == 302
+    assert Task.objects.get().deadline == date(2026, 12, 28)
 
 
 def test_the_coordinator_edits_a_task(org: Org, planned: dict[str, Any]) -> None:
