@@ -39,7 +39,9 @@ class RegisterPaginator(Paginator):
     @cached_property
     def _counted(self) -> tuple[int, bool]:
         items = self.object_list
-        exact = items[: COUNT_CAP + 1].count()  # type: ignore[attr-defined]
+        # Without the page's ORDER BY: the count needs no sort, and the planner may then pick
+        # a hash join or a bitmap scan instead of walking the sort index.
+        exact = items.order_by()[: COUNT_CAP + 1].count()  # type: ignore[attr-defined]
         if exact <= COUNT_CAP:
             return exact, False
         estimate = estimated_count(items)  # type: ignore[arg-type]
