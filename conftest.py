@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from collab.testing import Org, make_org
 
@@ -41,6 +42,15 @@ def _test_settings(settings: Any, tmp_path: Path) -> None:
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    # A request that activates English (an English reader's page, the language switch) leaves it
+    # active in the thread; the next test in that thread would read English where it expects the
+    # default language. After each test the thread is back on the default, as a fresh one is.
+    yield
+    translation.deactivate()
 
 
 def require_service(name: str, available: bool) -> None:

@@ -19,6 +19,8 @@ BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Coordinators and department heads read their digest at the start of their working day, in
     # their region's time zone: hourly, each person's goes out once inside their working hours.
     "tasks-daily-digest": {"task": "tasks_app.send_digests", "schedule": crontab(minute=15)},
+    # Counts of failed passwords whose window is over count nothing; hourly keeps the table small.
+    "org-purge-throttles": {"task": "org.purge_throttles", "schedule": crontab(minute=40)},
     # The company directory changes during the day; syncing at night keeps people and heads current.
     "movein-sync-directories": {"task": "movein.sync_directories", "schedule": crontab(hour=2, minute=30)},
 }

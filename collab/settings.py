@@ -246,6 +246,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"  # My work: what needs the person, most urgent first
 LOGOUT_REDIRECT_URL = "login"
+# A requirement form posted with an expired CSRF token is kept for its owner, not dropped.
+CSRF_FAILURE_VIEW = "requests_app.draft_views.csrf_failure"
 # Guardian: an anonymous user object is not needed; nobody sees anything without logging in.
 ANONYMOUS_USER_NAME = None
 GUARDIAN_RAISE_403 = False
@@ -324,6 +326,9 @@ COLLAB_DELIVERY_BACKOFF_CAP_MINUTES = env_int("COLLAB_DELIVERY_BACKOFF_CAP_MINUT
 # is sent again (robot requests time out within a third of it, SMTP's timeout is below it; see
 # collab/notify/delivery.py).
 COLLAB_DELIVERY_SENDING_TIMEOUT_SECONDS = env_int("COLLAB_DELIVERY_SENDING_TIMEOUT_SECONDS", 120)
+# The lease of an archive being built: a build whose heartbeat is older is a dead worker's and
+# is queued again by the sweep (reviews_app/archive_sweep.py; heartbeats come every quarter lease).
+COLLAB_ARCHIVE_LEASE_SECONDS = env_int("COLLAB_ARCHIVE_LEASE_SECONDS", 300)
 COLLAB_ROBOT_RATE_LIMIT_PER_MINUTE = env_int("COLLAB_ROBOT_RATE_LIMIT_PER_MINUTE", 20)
 COLLAB_ROBOT_TIMEOUT_SECONDS = env_int("COLLAB_ROBOT_TIMEOUT_SECONDS", 10)
 # Where links in e-mails point: the address people open Collab at.

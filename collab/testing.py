@@ -9,7 +9,10 @@
 - outsider: in Finance, which takes no part in the item
 """
 
+import os
+import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,10 +20,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
+from django.utils import translation
+from django.utils.translation import gettext
 
 from collab.notify.handoffs import HANDOFF
 from collab.org.models import Department, Person, Region
@@ -217,16 +223,86 @@ def minutes_data(org: Org, **overrides: Any) -> Any:
 
 def finds_handoff(page: Any, base: str, kind: str, item: CollaborationItem, *, told: bool = True) -> None:
     """In a browser: ``page``'s person finds the hand-off ``kind`` of ``item`` in My work (exactly
-    one entry in the row's list) and, when ``told``, in the notification centre."""
+    one entry in the row's list) and, when ``told``, in the notification centre. Both pages fit
+    the browser's width (a phone's too)."""
     page.goto(f"{base}/")
     entries = _work_entries(page, kind, item).count()
     if entries != 1:
         raise AssertionError(f"{kind}: {entries} entries in My work")
+    assert_fits(page, f"My work ({kind})")
     if told:
         page.goto(f"{base}/notifications/")
         notices = page.locator(f".notifications li[data-kind='{kind}'][data-item='{item.pk}']").count()
         if notices != 1:
             raise AssertionError(f"{kind}: {notices} notifications")
+        assert_fits(page, f"notifications ({kind})")
+
+
+def assert_fits(page: Any, what: str) -> None:
+    """The page is no wider than the browser window: nothing scrolls sideways on a phone."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    if width > page.viewport_size["width"] + 1:
+        raise AssertionError(f"{what} is {width} px wide at {page.viewport_size['width']} px")
+
+
+# The browser journey (requirement form to archive, requests_app/tasks_app/reviews_app
+# test_journey_*.py) runs in both languages and at both widths people use.
+PHONE = {"width": 375, "height": 812}
+DESKTOP = {"width": 1440, "height": 900}
+
+
+@dataclass(frozen=True)
+class JourneyView:
+    """A language and a screen: every person of one journey run reads this language (their
+    preferred language and the browser's) on this screen."""
+
+    language: str
+    viewport: dict[str, int]
+
+    @property
+    def locale(self) -> str:
+        return "zh-CN" if self.language == "zh-hans" else "en-US"
+
+    def text(self, msgid: str, **values: Any) -> str:
+        """``msgid`` as the pages show it in this view's language, with ``values`` filled in."""
+        with translation.override(self.language):
+            text = gettext(msgid)
+        return text % values if values else text
+
+    def before(self, msgid: str, placeholder: str) -> str:
+        """The part of ``msgid``'s translation before ``placeholder`` ("opened %(when)s" → "已于")."""
+        return self.text(msgid).split(placeholder)[0]
+
+    def log_in(self, chromium: Any, base: str, username: str, *, timeout: int = 15_000) -> Any:
+        """A new browser context for ``username``, logged in, on My work."""
+        context = chromium.new_context(
+            locale=self.locale, timezone_id="Asia/Shanghai", viewport=self.viewport, accept_downloads=True
+        )
+        context.set_default_timeout(timeout)
+        page = context.new_page()
+        page.goto(f"{base}/accounts/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", PASSWORD)
+        page.get_by_role("button", name=self.text("Log in"), exact=True).click()
+        page.wait_for_url(f"{base}/")
+        return page
+
+    def speak(self) -> None:
+        """Everyone reads this view's language."""
+        Person.objects.update(language=self.language)
+
+
+def journey_views() -> list[Any]:
+    """The journey's runs: zh-hans at 1440 px and English at 375 px, which together cover both
+    languages and both widths. All four combinations take twice as long, more than CI's budget
+    on two cores allows; COLLAB_JOURNEY_VIEWS=all runs them (e.g. before a release)."""
+    views = [("zh-hans", DESKTOP), ("en", PHONE)]
+    if os.environ.get("COLLAB_JOURNEY_VIEWS") == "all":
+        views += [("zh-hans", PHONE), ("en", DESKTOP)]
+    return [
+        pytest.param(JourneyView(language, viewport), id=f"{language}-{viewport['width']}")
+        for language, viewport in views
+    ]
 
 
 def handoff_gone(page: Any, base: str, kind: str, item: CollaborationItem) -> None:
@@ -249,38 +325,81 @@ def database_url() -> str:
     return f"postgres://{db['USER']}:{db['PASSWORD']}@{host}:{port}/{db['NAME']}"
 
 
+@dataclass
+class Worker:
+    """A Celery worker the test started; its output goes to a file, shown when the test fails."""
+
+    process: "subprocess.Popen[str]"
+    log: Path
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def poll(self) -> int | None:
+        return self.process.poll()
+
+    def output(self, last: int = 6000) -> str:
+        return self.log.read_text(errors="replace")[-last:]
+
+    def kill(self) -> None:
+        """SIGKILL: the worker dies at once, as in an out-of-memory kill or a power cut."""
+        self.process.kill()
+        self.process.wait(timeout=20)
+
+    def stop(self, timeout: float = 20) -> int:
+        """SIGTERM, as systemd stops it; returns the exit code (killed when it takes too long)."""
+        self.process.terminate()
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait(timeout=20)
+
+
 @contextmanager
-def celery_worker(python: str, env: dict[str, str], *extra: str) -> Iterator["subprocess.Popen[str]"]:
-    """A real Celery worker on this test's database and broker, its output on a pipe.
+def celery_worker(python: str, env: dict[str, str], *extra: str, purge: bool = True) -> Iterator[Worker]:
+    """A real Celery worker on this test's database, broker and MEDIA_ROOT.
 
     Solo pool, and no mingle, gossip or heartbeat: they cost seconds of start-up and test nothing
-    here. Background work runs through the broker while it lives; inline again afterwards.
+    here. Background work runs through the broker while it lives; inline again afterwards. Its
+    output goes to a temporary file, not a pipe (a chatty worker would block writing to a pipe
+    nobody reads); a test that fails inside the block gets the output's end as a note.
+    ``purge=False`` keeps the messages already queued (a second worker taking over).
     """
     from collab.celery import app
 
     app.conf.task_always_eager = False
-    app.control.purge()  # leftovers of earlier runs would only slow this one down
+    if purge:
+        app.control.purge()  # leftovers of earlier runs would only slow this one down
     command = [python, "-m", "celery", "-A", "collab", "worker", "--pool", "solo", "--loglevel", "INFO"]
     command += ["--without-mingle", "--without-gossip", "--without-heartbeat", *extra]
-    env = env | {
+    # The worker stores files where this test's storage reads them (unless ``env`` says where).
+    env = {"COLLAB_MEDIA_ROOT": str(settings.MEDIA_ROOT)} | env
+    env |= {
         "DATABASE_URL": database_url(),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "COLLAB_VAR_DIR": str(settings.VAR_DIR),
     }
-    process = subprocess.Popen(  # noqa: S603 (a python the test chose)
-        command,
-        cwd=Path(__file__).resolve().parent.parent,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    log_dir = Path(tempfile.mkdtemp(prefix="collab-worker-"))
+    log = log_dir / "worker.log"
+    with log.open("w") as sink:
+        process = subprocess.Popen(  # noqa: S603 (a python the test chose)
+            command,
+            cwd=Path(__file__).resolve().parent.parent,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    worker = Worker(process, log)
     try:
-        yield process
+        yield worker
+    except BaseException as failure:
+        failure.add_note(f"--- worker output (pid {process.pid}) ---\n{worker.output()}")
+        raise
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        if process.poll() is None:
+            worker.stop()
         app.conf.task_always_eager = True
+        shutil.rmtree(log_dir, ignore_errors=True)

@@ -25,6 +25,7 @@ from requests_app.rules import (
     RequirementData,
     requirement_problems,
 )
+from requests_app.start_selectors import Start, empty_start
 
 
 class PersonChoiceField(ChoiceById):
@@ -182,34 +183,35 @@ class RequirementEditor:
         item: CollaborationItem | None = None,
         user: Any = None,
         submitting: bool = False,
+        start: Start | None = None,
     ) -> None:
         self.submitting = submitting
         self.require_reason = item is not None and item.status != ItemStatus.DRAFT
-        initial, participations, milestones = self._initial(item, user)
-        self.form = RequirementForm(data, initial=initial)
-        extra_rows = 0 if item else 2
+        start = start or self._start(item, user)
+        self.form = RequirementForm(data, initial=start.initial)
+        # A new form offers two rows of each to fill in, counting those it starts with.
+        least_rows = 0 if item else 2
         # Bound formsets get no initial: a posted row equal to its initial value would count as
         # "unchanged" and be dropped like a blank row.
         self.participations = ParticipationFormSet(
             data,
             prefix="participations",
-            initial=participations + [{}] * extra_rows if data is None else None,
+            initial=_padded(start.participations, least_rows) if data is None else None,
         )
         self.milestones = MilestoneFormSet(
             data,
             prefix="milestones",
-            initial=milestones + [{}] * extra_rows if data is None else None,
+            initial=_padded(start.milestones, least_rows) if data is None else None,
         )
-        self.reason = ChangeReasonForm(data) if self.require_reason else None
+        self.reason = (
+            ChangeReasonForm(data, initial={"reason": start.reason}) if self.require_reason else None
+        )
         self._valid: bool | None = None
 
     @staticmethod
-    def _initial(
-        item: CollaborationItem | None, user: Any
-    ) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    def _start(item: CollaborationItem | None, user: Any) -> Start:
         if item is None:
-            department = getattr(getattr(user, "person", None), "department", None)
-            return {"requesting_department": department, "coordinator": user}, [], []
+            return empty_start(user)
         initial = {
             "topic": item.topic,
             "scenario": item.scenario,
@@ -225,7 +227,7 @@ class RequirementEditor:
             for p in item.participations.all()
         ]
         milestones = [{"name": m.name, "due_date": m.due_date} for m in item.milestones.all()]
-        return initial, participations, milestones
+        return Start(initial, participations, milestones)
 
     def is_valid(self) -> bool:
         # Validated once: the rules add their messages to the forms, and a second run would
@@ -296,6 +298,10 @@ class RequirementEditor:
     @property
     def change_reason(self) -> str:
         return self.reason.cleaned_data["reason"] if self.reason is not None else ""
+
+
+def _padded(rows: list[dict[str, Any]], least: int) -> list[dict[str, Any]]:
+    return rows + [{}] * max(0, least - len(rows))
 
 
 def milestone_label(row: dict[str, Any]) -> str:

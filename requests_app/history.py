@@ -7,6 +7,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from collab.audit.models import AuditEntry
+from collab.audit.texts import render_value
 from collab.org.models import display_name
 from requests_app.models import CollaborationItem, ItemStatus, Scenario
 
@@ -19,6 +20,7 @@ def _action_labels() -> dict[str, str]:
         "item.registered": _("entered the item from an existing register"),
         "item.requirement_changed": _("changed the requirement"),
         "item.status_changed": _("moved the item to a new stage"),
+        "item.archived": _("built the archive and closed the item"),
         "meeting.scheduled": _("scheduled a meeting and sent the pre-read"),
         "meeting.pre_read_opened": _("opened the pre-read"),
         "minutes.recorded": _("recorded the minutes"),
@@ -88,6 +90,11 @@ def _field_labels() -> dict[str, str]:
         measures=_("Improvement measures"),
         measure=_("Improvement measure"),
         archive=_("Archive"),
+        signed_as=_("Signed as"),
+        content_digest=_("Content digest"),
+        files_digest=_("Files digest"),
+        sha256=_("SHA-256 checksum"),
+        decision=_("Decision"),
     )
     return labels
 
@@ -95,6 +102,8 @@ def _field_labels() -> dict[str, str]:
 def _readable(field: str, value: Any) -> str:
     if value in (None, ""):
         return "—"
+    if isinstance(value, dict):
+        return render_value(value)
     if field == "status" and value in ItemStatus.values:
         return str(ItemStatus(value).label)
     if field == "scenario" and value in Scenario.values:
@@ -111,18 +120,28 @@ class HistoryRow:
     note: str
 
 
+def _action(entry: AuditEntry) -> str:
+    """The entry's action code; rows from before "item.archived" closed the item with a plain
+    change of stage whose note was the archive's file name: they read as what happened too."""
+    if entry.action == "item.status_changed" and (entry.changes.get("status") or [None, None])[1] == "closed":
+        return "item.archived"
+    return entry.action
+
+
 def history_rows(entries: list[AuditEntry]) -> list[HistoryRow]:
+    """The rows in the active language: actions, field names, choices and the system's notes
+    are translated for the reader; what people wrote stays as written."""
     actions, fields = _action_labels(), _field_labels()
     return [
         HistoryRow(
             time=entry.created_at,
             actor=display_name(entry.actor) if entry.actor else _("the system"),
-            action=actions.get(entry.action, entry.action),
+            action=actions.get(_action(entry), entry.action),
             changes=[
                 (fields.get(name, name), _readable(name, old), _readable(name, new))
                 for name, (old, new) in entry.changes.items()
             ],
-            note=entry.note,
+            note=entry.note_display,
         )
         for entry in entries
     ]

@@ -25,7 +25,7 @@ from requests_app.forms import (
 )
 from requests_app.meeting_services import MeetingData, MinutesData, TodoData
 from requests_app.models import (
-    SCENARIO_MEETING_DEFAULTS,
+    SCENARIO_PRESETS,
     AgendaPoint,
     CollaborationItem,
     ConfirmationDecision,
@@ -64,7 +64,7 @@ class MeetingScheduleForm(forms.Form):
         self, *args: Any, item: CollaborationItem, zone: str, suggested_start: datetime, **kwargs: Any
     ) -> None:
         # The scenario suggests the form and how soon to meet; the organiser may change both.
-        suggested_form, _hours = SCENARIO_MEETING_DEFAULTS[item.scenario]
+        suggested_form = SCENARIO_PRESETS[item.scenario].meeting_form
         kwargs.setdefault(
             "initial",
             {

@@ -17,8 +17,10 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from collab.audit.services import audit_record
+from collab.audit.texts import Choice, DateTime, Text
 from collab.notify.handoffs import tell
 from collab.org.models import Department, display_name
 from requests_app.access import RUN_MEETINGS, require_confirmer
@@ -30,6 +32,7 @@ from requests_app.models import (
     Invitation,
     ItemStatus,
     Meeting,
+    MeetingForm,
     Minutes,
     Responsibility,
     Todo,
@@ -91,21 +94,24 @@ def meeting_schedule(*, actor: Any, item_id: int, data: MeetingData) -> Meeting:
         actor=actor,
         action="meeting.scheduled",
         target=item,
-        changes={"meeting": [None, str(meeting)]},
+        changes={"meeting": [None, meeting.label]},
         note=", ".join(display_name(p) for p in invitees),
     )
     when = meeting.local_starts_at
 
-    def render() -> tuple[str, str]:
+    def render() -> tuple[Text, Text]:
         return (
-            _('Meeting on "%(topic)s" at %(time)s: please read the requirement form first')
-            % {"topic": item.topic, "time": formats.date_format(when, "DATETIME_FORMAT")},
-            _("%(form)s, %(location)s. Organised by %(organiser)s.")
-            % {
-                "form": meeting.get_form_display(),
-                "location": meeting.location,
-                "organiser": display_name(actor),
-            },
+            Text(
+                gettext_noop('Meeting on "%(topic)s" at %(time)s: please read the requirement form first'),
+                topic=item.topic,
+                time=DateTime(when),
+            ),
+            Text(
+                gettext_noop("%(form)s, %(location)s. Organised by %(organiser)s."),
+                form=Choice(MeetingForm, meeting.form),
+                location=meeting.location,
+                organiser=display_name(actor),
+            ),
         )
 
     tell(
@@ -125,7 +131,7 @@ def pre_read_open(*, person: Any, meeting: Meeting) -> bool:
         pre_read_opened_at=timezone.now()
     )
     if opened:
-        audit_record(actor=person, action="meeting.pre_read_opened", target=meeting.item, note=str(meeting))
+        audit_record(actor=person, action="meeting.pre_read_opened", target=meeting.item, note=meeting.label)
     return bool(opened)
 
 
@@ -224,25 +230,33 @@ def minutes_record(*, actor: Any, meeting_id: int, data: MinutesData) -> Minutes
             item_id=item.pk,
             version=item.version,
             data=current,
-            reason=_("Agreed in the meeting of %(date)s: %(adjustments)s")
-            % {
-                "date": formats.date_format(timezone.localdate(meeting.starts_at)),
-                "adjustments": adjustments,
-            },
+            reason=Text(
+                gettext_noop("Agreed in the meeting of %(date)s: %(adjustments)s"),
+                date=meeting.local_starts_at.date(),
+                adjustments=adjustments,
+            ),
         )
         item.refresh_from_db()
     if revising and item.status == ItemStatus.CONSENSUS:
-        item_transition(actor=actor, item=item, to=ItemStatus.SUBMITTED, note=_("The minutes were revised."))
+        item_transition(
+            actor=actor,
+            item=item,
+            to=ItemStatus.SUBMITTED,
+            note=Text(gettext_noop("The minutes were revised.")),
+        )
     audit_record(
         actor=actor,
         action="minutes.revised" if revising else "minutes.recorded",
         target=item,
         changes={"minutes": [None, f"v{minutes.version}"]},
         note=(
-            _("%(meeting)s; recorded before the scheduled time: %(reason)s")
-            % {"meeting": meeting, "reason": data.early_reason.strip()}
+            Text(
+                gettext_noop("%(meeting)s; recorded before the scheduled time: %(reason)s"),
+                meeting=meeting.label,
+                reason=data.early_reason.strip(),
+            )
             if early
-            else str(meeting)
+            else meeting.label
         ),
     )
     _ask_for_confirmation(item, minutes)
@@ -282,11 +296,14 @@ def _ask_for_confirmation(item: CollaborationItem, minutes: Minutes) -> None:
         person for d in departments for person in d.confirmation_delegates.all()
     ]
 
-    def render() -> tuple[str, str]:
+    def render() -> tuple[Text, Text]:
         return (
-            _('Please confirm the minutes of "%(topic)s" (version %(version)s)')
-            % {"topic": item.topic, "version": minutes.version},
-            _("Confirm them in writing for your department, or object with a reason."),
+            Text(
+                gettext_noop('Please confirm the minutes of "%(topic)s" (version %(version)s)'),
+                topic=item.topic,
+                version=minutes.version,
+            ),
+            Text(gettext_noop("Confirm them in writing for your department, or object with a reason.")),
         )
 
     tell(
@@ -348,7 +365,7 @@ def minutes_confirm(
             actor=actor,
             item=item,
             to=ItemStatus.CONSENSUS,
-            note=_("Every participating department confirmed the minutes."),
+            note=Text(gettext_noop("Every participating department confirmed the minutes.")),
         )
         _tell_parties_of_consensus(item)
     return confirmation
@@ -382,10 +399,13 @@ def unconfirmed_departments(minutes: Minutes) -> list[Department]:
 def _tell_organisers_of_objection(
     item: CollaborationItem, minutes: Minutes, confirmation: Confirmation
 ) -> None:
-    def render() -> tuple[str, str]:
+    def render() -> tuple[Text, str]:
         return (
-            _('%(department)s objects to the minutes of "%(topic)s"')
-            % {"department": confirmation.department, "topic": item.topic},
+            Text(
+                gettext_noop('%(department)s objects to the minutes of "%(topic)s"'),
+                department=str(confirmation.department),
+                topic=item.topic,
+            ),
             confirmation.reason,
         )
 
@@ -400,10 +420,15 @@ def _tell_organisers_of_objection(
 
 
 def _tell_parties_of_consensus(item: CollaborationItem) -> None:
-    def render() -> tuple[str, str]:
+    def render() -> tuple[Text, Text]:
         return (
-            _('Consensus reached on "%(topic)s"') % {"topic": item.topic},
-            _("Every participating department confirmed the minutes. The coordinator now assigns the tasks."),
+            Text(gettext_noop('Consensus reached on "%(topic)s"'), topic=item.topic),
+            Text(
+                gettext_noop(
+                    "Every participating department confirmed the minutes. "
+                    "The coordinator now assigns the tasks."
+                )
+            ),
         )
 
     tell(

@@ -6,6 +6,7 @@ requirement change.
 """
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePath
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -14,8 +15,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Cast, Substr
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
+from collab.audit.texts import Choice, DateTime, Text, display
 from collab.fields import BoundedTextField
 from collab.notify.models import Urgency
 from collab.org.models import Department
@@ -42,21 +46,85 @@ class ReportCadence(models.TextChoices):
     WEEKLY = "5d", _("Every week (5 working days)")
 
 
-# What a scenario presets; the coordinator can adjust it per item. Emergencies run on hours.
-SCENARIO_CADENCE: dict[str, str] = {
-    Scenario.CROSS_DEPARTMENT: ReportCadence.DAILY,
-    Scenario.CROSS_REGION: ReportCadence.DAILY,
-    Scenario.EMERGENCY: ReportCadence.HOURS_4,
-    Scenario.ROUTINE_SYNC: ReportCadence.WEEKLY,
-}
+class MeetingForm(models.TextChoices):
+    DEPARTMENT_MEETING = "department_meeting", _("Department meeting")
+    ONLINE_WORKSHOP = "online_workshop", _("Online workshop")
+    DEDICATED_MEETING = "dedicated_meeting", _("Dedicated meeting")
+    CALL = "call", _("Phone or IM call")
 
-# How urgently people are told of the item's hand-offs: emergencies at once on every channel,
-# routine syncs in the daily digest (collab.notify.handoffs refines it per hand-off).
-SCENARIO_URGENCY: dict[str, str] = {
-    Scenario.CROSS_DEPARTMENT: Urgency.NORMAL,
-    Scenario.CROSS_REGION: Urgency.NORMAL,
-    Scenario.EMERGENCY: Urgency.INSTANT,
-    Scenario.ROUTINE_SYNC: Urgency.DIGEST,
+
+@dataclass(frozen=True)
+class TemplateMilestone:
+    """A milestone the scenario's template pre-fills: its name, due so many working days after
+    the day the form is started (in the requester's region calendar)."""
+
+    name: Promise
+    working_days: int
+
+
+@dataclass(frozen=True)
+class ScenarioPreset:
+    """Everything a scenario presets, in one place; the people concerned can adjust each per item.
+
+    - cadence: how often task owners report progress (emergencies run on hours);
+    - urgency: how urgently people are told of the item's hand-offs (emergencies at once on every
+      channel, routine syncs in the daily digest; collab.notify.handoffs refines it per hand-off);
+    - meeting_form, meeting_lead_hours: the consensus meeting's suggested form and how soon after
+      scheduling it should take place (24 hours count as one working day);
+    - milestones: the requirement form's template (see ``requests_app.start_selectors``);
+      the departments it pre-fills are the ones usual for the scenario, read from earlier items.
+    """
+
+    cadence: str
+    urgency: str
+    meeting_form: str
+    meeting_lead_hours: int
+    milestones: tuple[TemplateMilestone, ...]
+
+
+SCENARIO_PRESETS: dict[str, ScenarioPreset] = {
+    Scenario.CROSS_DEPARTMENT: ScenarioPreset(
+        cadence=ReportCadence.DAILY,
+        urgency=Urgency.NORMAL,
+        meeting_form=MeetingForm.DEDICATED_MEETING,
+        meeting_lead_hours=48,
+        milestones=(
+            TemplateMilestone(_("Requirement confirmed at the consensus meeting"), 3),
+            TemplateMilestone(_("Plan reviewed by every department"), 10),
+            TemplateMilestone(_("Deliverables accepted and signed"), 20),
+        ),
+    ),
+    Scenario.CROSS_REGION: ScenarioPreset(
+        cadence=ReportCadence.DAILY,
+        urgency=Urgency.NORMAL,
+        meeting_form=MeetingForm.ONLINE_WORKSHOP,
+        meeting_lead_hours=48,
+        milestones=(
+            TemplateMilestone(_("Requirement confirmed at the consensus meeting"), 3),
+            TemplateMilestone(_("Plan reviewed by every region"), 10),
+            TemplateMilestone(_("Deliverables accepted and signed"), 25),
+        ),
+    ),
+    Scenario.EMERGENCY: ScenarioPreset(
+        cadence=ReportCadence.HOURS_4,
+        urgency=Urgency.INSTANT,
+        meeting_form=MeetingForm.CALL,
+        meeting_lead_hours=2,
+        milestones=(
+            TemplateMilestone(_("Fix delivered"), 1),
+            TemplateMilestone(_("Deliverables accepted and signed"), 2),
+        ),
+    ),
+    Scenario.ROUTINE_SYNC: ScenarioPreset(
+        cadence=ReportCadence.WEEKLY,
+        urgency=Urgency.DIGEST,
+        meeting_form=MeetingForm.ONLINE_WORKSHOP,
+        meeting_lead_hours=72,
+        milestones=(
+            TemplateMilestone(_("Sync meeting held"), 5),
+            TemplateMilestone(_("Agreed actions closed"), 10),
+        ),
+    ),
 }
 
 
@@ -174,11 +242,12 @@ class CollaborationItem(models.Model):
 
     @property
     def cadence(self) -> str:
-        return self.report_cadence or SCENARIO_CADENCE[self.scenario]
+        return self.report_cadence or SCENARIO_PRESETS[self.scenario].cadence
 
     @property
     def scenario_urgency(self) -> str:
-        return SCENARIO_URGENCY.get(self.scenario, Urgency.NORMAL)
+        preset = SCENARIO_PRESETS.get(self.scenario)
+        return preset.urgency if preset else Urgency.NORMAL
 
     def can_move_to(self, status: str) -> bool:
         return status in ITEM_TRANSITIONS.get(self.status, set())
@@ -303,6 +372,9 @@ class RequirementChange(models.Model):
     item = models.ForeignKey(CollaborationItem, on_delete=models.CASCADE, related_name="requirement_changes")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     reason = BoundedTextField(_("reason for the change"))
+    # A reason the system gave (the minutes moved the milestones), stored untranslated
+    # (collab.audit.texts); ``reason`` then holds it in the company's language.
+    reason_text = models.JSONField(null=True, blank=True)
     # {"field label key": [old text, new text]}
     changes = models.JSONField(default=dict)
     version = models.PositiveIntegerField(help_text="The item's version after the change.")
@@ -315,6 +387,11 @@ class RequirementChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def reason_display(self) -> str:
+        """The reason in the active language when the system gave it, else as written."""
+        return display(self.reason_text, self.reason)
 
 
 class ItemNumberSequence(models.Model):
@@ -334,22 +411,6 @@ class ItemNumberSequence(models.Model):
 
 # ---------------------------------------------------------------------------------------------
 # Stage 2: communication and consensus (《会议纪要》)
-
-
-class MeetingForm(models.TextChoices):
-    DEPARTMENT_MEETING = "department_meeting", _("Department meeting")
-    ONLINE_WORKSHOP = "online_workshop", _("Online workshop")
-    DEDICATED_MEETING = "dedicated_meeting", _("Dedicated meeting")
-    CALL = "call", _("Phone or IM call")
-
-
-# The form a scenario suggests, and how soon after scheduling it should take place (hours).
-SCENARIO_MEETING_DEFAULTS: dict[str, tuple[str, int]] = {
-    Scenario.CROSS_DEPARTMENT: (MeetingForm.DEDICATED_MEETING, 48),
-    Scenario.CROSS_REGION: (MeetingForm.ONLINE_WORKSHOP, 48),
-    Scenario.EMERGENCY: (MeetingForm.CALL, 2),
-    Scenario.ROUTINE_SYNC: (MeetingForm.ONLINE_WORKSHOP, 72),
-}
 
 
 class Meeting(models.Model):
@@ -374,6 +435,15 @@ class Meeting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_form_display()} {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def label(self) -> Text:
+        """The meeting as history names it, its form and local time in each reader's language."""
+        return Text(
+            gettext_noop("%(form)s, %(time)s"),
+            form=Choice(MeetingForm, self.form),
+            time=DateTime(self.local_starts_at),
+        )
 
     @property
     def local_starts_at(self) -> datetime:
@@ -524,3 +594,33 @@ class Confirmation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.department} {self.get_decision_display()} v{self.version}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Unsent input
+
+
+class FormDraft(models.Model):
+    """What a person typed in a requirement form and has not sent: kept while they type, and
+    when their post arrives after the session expired. Only its owner ever reads it back; it is
+    scratch, not part of the item, so saving it leaves no audit row (the item's own drafts,
+    saves and submissions do)."""
+
+    NEW_ITEM = "new"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # Which form: NEW_ITEM, or "item-<pk>" for the edit form of an item.
+    form = models.CharField(max_length=32)
+    # The posted fields as lists of values ({"topic": ["…"], "milestones-0-name": ["…"], …}).
+    data = models.JSONField(default=dict)
+    saved_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "form"], name="form_draft_once_per_form")]
+
+    def __str__(self) -> str:
+        return f"{self.owner_id} {self.form}"
+
+    @staticmethod
+    def key_for(item_id: int | None) -> str:
+        return FormDraft.NEW_ITEM if item_id is None else f"item-{item_id}"

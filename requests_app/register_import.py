@@ -25,10 +25,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from collab.audit.services import audit_record
+from collab.audit.texts import Text
 from collab.org.models import Department, Person, display_name
 from requests_app.models import (
     CollaborationItem,
@@ -365,7 +367,7 @@ def _create(actor: Any, row: RegisterRow) -> CollaborationItem:
         action="item.registered",
         target=item,
         changes={"number": [None, number]},
-        note=_("Imported from an Excel register, row %(row)s.") % {"row": row.row},
+        note=Text(gettext_noop("Imported from an Excel register, row %(row)s."), row=row.row),
         # A finished register row arrives archived: recording its arrival is no write to it.
         read_only_ok=True,
     )

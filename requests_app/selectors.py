@@ -12,8 +12,9 @@ from django.utils import timezone
 from collab.org.calendar import calendar_for
 from collab.org.models import Department
 from requests_app.models import (
-    SCENARIO_MEETING_DEFAULTS,
+    SCENARIO_PRESETS,
     CollaborationItem,
+    FormDraft,
     ItemStatus,
     ItemVisibility,
     Meeting,
@@ -49,7 +50,7 @@ def suggested_meeting_start(item: CollaborationItem, organiser: Any, now: dateti
     two working hours for an emergency), inside the organiser's region's working hours on a
     working day, in that region's time zone."""
     region = getattr(getattr(organiser, "person", None), "region", None)
-    _form, hours = SCENARIO_MEETING_DEFAULTS[item.scenario]
+    hours = SCENARIO_PRESETS[item.scenario].meeting_lead_hours
     calendar = calendar_for(region)
     if hours >= 24:
         return calendar.suggest(now or timezone.now(), working_days=hours // 24)
@@ -99,7 +100,7 @@ def register_items(user: Any, filters: dict[str, Any]) -> QuerySet[Collaboration
 
 def text_search_sql(table: str = "") -> str:
     """The searched text of an item on PostgreSQL, upper-cased: the expression of the trigram
-    index made by migration 0009 (the planner uses the index only for this same expression)."""
+    index made by migration 0011 (the planner uses the index only for this same expression)."""
     prefix = f'"{table}".' if table else ""
     number, *texts = (f"{prefix}{name}" for name in ("number", "topic", "goal", "scope", "remarks"))
     return "UPPER(" + " || ' ' || ".join([f"COALESCE({number}, '')", *texts]) + ")"
@@ -181,3 +182,8 @@ def item_parties(item: CollaborationItem) -> list[Any]:
         .select_related("person")
         .distinct()
     )
+
+
+def kept_draft(user: Any, form: str) -> FormDraft | None:
+    """What ``user`` typed in ``form`` and has not sent yet, if anything (theirs alone)."""
+    return FormDraft.objects.filter(owner=user, form=form).first()

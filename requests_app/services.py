@@ -17,12 +17,14 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from guardian.models import GroupObjectPermission, UserObjectPermission
 from guardian.shortcuts import assign_perm, remove_perm
 
 from collab.audit.services import audit_record
+from collab.audit.texts import Text
 from collab.notify.handoffs import tell
 from collab.org.models import Department, display_name
 
@@ -192,11 +194,17 @@ def _tell_coordinator_of_submission(actor: Any, item: CollaborationItem) -> None
     if item.coordinator_id == actor.pk:
         return
 
-    def render() -> tuple[str, str]:
-        values = {"number": item.number, "topic": item.topic, "person": display_name(actor)}
+    def render() -> tuple[Text, Text]:
         return (
-            _("%(number)s %(topic)s is submitted: please schedule the consensus meeting") % values,
-            _("%(person)s named you coordinator of this collaboration.") % values,
+            Text(
+                gettext_noop("%(number)s %(topic)s is submitted: please schedule the consensus meeting"),
+                number=item.number,
+                topic=item.topic,
+            ),
+            Text(
+                gettext_noop("%(person)s named you coordinator of this collaboration."),
+                person=display_name(actor),
+            ),
         )
 
     tell(
@@ -211,14 +219,19 @@ def _tell_coordinator_of_submission(actor: Any, item: CollaborationItem) -> None
 
 @transaction.atomic
 def item_change_requirement(
-    *, actor: Any, item_id: int, version: int, data: RequirementData, reason: str
+    *, actor: Any, item_id: int, version: int, data: RequirementData, reason: str | Text
 ) -> RequirementChange:
-    """Changes a submitted form; the change is recorded with its reason and the old values."""
+    """Changes a submitted form; the change is recorded with its reason and the old values.
+
+    ``reason`` is what the person wrote, or a ``Text`` when the system changes the form (the
+    minutes moved the milestones): stored untranslated, read in each reader's language."""
     item = lock_item(item_id, version)
     _require_editor(actor, item)
     if item.is_draft:
         raise ItemError(_("A draft is edited directly; there is nothing to record yet."))
-    if not reason.strip():
+    if not isinstance(reason, Text):
+        reason = reason.strip()
+    if not reason:
         raise ItemError(_("Say why the requirement changes: every party will read it."))
     problems = requirement_problems(data)
     if problems:
@@ -230,12 +243,13 @@ def item_change_requirement(
     if not changes:
         raise ItemError(_("Nothing was changed."))
     item_sync_permissions(item=item)
+    reason_text = reason.as_json() if isinstance(reason, Text) else None
+    with translation.override(settings.LANGUAGE_CODE):
+        written = str(reason)
     change = RequirementChange.objects.create(
-        item=item, actor=actor, reason=reason.strip(), changes=changes, version=item.version
+        item=item, actor=actor, reason=written, reason_text=reason_text, changes=changes, version=item.version
     )
-    audit_record(
-        actor=actor, action="item.requirement_changed", target=item, changes=changes, note=reason.strip()
-    )
+    audit_record(actor=actor, action="item.requirement_changed", target=item, changes=changes, note=reason)
     _tell_parties_of_change(item, change)
     return change
 
@@ -246,10 +260,14 @@ def _tell_parties_of_change(item: CollaborationItem, change: RequirementChange) 
     from collab.notify.services import notify, urgency_for_item
     from requests_app.selectors import item_parties
 
-    def render() -> tuple[str, str]:
+    def render() -> tuple[Text, Text]:
         return (
-            _('The requirement of "%(topic)s" changed') % {"topic": item.topic},
-            _("%(person)s: %(reason)s") % {"person": display_name(change.actor), "reason": change.reason},
+            Text(gettext_noop('The requirement of "%(topic)s" changed'), topic=item.topic),
+            Text(
+                gettext_noop("%(person)s: %(reason)s"),
+                person=display_name(change.actor),
+                reason=change.reason_text or change.reason,
+            ),
         )
 
     notify(
@@ -388,11 +406,19 @@ def _sync_visibility(item: CollaborationItem, *, users: set[int], department_ids
     )
 
 
-def item_transition(*, actor: Any, item: CollaborationItem, to: str, note: str = "") -> None:
+def item_transition(
+    *,
+    actor: Any,
+    item: CollaborationItem,
+    to: str,
+    note: str | Text = "",
+    action: str = "item.status_changed",
+) -> None:
     """Moves a row-locked item along ITEM_TRANSITIONS, with its audit entry; illegal moves raise.
 
     Closing (EXECUTING → CLOSED) is the one write the closed state allows itself: the archive
-    build closes the item and records it.
+    build closes the item and records it. ``action`` names the move in the history when it is
+    more than a change of stage (the archive build: "item.archived").
     """
     transition(
         actor=actor,
@@ -400,7 +426,7 @@ def item_transition(*, actor: Any, item: CollaborationItem, to: str, note: str =
         to=to,
         table=ITEM_TRANSITIONS,
         item=item,
-        action="item.status_changed",
+        action=action,
         note=note,
         refusal=_('This item cannot move from "%(current)s" to "%(target)s".')
         % {"current": item.get_status_display(), "target": ItemStatus(to).label},

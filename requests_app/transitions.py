@@ -17,6 +17,7 @@ from django.db import models
 from django.utils.translation import gettext as _
 
 from collab.audit.services import audit_record
+from collab.audit.texts import FieldChoice, Text
 from requests_app.errors import ItemError
 from requests_app.models import CollaborationItem
 
@@ -26,6 +27,10 @@ Table = Mapping[str, Collection[str]]
 def status_label(model: type[models.Model], status: str) -> str:
     field = model._meta.get_field("status")
     return str(dict(getattr(field, "choices", None) or [])[status])
+
+
+def _statuses(obj: models.Model, current: str, to: str) -> list[FieldChoice]:
+    return [FieldChoice(type(obj), "status", current), FieldChoice(type(obj), "status", to)]
 
 
 def may_move(table: Table, current: str, to: str) -> bool:
@@ -47,7 +52,7 @@ def transition(
     action: str,
     fields: Sequence[str] = (),
     changes: dict[str, Any] | None = None,
-    note: str = "",
+    note: str | Text = "",
     refusal: str = "",
     read_only_ok: bool = False,
 ) -> str:
@@ -84,7 +89,9 @@ def transition(
         actor=actor,
         action=action,
         target=item,
-        changes={"status": [current, to], **(changes or {})},
+        # The item's status as its codes (the history labels them); another model's through its
+        # field's choices, so a task's "in_progress" reads as the reader's word for it.
+        changes={"status": [current, to] if obj is item else _statuses(obj, current, to), **(changes or {})},
         note=note,
         # Checked in step 1, before the move: closing the item is recorded on the closed item.
         read_only_ok=True,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from requests_app import meeting_views, views
+from requests_app import draft_views, meeting_views, views
 
 app_name = "requests_app"
 
@@ -8,9 +8,13 @@ urlpatterns = [
     path("register/", views.register, name="register"),
     path("register/export.xlsx", views.register_export, name="register_export"),
     path("items/new/", views.item_create, name="item_create"),
+    path("items/new/draft/", draft_views.draft_keep, name="item_draft_keep"),
+    path("items/new/draft/discard/", draft_views.draft_discard, name="item_draft_discard"),
     path("items/check-wording/", views.check_wording, name="check_wording"),
     path("items/<int:pk>/", views.item_detail, name="item_detail"),
     path("items/<int:pk>/edit/", views.item_edit, name="item_edit"),
+    path("items/<int:pk>/edit/draft/", draft_views.draft_keep, name="item_edit_draft_keep"),
+    path("items/<int:pk>/edit/draft/discard/", draft_views.draft_discard, name="item_edit_draft_discard"),
     path("items/<int:pk>/submit/", views.item_submit, name="item_submit"),
     path("items/<int:pk>/print/", views.item_print, name="item_print"),
     path("items/<int:pk>/attachments/", views.attachment_upload, name="attachment_upload"),

@@ -8,6 +8,7 @@ from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
@@ -15,15 +16,19 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from collab.audit.selectors import audit_history
 from collab.downloads import stored_file_response, xlsx_response
+from collab.lib.numbers import parse_whole_number
 from requests_app import services
 from requests_app.access import EDIT_FORM, item_for
 from requests_app.day_off import answered, question
+from requests_app.draft_services import draft_owner_token, form_draft_discard
+from requests_app.draft_views import keeps_input
 from requests_app.forms import WORDING_CHECKED_FIELDS, RegisterFilterForm, RequirementEditor, posted_version
 from requests_app.history import history_rows
-from requests_app.models import Attachment, CollaborationItem
+from requests_app.models import Attachment, CollaborationItem, FormDraft, Scenario
 from requests_app.register import REGISTER_COLUMNS, RegisterLabels, register_book, register_row
 from requests_app.rules import measurable_criterion_error, vague_wording_errors
-from requests_app.selectors import drafts_of, estimated_count, register_items
+from requests_app.selectors import drafts_of, estimated_count, kept_draft, register_items
+from requests_app.start_selectors import Start, copy_start, kept_start, previous_items, template_start
 
 PAGE_SIZE = 25
 # The register counts exactly up to this many rows (a LIMIT inside the COUNT, so the count stops
@@ -112,17 +117,49 @@ def register_export(request: HttpRequest) -> HttpResponseBase:
     return xlsx_response(filename, register_book(items))
 
 
-@login_required
+def _form_context(
+    request: HttpRequest, editor: RequirementEditor, item: CollaborationItem | None
+) -> dict[str, Any]:
+    """What every rendering of the requirement form needs besides the editor: the token that
+    keeps a post arriving after a session timeout, and where the page keeps input meanwhile."""
+    form = FormDraft.key_for(item.pk if item else None)
+    return {
+        "editor": editor,
+        "item": item,
+        "draft_token": draft_owner_token(request.user, form),
+        "draft_url": reverse("requests_app:item_draft_keep")
+        if item is None
+        else reverse("requests_app:item_edit_draft_keep", args=[item.pk]),
+    }
+
+
+def _new_form_start(request: HttpRequest) -> tuple[Start | None, dict[str, Any]]:
+    """Where a new form starts (GET): the kept input first, else the chosen starting point."""
+    if draft := kept_draft(request.user, FormDraft.NEW_ITEM):
+        return kept_start(draft.data), {"restored": draft}
+    starts: dict[str, Any] = {"scenarios": Scenario.choices, "previous_items": previous_items(request.user)}
+    if (scenario := request.GET.get("scenario")) in Scenario.values:
+        return template_start(request.user, str(scenario)), {**starts, "started_from": scenario}
+    if source := parse_whole_number(request.GET.get("from")):
+        copied = item_for(request.user, source)
+        return copy_start(request.user, copied), {**starts, "copied_from": copied}
+    return None, starts
+
+
+@keeps_input
 @require_http_methods(["GET", "POST"])
 def item_create(request: HttpRequest) -> HttpResponse:
     data = answered(request.POST)
     submitting = "submit" in data
-    editor = RequirementEditor(data or None, user=request.user, submitting=submitting)
+    start, starts = _new_form_start(request) if request.method == "GET" else (None, {})
+    editor = RequirementEditor(data or None, user=request.user, submitting=submitting, start=start)
+    context = {**_form_context(request, editor, None), **starts}
     ask = editor.is_valid() and question(data, editor.committed_dates()) if request.method == "POST" else None
     if ask:
-        return render(request, "requests_app/item_form.html", {"editor": editor, "item": None, **ask})
+        return render(request, "requests_app/item_form.html", {**context, **ask})
     if request.method == "POST" and editor.is_valid():
         item = services.item_create_draft(actor=request.user, data=editor.data())
+        form_draft_discard(owner=request.user, form=FormDraft.NEW_ITEM)
         if submitting:
             try:
                 item = services.item_submit(actor=request.user, item_id=item.pk, version=item.version)
@@ -133,18 +170,25 @@ def item_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Draft saved. Submit it when it is complete."))
         return redirect("requests_app:item_detail", pk=item.pk)
-    return render(request, "requests_app/item_form.html", {"editor": editor, "item": None})
+    return render(request, "requests_app/item_form.html", context)
 
 
-@login_required
+@keeps_input
 @require_http_methods(["GET", "POST"])
 def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
     item = item_for(request.user, pk, EDIT_FORM)
     data = answered(request.POST)
     submitting = "submit" in data
-    editor = RequirementEditor(data or None, item=item, user=request.user, submitting=submitting)
-    version = posted_version(request) if request.method == "POST" else item.version
-    context: dict[str, Any] = {"editor": editor, "item": item, "version": version}
+    form = FormDraft.key_for(item.pk)
+    draft = kept_draft(request.user, form) if request.method == "GET" else None
+    start = kept_start(draft.data) if draft else None
+    editor = RequirementEditor(data or None, item=item, user=request.user, submitting=submitting, start=start)
+    if request.method == "POST":
+        version = posted_version(request)
+    else:
+        # Kept input was typed against the version it names: saving it over a newer one is refused.
+        version = start.version if start and start.version else item.version
+    context: dict[str, Any] = {**_form_context(request, editor, item), "version": version, "restored": draft}
     ask = editor.is_valid() and question(data, editor.committed_dates()) if request.method == "POST" else None
     if ask:
         return render(request, "requests_app/item_form.html", {**context, **ask})
@@ -154,6 +198,7 @@ def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 item = services.item_update_draft(
                     actor=request.user, item_id=item.pk, version=version, data=editor.data()
                 )
+                form_draft_discard(owner=request.user, form=form)
                 if submitting:
                     item = services.item_submit(actor=request.user, item_id=item.pk, version=item.version)
                     messages.success(request, _("Submitted as item %(number)s.") % {"number": item.number})
@@ -167,6 +212,7 @@ def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
                     data=editor.data(),
                     reason=editor.change_reason,
                 )
+                form_draft_discard(owner=request.user, form=form)
                 messages.success(request, _("The requirement change is recorded."))
             return redirect("requests_app:item_detail", pk=item.pk)
         except services.ItemError as error:

@@ -8,11 +8,12 @@ failed build leaves the item open and the archive "failed" with its error.
 import hashlib
 import json
 import logging
-import shutil
 import tempfile
+import time
 import uuid
 import zipfile
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
@@ -23,8 +24,10 @@ from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from collab.audit.services import audit_record
+from collab.audit.texts import Text
 from collab.notify.models import Urgency
 from collab.notify.services import notify
 from requests_app.models import CollaborationItem, ItemStatus
@@ -48,6 +51,12 @@ logger = logging.getLogger(__name__)
 ProgressCallback = Callable[[int, str], None]
 
 
+def build_lease() -> timedelta:
+    """How long a build's heartbeat stays valid: older, its worker is taken for dead and the sweep
+    queues the archive again (``COLLAB_ARCHIVE_LEASE_SECONDS``)."""
+    return timedelta(seconds=settings.COLLAB_ARCHIVE_LEASE_SECONDS)
+
+
 def archive_move(archives: QuerySet[Archive], to: str, **fields: Any) -> int:
     """The archive's one status door: moves those of ``archives`` that may reach ``to`` along
     ARCHIVE_TRANSITIONS, in one conditional UPDATE with ``fields``; returns how many moved.
@@ -64,18 +73,28 @@ class _Progress:
 
     def __init__(self, archive_id: int, total: int, on_progress: ProgressCallback | None) -> None:
         self.archive_id, self.total, self.done, self.on_progress = archive_id, max(total, 1), 0, on_progress
+        # A quarter lease between heartbeats: three may be late before the lease runs out.
+        self.beat_every = build_lease().total_seconds() / 4
+        self.beaten = time.monotonic()
 
     def step(self, label: str) -> None:
         percent = min(99, self.done * 100 // self.total)
         Archive.objects.filter(pk=self.archive_id).update(
             progress=percent, step=label[-200:], heartbeat_at=timezone.now()
         )
+        self.beaten = time.monotonic()
         if self.on_progress is not None:
             self.on_progress(percent, label)
         self.done += 1
 
+    def beat(self) -> None:
+        """Renews the lease while one large file is copied (a video of gigabytes takes minutes)."""
+        if time.monotonic() - self.beaten >= self.beat_every:
+            Archive.objects.filter(pk=self.archive_id).update(heartbeat_at=timezone.now())
+            self.beaten = time.monotonic()
 
-def _copy_stored(entry: Entry, target: "_Hashing") -> None:
+
+def _copy_stored(entry: Entry, target: "_Hashing", progress: _Progress) -> None:
     try:
         source = entry.stored.storage.open(entry.stored.name, "rb")
     except OSError as error:
@@ -84,7 +103,9 @@ def _copy_stored(entry: Entry, target: "_Hashing") -> None:
             % {"name": PurePosixPath(entry.path).name}
         ) from error
     with source:
-        shutil.copyfileobj(source, target, 1024 * 1024)
+        for chunk in iter(lambda: source.read(1024 * 1024), b""):
+            target.write(chunk)
+            progress.beat()
 
 
 class _Hashing:
@@ -126,7 +147,7 @@ def _write_zip(
                 if entry.render is not None:
                     sink.write(entry.render())
                 else:
-                    _copy_stored(entry, sink)
+                    _copy_stored(entry, sink, progress)
             sha256 = sink.digest.hexdigest()
             if entry.recorded_sha256 and entry.recorded_sha256 != sha256:
                 raise ItemError(
@@ -225,8 +246,17 @@ def _finish(archive: Archive, item: CollaborationItem, *, stored_name: str, sha2
                     _("The item changed while its archive was built: %(problems)s")
                     % {"problems": " ".join(problems)}
                 )
+            # Said as what happened, not as "a new stage": the history reads "built the archive
+            # … and closed the item".
             item_transition(
-                actor=archive.requested_by, item=locked, to=ItemStatus.CLOSED, note=archive.file_name
+                actor=archive.requested_by,
+                item=locked,
+                to=ItemStatus.CLOSED,
+                action="item.archived",
+                note=Text(
+                    gettext_noop("The archive %(file)s is built; the item is closed and read-only."),
+                    file=archive.file_name,
+                ),
             )
         now = timezone.now()
         archive_move(
@@ -244,27 +274,29 @@ def _finish(archive: Archive, item: CollaborationItem, *, stored_name: str, sha2
             action="archive.built",
             target=locked,
             changes={"archive": [None, archive.file_name], "sha256": [None, sha256]},
-            note=_("The item is archived and read-only.") if closing else "",
+            note=Text(gettext_noop("The item is archived and read-only.")) if closing else "",
             read_only_ok=True,
         )
         _tell_requester(archive, locked, ready=True)
 
 
 def _fail(archive: Archive, error: Exception, *, stored_name: str) -> None:
+    message: str | Text
     if isinstance(error, ItemError):
         message = " ".join([error.message, *(m for ms in error.problems.values() for m in ms)])
     else:
         logger.exception("archive %s failed", archive.pk)
-        message = _("The archive could not be built: %(error)s") % {
-            "error": f"{type(error).__name__}: {error}"
-        }
+        message = Text(
+            gettext_noop("The archive could not be built: %(error)s"),
+            error=f"{type(error).__name__}: {error}",
+        )
     if stored_name:
         archive.file.storage.delete(stored_name)
     with transaction.atomic():
         archive_move(
             Archive.objects.filter(pk=archive.pk),
             ArchiveStatus.FAILED,
-            error=message,
+            error=str(message),
             finished_at=timezone.now(),
         )
         item = CollaborationItem.objects.get(pk=archive.item_id)
@@ -279,15 +311,19 @@ def _fail(archive: Archive, error: Exception, *, stored_name: str) -> None:
         _tell_requester(archive, item, ready=False, error=message)
 
 
-def _tell_requester(archive: Archive, item: CollaborationItem, *, ready: bool, error: str = "") -> None:
+def _tell_requester(
+    archive: Archive, item: CollaborationItem, *, ready: bool, error: str | Text = ""
+) -> None:
     """The person who asked for the archive hears when it is ready or failed: it is built in the
     background and they may have left the page."""
-    values = {"number": item.number or "", "topic": item.topic, "name": archive.file_name, "error": error}
+    values = {"number": item.number or "", "topic": item.topic}
 
-    def render() -> tuple[str, str]:
+    def render() -> tuple[Text, str | Text]:
         if ready:
-            return _("The archive of %(number)s %(topic)s is ready") % values, values["name"]
-        return _("The archive of %(number)s %(topic)s could not be built") % values, values["error"]
+            return Text(
+                gettext_noop("The archive of %(number)s %(topic)s is ready"), **values
+            ), archive.file_name
+        return Text(gettext_noop("The archive of %(number)s %(topic)s could not be built"), **values), error
 
     notify(
         recipients=[archive.requested_by],

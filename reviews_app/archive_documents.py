@@ -162,7 +162,7 @@ def requirement_form_book(item: CollaborationItem, *, archiving: bool = False) -
             [
                 change.created_at,
                 display_name(change.actor),
-                change.reason,
+                change.reason_display,
                 "\n".join(
                     f"{name}: {old or '—'} → {new or '—'}" for name, (old, new) in change.changes.items()
                 ),

@@ -11,8 +11,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from collab.audit.services import audit_record
+from collab.audit.texts import Text
 from collab.queueing import enqueue_after_commit
 from requests_app.models import CollaborationItem
 from requests_app.services import ItemError, require_open
@@ -102,7 +104,7 @@ def archive_snapshot(
             action="archive.requested",
             target=item,
             changes={"archive": [None, archive.file_name]},
-            note=_("from the command line"),
+            note=Text(gettext_noop("from the command line")),
             # A snapshot of an archived item changes nothing on it.
             read_only_ok=not close,
         )

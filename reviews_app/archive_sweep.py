@@ -2,9 +2,11 @@
 
 Run every few minutes by beat (``reviews_app.requeue_archives``).
 
-1. A building archive whose heartbeat is older than ``BUILD_LEASE`` lost its worker (killed,
-   out of memory, restarted): it is queued again, or failed after ``MAX_BUILD_ATTEMPTS`` claims.
-   The builder renews the heartbeat at every file, far more often than the lease.
+1. A building archive whose heartbeat is older than the build lease (``build_lease()``,
+   ``COLLAB_ARCHIVE_LEASE_SECONDS``, five minutes) lost its worker (killed, out of memory,
+   restarted): it is queued again, or failed after ``MAX_BUILD_ATTEMPTS`` claims. The builder
+   renews the heartbeat at every file and every quarter lease while copying a large one, so a
+   live build never loses its lease.
 2. A queued archive older than ``QUEUED_GRACE`` lost its message (the broker was down when it was
    requested, or was restarted): its build is sent again. Sending it twice is harmless: the
    builder claims the row queued → building, so a second message builds nothing.
@@ -18,21 +20,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from collab.queueing import enqueue_after_commit
-from reviews_app.archive_builder import archive_move
+from reviews_app.archive_builder import archive_move, build_lease
 from reviews_app.archive_tasks import build_archive_task
 from reviews_app.models import Archive, ArchiveStatus
 
 logger = logging.getLogger(__name__)
 
-BUILD_LEASE = timedelta(minutes=5)
 QUEUED_GRACE = timedelta(minutes=2)
 MAX_BUILD_ATTEMPTS = 3
 
 
 def abandoned_builds(now: datetime) -> Q:
     """Building archives whose worker stopped renewing its lease."""
+    lease = build_lease()
     return Q(status=ArchiveStatus.BUILDING) & (
-        Q(heartbeat_at__lt=now - BUILD_LEASE) | Q(heartbeat_at=None, requested_at__lt=now - BUILD_LEASE)
+        Q(heartbeat_at__lt=now - lease) | Q(heartbeat_at=None, requested_at__lt=now - lease)
     )
 
 

@@ -25,10 +25,12 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from collab.audit.services import audit_record
+from collab.audit.texts import Choice, DateTime, Joined, Text
 from collab.lib.workdays import Calendar
 from collab.notify.handoffs import tell
 from collab.notify.models import Urgency
@@ -240,9 +242,9 @@ def _prompt_urgency(item: CollaborationItem) -> str:
     return Urgency.INSTANT if urgency_for_item(item) == Urgency.INSTANT else Urgency.NORMAL
 
 
-def _due_text(version: DeliverableVersion, receiver: Any) -> str:
+def _due_text(version: DeliverableVersion, receiver: Any) -> DateTime:
     local = timezone.localtime(version.review_due_at, review_calendar(receiver).tz)
-    return formats.date_format(local, "Y-m-d H:i")
+    return DateTime(local, "Y-m-d H:i")
 
 
 # --- submitting and revising ------------------------------------------------------------------
@@ -335,22 +337,27 @@ def deliverable_revise(
 def _ask_for_review(deliverable: Deliverable, version: DeliverableVersion) -> None:
     item = deliverable.task.item
 
-    def render() -> tuple[str, str]:
-        values = {
-            "deliverable": deliverable.name,
-            "number": version.number,
-            "person": display_name(deliverable.deliverer),
-            "due": _due_text(version, deliverable.receiver),
-            "criteria": deliverable.acceptance_criteria,
-        }
+    def render() -> tuple[Text, Joined]:
+        due = _due_text(version, deliverable.receiver)
         if version.number == 1:
-            title = _('Please review "%(deliverable)s" by %(due)s') % values
+            title = Text(
+                gettext_noop('Please review "%(deliverable)s" by %(due)s'),
+                deliverable=deliverable.name,
+                due=due,
+            )
         else:
-            title = _('Please review version %(number)s of "%(deliverable)s" by %(due)s') % values
-        body = _("Submitted by %(person)s. Acceptance criteria: %(criteria)s") % values
-        if version.note:
-            body += "\n" + version.note
-        return title, body
+            title = Text(
+                gettext_noop('Please review version %(number)s of "%(deliverable)s" by %(due)s'),
+                number=version.number,
+                deliverable=deliverable.name,
+                due=due,
+            )
+        body = Text(
+            gettext_noop("Submitted by %(person)s. Acceptance criteria: %(criteria)s"),
+            person=display_name(deliverable.deliverer),
+            criteria=deliverable.acceptance_criteria,
+        )
+        return title, Joined([body, version.note] if version.note else [body])
 
     tell(
         "deliverable.submitted",
@@ -431,7 +438,10 @@ def _review(
         else DeliverableStatus.CHANGES_REQUESTED,
         actor=actor,
         action="deliverable.reviewed",
-        changes={"deliverable": [deliverable.name, deliverable.name], "decision": [None, decision]},
+        changes={
+            "deliverable": [deliverable.name, deliverable.name],
+            "decision": [None, Choice(ReviewDecision, decision)],
+        },
         note=latest.comments,
     )
     _tell_deliverer_of_review(deliverable, latest)
@@ -441,20 +451,23 @@ def _review(
 def _tell_deliverer_of_review(deliverable: Deliverable, version: DeliverableVersion) -> None:
     item = deliverable.task.item
 
-    def render() -> tuple[str, str]:
-        values = {
-            "deliverable": deliverable.name,
-            "number": version.number,
-            "person": display_name(deliverable.receiver),
-        }
+    def render() -> tuple[Text, Text]:
+        person = display_name(deliverable.receiver)
         if version.decision == ReviewDecision.ACCEPTED:
-            title = _('"%(deliverable)s" is accepted: please sign the acceptance form') % values
+            title = Text(
+                gettext_noop('"%(deliverable)s" is accepted: please sign the acceptance form'),
+                deliverable=deliverable.name,
+            )
         else:
-            title = _('Changes requested on version %(number)s of "%(deliverable)s"') % values
+            title = Text(
+                gettext_noop('Changes requested on version %(number)s of "%(deliverable)s"'),
+                number=version.number,
+                deliverable=deliverable.name,
+            )
         if version.comments:
-            body = _("%(person)s: %(comments)s") % {"person": values["person"], "comments": version.comments}
+            body = Text(gettext_noop("%(person)s: %(comments)s"), person=person, comments=version.comments)
         else:
-            body = _("Reviewed by %(person)s.") % values
+            body = Text(gettext_noop("Reviewed by %(person)s."), person=person)
         return title, body
 
     accepted = version.decision == ReviewDecision.ACCEPTED
@@ -535,7 +548,10 @@ def deliverable_sign(
             actor=actor,
             action="deliverable.sign_failed",
             target=deliverable.task.item,
-            changes={"deliverable": [deliverable.name, deliverable.name], "signed_as": [None, role]},
+            changes={
+                "deliverable": [deliverable.name, deliverable.name],
+                "signed_as": [None, Choice(SignerRole, role)],
+            },
             note=ip_address or "",
         )
         if until is not None:
@@ -637,7 +653,7 @@ def _sign(
     complete = len(signatures) + 1 == len(SignerRole.values)
     changes = {
         "deliverable": [deliverable.name, deliverable.name],
-        "signed_as": [None, role],
+        "signed_as": [None, Choice(SignerRole, role)],
         "content_digest": [None, content_digest],
         "files_digest": [None, files_digest],
     }
@@ -665,17 +681,27 @@ def _sign(
 def _tell_of_signature(deliverable: Deliverable, signature: Signature, *, complete: bool) -> None:
     item = deliverable.task.item
     other = deliverable.receiver if signature.role == SignerRole.DELIVERER else deliverable.deliverer
-    values = {"deliverable": deliverable.name, "person": display_name(signature.signer)}
+    person = display_name(signature.signer)
 
-    def render() -> tuple[str, str]:
+    def render() -> tuple[Text, Text]:
         if complete:
-            title = _('The acceptance form of "%(deliverable)s" is signed by both sides') % values
-            body = _("%(person)s signed last; the form is locked and the task is done.") % values
-        else:
-            title = (
-                _('%(person)s signed the acceptance form of "%(deliverable)s": please sign it too') % values
+            title = Text(
+                gettext_noop('The acceptance form of "%(deliverable)s" is signed by both sides'),
+                deliverable=deliverable.name,
             )
-            body = _("Sign with your password on the deliverable's page.")
+            body = Text(
+                gettext_noop("%(person)s signed last; the form is locked and the task is done."),
+                person=person,
+            )
+        else:
+            title = Text(
+                gettext_noop(
+                    '%(person)s signed the acceptance form of "%(deliverable)s": please sign it too'
+                ),
+                person=person,
+                deliverable=deliverable.name,
+            )
+            body = Text(gettext_noop("Sign with your password on the deliverable's page."))
         return title, body
 
     recipients = [other, item.coordinator] if complete else [other]
@@ -693,9 +719,19 @@ def _tell_of_signature(deliverable: Deliverable, signature: Signature, *, comple
             "item.all_signed",
             recipients=[item.coordinator],
             render=lambda: (
-                _("Every acceptance form of %(number)s %(topic)s is signed: please record the retrospective")
-                % {"number": item.number, "topic": item.topic},
-                _("Hold the retrospective with the parties and record it with its improvement measures."),
+                Text(
+                    gettext_noop(
+                        "Every acceptance form of %(number)s %(topic)s is signed: "
+                        "please record the retrospective"
+                    ),
+                    number=item.number,
+                    topic=item.topic,
+                ),
+                Text(
+                    gettext_noop(
+                        "Hold the retrospective with the parties and record it with its improvement measures."
+                    )
+                ),
             ),
             url=reverse("reviews_app:retrospective", args=[item.pk]),
             item=item,

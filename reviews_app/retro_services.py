@@ -20,10 +20,12 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from collab.audit.services import audit_record
+from collab.audit.texts import Date, Text
 from collab.notify.handoffs import tell
 from collab.notify.models import Urgency
 from collab.notify.services import notify
@@ -199,17 +201,15 @@ def _tell_owner(measure: ImprovementMeasure, *, actor: Any, item: CollaborationI
     if measure.owner_id == actor.pk:
         return  # they wrote it down themselves
 
-    def render() -> tuple[str, str]:
-        values = {
-            "number": item.number or "",
-            "topic": item.topic,
-            "due": formats.date_format(measure.due_date, "Y-m-d"),
-            "measure": measure.text,
-            "person": display_name(actor),
-        }
+    def render() -> tuple[Text, Text]:
         return (
-            _("An improvement measure of %(number)s %(topic)s is yours, due %(due)s") % values,
-            _("%(person)s: %(measure)s") % values,
+            Text(
+                gettext_noop("An improvement measure of %(number)s %(topic)s is yours, due %(due)s"),
+                number=item.number or "",
+                topic=item.topic,
+                due=Date(measure.due_date, "Y-m-d"),
+            ),
+            Text(gettext_noop("%(person)s: %(measure)s"), person=display_name(actor), measure=measure.text),
         )
 
     tell(
@@ -278,8 +278,14 @@ def _tell_coordinator_to_archive(actor: Any, item: CollaborationItem) -> None:
         "item.archive_ready",
         recipients=[item.coordinator],
         render=lambda: (
-            _("%(number)s %(topic)s is ready to archive") % {"number": item.number, "topic": item.topic},
-            _("Every acceptance form is signed and the retrospective is recorded: build the archive."),
+            Text(
+                gettext_noop("%(number)s %(topic)s is ready to archive"), number=item.number, topic=item.topic
+            ),
+            Text(
+                gettext_noop(
+                    "Every acceptance form is signed and the retrospective is recorded: build the archive."
+                )
+            ),
         ),
         url=reverse("reviews_app:archive", args=[item.pk]),
         item=item,
@@ -399,11 +405,10 @@ def _tell_of_completion(measure: ImprovementMeasure, *, actor: Any, item: Collab
     if other.pk == actor.pk:
         return
 
-    def render() -> tuple[str, str]:
-        values = {"measure": measure.text, "person": display_name(actor), "note": measure.done_note}
+    def render() -> tuple[Text, Text]:
         return (
-            _('Improvement measure done: "%(measure)s"') % values,
-            _("%(person)s: %(note)s") % values,
+            Text(gettext_noop('Improvement measure done: "%(measure)s"'), measure=measure.text),
+            Text(gettext_noop("%(person)s: %(note)s"), person=display_name(actor), note=measure.done_note),
         )
 
     notify(

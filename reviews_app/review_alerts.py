@@ -12,9 +12,10 @@ from typing import Any
 
 from django.db import transaction
 from django.urls import reverse
-from django.utils import formats, timezone
-from django.utils.translation import gettext as _
+from django.utils import timezone
+from django.utils.translation import gettext_noop
 
+from collab.audit.texts import DateTime, Text
 from collab.lib.workdays import Calendar
 from collab.notify.models import Urgency
 from collab.notify.services import notify
@@ -97,24 +98,28 @@ def _url(version: DeliverableVersion) -> str:
     return reverse("reviews_app:deliverable_detail", args=[deliverable.task.item_id, deliverable.pk])
 
 
-def _due_text(version: DeliverableVersion, calendar: Calendar) -> str:
-    return formats.date_format(timezone.localtime(version.review_due_at, calendar.tz), "Y-m-d H:i")
+def _due_text(version: DeliverableVersion, calendar: Calendar) -> DateTime:
+    return DateTime(timezone.localtime(version.review_due_at, calendar.tz), "Y-m-d H:i")
 
 
 def _remind(version: DeliverableVersion, calendar: Calendar) -> None:
     deliverable = version.deliverable
     item = deliverable.task.item
 
-    def render() -> tuple[str, str]:
-        values = {
-            "deliverable": deliverable.name,
-            "number": version.number,
-            "due": _due_text(version, calendar),
-            "person": display_name(deliverable.deliverer),
-        }
+    def render() -> tuple[Text, Text]:
         return (
-            _('Your review of "%(deliverable)s" (version %(number)s) is due at %(due)s') % values,
-            _("Accept it or request changes on the deliverable's page; %(person)s waits for it.") % values,
+            Text(
+                gettext_noop('Your review of "%(deliverable)s" (version %(number)s) is due at %(due)s'),
+                deliverable=deliverable.name,
+                number=version.number,
+                due=_due_text(version, calendar),
+            ),
+            Text(
+                gettext_noop(
+                    "Accept it or request changes on the deliverable's page; %(person)s waits for it."
+                ),
+                person=display_name(deliverable.deliverer),
+            ),
         )
 
     notify(
@@ -143,21 +148,24 @@ def _escalate(version: DeliverableVersion, calendar: Calendar) -> None:
     deliverable = version.deliverable
     item = deliverable.task.item
 
-    def render() -> tuple[str, str]:
-        values = {
-            "deliverable": deliverable.name,
-            "number": version.number,
-            "receiver": display_name(deliverable.receiver),
-            "due": _due_text(version, calendar),
-            "topic": item.topic,
-        }
+    def render() -> tuple[Text, Text]:
+        receiver = display_name(deliverable.receiver)
         return (
-            _('Escalated: %(receiver)s has not reviewed "%(deliverable)s" (due %(due)s)') % values,
-            _(
-                "%(topic)s: version %(number)s waits for review by %(receiver)s, "
-                "who was to review it within one working day."
-            )
-            % values,
+            Text(
+                gettext_noop('Escalated: %(receiver)s has not reviewed "%(deliverable)s" (due %(due)s)'),
+                receiver=receiver,
+                deliverable=deliverable.name,
+                due=_due_text(version, calendar),
+            ),
+            Text(
+                gettext_noop(
+                    "%(topic)s: version %(number)s waits for review by %(receiver)s, "
+                    "who was to review it within one working day."
+                ),
+                topic=item.topic,
+                number=version.number,
+                receiver=receiver,
+            ),
         )
 
     notify(

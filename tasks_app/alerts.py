@@ -16,9 +16,10 @@ from typing import Any
 
 from django.db import transaction
 from django.urls import reverse
-from django.utils import formats, timezone
-from django.utils.translation import gettext as _
+from django.utils import timezone
+from django.utils.translation import gettext_noop
 
+from collab.audit.texts import Date, Text
 from collab.notify.handoffs import tell
 from collab.notify.services import notify, urgency_for_item
 from collab.org.calendar import calendar_for
@@ -183,28 +184,29 @@ def _send(alert: Alert) -> None:
     task, item = alert.task, alert.task.item
     recipient = _recipient(alert)
 
-    def render() -> tuple[str, str]:
+    def render() -> tuple[Text, Text]:
         values = {
             "task": task.name,
             "topic": item.topic,
             "owner": display_name(task.owner),
-            "deadline": formats.date_format(task.deadline, "MONTH_DAY_FORMAT"),
+            "deadline": Date(task.deadline, "MONTH_DAY_FORMAT"),
             "percent": task.percent_done,
         }
         if alert.kind == AlertKind.DUE_SOON:
-            title = _('"%(task)s" is due tomorrow (%(deadline)s)') % values
+            title = gettext_noop('"%(task)s" is due tomorrow (%(deadline)s)')
         elif alert.kind == AlertKind.DUE_TODAY:
-            title = _('"%(task)s" is due today') % values
+            title = gettext_noop('"%(task)s" is due today')
         elif alert.kind == AlertKind.OVERDUE and alert.step == 0:
-            title = _('"%(task)s" is late: it was due %(deadline)s') % values
+            title = gettext_noop('"%(task)s" is late: it was due %(deadline)s')
         elif alert.kind == AlertKind.OVERDUE:
-            title = _('Escalated: "%(task)s" of %(owner)s is late (due %(deadline)s)') % values
+            title = gettext_noop('Escalated: "%(task)s" of %(owner)s is late (due %(deadline)s)')
         elif alert.step == 0:
-            title = _('Please report the progress of "%(task)s"') % values
+            title = gettext_noop('Please report the progress of "%(task)s"')
         else:
-            title = _('Escalated: %(owner)s has not reported on "%(task)s"') % values
-        body = _("%(topic)s. Now %(percent)s%% done; deadline %(deadline)s.") % values
-        return title, body
+            title = gettext_noop('Escalated: %(owner)s has not reported on "%(task)s"')
+        body = Text(gettext_noop("%(topic)s. Now %(percent)s%% done; deadline %(deadline)s."), **values)
+        # Only the placeholders the title names: a stored text keeps what it shows.
+        return Text(title, **{k: v for k, v in values.items() if f"%({k})s" in title}), body
 
     if alert.kind == AlertKind.REPORT_MISSING and alert.step == 0:
         # The owner's own reminder is a hand-off (report due or missing); escalations are not.

@@ -13,8 +13,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from collab.audit.texts import Date, Joined, Text
 from collab.lib.workdays import STATUTORY, WEEKDAYS_ONLY, Calendar
 from collab.notify.selectors import digest_recipients, notifications_for_digest
 from collab.notify.services import notifications_mark_digested, notify
@@ -27,26 +28,36 @@ from tasks_app.models import Alert, Problem, ProblemStatus, Task, TaskStatus
 IMPORT_NOTICE = "add_holidaynotice"
 
 
-def _lines(tasks: list[Task], problems: list[Problem], escalated: set[int], today: date) -> list[str]:
+def _lines(tasks: list[Task], problems: list[Problem], escalated: set[int], today: date) -> list[Text]:
+    """The digest's lines, stored untranslated: each reader reads them in their language."""
     lines = []
     for task in tasks:
         values = {
             "number": task.item.number,
             "task": task.name,
             "owner": display_name(task.owner),
-            "deadline": f"{task.deadline:%Y-%m-%d}",
-            "percent": task.percent_done,
+            "deadline": Date(task.deadline, "Y-m-d"),
         }
         if task.deadline < today:
-            line = _("Late: %(number)s %(task)s (%(owner)s, due %(deadline)s, %(percent)s%%)") % values
+            line = Text(
+                gettext_noop("Late: %(number)s %(task)s (%(owner)s, due %(deadline)s, %(percent)s%%)"),
+                percent=task.percent_done,
+                **values,
+            )
         else:
-            line = _("Report missing: %(number)s %(task)s (%(owner)s, due %(deadline)s)") % values
+            line = Text(
+                gettext_noop("Report missing: %(number)s %(task)s (%(owner)s, due %(deadline)s)"), **values
+            )
         if task.pk in escalated:
-            line += _(" [escalated]")
+            line = Text(gettext_noop("%(line)s [escalated]"), line=line)
         lines.append(line)
     lines += [
-        _("Open problem: %(number)s %(task)s: %(problem)s")
-        % {"number": p.item.number, "task": p.task.name, "problem": p.description}
+        Text(
+            gettext_noop("Open problem: %(number)s %(task)s: %(problem)s"),
+            number=p.item.number,
+            task=p.task.name,
+            problem=p.description,
+        )
         for p in problems
     ]
     return lines
@@ -132,7 +143,7 @@ def send_digests(*, now: datetime | None = None) -> int:
             if person.pk in routine_people
             else []
         )
-        lines += [_("Notice: %(title)s") % {"title": n.title} for n in routine]
+        lines += [Text(gettext_noop("Notice: %(title)s"), title=n.title_text or n.title) for n in routine]
         if person.pk in admins:
             lines += missing_schedule_lines(today)
         if not lines:
@@ -150,7 +161,7 @@ def schedule_admins() -> Any:
     return get_user_model().objects.filter(Q(is_superuser=True) | allowed, is_active=True).distinct()
 
 
-def missing_schedule_lines(today: date) -> list[str]:
+def missing_schedule_lines(today: date) -> list[Text]:
     """In November and December: next year's holiday schedule, if Collab does not know it yet."""
     if today.month < 11:
         return []
@@ -158,28 +169,36 @@ def missing_schedule_lines(today: date) -> list[str]:
     lines = []
     if official_calendar_for(None).year_schedule(year) == STATUTORY:
         lines.append(
-            _(
-                "The holiday schedule of %(year)s is not in Collab yet: deadlines in %(year)s count "
-                "the statutory holidays but no make-up workdays. Import the State Council's notice "
-                "on the region calendar page once it is published."
+            Text(
+                gettext_noop(
+                    "The holiday schedule of %(year)s is not in Collab yet: deadlines in %(year)s count "
+                    "the statutory holidays but no make-up workdays. Import the State Council's notice "
+                    "on the region calendar page once it is published."
+                ),
+                year=year,
             )
-            % {"year": year}
         )
     for region in Region.objects.all():
         if official_calendar_for(region).year_schedule(year) == WEEKDAYS_ONLY:
             lines.append(
-                _("The public holidays of %(year)s are unknown for the region %(region)s.")
-                % {"year": year, "region": region.name}
+                Text(
+                    gettext_noop("The public holidays of %(year)s are unknown for the region %(region)s."),
+                    year=year,
+                    region=region.name,
+                )
             )
     return lines
 
 
-def _send(person: Any, lines: list[str], today: date) -> int:
-    def render() -> tuple[str, str]:
+def _send(person: Any, lines: list[Text], today: date) -> int:
+    def render() -> tuple[Text, Joined]:
         return (
-            _("Daily digest %(date)s: %(count)s things need you")
-            % {"date": f"{today:%Y-%m-%d}", "count": len(lines)},
-            "\n".join(lines),
+            Text(
+                gettext_noop("Daily digest %(date)s: %(count)s things need you"),
+                date=Date(today, "Y-m-d"),
+                count=len(lines),
+            ),
+            Joined(lines),
         )
 
     created = notify(

@@ -16,9 +16,10 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_noop, pgettext
 
 from collab.audit.services import audit_record
+from collab.audit.texts import Joined, Text
 from collab.notify.handoffs import tell
 from collab.notify.services import notify, urgency_for_item
 from collab.org.models import Department, display_name
@@ -111,7 +112,12 @@ def task_create(*, actor: Any, item_id: int, data: TaskData, source_todo_id: int
     task = Task(item=item, created_by=actor, source_todo=todo)
     _write(task, data, deadline)
     if item.status == ItemStatus.CONSENSUS:
-        item_transition(actor=actor, item=item, to=ItemStatus.PLANNED, note=task.name)
+        item_transition(
+            actor=actor,
+            item=item,
+            to=ItemStatus.PLANNED,
+            note=Text(gettext_noop('Planning started with the task "%(task)s".'), task=task.name),
+        )
     item_sync_permissions(item=item)
     changes: dict[str, Any] = {key: [None, value] for key, value in _snapshot(task).items()}
     if todo is not None:
@@ -195,27 +201,30 @@ def _announce(task: Task, *, owner: bool, collaborator_ids: set[int], receiver: 
     collaborators = list(users.filter(pk__in=collaborator_ids - {task.owner_id}))
     receiver_user = users.get(pk=task.receiver_id) if receiver else None
 
-    def details() -> str:
-        return _(
-            "Item: %(number)s %(topic)s\nOwner: %(owner)s\nDelivery standard: %(standard)s\n"
-            "Deadline: %(deadline)s\nReceiver: %(receiver)s"
-        ) % {
-            "number": item.number or "",
-            "topic": item.topic,
-            "owner": display_name(task.owner),
-            "standard": task.delivery_standard,
-            "deadline": f"{task.deadline:%Y-%m-%d}",
-            "receiver": display_name(task.receiver),
-        }
+    def details() -> Text:
+        return Text(
+            gettext_noop(
+                "Item: %(number)s %(topic)s\nOwner: %(owner)s\nDelivery standard: %(standard)s\n"
+                "Deadline: %(deadline)s\nReceiver: %(receiver)s"
+            ),
+            number=item.number or "",
+            topic=item.topic,
+            owner=display_name(task.owner),
+            standard=task.delivery_standard,
+            deadline=task.deadline,
+            receiver=display_name(task.receiver),
+        )
 
-    def as_owner() -> tuple[str, str]:
-        return _('You own the task "%(task)s"') % {"task": task.name}, details()
+    def as_owner() -> tuple[Text, Text]:
+        return Text(gettext_noop('You own the task "%(task)s"'), task=task.name), details()
 
-    def as_collaborator() -> tuple[str, str]:
-        return _('You collaborate on the task "%(task)s"') % {"task": task.name}, details()
+    def as_collaborator() -> tuple[Text, Text]:
+        return Text(gettext_noop('You collaborate on the task "%(task)s"'), task=task.name), details()
 
-    def as_receiver() -> tuple[str, str]:
-        return _('You receive the deliverable of the task "%(task)s"') % {"task": task.name}, details()
+    def as_receiver() -> tuple[Text, Text]:
+        return Text(
+            gettext_noop('You receive the deliverable of the task "%(task)s"'), task=task.name
+        ), details()
 
     # One event per task version: repeating the call (a retried request) tells nobody twice.
     dedupe = f"task.assigned:{task.pk}:{task.version}"
@@ -241,18 +250,27 @@ def _announce_change(task: Task, *, recipient_ids: set[int], changes: dict[str, 
         return
     recipients = list(get_user_model().objects.filter(pk__in=recipient_ids).select_related("person"))
 
-    def render() -> tuple[str, str]:
+    def value(key: str, stored: str) -> str | date:
+        # A deadline is stored as an ISO date: shown in each reader's date format.
+        return date.fromisoformat(stored) if key == "deadline" and stored else stored
+
+    def render() -> tuple[Text, Joined]:
         labels = {
-            "task": _("Task"),
-            "delivery_standard": _("Delivery standard"),
-            "deadline": _("Deadline"),
+            "task": gettext_noop("Task"),
+            "delivery_standard": gettext_noop("Delivery standard"),
+            "deadline": gettext_noop("Deadline"),
         }
         lines = [
-            _("%(field)s: %(old)s → %(new)s") % {"field": labels[key], "old": old, "new": new}
+            Text(
+                gettext_noop("%(field)s: %(old)s → %(new)s"),
+                field=Text(labels[key]),
+                old=value(key, old),
+                new=value(key, new),
+            )
             for key, (old, new) in changes.items()
             if key in labels
         ]
-        return _('The task "%(task)s" changed') % {"task": task.name}, "\n".join(lines)
+        return Text(gettext_noop('The task "%(task)s" changed'), task=task.name), Joined(lines)
 
     notify(
         recipients=recipients,

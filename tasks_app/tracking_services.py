@@ -14,8 +14,10 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from collab.audit.services import audit_record
+from collab.audit.texts import Text
 from collab.notify.handoffs import tell
 from collab.notify.services import notify
 from collab.org.models import display_name
@@ -158,15 +160,18 @@ def _tell_coordinator_of_problem(problem: Problem) -> None:
     """A risk goes to the coordinator at once, on the instant channels, whatever the scenario."""
     task, item = problem.task, problem.item
 
-    def render() -> tuple[str, str]:
+    def render() -> tuple[Text, Text]:
         if problem.blocking:
-            title = _('Blocked: "%(task)s" (%(topic)s)') % {"task": task.name, "topic": item.topic}
+            title = Text(gettext_noop('Blocked: "%(task)s" (%(topic)s)'), task=task.name, topic=item.topic)
         else:
-            title = _('Risk reported on "%(task)s" (%(topic)s)') % {"task": task.name, "topic": item.topic}
-        return title, _("%(person)s: %(problem)s") % {
-            "person": display_name(problem.raised_by),
-            "problem": problem.description,
-        }
+            title = Text(
+                gettext_noop('Risk reported on "%(task)s" (%(topic)s)'), task=task.name, topic=item.topic
+            )
+        return title, Text(
+            gettext_noop("%(person)s: %(problem)s"),
+            person=display_name(problem.raised_by),
+            problem=problem.description,
+        )
 
     tell(
         "task.problem",
@@ -207,7 +212,7 @@ def problem_resolve(*, actor: Any, problem_id: int, resolution: str) -> Problem:
         recipients=[problem.raised_by, problem.task.owner],
         kind="problem.resolved",
         render=lambda: (
-            _('Problem resolved on "%(task)s"') % {"task": problem.task.name},
+            Text(gettext_noop('Problem resolved on "%(task)s"'), task=problem.task.name),
             problem.resolution,
         ),
         url=reverse("tasks_app:progress", args=[problem.item_id]) + "#problems",
@@ -246,7 +251,7 @@ def problem_assign(*, actor: Any, problem_id: int, owner_id: int) -> Problem:
         "problem.assigned",
         recipients=[owner],
         render=lambda: (
-            _('Please resolve a problem of "%(task)s"') % {"task": problem.task.name},
+            Text(gettext_noop('Please resolve a problem of "%(task)s"'), task=problem.task.name),
             problem.description,
         ),
         url=reverse("tasks_app:progress", args=[problem.item_id]) + "#problems",

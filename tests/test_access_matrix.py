@@ -45,9 +45,13 @@ EXPECTED: dict[str, str] = {
     "requests_app:register": "LAAAAAA",
     "requests_app:register_export": "LAAAAAA",
     "requests_app:item_create": "LAAAAAA",
+    "requests_app:item_draft_keep": "LAAAAAA",  # each person's own unsent input
+    "requests_app:item_draft_discard": "LAAAAAA",
     "requests_app:check_wording": "LAAAAAA",
     "requests_app:item_detail": "LNAAAAA",
     "requests_app:item_edit": "LNFFAFA",
+    "requests_app:item_edit_draft_keep": "LNFFAFA",
+    "requests_app:item_edit_draft_discard": "LNFFAFA",
     "requests_app:item_submit": "LNFFAFA",
     "requests_app:item_print": "LNAAAAA",
     "requests_app:attachment_upload": "LNFFAFA",

@@ -1,9 +1,12 @@
 from typing import Any
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import translation
 
 from collab.audit.models import AuditEntry
+from collab.audit.texts import Text, stored
 
 
 def audit_record(
@@ -12,7 +15,7 @@ def audit_record(
     action: str,
     target: models.Model,
     changes: dict[str, Any] | None = None,
-    note: str = "",
+    note: str | Text = "",
     read_only_ok: bool = False,
 ) -> AuditEntry:
     """The one writer of the audit log. Call it inside the transaction that makes the change.
@@ -21,15 +24,24 @@ def audit_record(
     it is called first, so a write to a read-only target is refused and its transaction rolled
     back whichever service made it. ``read_only_ok`` is for the few writes that belong to the
     read-only state itself: closing the item, building its archive.
+
+    Whatever the system says (a ``Text`` note, ``Text`` values in ``changes``) is stored
+    untranslated and rendered for each reader; see ``collab.audit.texts``.
     """
     guard = getattr(target, "audit_guard", None)
     if guard is not None and not read_only_ok:
         guard()
+    note_text = None
+    if isinstance(note, Text):
+        note_text = note.as_json()
+        with translation.override(settings.LANGUAGE_CODE):
+            note = str(note)
     return AuditEntry.objects.create(
         actor=actor if getattr(actor, "pk", None) else None,
         action=action,
         target_type=ContentType.objects.get_for_model(target),
         target_id=str(target.pk),
-        changes=changes or {},
+        changes=stored(changes or {}),
         note=note,
+        note_text=note_text,
     )

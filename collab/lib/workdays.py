@@ -594,6 +594,30 @@ class Calendar:
         """The first working day after ``day`` (holidays, make-up workdays and overrides count)."""
         return self._next_working_day(day, 1)
 
+    def working_day_after(self, day: date, n: int) -> date:
+        """The n-th working day after ``day`` (n >= 0); + 0 is ``day`` itself when it is a working
+        day, else the next one. A day off counts from the next working day, as in
+        ``add_working_days``: Wednesday 2026-09-30 + 1 is Thursday 2026-10-08 (National Day lies
+        between), Saturday + 1 is Tuesday when Monday is a working day."""
+        if n < 0:
+            raise ValueError("working_day_after counts forward; n must not be negative.")
+        if not self.is_working_day(day):
+            day = self._next_working_day(day, 1)
+        for _ in range(n):
+            day = self._next_working_day(day, 1)
+        return day
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """How many working days lie after ``start`` up to and including ``end`` (0 when ``end``
+        is not after ``start``): the n for which ``working_day_after(start, n)`` reaches ``end``,
+        or the day before it when ``end`` is a day off. Monday to the next Monday is 5; Wednesday
+        2026-09-30 to Thursday 2026-10-08 is 1."""
+        count, day = 0, start
+        while day < end:
+            day += timedelta(days=1)
+            count += self.is_working_day(day)
+        return count
+
     def _next_working_day(self, day: date, step: int) -> date:
         for _ in range(_MAX_IDLE_DAYS):
             day += timedelta(days=step)

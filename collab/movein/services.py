@@ -5,9 +5,10 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from collab.audit.services import audit_record
+from collab.audit.texts import Text
 from collab.lib.secretbox import seal
 from collab.movein.handover import open_work_of
 from collab.notify.services import notify
@@ -89,21 +90,28 @@ def _hand_over(user_ids: list[int]) -> list[dict[str, Any]]:
 
 
 KIND_LABELS = {
-    "task": lambda what: _('owner of the task "%(what)s"') % {"what": what},
-    "review": lambda what: _('receiver reviewing the task "%(what)s"') % {"what": what},
-    "confirmation": lambda what: _("head confirming the minutes for %(what)s") % {"what": what},
-    "coordination": lambda what: _("coordinator"),
+    "task": gettext_noop('owner of the task "%(what)s"'),
+    "review": gettext_noop('receiver reviewing the task "%(what)s"'),
+    "confirmation": gettext_noop("head confirming the minutes for %(what)s"),
+    "coordination": gettext_noop("coordinator"),
 }
 
 
 def _tell_coordinator(coordinator: Any, name: str, entry: dict[str, Any]) -> None:
-    def render() -> tuple[str, str]:
-        role = KIND_LABELS[entry["kind"]](entry["what"])
+    def render() -> tuple[Text, Text]:
+        label = KIND_LABELS[entry["kind"]]
+        role = Text(label, what=entry["what"]) if "%(what)s" in label else Text(label)
         return (
-            _("%(name)s has left the company: hand over their work on %(item)s")
-            % {"name": name, "item": entry["item"]},
-            _("%(name)s was the %(role)s. Please choose someone to take it over.")
-            % {"name": name, "role": role},
+            Text(
+                gettext_noop("%(name)s has left the company: hand over their work on %(item)s"),
+                name=name,
+                item=entry["item"],
+            ),
+            Text(
+                gettext_noop("%(name)s was the %(role)s. Please choose someone to take it over."),
+                name=name,
+                role=role,
+            ),
         )
 
     notify(

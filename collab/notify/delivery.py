@@ -17,15 +17,18 @@ before the row says "sent": the claim (a lease of ``SENDING_TIMEOUT``) then runs
 worker sends it again. That window is kept small:
 
 - the row is marked sent in the statement right after the vendor's answer, nothing in between;
-- a request's timeout is at most a third of the lease, so a live, slow request always ends
-  before its lease: a lease runs out only when its worker is gone, never under a worker that is
-  still waiting for the vendor (which would make two workers send at once);
+- a request's timeout (robot post or personal message) is at most a third of the lease, so a
+  live, slow request always ends before its lease: a lease runs out only when its worker is
+  gone, never under a worker that is still waiting for the vendor (which would make two workers
+  send at once);
 - the lease is two minutes (SMTP's own timeout, ``COLLAB_SMTP_TIMEOUT_SECONDS``, is 30 s), so a
   dead worker's message is retaken within about three minutes.
 
-No idempotency key is sent: the custom-robot webhooks of DingTalk, Feishu/Lark and WeCom accept
-none (the vendors' de-duplication fields belong to their application-message APIs, which a group
-robot does not use), so they would show a repeated message again.
+The group robots get no idempotency key: the custom-robot webhooks of DingTalk, Feishu/Lark and
+WeCom accept none, so a group would see a repeated message again. The personal messages carry
+the vendor's where it has one (Feishu's ``uuid``, WeCom's duplicate check; DingTalk's work notice
+has none): the vendor drops the repeat. collab/notify/tests/test_killed_worker.py kills a real
+worker while a slow vendor answers and counts the copies.
 """
 
 import logging
@@ -73,7 +76,8 @@ def robot_rate_limit() -> int:
 
 
 def robot_timeout() -> float:
-    """The robot's HTTP timeout, at most a third of the lease (see the module's docstring)."""
+    """The HTTP timeout of a robot post or a personal message, at most a third of the lease (see
+    the module's docstring)."""
     configured = float(getattr(settings, "COLLAB_ROBOT_TIMEOUT_SECONDS", 10))
     return min(configured, sending_timeout().total_seconds() / 3)
 
@@ -184,15 +188,17 @@ def _send_email(delivery: Delivery) -> None:
         raise PermanentError(_("The person has no e-mail address."))
     person = Person.objects.filter(user_id=user.pk).first()
     language = person.language if person is not None else settings.LANGUAGE_CODE
-    context = {
-        "title": notification.title,
-        "body": notification.body,
-        "link": absolute_url(notification.url),
-        "settings_link": absolute_url(reverse("notify:preferences")),
-        "name": display_name(user),
-        "language": language,
-    }
     with translation.override(language):
+        # Rendered now, in the language the person reads today (their preference may have
+        # changed since the notification was made).
+        context = {
+            "title": notification.display_title,
+            "body": notification.display_body,
+            "link": absolute_url(notification.url),
+            "settings_link": absolute_url(reverse("notify:preferences")),
+            "name": display_name(user),
+            "language": language,
+        }
         subject = " ".join(render_to_string("notify/email/subject.txt", context).split())
         text = render_to_string("notify/email/body.txt", context)
         html = render_to_string("notify/email/body.html", context)
@@ -209,15 +215,17 @@ def _send_im(delivery: Delivery) -> None:
         raise PermanentError(_("The person is not linked to DingTalk, Feishu or WeCom."))
     with translation.override(person.language):
         link_text = _("Open")
+        title, body = notification.display_title, notification.display_body
     personal_send(
         person,
         PersonalMessage(
-            title=notification.title,
-            body=notification.body or notification.title,
+            title=title,
+            body=body or title,
             link=absolute_url(notification.url),
             link_text=link_text,
             event=delivery.event,
         ),
+        timeout=robot_timeout(),
     )
 
 

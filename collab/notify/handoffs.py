@@ -16,6 +16,7 @@ from typing import Any
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from collab.audit.texts import Joined, Text
 from collab.notify.models import Notification, Urgency
 from collab.notify.services import notify, urgency_for_item
 
@@ -198,7 +199,7 @@ def tell(
     kind: str,
     *,
     recipients: Iterable[Any],
-    render: Callable[[], tuple[str, str]],
+    render: Callable[[], tuple[str | Text, str | Text | Joined]],
     url: str,
     item: Any,
     dedupe: str,

@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from collab.audit.texts import display
 from collab.notify.sealed import SealedTextField
 
 
@@ -34,9 +35,14 @@ class Notification(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
     kind = models.CharField(_("kind"), max_length=64)
-    # Rendered in the recipient's language when created, so the e-mail and the page agree.
+    # What the system says is stored untranslated in title_text/body_text (collab.audit.texts)
+    # and rendered for the reader: the page in the viewer's language, e-mail and IM messages in
+    # the recipient's. title/body keep the text rendered in the recipient's language when the
+    # notification was made: the admin's view and all that rows older than the *_text columns have.
     title = models.CharField(_("title"), max_length=300)
     body = models.TextField(_("message"), blank=True)
+    title_text = models.JSONField(null=True, blank=True)
+    body_text = models.JSONField(null=True, blank=True)
     url = models.CharField(max_length=500, blank=True)
     item = models.ForeignKey(
         "requests_app.CollaborationItem",
@@ -71,6 +77,15 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def display_title(self) -> str:
+        """The title in the active language (or as rendered when made, for older rows)."""
+        return display(self.title_text, self.title)[:300]
+
+    @property
+    def display_body(self) -> str:
+        return display(self.body_text, self.body)
 
 
 def mask(value: str, *, keep: int = 4) -> str:

@@ -9,11 +9,16 @@
   ``textcard`` (its button opens the item), duplicate check on; a user the vendor lists in
   ``invaliduser`` is a failure.
 
+Person-written text arrives as typed, as in the group robots: DingTalk's markdown is escaped,
+Feishu's card uses ``plain_text`` elements only (never ``lark_md``), WeCom's card description
+(which reads a few HTML tags) has its ``<``, ``>`` and ``&`` as entities.
+
 Tokens, token refresh and waiting out rate limits are the directory connectors' (``VendorApi``);
 a failure raises ``DirectoryError`` and the outbox retries it with back-off.
 """
 
 import hashlib
+import html
 import json
 from dataclasses import dataclass
 
@@ -21,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from collab.notify.robots import escape_markdown
 from collab.org.models import DirectorySource, Person
+from collab.org.sync.connectors.base import VendorApi
 from collab.org.sync.connectors.dingtalk import DingTalkApi
 from collab.org.sync.connectors.feishu import FeishuApi
 from collab.org.sync.connectors.wecom import WeComApi
@@ -43,14 +49,21 @@ class PersonalMessage:
     event: str  # the delivery's idempotency key
 
 
-def personal_send(person: Person, message: PersonalMessage) -> None:
-    """Sends ``message`` to ``person`` through the app of the source that linked them."""
+def _api[T: VendorApi](kind: type[T], source: DirectorySource, timeout: float) -> T:
+    api = kind(source)
+    api.timeout = timeout
+    return api
+
+
+def personal_send(person: Person, message: PersonalMessage, *, timeout: float) -> None:
+    """Sends ``message`` to ``person`` through the app of the source that linked them, each HTTP
+    request limited to ``timeout`` seconds (the outbox keeps it below its lease)."""
     source = person.source
     if source is None or source.kind not in PERSONAL_IM_KINDS or not person.source_user_id:
         raise DirectoryError(_("The person is not linked to DingTalk, Feishu or WeCom."))
     user_id = person.source_user_id
     if source.kind == DirectorySource.Kind.DINGTALK:
-        DingTalkApi(source).call(
+        _api(DingTalkApi, source, timeout).call(
             "POST",
             "/topapi/message/corpconversation/asyncsend_v2",
             body={
@@ -88,7 +101,7 @@ def personal_send(person: Person, message: PersonalMessage) -> None:
                 },
             ],
         }
-        FeishuMessageApi(source).call(
+        _api(FeishuMessageApi, source, timeout).call(
             "POST",
             "/open-apis/im/v1/messages",
             query={"receive_id_type": "user_id"},
@@ -100,7 +113,7 @@ def personal_send(person: Person, message: PersonalMessage) -> None:
             },
         )
     else:
-        reply = WeComApi(source).call(
+        reply = _api(WeComApi, source, timeout).call(
             "POST",
             "/cgi-bin/message/send",
             body={
@@ -109,7 +122,8 @@ def personal_send(person: Person, message: PersonalMessage) -> None:
                 "agentid": int(source.agent_id or 0),
                 "textcard": {
                     "title": message.title[:128],
-                    "description": message.body[:512],
+                    # The card's description reads HTML (<div class="gray">): typed tags arrive as text.
+                    "description": html.escape(message.body, quote=False)[:512],
                     "url": message.link,
                     "btntxt": message.link_text[:4],
                 },

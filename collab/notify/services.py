@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 
+from collab.audit.texts import Joined, Text, as_stored
 from collab.notify.models import Delivery, Notification, Preference, RobotChannel, Urgency
 from collab.notify.selectors import im_reachable, preferences_for
 from collab.queueing import enqueue_after_commit
@@ -47,7 +48,7 @@ def notify(
     *,
     recipients: Iterable[Any],
     kind: str,
-    render: Callable[[], tuple[str, str]],
+    render: Callable[[], tuple[str | Text, str | Text | Joined]],
     url: str = "",
     item: Any = None,
     dedupe: str | None = None,
@@ -55,8 +56,10 @@ def notify(
 ) -> list[Notification]:
     """Tells people of one event, in the app and on the channels its urgency calls for.
 
-    ``render`` returns (title, body); it runs once per recipient with their language active, and
-    once more in the company's language for group robots. ``dedupe`` names the event: the same
+    ``render`` returns (title, body), each a ``Text`` (collab.audit.texts): stored untranslated
+    and rendered in each reader's language when read, e-mailed or messaged. It runs once per
+    recipient with their language active (plain strings, the older way, are stored as rendered
+    then), and once more in the company's language for group robots. ``dedupe`` names the event: the same
     event reaches a person once, and a group once, however often it is told. ``urgency``:
 
     - "instant" (emergencies): in-app, e-mail and robots at once; robots of the item, of the
@@ -91,13 +94,18 @@ def notify(
             own_urgency = Urgency.NORMAL
         with translation.override(_language_of(recipient)):
             title, body = render()
+            # The recipient's language at the time: for the admin and for older readers of
+            # title/body; the pages, e-mails and IM messages render title_text/body_text.
+            title_rendered, body_rendered = str(title)[:300], str(body)
         try:
             with transaction.atomic():
                 notification = Notification.objects.create(
                     recipient=recipient,
                     kind=kind,
-                    title=str(title)[:300],
-                    body=str(body),
+                    title=title_rendered,
+                    body=body_rendered,
+                    title_text=as_stored(title),
+                    body_text=as_stored(body),
                     url=url,
                     item=item,
                     dedupe_key=f"{event}:{recipient.pk}",
@@ -159,7 +167,7 @@ def _enqueue_robots(
     *,
     told: list[Any],
     preferences: dict[int, Preference],
-    render: Callable[[], tuple[str, str]],
+    render: Callable[[], tuple[str | Text, str | Text | Joined]],
     kind: str,
     url: str,
     item: Any,
@@ -179,6 +187,7 @@ def _enqueue_robots(
     # Groups read the company's language (Simplified Chinese by default), once per event.
     with translation.override(settings.LANGUAGE_CODE):
         title, body = render()
+        title, body = str(title), str(body)
     deliveries = []
     for robot in robots:
         audience = [

@@ -10,6 +10,9 @@ the client's address (REMOTE_ADDR, which the trusted-proxy setting corrects behi
    ``COLLAB_LOCKOUT_MINUTES`` and its count starts again.
 3. A success clears the account's count (not the address's: one right password among many
    guesses from one address must not reset the address).
+4. Rows that count nothing any more (window over, no lockout running) are purged every hour
+   (``throttles_purge``, beat's ``org.purge_throttles``), so a guesser trying many names or
+   addresses does not grow the table for ever.
 
 The counts live in a table (``org.Throttle``), one row per key, updated under a row lock, so
 every web process on every host sees the same counts and 30 parallel guesses count 30.
@@ -141,3 +144,13 @@ def record_success(keys: list[Key]) -> None:
 def failure_message(until: datetime | None, default: str) -> str:
     """What to tell after a failure: the lockout when it has just begun, else ``default``."""
     return lockout_message(until) if until is not None else default
+
+
+def throttles_purge(*, now: datetime | None = None) -> int:
+    """Deletes the rows that no longer count: their window is over and no lockout runs (a row
+    whose window is over starts again at 0 on its next failure anyway); returns how many."""
+    now = now or timezone.now()
+    deleted, _per_model = (
+        Throttle.objects.filter(window_started_at__lte=now - lockout()).exclude(locked_until__gt=now).delete()
+    )
+    return deleted

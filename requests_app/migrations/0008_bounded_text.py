@@ -4,6 +4,61 @@ import collab.fields
 from django.db import migrations
 
 
+# The columns bounded here; texts longer than their maximum are cut first (collab.fields).
+ALTERED = [
+    migrations.AlterField(
+        model_name='collaborationitem',
+        name='expected_outcome',
+        field=collab.fields.BoundedTextField(blank=True, max_length=4000, verbose_name='expected outcome'),
+    ),
+    migrations.AlterField(
+        model_name='collaborationitem',
+        name='goal',
+        field=collab.fields.BoundedTextField(blank=True, max_length=4000, verbose_name='goal'),
+    ),
+    migrations.AlterField(
+        model_name='collaborationitem',
+        name='remarks',
+        field=collab.fields.BoundedTextField(blank=True, max_length=4000, verbose_name='remarks'),
+    ),
+    migrations.AlterField(
+        model_name='collaborationitem',
+        name='scope',
+        field=collab.fields.BoundedTextField(blank=True, max_length=4000, verbose_name='scope'),
+    ),
+    migrations.AlterField(
+        model_name='confirmation',
+        name='reason',
+        field=collab.fields.BoundedTextField(blank=True, max_length=4000, verbose_name='reason'),
+    ),
+    migrations.AlterField(
+        model_name='minutes',
+        name='conclusions',
+        field=collab.fields.BoundedTextField(max_length=4000, verbose_name='conclusions'),
+    ),
+    migrations.AlterField(
+        model_name='participation',
+        name='core_need',
+        field=collab.fields.BoundedTextField(max_length=4000, verbose_name='core need'),
+    ),
+    migrations.AlterField(
+        model_name='requirementchange',
+        name='reason',
+        field=collab.fields.BoundedTextField(max_length=4000, verbose_name='reason for the change'),
+    ),
+    migrations.AlterField(
+        model_name='responsibility',
+        name='text',
+        field=collab.fields.BoundedTextField(max_length=4000, verbose_name='responsibility'),
+    ),
+    migrations.AlterField(
+        model_name='todo',
+        name='dropped_reason',
+        field=collab.fields.BoundedTextField(blank=True, max_length=4000, verbose_name='reason for dropping'),
+    ),
+]
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -11,55 +66,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name='collaborationitem',
-            name='expected_outcome',
-            field=collab.fields.BoundedTextField(blank=True, max_length=4000, verbose_name='expected outcome'),
-        ),
-        migrations.AlterField(
-            model_name='collaborationitem',
-            name='goal',
-            field=collab.fields.BoundedTextField(blank=True, max_length=4000, verbose_name='goal'),
-        ),
-        migrations.AlterField(
-            model_name='collaborationitem',
-            name='remarks',
-            field=collab.fields.BoundedTextField(blank=True, max_length=4000, verbose_name='remarks'),
-        ),
-        migrations.AlterField(
-            model_name='collaborationitem',
-            name='scope',
-            field=collab.fields.BoundedTextField(blank=True, max_length=4000, verbose_name='scope'),
-        ),
-        migrations.AlterField(
-            model_name='confirmation',
-            name='reason',
-            field=collab.fields.BoundedTextField(blank=True, max_length=4000, verbose_name='reason'),
-        ),
-        migrations.AlterField(
-            model_name='minutes',
-            name='conclusions',
-            field=collab.fields.BoundedTextField(max_length=4000, verbose_name='conclusions'),
-        ),
-        migrations.AlterField(
-            model_name='participation',
-            name='core_need',
-            field=collab.fields.BoundedTextField(max_length=4000, verbose_name='core need'),
-        ),
-        migrations.AlterField(
-            model_name='requirementchange',
-            name='reason',
-            field=collab.fields.BoundedTextField(max_length=4000, verbose_name='reason for the change'),
-        ),
-        migrations.AlterField(
-            model_name='responsibility',
-            name='text',
-            field=collab.fields.BoundedTextField(max_length=4000, verbose_name='responsibility'),
-        ),
-        migrations.AlterField(
-            model_name='todo',
-            name='dropped_reason',
-            field=collab.fields.BoundedTextField(blank=True, max_length=4000, verbose_name='reason for dropping'),
-        ),
+        collab.fields.trim_over_long('requests_app', ALTERED),
+        *ALTERED,
         collab.fields.add_length_checks('requests_app', {'collaborationitem': ['expected_outcome', 'goal', 'remarks', 'scope'], 'confirmation': ['reason'], 'minutes': ['conclusions'], 'participation': ['core_need'], 'requirementchange': ['reason'], 'responsibility': ['text'], 'todo': ['dropped_reason']}),
     ]

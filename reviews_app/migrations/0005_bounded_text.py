@@ -20,6 +20,46 @@ def create_sqlite_guard(apps, schema_editor):
         guard.forward(apps, schema_editor)
 
 
+# The columns bounded here; texts longer than their maximum are cut first (collab.fields).
+ALTERED = [
+    migrations.AlterField(
+        model_name='deliverable',
+        name='acceptance_criteria',
+        field=collab.fields.BoundedTextField(max_length=4000, verbose_name='acceptance criteria'),
+    ),
+    migrations.AlterField(
+        model_name='deliverableversion',
+        name='comments',
+        field=collab.fields.BoundedTextField(blank=True, max_length=4000, verbose_name='feedback'),
+    ),
+    migrations.AlterField(
+        model_name='deliverableversion',
+        name='note',
+        field=collab.fields.BoundedTextField(blank=True, max_length=4000, verbose_name='note'),
+    ),
+    migrations.AlterField(
+        model_name='improvementmeasure',
+        name='done_note',
+        field=collab.fields.BoundedTextField(blank=True, max_length=4000, verbose_name='how it was done'),
+    ),
+    migrations.AlterField(
+        model_name='improvementmeasure',
+        name='text',
+        field=collab.fields.BoundedTextField(max_length=4000, verbose_name='improvement measure'),
+    ),
+    migrations.AlterField(
+        model_name='retrospective',
+        name='highlights',
+        field=collab.fields.BoundedTextField(max_length=10000, verbose_name='highlights'),
+    ),
+    migrations.AlterField(
+        model_name='retrospective',
+        name='shortcomings',
+        field=collab.fields.BoundedTextField(max_length=10000, verbose_name='shortcomings'),
+    ),
+]
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -28,41 +68,8 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(drop_sqlite_guard, create_sqlite_guard),
-        migrations.AlterField(
-            model_name='deliverable',
-            name='acceptance_criteria',
-            field=collab.fields.BoundedTextField(max_length=4000, verbose_name='acceptance criteria'),
-        ),
-        migrations.AlterField(
-            model_name='deliverableversion',
-            name='comments',
-            field=collab.fields.BoundedTextField(blank=True, max_length=4000, verbose_name='feedback'),
-        ),
-        migrations.AlterField(
-            model_name='deliverableversion',
-            name='note',
-            field=collab.fields.BoundedTextField(blank=True, max_length=4000, verbose_name='note'),
-        ),
-        migrations.AlterField(
-            model_name='improvementmeasure',
-            name='done_note',
-            field=collab.fields.BoundedTextField(blank=True, max_length=4000, verbose_name='how it was done'),
-        ),
-        migrations.AlterField(
-            model_name='improvementmeasure',
-            name='text',
-            field=collab.fields.BoundedTextField(max_length=4000, verbose_name='improvement measure'),
-        ),
-        migrations.AlterField(
-            model_name='retrospective',
-            name='highlights',
-            field=collab.fields.BoundedTextField(max_length=10000, verbose_name='highlights'),
-        ),
-        migrations.AlterField(
-            model_name='retrospective',
-            name='shortcomings',
-            field=collab.fields.BoundedTextField(max_length=10000, verbose_name='shortcomings'),
-        ),
+        collab.fields.trim_over_long('reviews_app', ALTERED),
+        *ALTERED,
         migrations.RunPython(create_sqlite_guard, drop_sqlite_guard),
         collab.fields.add_length_checks('reviews_app', {'deliverable': ['acceptance_criteria'], 'deliverableversion': ['comments', 'note'], 'improvementmeasure': ['done_note', 'text'], 'retrospective': ['highlights', 'shortcomings']}),
     ]

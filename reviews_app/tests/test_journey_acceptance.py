@@ -2,7 +2,10 @@
 the receiver requests changes; the owner revises; the receiver accepts; both sign, one with a
 drawn signature; the coordinator records the retrospective and downloads the archive; the
 requester, owner of an improvement measure, still finds it in My work once the item is archived
-and marks it done in the improvement log."""
+and marks it done in the improvement log.
+
+Played in zh-hans at 1440 px and in English at 375 px (``collab.testing.journey_views``: all four
+combinations take too long for CI's budget; COLLAB_JOURNEY_VIEWS=all runs them)."""
 
 import zipfile
 from pathlib import Path
@@ -11,7 +14,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from collab.testing import PASSWORD, Org, finds_handoff, handoff_gone, make_org
+from collab.testing import PASSWORD, JourneyView, Org, finds_handoff, handoff_gone, journey_views, make_org
 from requests_app.models import CollaborationItem, ItemStatus
 from reviews_app import delivery_services as services
 from reviews_app.models import Deliverable, ImprovementMeasure, Signature
@@ -48,22 +51,12 @@ def setting(transactional_db: Any) -> tuple[Org, CollaborationItem]:
 
 
 class People:
-    def __init__(self, chromium: Any, base: str) -> None:
-        self.chromium, self.base, self.pages = chromium, base, {}
+    def __init__(self, chromium: Any, base: str, view: JourneyView) -> None:
+        self.chromium, self.base, self.view, self.pages = chromium, base, view, {}
 
     def __getitem__(self, username: str) -> Any:
         if username not in self.pages:
-            context = self.chromium.new_context(
-                locale="zh-CN", timezone_id="Asia/Shanghai", accept_downloads=True
-            )
-            context.set_default_timeout(20_000)
-            page = context.new_page()
-            page.goto(f"{self.base}/accounts/login/")
-            page.fill("#id_username", username)
-            page.fill("#id_password", PASSWORD)
-            page.get_by_role("button", name="登录", exact=True).click()
-            page.wait_for_url(f"{self.base}/")
-            self.pages[username] = page
+            self.pages[username] = self.view.log_in(self.chromium, self.base, username, timeout=20_000)
         return self.pages[username]
 
     def close(self) -> None:
@@ -71,11 +64,15 @@ class People:
             page.context.close()
 
 
-def test_from_delivery_to_archive(chromium: Any, live_server: Any, setting: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize("view", journey_views())
+def test_from_delivery_to_archive(
+    chromium: Any, live_server: Any, setting: Any, tmp_path: Path, view: JourneyView
+) -> None:
     org, item = setting
+    view.speak()
     plan = Task.objects.get(item=item, name="提交测试计划")
     base = live_server.url
-    people = People(chromium, base)
+    people = People(chromium, base, view)
     first = tmp_path / "测试报告.pdf"
     first.write_bytes(b"%PDF-1.4 report v1")
     second = tmp_path / "测试报告-修订.pdf"
@@ -103,7 +100,7 @@ def test_from_delivery_to_archive(chromium: Any, live_server: Any, setting: Any,
         finds_handoff(owner, base, "deliverable.changes_requested", item)
 
         owner.goto(detail)
-        owner.get_by_role("link", name="提交修改版本").click()
+        owner.get_by_role("link", name=view.text("Submit a revised version")).click()
         owner.set_input_files("[name=uploads]", str(second))
         owner.fill("[name=note]", "第3章已补充截图")
         owner.locator("form.card button.primary[type=submit]").click()
@@ -121,10 +118,12 @@ def test_from_delivery_to_archive(chromium: Any, live_server: Any, setting: Any,
         receiver.goto(detail)
         receiver.fill("#sign-form input[name=password]", "wrong password")
         receiver.locator("#sign-form button[type=submit]").click()
-        assert "密码不正确" in receiver.inner_text(".messages")
+        assert view.text("The password is not correct: nothing was signed.") in receiver.inner_text(
+            ".messages"
+        )
         receiver.fill("#sign-form input[name=password]", PASSWORD)
         receiver.locator("#sign-form button[type=submit]").click()
-        receiver.locator("#signatures", has_text="接收方").wait_for()
+        receiver.locator("#signatures", has_text=view.text("Receiver")).wait_for()
         handoff_gone(receiver, base, "deliverable.accepted", item)
 
         owner.goto(detail)
@@ -148,7 +147,7 @@ def test_from_delivery_to_archive(chromium: Any, live_server: Any, setting: Any,
         coordinator = people["coordinator"]
         finds_handoff(coordinator, base, "item.all_signed", item)
         coordinator.goto(f"{base}/items/{item.pk}/retrospective/")
-        coordinator.get_by_role("link", name="记录复盘").click()
+        coordinator.get_by_role("link", name=view.text("Record the retrospective")).click()
         coordinator.fill("[name=held_on]", timezone.localdate().isoformat())
         coordinator.select_option(
             "[name=participants]", [str(org.coordinator.pk), str(org.owner.pk), str(org.receiver.pk)]
@@ -169,11 +168,14 @@ def test_from_delivery_to_archive(chromium: Any, live_server: Any, setting: Any,
 
         coordinator.goto(f"{base}/items/{item.pk}/archive/")
         # Irreversible: the page names what becomes read-only and asks to confirm it.
-        assert "只读" in coordinator.locator("#archive-form").inner_text()
+        confirm = view.text("I understand that the item becomes read-only for good.")
+        assert confirm in coordinator.locator("#archive-form").inner_text()
         coordinator.locator("#archive-form [name=confirm]").check()
         # Tests build the archive inline, inside this request: on a busy machine that takes a while.
-        coordinator.get_by_role("button", name="生成归档并关闭事项").click(timeout=120_000)
-        download_link = coordinator.get_by_role("link", name="下载归档文件")
+        coordinator.get_by_role("button", name=view.text("Build the archive and close the item")).click(
+            timeout=120_000
+        )
+        download_link = coordinator.get_by_role("link", name=view.text("Download the archive"))
         download_link.wait_for(timeout=60_000)
         with coordinator.expect_download() as info:
             download_link.click()

@@ -12,3 +12,18 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 });
+
+// The form keeps what is typed in the background (#draft-status, HTMX). Once the form is sent, a
+// background save must not follow it: it would bring back what was just saved as unsent input.
+document.addEventListener("DOMContentLoaded", () => {
+  const status = document.getElementById("draft-status");
+  const form = status?.closest("form");
+  if (!form) return;
+  form.addEventListener("submit", () => {
+    form.dataset.sending = "true";
+    window.htmx?.trigger(status, "htmx:abort");
+  });
+  status.addEventListener("htmx:confirm", (event) => {
+    if (form.dataset.sending) event.preventDefault();
+  });
+});

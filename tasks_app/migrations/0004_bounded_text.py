@@ -4,6 +4,46 @@ import collab.fields
 from django.db import migrations
 
 
+# The columns bounded here; texts longer than their maximum are cut first (collab.fields).
+ALTERED = [
+    migrations.AlterField(
+        model_name='departmentexemption',
+        name='reason',
+        field=collab.fields.BoundedTextField(max_length=4000, verbose_name='reason'),
+    ),
+    migrations.AlterField(
+        model_name='problem',
+        name='description',
+        field=collab.fields.BoundedTextField(max_length=4000, verbose_name='problem'),
+    ),
+    migrations.AlterField(
+        model_name='problem',
+        name='resolution',
+        field=collab.fields.BoundedTextField(blank=True, max_length=4000, verbose_name='resolution'),
+    ),
+    migrations.AlterField(
+        model_name='progressreport',
+        name='measures',
+        field=collab.fields.BoundedTextField(blank=True, max_length=4000, verbose_name='measures taken'),
+    ),
+    migrations.AlterField(
+        model_name='progressreport',
+        name='risks',
+        field=collab.fields.BoundedTextField(blank=True, max_length=4000, verbose_name='risks or problems'),
+    ),
+    migrations.AlterField(
+        model_name='progressreport',
+        name='summary',
+        field=collab.fields.BoundedTextField(max_length=4000, verbose_name='progress'),
+    ),
+    migrations.AlterField(
+        model_name='task',
+        name='delivery_standard',
+        field=collab.fields.BoundedTextField(max_length=4000, verbose_name='delivery standard'),
+    ),
+]
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -11,40 +51,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name='departmentexemption',
-            name='reason',
-            field=collab.fields.BoundedTextField(max_length=4000, verbose_name='reason'),
-        ),
-        migrations.AlterField(
-            model_name='problem',
-            name='description',
-            field=collab.fields.BoundedTextField(max_length=4000, verbose_name='problem'),
-        ),
-        migrations.AlterField(
-            model_name='problem',
-            name='resolution',
-            field=collab.fields.BoundedTextField(blank=True, max_length=4000, verbose_name='resolution'),
-        ),
-        migrations.AlterField(
-            model_name='progressreport',
-            name='measures',
-            field=collab.fields.BoundedTextField(blank=True, max_length=4000, verbose_name='measures taken'),
-        ),
-        migrations.AlterField(
-            model_name='progressreport',
-            name='risks',
-            field=collab.fields.BoundedTextField(blank=True, max_length=4000, verbose_name='risks or problems'),
-        ),
-        migrations.AlterField(
-            model_name='progressreport',
-            name='summary',
-            field=collab.fields.BoundedTextField(max_length=4000, verbose_name='progress'),
-        ),
-        migrations.AlterField(
-            model_name='task',
-            name='delivery_standard',
-            field=collab.fields.BoundedTextField(max_length=4000, verbose_name='delivery standard'),
-        ),
+        collab.fields.trim_over_long('tasks_app', ALTERED),
+        *ALTERED,
         collab.fields.add_length_checks('tasks_app', {'departmentexemption': ['reason'], 'problem': ['description', 'resolution'], 'progressreport': ['measures', 'risks', 'summary'], 'task': ['delivery_standard']}),
     ]

@@ -351,7 +351,7 @@ def test_the_owner_collaborators_and_receiver_are_told_in_app_and_by_email(
         task = services.task_create(actor=org.coordinator, item_id=item.pk, data=task_data(org))
     assert notified() == ["collaborator", "owner", "receiver"]
     note = Notification.objects.get(recipient=org.owner)
-    assert "提交测试计划" in note.title and "测试用例覆盖率≥95%" in note.body and "2026-10-09" in note.body
+    assert "提交测试计划" in note.title and "测试用例覆盖率≥95%" in note.body and "2026年10月9日" in note.body
     assert note.url.endswith(f"/items/{item.pk}/tasks/#task-{task.pk}") and note.item_id == item.pk
     assert sorted(m.to[0] for m in mail.outbox) == [
         "collaborator@example.com",
@@ -399,7 +399,7 @@ def test_a_new_owner_is_told_and_the_others_hear_of_a_new_deadline(org: Org, ite
     )
     assert notified() == ["qa_head"]
     assert notified("task.changed") == ["collaborator", "receiver"]
-    assert "2026-10-12" in Notification.objects.get(recipient=org.receiver).body
+    assert "2026年10月12日" in Notification.objects.get(recipient=org.receiver).body
 
 
 # --- departments without a task and the start of execution -------------------------------------

@@ -36,11 +36,10 @@ def test_the_worker_sends_a_due_warning(worker: Any) -> None:
         sent = Delivery.objects.filter(notification__kind__startswith="alert.", status="sent")
         if sent.exists():
             break
-        assert worker.poll() is None, worker.stdout.read()
+        assert worker.poll() is None
         time.sleep(0.5)
     else:
-        worker.terminate()
-        pytest.fail("no warning was delivered within 90 s:\n" + worker.communicate(timeout=20)[0][-4000:])
+        pytest.fail("no warning was delivered within 90 s")
     warned = Notification.objects.filter(kind__startswith="alert.").values_list(
         "recipient__username", flat=True
     )

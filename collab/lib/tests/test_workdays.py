@@ -479,3 +479,42 @@ def test_in_working_time_keeps_a_moment_inside_and_moves_one_outside() -> None:
     assert calendar.in_working_time(cst(2026, 12, 1, 18), start=True) == cst(2026, 12, 2, 9)
     assert calendar.in_working_time(cst(2026, 12, 1, 12, 30)) == cst(2026, 12, 1, 13)
     assert calendar.in_working_time(cst(2026, 10, 1, 10)) == cst(2026, 10, 8, 9)
+
+
+WORKING_DAY_AFTER = [
+    # (day, n, result) in China's 2026 calendar
+    (date(2026, 9, 16), 0, date(2026, 9, 16)),  # + 0 on a working day is the day itself
+    (date(2026, 10, 3), 0, date(2026, 10, 8)),  # + 0 on a holiday is the next working day
+    (date(2026, 9, 30), 1, date(2026, 10, 8)),  # National Day lies between
+    (date(2026, 10, 9), 1, date(2026, 10, 10)),  # the make-up Saturday is a working day
+    (date(2026, 10, 10), 1, date(2026, 10, 12)),  # an ordinary Sunday is not
+    (date(2026, 9, 12), 1, date(2026, 9, 15)),  # Saturday + 1 is Tuesday
+]
+
+
+@pytest.mark.parametrize(("day", "n", "result"), WORKING_DAY_AFTER)
+def test_it_finds_the_nth_working_day_after_a_date(day: date, n: int, result: date) -> None:
+    assert Calendar().working_day_after(day, n) == result
+
+
+WORKING_DAYS_BETWEEN = [
+    (date(2026, 9, 7), date(2026, 9, 14), 5),  # Monday to the next Monday
+    (date(2026, 9, 14), date(2026, 9, 21), 6),  # Sunday 20 September is a make-up workday
+    (date(2026, 9, 30), date(2026, 10, 8), 1),  # across National Day
+    (date(2026, 9, 30), date(2026, 10, 10), 3),  # up to the make-up Saturday
+    (date(2026, 9, 16), date(2026, 9, 16), 0),
+    (date(2026, 9, 16), date(2026, 9, 1), 0),  # an end before the start
+]
+
+
+@pytest.mark.parametrize(("start", "end", "count"), WORKING_DAYS_BETWEEN)
+def test_it_counts_working_days_between_two_dates(start: date, end: date, count: int) -> None:
+    calendar = Calendar()
+    assert calendar.working_days_between(start, end) == count
+    if count and calendar.is_working_day(end):
+        assert calendar.working_day_after(start, count) == end  # the two are inverses
+
+
+def test_working_day_after_refuses_to_count_back() -> None:
+    with pytest.raises(ValueError, match="must not be negative"):
+        Calendar().working_day_after(date(2026, 9, 16), -1)

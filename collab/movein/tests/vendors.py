@@ -8,6 +8,7 @@ vendor's own cursor fields, and can be told to answer one call with a vendor err
 
 import json
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,6 +21,11 @@ import pytest
 APP_ID = "app-key-0001"
 APP_SECRET = "app-secret-0123456789"
 AGENT_ID = 1000002
+MESSAGE_PATHS = {
+    "/topapi/message/corpconversation/asyncsend_v2",
+    "/open-apis/im/v1/messages",
+    "/cgi-bin/message/send",
+}
 # The vendors' biggest page is larger; a small one makes a small directory span several pages.
 MAX_PAGE = 2
 
@@ -60,6 +66,12 @@ class FakeDirectory:
     known_messages: set[str] = field(default_factory=set)  # Feishu's uuid / WeCom's duplicate check
     # Sign-in: the authorization codes the vendor handed out after a scan, code -> user id.
     codes: dict[str, str] = field(default_factory=dict)
+    # Every personal message request as received: (vendor, JSON body).
+    message_bodies: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # A slow vendor: seconds between taking a personal message and answering; ``arrived`` is set
+    # as each one is taken (before the answer).
+    delay: float = 0.0
+    arrived: threading.Event = field(default_factory=threading.Event)
 
     def issue_token(self) -> str:
         self.token_calls += 1
@@ -357,12 +369,19 @@ def directory_server(monkeypatch: pytest.MonkeyPatch, settings: Any) -> Iterator
                 )
             else:
                 status, reply = wecom(fake, method, parts.path, query, body)
+            if parts.path in MESSAGE_PATHS:
+                fake.message_bodies.append((vendor, body))
+                fake.arrived.set()
+                time.sleep(fake.delay)
             data = json.dumps(reply, ensure_ascii=False).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            except OSError:
+                pass  # the sender died while we were answering (the killed-worker tests)
 
         def do_GET(self) -> None:
             self._handle("GET")

@@ -47,6 +47,10 @@ class FakeRobots:
     # What the next requests get instead of success: "vendor" (non-zero code) or "http500".
     failures: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # A slow vendor: seconds between taking a request and answering it; ``arrived`` is set as
+    # each request is taken (before the answer).
+    delay: float = 0.0
+    arrived: threading.Event = field(default_factory=threading.Event)
 
     def robot(
         self, kind: str, token: str, *, secret: str = "", keyword: str = "", **fields: Any
@@ -158,12 +162,17 @@ def robots(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeRobots]:
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             status, reply = fake.handle(self.path, self.rfile.read(length))
+            fake.arrived.set()
+            time.sleep(fake.delay)
             data = json.dumps(reply).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            except OSError:
+                pass  # the sender died while we were answering (the killed-worker tests)
 
         def log_message(self, format: str, *args: Any) -> None:  # quiet test output
             pass

@@ -1,10 +1,14 @@
 """Person-written text reaches the groups as the characters typed, never as live markdown or HTML."""
 
+import json
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core import mail
 
+from collab.movein.tests.test_personal_messages import linked
+from collab.movein.tests.vendors import FakeDirectory, directory_server
 from collab.notify.models import Delivery
 from collab.notify.robots import escape_markdown
 from collab.notify.services import notify
@@ -12,6 +16,7 @@ from collab.notify.tests.conftest import FakeRobots
 from collab.testing import Org
 
 pytestmark = pytest.mark.django_db
+__all__ = ["directory_server"]  # the local DingTalk/Feishu/WeCom application servers, as a fixture
 
 RISK = (
     "接口不稳定 [详情](http://evil.example/phish) ![图](http://evil.example/x.png)\n"
@@ -63,6 +68,45 @@ def test_a_risk_with_links_images_and_headings_reaches_every_group_as_plain_text
     [(html, _mimetype)] = email.alternatives
     assert "&lt;font color=red&gt;" in html and "evil.example/phish" in html
     assert 'href="http://evil.example' not in html and "<font" not in html
+
+
+@pytest.mark.parametrize("kind", ["dingtalk", "feishu", "wecom"])
+def test_a_personal_message_shows_links_images_and_headings_as_typed(
+    directory_server: FakeDirectory, kind: str, django_capture_on_commit_callbacks: Any
+) -> None:
+    linked(directory_server, kind)
+    zhao = get_user_model().objects.get(person__source_user_id="zhao")
+    with django_capture_on_commit_callbacks(execute=True):
+        notify(recipients=[zhao], kind="test", render=render, url="/items/7/", urgency="instant")
+    assert Delivery.objects.get(channel=Delivery.Channel.IM).status == "sent"
+
+    [(vendor, body)] = directory_server.message_bodies
+    assert vendor == kind
+    link = "http://127.0.0.1:8000/items/7/"
+    if kind == "dingtalk":
+        card = body["msg"]["action_card"]
+        text = card["markdown"]
+        assert r"\[详情\]\(http://evil.example/phish\)" in text
+        assert r"\!\[图\]\(http://evil.example/x.png\)" in text
+        assert "\n" + r"\#\#\#\# 全员立即处理" in text
+        assert "&lt;font color=red&gt;" in text
+        assert text.startswith(r"### 风险:Q3 \[上线\]\(http://evil.example/\)")
+        # The only heading is ours, the only link the card's button.
+        assert "](" not in text and text.count("\n#") == 0 and "<" not in text
+        assert card["single_url"] == link
+    elif kind == "feishu":
+        card = json.loads(body["content"])
+        texts = [card["header"]["title"], card["elements"][0]["text"]]
+        # Plain text elements, never lark_md: Feishu shows the characters as typed.
+        assert [t["tag"] for t in texts] == ["plain_text", "plain_text"]
+        assert [t["content"] for t in texts] == [f"风险:{TOPIC}", f"吴杰: {RISK}"]
+        assert card["elements"][1]["actions"][0]["url"] == link
+    else:
+        card = body["textcard"]
+        assert body["msgtype"] == "textcard" and card["url"] == link
+        assert "<" not in card["description"]
+        assert card["description"].startswith("吴杰: 接口不稳定 [详情](http://evil.example/phish)")
+        assert "&lt;font color=red&gt;红字&lt;/font&gt;" in card["description"]
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
+from collab.org import throttle
 from collab.org.models import DirectorySource
 from collab.org.signin.identity import SSO_AT, SignInError, sign_in_complete, user_for
 from collab.org.signin.oidc import oidc_finish, oidc_start
@@ -115,6 +116,7 @@ def signing_pin(request: HttpRequest) -> HttpResponse:
                 pin=form.cleaned_data["pin"],
                 current_pin=form.cleaned_data.get("current_pin", ""),
                 sso_at=request.session.get(SSO_AT),
+                ip_address=throttle.client_address(request),
             )
         except PinError as error:
             form.add_error(None, str(error))

@@ -1,12 +1,10 @@
 """Fixtures of the org tests: an admin's browser session in English."""
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.test import Client
-from django.utils import translation
 
 from collab.testing import Org, client_for
 
@@ -17,10 +15,3 @@ def admin_client(org: Org, django_user_model: Any) -> Client:
     client = client_for(admin)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     return client
-
-
-@pytest.fixture(autouse=True)
-def default_language() -> Iterator[None]:
-    """Requests in English leave English active in the thread; later tests expect the default."""
-    yield
-    translation.activate(settings.LANGUAGE_CODE)

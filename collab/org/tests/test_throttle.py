@@ -1,6 +1,7 @@
 """Password guessing is throttled per account and per address: login, signing, password reset."""
 
 import ipaddress
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,6 +13,9 @@ from django.urls import reverse
 
 from collab.audit.models import AuditEntry
 from collab.org.models import Throttle
+from collab.org.signin.pin import signing_pin_set, signing_secret_valid
+from collab.org.tasks import purge_throttles_task
+from collab.schedules import BEAT_SCHEDULE
 from collab.testing import PASSWORD, Org, client_for
 from reviews_app.models import Signature
 from reviews_app.tests.delivery_support import accept, started_item, submit
@@ -137,3 +141,53 @@ def test_behind_a_trusted_proxy_the_client_address_is_locked_not_the_proxy(org: 
         assert response.status_code == 302 and logged_in(colleague)
     assert Throttle.objects.filter(key="login:address:203.0.113.7").exists()
     assert not Throttle.objects.filter(key="login:address:10.0.0.1").exists()
+
+
+def test_signing_pin_guesses_are_audited_locked_out_and_told_when_to_try_again(org: Org) -> None:
+    org.owner.set_unusable_password()  # signs in with the company account: signs with a PIN
+    org.owner.save()
+    signing_pin_set(actor=org.owner, pin="246810", current_pin="", sso_at=time.time())
+    owner = client_for(org.owner)
+    url = reverse("signing_pin")
+
+    def change(current: str, **headers: str) -> Any:
+        return owner.post(
+            url,
+            {"current_pin": current, "pin": "13579246", "again": "13579246"},
+            REMOTE_ADDR="10.1.2.3",
+            headers=headers,
+        )
+
+    with time_machine.travel(NOON, tick=False) as clock:
+        for guess in range(30):
+            assert change(f"{guess:06d}").status_code == 400
+        assert "尝试失败次数过多，请在 15 分钟后（12:15）再试。" in change("246810").content.decode()
+        assert "Try again in 15 minutes, at 12:15." in change("246810", **EN).content.decode()
+        assert signing_secret_valid(org.owner, "246810")  # unchanged
+        failed = AuditEntry.objects.filter(action="person.signing_pin_failed")
+        # Five wrong PINs were checked and audited; the later attempts were refused unread.
+        assert failed.count() == 5
+        assert set(failed.values_list("actor", "note")) == {(org.owner.pk, "10.1.2.3")}
+        clock.shift(timedelta(minutes=16))
+        assert change("246810").status_code == 302
+    assert signing_secret_valid(org.owner, "13579246")
+    assert not Throttle.objects.filter(key=f"sign:account:{org.owner.pk}").exists()
+
+
+def test_the_hourly_purge_drops_counts_that_no_longer_count(org: Org) -> None:
+    assert BEAT_SCHEDULE["org-purge-throttles"]["task"] == purge_throttles_task.name
+    with time_machine.travel(NOON, tick=False) as clock:
+        for _ in range(5):  # locks the requester until 12:15
+            log_in(Client(), "requester", "guess", address="10.0.0.1")
+        clock.shift(timedelta(minutes=10))
+        log_in(Client(), "owner", "guess", address="10.0.0.9")  # counts from 12:10
+        clock.shift(timedelta(minutes=4))
+        purge_throttles_task.delay()  # what beat sends every hour; at 12:14 everything counts
+        assert Throttle.objects.count() == 4
+        assert log_in(Client(), "requester", PASSWORD, address="10.0.0.2").status_code == 429
+        clock.shift(timedelta(minutes=2))
+        purge_throttles_task.delay()  # at 12:16 the requester's lockout and window are over
+        assert set(Throttle.objects.values_list("key", flat=True)) == {
+            "login:account:owner",
+            "login:address:10.0.0.9",
+        }

@@ -31,6 +31,8 @@ TOKEN_MARGIN = 300
 
 class VendorApi:
     default_base_url = ""
+    # The outbox sets a shorter one for personal messages (its lease; collab/notify/delivery.py).
+    timeout: float = TIMEOUT
     token_error_codes: frozenset[int] = frozenset()
     rate_limit_codes: frozenset[int] = frozenset()
 
@@ -126,7 +128,7 @@ class VendorApi:
         for key, value in (headers or {}).items():
             request.add_header(key, value)
         try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
                 raw = response.read()
         except urllib.error.HTTPError as error:
             # Vendors answer errors with a JSON body and a 4xx status (Feishu); keep the body's code.

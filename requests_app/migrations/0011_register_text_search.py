@@ -29,7 +29,7 @@ def drop(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("requests_app", "0008_bounded_text"),
+        ("requests_app", "0010_stored_texts"),
     ]
 
     operations = [migrations.RunPython(create, drop, elidable=False)]
