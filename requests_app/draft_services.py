@@ -6,6 +6,7 @@ page. Either way the draft belongs to one person, who alone reads it back (see
 ``draft_owner_token``): someone else signing in on the same computer never sees it.
 """
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,16 +38,21 @@ def draft_owner(token: str, form: str) -> int | None:
     return owner if signed_form == form and isinstance(owner, int) else None
 
 
+# The posted names of the rows' fields and of their formsets' management forms.
+_PREFIXES = "|".join(ROW_FIELDS)
+_ROW_FIELDS = "|".join(name for names in ROW_FIELDS.values() for name in names)
+_ROW_NAME = re.compile(rf"({_PREFIXES})-([A-Z_]+_FORMS|[0-9]{{1,4}}-({_ROW_FIELDS}|DELETE))")
+
+
 def kept_fields(data: Mapping[str, list[str]]) -> dict[str, list[str]]:
     """The part of a post a draft keeps: the form's fields and rows, the version and the reason;
     not the CSRF token, the pressed button or the day-off step."""
-    prefixes = tuple(f"{prefix}-" for prefix in ROW_FIELDS)
     wanted = set(FORM_FIELDS) | {"version", "reason"}
     # NUL characters go: PostgreSQL's JSON cannot store them, and no form field accepts them.
     return {
         name: [str(v).replace("\x00", "") for v in values]
         for name, values in data.items()
-        if name in wanted or name.startswith(prefixes)
+        if name in wanted or _ROW_NAME.fullmatch(name)
     }
 
 

@@ -35,8 +35,8 @@ from tasks_app.models import Task, TaskStatus
 def departments_for(user: Any) -> QuerySet[Department]:
     """The departments whose dashboard ``user`` may open: those they head; staff, every one."""
     if user.is_staff:
-        return Department.objects.order_by("name")
-    return Department.objects.filter(head=user).order_by("name")
+        return Department.objects.active().order_by("name")
+    return Department.objects.active().filter(head=user).order_by("name")
 
 
 @dataclass

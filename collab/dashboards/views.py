@@ -24,7 +24,7 @@ from collab.dashboards.coordinator_selectors import (
     coordinator_board,
 )
 from collab.dashboards.department_selectors import department_board, department_item_page, departments_for
-from collab.dashboards.forms import period_from
+from collab.dashboards.forms import DepartmentChoiceForm, period_from
 from collab.dashboards.my_work_selectors import PAGE_SIZE, SOURCES, entries_of, full_list
 from collab.dashboards.my_work_selectors import my_work as my_work_of
 from collab.dashboards.timeline import build_timeline, timeline_milestones, timeline_tasks
@@ -128,7 +128,11 @@ def _chosen_department(request: HttpRequest, choices: list[Department] | None = 
     if not choices:
         raise PermissionDenied(_("Only department heads have a department dashboard."))
     wanted = request.GET.get("department", "")
-    return next((d for d in choices if str(d.pk) == wanted), choices[0])
+    chosen = next((d for d in choices if str(d.pk) == wanted), None)
+    if chosen is None and (wanted_pk := parse_whole_number(wanted)) is not None:
+        # More departments than the page lists (a company's 300): the picker found this one.
+        chosen = departments_for(request.user).filter(pk=wanted_pk).first()
+    return chosen or choices[0]
 
 
 def _department_board(request: HttpRequest) -> tuple[Any, list[Department], Any, Any]:
@@ -142,9 +146,15 @@ def _department_board(request: HttpRequest) -> tuple[Any, list[Department], Any,
 @require_GET
 def department(request: HttpRequest) -> HttpResponse:
     board, choices, period, form = _department_board(request)
+    department_form = DepartmentChoiceForm(
+        initial={"department": board.department.pk},
+        choices=departments_for(request.user),
+        headed_only=not request.user.is_staff,
+    )
     context = {
         "board": board,
         "departments": choices,
+        "department_form": department_form,
         "period": period,
         "form": form,
         "roles": roles_of(request.user),
