@@ -67,7 +67,7 @@ class RequirementForm(forms.Form):
     scenario = forms.ChoiceField(label=_("Scenario"), choices=Scenario.choices)
     requesting_department = ChoiceById(
         label=_("Requesting department"),
-        queryset=Department.objects.all(),
+        queryset=Department.objects.active(),
         empty_label=_("Choose a department"),
         widget=DepartmentPicker,
     )
@@ -111,7 +111,7 @@ class RequirementForm(forms.Form):
 class ParticipationForm(forms.Form):
     department = ChoiceById(
         label=_("Department"),
-        queryset=Department.objects.all(),
+        queryset=Department.objects.active(),
         empty_label=_("Choose a department"),
         widget=DepartmentPicker,
     )
@@ -318,8 +318,9 @@ class RegisterFilterForm(forms.Form):
     department = ChoiceById(
         label=_("Department"),
         required=False,
-        queryset=Department.objects.all(),
+        queryset=Department.objects.active(),
         empty_label=_("All departments"),
+        widget=DepartmentPicker,
     )
     scenario = forms.ChoiceField(
         label=_("Scenario"), required=False, choices=[("", _("All scenarios")), *Scenario.choices]

@@ -54,7 +54,7 @@ class MeetingScheduleForm(forms.Form):
     invitees = PeopleField(label=_("People"), queryset=people(), required=False)
     departments = ChoicesById(
         label=_("Departments"),
-        queryset=Department.objects.all(),
+        queryset=Department.objects.active(),
         required=False,
         help_text=_("Everyone in a department you invite receives the pre-read."),
         widget=DepartmentsPicker,

@@ -8,6 +8,9 @@ item number), and department and person written together ("产品部/张伟", "�
 
 1. ``read_register`` reads the workbook into rows and names every problem per row (missing or
    malformed number, a number twice, unknown department, unreadable deadline) without writing.
+   Each item's coordinator: the row's coordinator column where the sheet has one (the template's
+   11 columns have none; companies often add "协调人"), else the requesting department's head,
+   else the importing admin, with a warning on that row of the dry run.
 2. ``register_import`` applies a problem-free reading in one transaction: each new item keeps
    its number and its row's original cells, is marked imported, and the month's number sequence
    continues after it. A number imported before is skipped, so importing twice adds nothing.
@@ -65,6 +68,8 @@ class RegisterRow:
     already_imported: bool = False
     department: Department | None = None
     requester: Any = None
+    coordinator: Any = None  # None: the importing admin
+    warnings: list[str] = field(default_factory=list)  # shown by the dry run; they block nothing
     participations: list[tuple[Department, str]] = field(default_factory=list)
     goal: str = ""
     scope: str = ""
@@ -74,8 +79,14 @@ class RegisterRow:
     def value(self, key: str) -> str:
         return self.cells[KEYS.index(key)]
 
+    @property
+    def coordinator_name(self) -> str:
+        return display_name(self.coordinator) if self.coordinator is not None else ""
+
 
 KEYS = [column.key for column in REGISTER_COLUMNS]
+# Columns a company's register may have beyond the template's 11; read, not kept in the cells.
+EXTRA_KEYS = ["coordinator"]
 
 
 @dataclass
@@ -92,6 +103,15 @@ class RegisterReading:
         ]
 
     @property
+    def all_warnings(self) -> list[str]:
+        return [
+            _("Row %(row)s: %(problem)s") % {"row": row.row, "problem": warning}
+            for row in self.rows
+            if not row.already_imported
+            for warning in row.warnings
+        ]
+
+    @property
     def new_rows(self) -> list[RegisterRow]:
         return [row for row in self.rows if not row.already_imported]
 
@@ -105,8 +125,10 @@ def _headers() -> dict[str, str]:
     for language in LANGUAGES:
         with translation.override(language):
             keys.update({_normal(str(column.header)): column.key for column in REGISTER_COLUMNS})
+            keys[_normal(_("Coordinator"))] = "coordinator"
     # The template's own wording where it differs from ours.
     keys.update({_normal("编号"): "number", _normal("事项编号"): "number", _normal("主题"): "topic"})
+    keys.update({_normal("协调人员"): "coordinator", _normal("协调部门/人"): "coordinator"})
     return keys
 
 
@@ -191,7 +213,7 @@ def _read_rows(
     lookup = _Lookup()
     seen: dict[str, int] = {}
     for offset, values in enumerate(rows[header_index + 1 :], start=header_index + 2):
-        by_key = dict.fromkeys(KEYS, "")
+        by_key = dict.fromkeys(KEYS + EXTRA_KEYS, "")
         for i, key in columns.items():
             if i < len(values):
                 by_key[key] = _text(values[i])
@@ -252,10 +274,27 @@ class _Lookup:
         problem(_('There is no department named "%(name)s".') % {"name": SEPARATORS.split(text)[0]})
         return None, ""
 
-    def person(self, name: str, department: Department) -> Any:
+    def person(self, name: str, department: Department | None) -> Any:
         candidates = self.people.get(name.strip(), [])
-        preferred = [p for p in candidates if p.department_id == department.pk] or candidates
+        preferred = [p for p in candidates if department and p.department_id == department.pk] or candidates
         return preferred[0].user if len(preferred) == 1 else None
+
+    def named_person(self, text: str) -> Any:
+        """The one active person a cell names: "李娜", or "项目管理办公室/李娜"."""
+        text = text.strip()
+        department = next(
+            (
+                found[0]
+                for name in sorted(self.departments, key=len, reverse=True)
+                if text.startswith(name) and len(found := self.departments[name]) == 1
+            ),
+            None,
+        )
+        if department is not None:
+            rest = SEPARATORS.sub(" ", text[len(department.name) :]).strip()
+            if rest:
+                return self.person(rest, department)
+        return self.person(text, None)
 
 
 def _read_people(
@@ -269,6 +308,7 @@ def _read_people(
             row.department = department
             # "产品部/张伟": that person; "产品部*经理" or a name we do not know: the department's head.
             row.requester = (lookup.person(rest, department) if rest else None) or department.head
+    _read_coordinator(row, by_key["coordinator"], lookup, problem)
     for part in re.split(r"[,，、;；]+", by_key["participants"]):
         part = part.strip()
         if not part:
@@ -280,6 +320,22 @@ def _read_people(
             role = (role or rest)[:100]
             if (department, role) not in row.participations:
                 row.participations.append((department, role))
+
+
+def _read_coordinator(row: RegisterRow, text: str, lookup: _Lookup, problem: Callable[[str], None]) -> None:
+    if text:
+        row.coordinator = lookup.named_person(text)
+        if row.coordinator is None:
+            problem(_('There is no one active person named "%(name)s" to coordinate.') % {"name": text})
+        return
+    head = row.department.head if row.department is not None else None
+    if head is not None and head.is_active:
+        row.coordinator = head
+    elif row.department is not None:
+        row.warnings.append(
+            _("No coordinator named and %(department)s has no head: you will be its coordinator.")
+            % {"department": row.department.name}
+        )
 
 
 def _read_requirement(
@@ -340,7 +396,7 @@ def _create(actor: Any, row: RegisterRow) -> CollaborationItem:
         scope=row.scope,
         requesting_department=row.department,
         requester=row.requester or actor,
-        coordinator=actor,
+        coordinator=row.coordinator or actor,
         remarks=row.value("remarks"),
         status=ItemStatus.CLOSED if row.finished else ItemStatus.SUBMITTED,
         submitted_at=submitted,

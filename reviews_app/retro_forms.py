@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from collab.formfields import BoundedDateField, ChoiceById
 from collab.org.models import Department
-from collab.org.pickers import PeoplePicker
+from collab.org.pickers import DepartmentPicker, PeoplePicker
 from requests_app.day_off import Committed, row_dates
 from requests_app.forms import PersonChoiceField, people
 from requests_app.models import CollaborationItem
@@ -64,7 +64,7 @@ class MeasureForm(forms.Form):
     owner = PersonChoiceField(label=_("Owner"), queryset=people(), empty_label=_("Choose a person"))
     department = ChoiceById(
         label=_("Department"),
-        queryset=Department.objects.all(),
+        queryset=Department.objects.active(),
         required=False,
         empty_label=_("The owner's department"),
     )
@@ -172,8 +172,9 @@ class ImprovementFilterForm(forms.Form):
     department = ChoiceById(
         label=_("Department"),
         required=False,
-        queryset=Department.objects.order_by("name"),
+        queryset=Department.objects.active().order_by("name"),
         empty_label=_("All departments"),
+        widget=DepartmentPicker,
     )
     status = forms.ChoiceField(
         label=_("Status"),

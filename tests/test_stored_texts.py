@@ -16,13 +16,10 @@ from zoneinfo import ZoneInfo
 import polib
 import pytest
 import time_machine
-from django.apps import apps as django_apps
-from django.contrib.contenttypes.models import ContentType
 from django.core import mail
 from django.urls import reverse
 from django.utils import translation
 
-from collab.audit.models import AuditEntry
 from collab.audit.selectors import audit_history
 from collab.audit.texts import display, is_text, msgids
 from collab.notify.models import Notification
@@ -280,55 +277,12 @@ def test_the_archive_step_says_what_happened_in_each_language(
     assert "built the archive: The item is archived and read-only." in english
     assert "事项已归档，只读。" not in english and "moved the item to a new stage: 协作流程" not in english
     assert "The archive of" in notifications_text(org.coordinator, EN)
+    # Whatever told people about the item stored what the system said as a message id.
+    assert (
+        list(Notification.objects.filter(item=item, title_text__isnull=True).values_list("kind", "title"))
+        == []
+    )
     assert_each_reader_reads_their_language(item)
     stored = set().union(*(msgids(t) for t in stored_texts(item)))
     assert len(stored) > 20  # stages 1 to 6 told and recorded something
     assert_in_catalogue(stored)
-
-
-def test_old_rows_stay_readable_and_are_recognised_by_the_migration(org: Org) -> None:
-    """Rows written before message ids: the rendered text is kept and shown; a note that is a
-    system message word for word gets its id, so it reads in each language; the old archive
-    step reads as what happened."""
-    item = make_item(org)
-    target = {"target_type": ContentType.objects.get_for_model(item), "target_id": str(item.pk)}
-    closed = AuditEntry.objects.create(
-        action="item.status_changed",
-        changes={"status": ["executing", "closed"]},
-        note="协作流程-20261001-Q3产品上线测试.zip",
-        **target,
-    )
-    built = AuditEntry.objects.create(action="archive.built", note="事项已归档，只读。", **target)
-    written = AuditEntry.objects.create(action="minutes.objected", note="修复排期需要再议", **target)
-    reason = "2026年12月2日会议商定：测试延后3天"
-    change = RequirementChange.objects.create(
-        item=item, actor=org.coordinator, reason=reason, changes={}, version=item.version
-    )
-    old = Notification.objects.create(
-        recipient=org.qa_head,
-        kind="minutes.confirmation_requested",
-        title="请确认“Q3产品上线测试”的会议纪要（第2版）",
-    )
-    # Before the migration: shown as stored.
-    with translation.override("en"):
-        rows = {r.note: r for r in history_rows([closed, built, written])}
-    assert rows["协作流程-20261001-Q3产品上线测试.zip"].action == "built the archive and closed the item"
-    assert "事项已归档，只读。" in rows
-    # The migrations' data steps, run on these rows.
-    for module, function in (
-        ("collab.audit.migrations.0002_stored_texts", "recognise_system_notes"),
-        ("requests_app.migrations.0010_stored_texts", "recognise_system_reasons"),
-        ("collab.notify.migrations.0005_stored_texts", "recognise_system_texts"),
-    ):
-        getattr(__import__(module, fromlist=[function]), function)(django_apps, None)
-    for row in (built, written, change, old):
-        row.refresh_from_db()
-    assert written.note_text is None and written.note_display == "修复排期需要再议"
-    assert built.note == "事项已归档，只读。"  # nothing lost
-    with translation.override("en"):
-        assert built.note_display == "The item is archived and read-only."
-        assert change.reason_display == "Agreed in the meeting of Dec. 2, 2026: 测试延后3天"
-        assert old.display_title == 'Please confirm the minutes of "Q3产品上线测试" (version 2)'
-    with translation.override("zh-hans"):
-        assert built.note_display == "事项已归档，只读。"
-        assert change.reason_display == reason

@@ -1,14 +1,18 @@
-"""The period filter of the management and department dashboards."""
+"""The filters of the management and department dashboards: the period, the department."""
 
 from datetime import date
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from collab.dashboards.management import Period
-from collab.formfields import BoundedDateField
+from collab.formfields import BoundedDateField, ChoiceById
+from collab.org.models import Department
+from collab.org.pickers import DepartmentPicker
 
 # A period longer than this is refused: the figures stay quick and the question stays sensible.
 MAX_PERIOD_DAYS = 3 * 366
@@ -38,3 +42,19 @@ def period_from(query: Any, today: date | None = None) -> tuple[Period, PeriodFo
     if not form.is_bound:
         form = PeriodForm(initial={"start": default.start, "end": default.end})
     return default, form
+
+
+class DepartmentChoiceForm(forms.Form):
+    """The department dashboard's department: the searchable picker, offering what ``choices`` holds
+    (a head searches only the departments they head)."""
+
+    department = ChoiceById(
+        label=_("Department"), queryset=Department.objects.none(), empty_label=None, widget=DepartmentPicker
+    )
+
+    def __init__(self, *args: Any, choices: QuerySet[Department], headed_only: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["department"]
+        field.queryset = choices  # type: ignore[attr-defined]
+        if headed_only:
+            field.widget.attrs["data-picker-url"] = f"{reverse('picker_departments')}?headed=1"

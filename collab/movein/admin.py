@@ -216,7 +216,7 @@ class DirectorySourceAdmin(admin.ModelAdmin):
 class SignInPolicyAdmin(admin.ModelAdmin):
     """Require the company account for everyone but the admin who requires it."""
 
-    fields = ["require_sso", "exempt"]
+    fields = ["require_sso", "create_accounts", "exempt"]
     readonly_fields = ["exempt"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -226,5 +226,7 @@ class SignInPolicyAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request: HttpRequest, obj: SignInPolicy, form: Any, change: bool) -> None:
-        saved = sign_in_policy_set(actor=request.user, require_sso=obj.require_sso)
+        saved = sign_in_policy_set(
+            actor=request.user, require_sso=obj.require_sso, create_accounts=obj.create_accounts
+        )
         obj.pk, obj.exempt = saved.pk, saved.exempt

@@ -280,8 +280,9 @@ class CalendarOverrideAdmin(admin.ModelAdmin):
 
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
-    list_display = ["name", "parent", "head", "region"]
+    list_display = ["name", "parent", "head", "region", "active"]
     list_select_related = ["parent", "head", "region"]
+    list_filter = ["active"]
     search_fields = ["name"]
     autocomplete_fields = ["head", "parent", "confirmation_delegates"]
 

@@ -112,6 +112,12 @@ class CalendarOverride(models.Model):
         return f"{self.date:%Y-%m-%d} {self.region or _('Company-wide')}"
 
 
+class DepartmentQuerySet(models.QuerySet["Department"]):
+    def active(self) -> "DepartmentQuerySet":
+        """The departments pickers and filters offer: not removed at the source."""
+        return self.filter(active=True)
+
+
 class Department(models.Model):
     # Unique among its siblings only: real companies have "综合部" under several branches.
     name = models.CharField(_("name"), max_length=100)
@@ -156,6 +162,17 @@ class Department(models.Model):
         related_name="departments",
     )
     external_id = models.CharField(_("ID in the source"), max_length=128, blank=True, editable=False)
+    # A department the source no longer has is deactivated, never deleted: items, tasks and the
+    # register keep naming it, but pickers and filters no longer offer it.
+    active = models.BooleanField(
+        _("active"),
+        default=True,
+        help_text=_(
+            "Unchecked: kept on past items and the register, no longer offered in pickers and filters."
+        ),
+    )
+
+    objects = DepartmentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("department")
@@ -424,6 +441,28 @@ def source_secret(source: DirectorySource) -> str:
     )
 
 
+class VendorToken(models.Model):
+    """A vendor's access token, shared by every web process and worker (see ``VendorApi.token``).
+
+    A table rather than a cache: the product runs without Redis by default, and a per-process
+    cache would ask the vendor for a token in every process, against its daily token quota.
+    """
+
+    # "directory-token:<kind>:<fingerprint of address, app ID and secret>"
+    key = models.CharField(max_length=200, unique=True)
+    sealed_token = models.TextField()
+    # When to stop using it: the vendor's expiry less a margin.
+    expires_at = models.DateTimeField()
+    fetched_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("vendor access token")
+        verbose_name_plural = _("vendor access tokens")
+
+    def __str__(self) -> str:
+        return self.key
+
+
 class Throttle(models.Model):
     """Failed password attempts of one account or one address (see ``collab.org.throttle``).
 
@@ -471,6 +510,14 @@ class SignInPolicy(models.Model):
     keeps their password, so nobody is locked out when the provider is down."""
 
     require_sso = models.BooleanField(_("require the company account"), default=False)
+    create_accounts = models.BooleanField(
+        _("create accounts on first sign-in"),
+        default=False,
+        help_text=_(
+            "OpenID Connect: someone the provider vouches for who has no account here gets one the first "
+            "time they sign in. Unchecked: they are asked to see an admin."
+        ),
+    )
     exempt = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("may still use a password"),

@@ -81,12 +81,16 @@ def department_label(department: Department) -> str:
     )
 
 
-def search_departments(query: str, *, limit: int = LIMIT) -> list[dict[str, Any]]:
+def search_departments(query: str, *, limit: int = LIMIT, headed_by: Any = None) -> list[dict[str, Any]]:
+    """Active departments whose name or its pinyin match; ``headed_by``: only those they head."""
     query = query.strip().lower()
     if not query:
         return []
     found = []
-    for department in Department.objects.select_related("parent").order_by("name"):
+    departments = Department.objects.active().select_related("parent").order_by("name")
+    if headed_by is not None:
+        departments = departments.filter(head=headed_by)
+    for department in departments:
         rank = _rank(query, department.name, *pinyin_keys(department.name))
         if rank is not None:
             found.append(
@@ -133,7 +137,8 @@ class _ChosenOnly:
     ) -> dict[str, Any]:
         attrs = super().build_attrs(base_attrs, extra_attrs)  # type: ignore[misc]
         url = reverse_lazy("picker_people") if self.picker == "people" else reverse_lazy("picker_departments")
-        attrs.update({"data-picker": self.picker, "data-picker-url": str(url)})
+        attrs["data-picker"] = self.picker
+        attrs.setdefault("data-picker-url", str(url))  # a page may narrow the search (?headed=1)
         return attrs
 
 

@@ -121,4 +121,6 @@ def picker_people(request: HttpRequest) -> JsonResponse:
 @login_required
 @require_GET
 def picker_departments(request: HttpRequest) -> JsonResponse:
-    return JsonResponse({"results": search_departments(request.GET.get("q", ""))})
+    # ?headed=1: the department dashboard's picker, which offers a head only what they head.
+    headed_by = request.user if request.GET.get("headed") == "1" and not request.user.is_staff else None
+    return JsonResponse({"results": search_departments(request.GET.get("q", ""), headed_by=headed_by)})

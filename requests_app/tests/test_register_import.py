@@ -96,14 +96,16 @@ def test_imported_numbers_stay_and_the_month_continues_after_them(org: Org) -> N
     assert submitted.number == "20261008"
 
 
-def workbook(rows: list[list[Any]], *, title: str = "", merge: str = "") -> io.BytesIO:
+def workbook(
+    rows: list[list[Any]], *, title: str = "", merge: str = "", header: list[str] = HEADER
+) -> io.BytesIO:
     book = Workbook()
     sheet = book.active
     assert sheet is not None
     if title:
         sheet.append([title])
         sheet.append([])
-    sheet.append(HEADER)
+    sheet.append(header)
     for row in rows:
         sheet.append(row)
     if merge:
@@ -190,7 +192,8 @@ def test_the_command_dry_runs_then_imports(org: Org, tmp_path: Path, capsys: Any
 
     call_command("import_register", str(path))
     item = CollaborationItem.objects.get()
-    assert item.status == ItemStatus.CLOSED and item.coordinator == org.coordinator
+    # The requesting department's head coordinates, not the admin who ran the import.
+    assert item.status == ItemStatus.CLOSED and item.coordinator == org.requester
 
     bad = tmp_path / "bad.xlsx"
     bad.write_bytes(workbook([["2023100", "坏编号", "产品部", "", "", "", "", "", "", "", ""]]).getvalue())
@@ -260,3 +263,73 @@ def test_imported_items_open_like_any_other(org: Org) -> None:
     assert client_for(org.outsider).get(f"/items/{running.pk}/").status_code == 404
     register = client.get("/register/").content.decode()
     assert "已完成的历史事项" in register and "进行中的历史事项" in register
+
+
+def test_the_coordinator_comes_from_the_sheet_else_the_department_head_else_the_admin_with_a_warning(
+    org: Org, django_user_model: Any
+) -> None:
+    admin = django_user_model.objects.create_superuser("boss", "boss@example.com", "pw")
+    client = Client(headers={"accept-language": "zh-hans"})
+    client.force_login(admin)
+
+    def line(number: str, department: str, coordinator: str) -> list[str]:
+        return [
+            number,
+            "历史事项",
+            department,
+            "",
+            "目标:上线",
+            "",
+            "",
+            "",
+            "2023-10-15",
+            "进行中",
+            "",
+            coordinator,
+        ]
+
+    upload = workbook(
+        [
+            line("20231001", "产品部", "项目管理办公室/李娜"),  # the sheet names 李娜
+            line("20231002", "测试部", ""),  # 测试部's head, 王芳
+            line("20231003", "研发部", ""),  # 研发部 has no head
+        ],
+        header=[*HEADER, "协调人"],  # the template's 11 columns plus the company's own
+    )
+    upload.name = "register.xlsx"
+
+    checked = client.post("/register/import/", {"workbook": upload})
+
+    page = checked.content.decode()
+    warnings = page.split("导入前请核对")[1].split("</ul>")[0]
+    assert "第 4 行：未写明协调人，且研发部没有负责人：导入后由您担任协调人。" in warnings
+    assert "第 2 行" not in warnings and "第 3 行" not in warnings
+    assert [r.coordinator_name for r in checked.context["reading"].rows] == ["李娜", "王芳", ""]
+    assert not CollaborationItem.objects.exists()
+
+    client.post("/register/import/", {"token": checked.context["token"]})
+
+    coordinators = dict(CollaborationItem.objects.values_list("number", "coordinator"))
+    assert coordinators == {"20231001": org.coordinator.pk, "20231002": org.qa_head.pk, "20231003": admin.pk}
+
+
+def test_a_coordinator_the_sheet_names_who_is_not_here_is_a_problem_of_that_row(org: Org) -> None:
+    row = [
+        "20231001",
+        "历史事项",
+        "产品部",
+        "",
+        "目标:上线",
+        "",
+        "",
+        "",
+        "2023-10-15",
+        "进行中",
+        "",
+        "周杰伦",
+    ]
+
+    with translation.override("zh-hans"):
+        reading = read_register(workbook([row], header=[*HEADER, "协调人"]))
+
+    assert reading.all_problems == ["第 2 行：没有名为“周杰伦”的在职人员可担任协调人。"]

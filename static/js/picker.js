@@ -140,7 +140,7 @@
 
     var search = debounce(function (query) {
       if (!query) { close(); return; }
-      fetch(url + "?q=" + encodeURIComponent(query), { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      fetch(url + (url.indexOf("?") < 0 ? "?" : "&") + "q=" + encodeURIComponent(query), { headers: { Accept: "application/json" }, credentials: "same-origin" })
         .then(function (response) { return response.ok ? response.json() : { results: [] }; })
         .then(function (data) { if (input.value.trim() === query) { show(data.results || []); } })
         .catch(function () { close(); });

@@ -133,3 +133,26 @@ def test_a_file_that_is_not_a_workbook_is_refused(admin_client: Client) -> None:
 
     assert response.status_code == 400
     assert "不是 Excel 工作簿" in response.content.decode()
+
+
+def test_a_department_left_out_of_the_next_workbook_is_shown_as_removed_and_deactivated(
+    admin_client: Client,
+) -> None:
+    source = DirectorySource.objects.create(kind="excel", name="花名册")
+    departments = [["D01", "北京分公司", "", ""], ["D02", "综合部", "D01", ""], ["D03", "研发部", "D01", ""]]
+    people = [["U001", "张敏", "D02", "", "", ""]]
+    upload(admin_client, source, workbook(departments, people))
+    admin_client.post(reverse("admin:org_directorysource_apply_run", args=[SyncRun.objects.get().pk]))
+    office = Department.objects.get(name="综合部")
+
+    response = upload(admin_client, source, workbook(departments[::2], [["U001", "张敏", "D03", "", "", ""]]))
+
+    page = admin_client.get(response.url).content.decode()
+    assert "综合部" in page and "已在源中删除" in page
+    assert Department.objects.get(pk=office.pk).active is True  # a preview changes nothing
+
+    admin_client.post(reverse("admin:org_directorysource_apply_run", args=[SyncRun.objects.latest("pk").pk]))
+
+    office.refresh_from_db()
+    assert office.active is False and office.external_id == "D02"
+    assert Person.objects.get(source_user_id="U001").department == Department.objects.get(name="研发部")

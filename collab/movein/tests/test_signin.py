@@ -19,7 +19,7 @@ from joserfc.jwk import RSAKey
 from collab.audit.models import AuditEntry
 from collab.movein import services
 from collab.movein.tests.vendors import AGENT_ID, APP_ID, APP_SECRET, FakeDirectory
-from collab.org.models import DirectorySource, ExternalIdentity
+from collab.org.models import DirectorySource, ExternalIdentity, Person
 from collab.org.signin.pin import signing_secret_valid
 from collab.org.signin.policy import sign_in_policy_set
 from collab.testing import PASSWORD, Org
@@ -280,3 +280,96 @@ def test_people_without_a_password_here_sign_with_their_pin(org: Org) -> None:
         "/accounts/signing-pin/", {"current_pin": "000000", "pin": "13579246", "again": "13579246"}
     )
     assert changed.status_code == 400
+
+
+def oidc_sign_in(provider: Provider, source: DirectorySource, client: Client, **claims: Any) -> Any:
+    start = client.get(f"/accounts/sso/{source.pk}/")
+    return client.get(provider.approve(start.url, **claims), follow=True)
+
+
+def test_without_the_setting_a_stranger_is_told_in_their_language_to_ask_an_admin(
+    provider: Provider, org: Org
+) -> None:
+    source = oidc_source(provider)
+    users = get_user_model().objects.count()
+
+    chinese = Client(headers={"accept-language": "zh-hans"})
+    page = oidc_sign_in(provider, source, chinese, sub="kc-new", email="new@example.com", email_verified=True)
+    english = Client(headers={"accept-language": "en"})
+    page_en = oidc_sign_in(
+        provider, source, english, sub="kc-new", email="new@example.com", email_verified=True
+    )
+
+    assert signed_in_as(chinese) is None and signed_in_as(english) is None
+    assert "请联系管理员" in page.content.decode()
+    assert "Ask an admin to add you." in page_en.content.decode()
+    assert get_user_model().objects.count() == users
+
+
+def test_first_sign_in_finds_the_person_by_phone_or_im_id_before_creating_an_account(
+    provider: Provider, org: Org
+) -> None:
+    source = oidc_source(provider)
+    admin = get_user_model().objects.create_superuser("root", "root@example.com", PASSWORD)
+    sign_in_policy_set(actor=admin, require_sso=False, create_accounts=True)
+    Person.objects.filter(user=org.receiver).update(phone="13900000001")
+    Person.objects.filter(user=org.owner).update(wecom_id="wu.jie")
+    users = get_user_model().objects.count()
+
+    by_phone = Client()
+    oidc_sign_in(
+        provider, source, by_phone, sub="kc-1", phone_number="13900000001", phone_number_verified=True
+    )
+    by_im = Client()
+    oidc_sign_in(provider, source, by_im, sub="kc-2", email="wj@other.example", wecom_id="wu.jie")
+    unverified = Client()
+    oidc_sign_in(
+        provider, source, unverified, sub="kc-3", phone_number="13900000001", phone_number_verified=False
+    )
+
+    assert signed_in_as(by_phone) == org.receiver
+    assert signed_in_as(by_im) == org.owner
+    # An unverified phone number proves nothing: a new account, not 钱多's.
+    created = signed_in_as(unverified)
+    assert created is not None and created not in (org.receiver, org.owner)
+    assert get_user_model().objects.count() == users + 1
+
+    newcomer = Client(headers={"accept-language": "zh-hans"})
+    oidc_sign_in(
+        provider,
+        source,
+        newcomer,
+        sub="kc-4",
+        name="周杰",
+        email="zhou@example.com",
+        email_verified=True,
+        preferred_username="zhoujie",
+        phone_number="13700000009",
+        phone_number_verified=True,
+    )
+
+    user = signed_in_as(newcomer)
+    assert user.username == "zhoujie" and str(user.person) == "周杰" and user.email == "zhou@example.com"
+    assert user.person.phone == "13700000009" and not user.has_usable_password()
+    assert AuditEntry.objects.filter(action="org.account_created_on_sign_in", target_id=str(user.pk)).exists()
+    again = Client()
+    oidc_sign_in(provider, source, again, sub="kc-4", email="zhou@example.com", email_verified=True)
+    assert signed_in_as(again) == user
+    assert get_user_model().objects.count() == users + 2
+
+
+def test_claims_that_match_several_people_create_nobody(provider: Provider, org: Org) -> None:
+    source = oidc_source(provider)
+    admin = get_user_model().objects.create_superuser("root", "root@example.com", PASSWORD)
+    sign_in_policy_set(actor=admin, require_sso=False, create_accounts=True)
+    Person.objects.filter(user__in=[org.receiver, org.owner]).update(phone="13900000001")
+    users = get_user_model().objects.count()
+
+    client = Client(headers={"accept-language": "zh-hans"})
+    page = oidc_sign_in(
+        provider, source, client, sub="kc-1", phone_number="13900000001", phone_number_verified=True
+    )
+
+    assert signed_in_as(client) is None
+    assert "请联系管理员" in page.content.decode()
+    assert get_user_model().objects.count() == users

@@ -10,7 +10,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -66,6 +66,13 @@ class FakeDirectory:
     known_messages: set[str] = field(default_factory=set)  # Feishu's uuid / WeCom's duplicate check
     # Sign-in: the authorization codes the vendor handed out after a scan, code -> user id.
     codes: dict[str, str] = field(default_factory=dict)
+    # WeCom's user/list_id: the cursors handed out (cursor -> offset) and the ones asked for.
+    cursors: dict[str, int] = field(default_factory=dict)
+    list_id_cursors: list[str] = field(default_factory=list)
+    # WeCom users its per-department detail list leaves out (read one by one with user/get).
+    unlisted: set[str] = field(default_factory=set)
+    # The largest page any list answers (the benchmark raises it to the vendors' real sizes).
+    max_page: int = MAX_PAGE
     # Every personal message request as received: (vendor, JSON body).
     message_bodies: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     # A slow vendor: seconds between taking a personal message and answering; ``arrived`` is set
@@ -109,8 +116,8 @@ class FakeDirectory:
         return next((d for d in self.depts if d.id == dept_id), None)
 
 
-def _page(rows: list[Any], cursor: int, size: int) -> tuple[list[Any], bool, int]:
-    size = max(1, min(size, MAX_PAGE))
+def _page(rows: list[Any], cursor: int, size: int, largest: int = MAX_PAGE) -> tuple[list[Any], bool, int]:
+    size = max(1, min(size, largest))
     chunk = rows[cursor : cursor + size]
     return chunk, cursor + size < len(rows), cursor + size
 
@@ -166,7 +173,7 @@ def dingtalk(
     if path == "/topapi/v2/user/list":
         dept = str(body["dept_id"])
         department = fake.dept(dept)
-        chunk, more, nxt = _page(fake.members(dept), int(body["cursor"]), int(body["size"]))
+        chunk, more, nxt = _page(fake.members(dept), int(body["cursor"]), int(body["size"]), fake.max_page)
         rows = [
             {
                 "userid": u.id,
@@ -247,7 +254,7 @@ def feishu(
     if path.startswith("/open-apis/contact/v3/departments/") and path.endswith("/children"):
         parent = ours(path.split("/")[-2])
         rows_all = fake.subtree(parent) if query.get("fetch_child") == "true" else fake.children(parent)
-        chunk, more, nxt = _page(rows_all, cursor, size)
+        chunk, more, nxt = _page(rows_all, cursor, size, fake.max_page)
         items = [
             {
                 "name": d.name,
@@ -261,7 +268,7 @@ def feishu(
             for d in chunk
         ]
     elif path == "/open-apis/contact/v3/users/find_by_department":
-        chunk, more, nxt = _page(fake.members(ours(query["department_id"])), cursor, size)
+        chunk, more, nxt = _page(fake.members(ours(query["department_id"])), cursor, size, fake.max_page)
         items = [
             {
                 "user_id": u.id,
@@ -314,7 +321,34 @@ def wecom(fake: FakeDirectory, method: str, path: str, query: dict[str, str], bo
             for d in fake.subtree(root)
         ]
         return 200, {"errcode": 0, "errmsg": "ok", "department": rows}
-    if path == "/cgi-bin/user/list":
+    if path == "/cgi-bin/user/list_id":
+        # 获取成员ID列表: POST, {"cursor": from the previous page, "limit": 1..10000}; one row per
+        # user and department; next_cursor empty on the last page. Cursors are opaque strings.
+        if method != "POST":
+            return 200, {"errcode": 43002, "errmsg": "require POST method"}
+        limit = int(body.get("limit") or 0)
+        if not 1 <= limit <= 10_000:
+            return 200, {"errcode": 40058, "errmsg": "invalid limit"}
+        cursor = str(body.get("cursor") or "")
+        if cursor and cursor not in fake.cursors:
+            return 200, {"errcode": 40058, "errmsg": "invalid cursor"}
+        start = fake.cursors.get(cursor, 0)
+        pairs = [(u.id, int(d)) for u in fake.users for d in u.depts]
+        chunk, more, nxt = _page(pairs, start, limit, fake.max_page)
+        fake.list_id_cursors.append(cursor)
+        next_cursor = ""
+        if more:
+            next_cursor = uuid.uuid4().hex
+            fake.cursors[next_cursor] = nxt
+        rows = [{"userid": userid, "department": dept} for userid, dept in chunk]
+        return 200, {"errcode": 0, "errmsg": "ok", "next_cursor": next_cursor, "dept_user": rows}
+    if path in ("/cgi-bin/user/list", "/cgi-bin/user/get"):
+        if path == "/cgi-bin/user/get":
+            users = [u for u in fake.users if u.id == query.get("userid")]
+            if not users:
+                return 200, {"errcode": 60111, "errmsg": "userid not found"}
+        else:
+            users = [u for u in fake.members(query["department_id"]) if u.id not in fake.unlisted]
         rows = [
             {
                 "userid": u.id,
@@ -325,33 +359,16 @@ def wecom(fake: FakeDirectory, method: str, path: str, query: dict[str, str], bo
                 "email": u.email,
                 "status": 1,
             }
-            for u in fake.members(query["department_id"])
+            for u in users
         ]
+        if path == "/cgi-bin/user/get":
+            return 200, {"errcode": 0, "errmsg": "ok", **rows[0]}
         return 200, {"errcode": 0, "errmsg": "ok", "userlist": rows}
     return 404, {"errcode": 404, "errmsg": "not found"}
 
 
-@pytest.fixture
-def directory_server(monkeypatch: pytest.MonkeyPatch, settings: Any) -> Iterator[FakeDirectory]:
-    """A running local server for all three vendors, with a small company in it."""
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    settings.DIRECTORY_RATE_LIMIT_WAIT = 0.01
-    fake = FakeDirectory(
-        depts=[
-            Dept("2", "北京分公司", "1", ["zhang"]),
-            Dept("3", "综合部", "2", ["li"]),
-            Dept("4", "上海分公司", "1"),
-            Dept("5", "综合部", "4", ["wang"]),
-        ],
-        users=[
-            User("zhang", "张敏", ["2"], email="zhang@example.com", title="总经理"),
-            User("li", "李雷", ["3"], mobile="13800000001"),
-            User("han", "韩梅梅", ["3"]),
-            User("wang", "王芳", ["5"]),
-            User("zhao", "赵强", ["5"]),
-        ],
-    )
+def serve(fake: FakeDirectory) -> Callable[[], None]:
+    """Starts one local server per vendor on ``fake`` (their addresses in ``fake.bases``); returns stop."""
 
     class Handler(BaseHTTPRequestHandler):
         def _handle(self, method: str) -> None:
@@ -400,8 +417,37 @@ def directory_server(monkeypatch: pytest.MonkeyPatch, settings: Any) -> Iterator
         thread.start()
         servers.append((vendor, server, thread))
     fake.bases = {vendor: f"http://127.0.0.1:{server.server_address[1]}" for vendor, server, _t in servers}
+
+    def stop() -> None:
+        for _vendor, server, thread in servers:
+            server.shutdown()
+            server.server_close()
+            thread.join(timeout=5)
+
+    return stop
+
+
+@pytest.fixture
+def directory_server(monkeypatch: pytest.MonkeyPatch, settings: Any) -> Iterator[FakeDirectory]:
+    """A running local server for all three vendors, with a small company in it."""
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    settings.DIRECTORY_RATE_LIMIT_WAIT = 0.01
+    fake = FakeDirectory(
+        depts=[
+            Dept("2", "北京分公司", "1", ["zhang"]),
+            Dept("3", "综合部", "2", ["li"]),
+            Dept("4", "上海分公司", "1"),
+            Dept("5", "综合部", "4", ["wang"]),
+        ],
+        users=[
+            User("zhang", "张敏", ["2"], email="zhang@example.com", title="总经理"),
+            User("li", "李雷", ["3"], mobile="13800000001"),
+            User("han", "韩梅梅", ["3"]),
+            User("wang", "王芳", ["5"]),
+            User("zhao", "赵强", ["5"]),
+        ],
+    )
+    stop = serve(fake)
     yield fake
-    for _vendor, server, thread in servers:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    stop()

@@ -20,17 +20,23 @@ def password_allowed(user: Any) -> bool:
 
 
 @transaction.atomic
-def sign_in_policy_set(*, actor: Any, require_sso: bool) -> SignInPolicy:
-    """Requires (or stops requiring) the company account; the admin who requires it stays exempt."""
+def sign_in_policy_set(*, actor: Any, require_sso: bool, create_accounts: bool | None = None) -> SignInPolicy:
+    """Requires (or stops requiring) the company account; the admin who requires it stays exempt.
+    ``create_accounts`` (None: unchanged): whether OpenID Connect sign-in creates missing accounts."""
     policy, _created = SignInPolicy.objects.select_for_update().get_or_create(pk=1)
-    before = policy.require_sso
+    before = (policy.require_sso, policy.create_accounts)
     policy.require_sso = require_sso
     policy.exempt = actor if require_sso else None
+    if create_accounts is not None:
+        policy.create_accounts = create_accounts
     policy.save()
     audit_record(
         actor=actor,
         action="org.sign_in_policy",
         target=policy,
-        changes={"require_sso": [before, require_sso]},
+        changes={
+            "require_sso": [before[0], require_sso],
+            "create_accounts": [before[1], policy.create_accounts],
+        },
     )
     return policy

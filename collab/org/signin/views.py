@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from collab.org import throttle
 from collab.org.models import DirectorySource
-from collab.org.signin.identity import SSO_AT, SignInError, sign_in_complete, user_for
+from collab.org.signin.identity import SSO_AT, SignInError, oidc_user_for, sign_in_complete, user_for
 from collab.org.signin.oidc import oidc_finish, oidc_start
 from collab.org.signin.pin import PinError, has_signing_pin, signing_pin_set
 from collab.org.signin.vendors import vendor_authorize_url, vendor_finish
@@ -62,12 +62,7 @@ def signin_callback(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         if source.kind == DirectorySource.Kind.OIDC:
             subject, claims = oidc_finish(request, source)
-            user = user_for(
-                source,
-                subject,
-                email=str(claims.get("email") or ""),
-                email_verified=claims.get("email_verified") is True,
-            )
+            user = oidc_user_for(source, subject, claims)
         else:
             subject = vendor_finish(request, source, _callback(source))
             user = user_for(source, subject)

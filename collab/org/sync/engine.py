@@ -27,6 +27,9 @@ ACTIONS = {
     "head": gettext_lazy("head changed"),
     "left": gettext_lazy("left (deactivated)"),
     "returned": gettext_lazy("returned (reactivated)"),
+    "removed": gettext_lazy("removed at the source (deactivated, kept on past items)"),
+    "restored": gettext_lazy("back in the directory (reactivated)"),
+    # Runs before departments were deactivated: a department gone from the source was unlinked.
     "unlinked": gettext_lazy("no longer in the directory (kept, now managed by hand)"),
 }
 
@@ -97,8 +100,11 @@ def directory_sync(
 
     1. Lock the source's row, so two syncs of one source run one after the other.
     2. Departments, parents first: matched by the source's ID; else an unlinked department of
-       the same name under the same parent is adopted; else created. Renames and moves follow.
-       Departments of this source missing from the snapshot are unlinked, never deleted.
+       the same name under the same parent (or one of this source removed earlier) is adopted;
+       else created. Renames and moves follow; a removed department that is back is reactivated.
+       Departments of this source missing from the snapshot are deactivated, never deleted:
+       past items, tasks and the register keep naming them, pickers and filters stop offering
+       them. Their people follow the snapshot like everyone else (moved, or left).
     3. People: matched by the source's user ID; else an unlinked person with that IM ID or
        e-mail is adopted; else created (without a usable password: they sign in with the
        company account). Name and department follow the source; a returning person is reactivated.
@@ -155,12 +161,9 @@ def _sync_departments(
         name = wanted.name.strip()
         department = existing.pop(wanted.id, None)
         if department is None:
-            adopted = Department.objects.filter(source=None, parent=parent, name=name).first()
-            if adopted is not None:
-                adopted.source, adopted.external_id = source, wanted.id
-                adopted.save(update_fields=["source", "external_id"])
-                log.add(adopted, Change("linked", "department", wanted.id, name, after=_path(parent)))
-                result[wanted.id] = adopted
+            department = _adopt_department(source, wanted, parent, name, existing, log)
+            if department is not None:
+                result[wanted.id] = department
                 continue
             department = Department(name=name, parent=parent, source=source, external_id=wanted.id)
             department.save()
@@ -168,6 +171,10 @@ def _sync_departments(
             result[wanted.id] = department
             continue
         fields = []
+        if not department.active:
+            log.add(department, Change("restored", "department", wanted.id, name, after=_path(parent)))
+            department.active = True
+            fields.append("active")
         if department.name != name:
             log.add(
                 department,
@@ -193,10 +200,43 @@ def _sync_departments(
             department.save(update_fields=fields)
         result[wanted.id] = department
     for gone in existing.values():
-        log.add(gone, Change("unlinked", "department", gone.external_id, gone.name))
-        gone.source, gone.external_id = None, ""
-        gone.save(update_fields=["source", "external_id"])
+        if not gone.active:
+            continue  # removed by an earlier run
+        log.add(gone, Change("removed", "department", gone.external_id, gone.name, before=_path(gone.parent)))
+        gone.active = False
+        gone.save(update_fields=["active"])
     return result
+
+
+def _adopt_department(
+    source: DirectorySource,
+    wanted: SourceDepartment,
+    parent: Department | None,
+    name: str,
+    existing: dict[str, Department],
+    log: _Log,
+) -> Department | None:
+    """The department already here under this name and parent that the source's one is.
+
+    One entered by hand is linked; one of this source that was removed at the source (and got
+    a new ID when it was created again there) takes the new ID and is reactivated. Either way the
+    sibling name stays unique and past items keep their department.
+    """
+    here = Department.objects.filter(parent=parent, name=name).first()
+    if here is None:
+        return None
+    if here.source_id is None:
+        here.source, here.external_id = source, wanted.id
+        here.save(update_fields=["source", "external_id"])
+        log.add(here, Change("linked", "department", wanted.id, name, after=_path(parent)))
+        return here
+    if here.source_id == source.pk and not here.active and existing.get(here.external_id) is here:
+        del existing[here.external_id]
+        here.external_id, here.active = wanted.id, True
+        here.save(update_fields=["external_id", "active"])
+        log.add(here, Change("restored", "department", wanted.id, name, after=_path(parent)))
+        return here
+    return None
 
 
 def _sync_people(

@@ -22,7 +22,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--as",
             dest="username",
-            help="The admin recorded as importer and coordinator (default: the first superuser).",
+            help=(
+                "The admin recorded as importer, and coordinator of rows with neither a coordinator "
+                "column nor a department head (default: the first superuser)."
+            ),
         )
         parser.add_argument("--language", default="zh-hans", choices=["zh-hans", "en"])
 
@@ -44,6 +47,8 @@ class Command(BaseCommand):
             for problem in problems:
                 self.stderr.write(problem)
             new, skipped = len(reading.new_rows), len(reading.rows) - len(reading.new_rows)
+            for warning in reading.all_warnings:  # e.g. no coordinator: the importing admin becomes it
+                self.stderr.write(warning)
             if problems:
                 raise CommandError(f"{len(problems)} problems: nothing was imported.")
             if options["dry_run"]:

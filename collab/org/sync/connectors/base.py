@@ -1,8 +1,8 @@
 """What every vendor connector shares: JSON over HTTPS, a cached access token, error codes, rate limits.
 
-- The access token is cached (Django's cache, shared by every process with Redis) until shortly
-  before the vendor says it expires; a vendor code meaning "token invalid or expired" fetches a
-  new one once and repeats the call.
+- The access token is kept in a table row (``VendorToken``, sealed), shared by every web process,
+  worker and host, until shortly before the vendor says it expires; a vendor code meaning "token
+  invalid or expired" fetches a new one once, stores it for everyone, and repeats the call.
 - A vendor code meaning "too many requests" (or HTTP 429) waits and repeats, a few times with
   growing pauses, then gives up with a clear error: the whole sync then changes nothing.
 - Any other non-zero code stops the fetch with the vendor's code and message (never the token).
@@ -13,14 +13,17 @@ import json
 import time
 import urllib.error
 import urllib.request
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.cache import cache
+from django.db import IntegrityError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from collab.org.models import DirectorySource, source_secret
+from collab.lib.secretbox import SecretBoxError, seal, unseal
+from collab.org.models import DirectorySource, VendorToken, source_secret
 from collab.org.sync.snapshot import DirectoryError
 
 TIMEOUT = 20
@@ -46,6 +49,9 @@ class VendorApi:
         ]
         # A changed secret or address gets a fresh token instead of the old one.
         self._cache_key = f"directory-token:{source.kind}:{fingerprint}"
+        # The shared token as this connector last read it, so a fetch of 600 pages reads the
+        # table once, not once a page: (token, when to stop using it).
+        self._held: tuple[str, datetime] | None = None
 
     # Each vendor says how to get a token and where its error code is.
     def fetch_token(self) -> tuple[str, int]:
@@ -70,13 +76,41 @@ class VendorApi:
     def authorize(self, token: str, query: dict[str, Any], headers: dict[str, str]) -> None:
         query["access_token"] = token
 
-    def token(self, *, refresh: bool = False) -> str:
-        if not refresh:
-            cached = cache.get(self._cache_key)
-            if cached:
-                return str(cached)
+    def token(self, *, refresh: bool = False, stale: str = "") -> str:
+        """The shared token; a new one when there is none, it is about to expire, or ``refresh``.
+
+        ``stale`` is the token the vendor just refused: if another process already replaced it,
+        that replacement is used instead of asking the vendor once more.
+        """
+        if not refresh and self._held is not None and self._held[1] > timezone.now():
+            return self._held[0]
+        row = VendorToken.objects.filter(key=self._cache_key).first()
+        if row is not None and row.expires_at > timezone.now():
+            try:
+                stored = unseal(
+                    row.sealed_token,
+                    key_material=settings.ENCRYPTION_KEY,
+                    fallbacks=settings.ENCRYPTION_KEY_FALLBACKS,
+                )
+            except SecretBoxError:
+                stored = ""  # sealed with a key that is gone: fetch a new one
+            if stored and (not refresh or (stale and stored != stale)):
+                self._held = (stored, row.expires_at)
+                return stored
         token, expires_in = self.fetch_token()
-        cache.set(self._cache_key, token, max(int(expires_in) - TOKEN_MARGIN, 30))
+        now = timezone.now()
+        lifetime = max(int(expires_in) - TOKEN_MARGIN, 30)
+        expires_at = now + timedelta(seconds=lifetime)
+        values = {
+            "sealed_token": seal(token, key_material=settings.ENCRYPTION_KEY),
+            "expires_at": expires_at,
+            "fetched_at": now,
+        }
+        try:
+            VendorToken.objects.update_or_create(key=self._cache_key, defaults=values)
+        except IntegrityError:  # another process stored its token at the same moment: ours wins
+            VendorToken.objects.filter(key=self._cache_key).update(**values)
+        self._held = (token, expires_at)
         return token
 
     def call(
@@ -97,7 +131,7 @@ class VendorApi:
                 return reply
             if code in self.token_error_codes and not refreshed:
                 refreshed = True
-                token = self.token(refresh=True)
+                token = self.token(refresh=True, stale=token)
                 continue
             if code in self.rate_limit_codes and attempt < RATE_LIMIT_ATTEMPTS:
                 time.sleep(getattr(settings, "DIRECTORY_RATE_LIMIT_WAIT", 1.0) * 2 ** (attempt - 1))

@@ -32,7 +32,7 @@ def settle_recorded_minutes(apps: Any, schema_editor: Any) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("requests_app", "0010_stored_texts"),
+        ("requests_app", "0011_register_text_search"),
     ]
 
     operations = [
