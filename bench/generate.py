@@ -9,17 +9,21 @@ and a sample of items is re-synced at the end to prove the rows match. Everyone'
 ``bench`` (login names: bench-p00001 ...). Run it on an empty database: it refuses otherwise.
 
 Proportions, per item: 2-4 participating departments, 2 milestones, one meeting with 5 invitees
-and minutes, 3 tasks (for items past consensus), 3 progress reports per task (~10 for late
-items), a deliverable per task once executing, 5 audit rows. Department 1 (总经办) takes part in
-about half of all items, so its people each see about half of the register, as in the issue.
+and minutes, tasks for items past consensus (--tasks in all, about 3.5 per item), progress reports
+(--reports in all; late open tasks carry three times as many), a deliverable per task once
+executing, 5 audit rows. Department 1 (总经办) takes part in about half of all items, so its
+people each see about half of the register, as in the issue. 15% of tasks go to 51 busy owners.
+On PostgreSQL rows go in with COPY; elsewhere with bulk_create.
 """
 
 import argparse
+import io
+import json
 import os
 import random
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -48,6 +52,7 @@ from requests_app.models import (  # noqa: E402
     MeetingForm,
     Milestone,
     Minutes,
+    MinutesStatus,
     Participation,
     Scenario,
 )
@@ -57,8 +62,19 @@ from tasks_app.models import ProgressReport, Task, TaskStatus  # noqa: E402
 
 PASSWORD = "bench"  # noqa: S105 - the benchmark company's shared password
 BATCH = 5000
-FULL = {"people": 5000, "departments": 200, "regions": 3, "items": 100_000}
-SMALL = {"people": 500, "departments": 20, "regions": 3, "items": 2000}
+FULL = {
+    "people": 5000,
+    "departments": 200,
+    "regions": 3,
+    "items": 100_000,
+    "tasks": 300_000,
+    "reports": 1_000_000,
+}
+SMALL = {"people": 500, "departments": 20, "regions": 3, "items": 2000, "tasks": 6000, "reports": 20_000}
+# Busy owners (the issue's "51 owners with about 800 tasks each"): this share of all tasks goes
+# to 51 people, so My work is measured for someone with hundreds of open tasks.
+BUSY_OWNERS = 51
+BUSY_SHARE = 0.15
 # Item statuses in a running company: most items are executing or archived.
 STATUSES = [
     (ItemStatus.SUBMITTED, 0.08),
@@ -79,6 +95,23 @@ TOPICS = [
 ]
 
 
+class Row:
+    """A row to insert, without building a model instance (Model.__init__ costs more than COPY)."""
+
+    __slots__ = ("model", "values")
+
+    def __init__(self, model: type[models.Model], **values: object) -> None:
+        self.model = model
+        self.values = values
+
+    @property
+    def pk(self) -> object:
+        return self.values["pk"]
+
+    def instance(self) -> models.Model:
+        return self.model(**self.values)
+
+
 class Loader:
     def __init__(self, seed: int) -> None:
         self.random = random.Random(seed)  # noqa: S311 - repeatable data, not secrets
@@ -92,12 +125,65 @@ class Loader:
         self.next_pk[model] = value + 1
         return value
 
-    def insert(self, rows: list[models.Model]) -> None:
+    def insert(self, rows: list) -> None:
         if rows:
-            type(rows[0]).objects.bulk_create(rows, batch_size=BATCH)
-            name = type(rows[0])._meta.label
+            model = rows[0].model if isinstance(rows[0], Row) else type(rows[0])
+            if isinstance(rows[0], Row) and connection.vendor == "postgresql":
+                copy_rows(model, rows)
+            else:
+                instances = [r.instance() if isinstance(r, Row) else r for r in rows]
+                model.objects.bulk_create(instances, batch_size=BATCH)
+            name = model._meta.label
             self.counts[name] = self.counts.get(name, 0) + len(rows)
             rows.clear()
+
+
+def _copy_text(value: object) -> str:
+    """One value in COPY's text format."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, models.Model):
+        value = value.pk
+    if isinstance(value, list | dict):
+        value = json.dumps(value, ensure_ascii=False)
+    text = str(value)
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def copy_rows(model: type[models.Model], rows: list[Row]) -> None:
+    """Writes ``rows`` with PostgreSQL's COPY: several times faster than multi-row INSERTs.
+
+    A field a row leaves out takes its default (auto_now_add: now), computed once per batch; a
+    primary key left out is left to the sequence."""
+    now = datetime.now(UTC)
+    fields, keys, defaults = [], [], []
+    given = rows[0].values
+    for field in model._meta.concrete_fields:
+        if field.generated or (field.primary_key and "pk" not in given and field.attname not in given):
+            continue
+        fields.append(field)
+        key = "pk" if field.primary_key and "pk" in given else field.attname
+        if key not in given and field.name in given:
+            key = field.name  # given as an instance: written as its pk
+        keys.append(key)
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            defaults.append(now)
+        else:
+            defaults.append(field.get_default())
+    buffer = io.StringIO()
+    pairs = list(zip(keys, defaults, strict=True))
+    for row in rows:
+        values = row.values
+        buffer.write("\t".join([_copy_text(values.get(key, default)) for key, default in pairs]))
+        buffer.write("\n")
+    buffer.seek(0)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(f"COPY {model._meta.db_table} ({columns}) FROM STDIN", buffer)
 
 
 def generate(sizes: dict[str, int], seed: int = 1) -> dict[str, int]:
@@ -169,19 +255,31 @@ def generate(sizes: dict[str, int], seed: int = 1) -> dict[str, int]:
     change = Permission.objects.get(content_type=content_type, codename="change_collaborationitem")
     item_type = ContentType.objects.get_for_model(CollaborationItem)
 
-    pending: dict[str, list[models.Model]] = {}
+    pending: dict[str, list[Row]] = {}
 
-    def add(row: models.Model) -> None:
-        bucket = pending.setdefault(type(row).__name__, [])
+    def add(row: Row) -> None:
+        bucket = pending.setdefault(row.model.__name__, [])
         bucket.append(row)
         if len(bucket) >= BATCH:
             load.insert(bucket)
 
+    heads = {d.head_id for d in departments}
+    busy = rnd.sample([p for d in departments for p in people_of[d.pk] if p not in heads], BUSY_OWNERS)
+    department_of = {user: d for d in departments for user in people_of[d.pk]}
+    with_tasks = sum(
+        w for s, w in STATUSES if s in (ItemStatus.PLANNED, ItemStatus.EXECUTING, ItemStatus.CLOSED)
+    )
+    tasks_per_item = sizes["tasks"] / (sizes["items"] * with_tasks)
+    # Late open tasks carry three times the reports of the others (reminders, chasing).
+    reports_per_task = sizes["reports"] / sizes["tasks"] / 1.1
     statuses = [s for s, _w in STATUSES]
     weights = [w for _s, w in STATUSES]
     start = now - timedelta(days=730)
     per_month: dict[str, int] = {}
+    began = time.monotonic()
     for n in range(sizes["items"]):
+        if n and n % 10_000 == 0:
+            print(f"  {n:,} items in {time.monotonic() - began:.0f} s", flush=True)
         status = rnd.choices(statuses, weights)[0]
         submitted = start + timedelta(minutes=int(730 * 24 * 60 * n / sizes["items"]))
         month = f"{submitted:%Y%m}"
@@ -195,7 +293,8 @@ def generate(sizes: dict[str, int], seed: int = 1) -> dict[str, int]:
         coordinator = rnd.choice(coordinators)
         first_due = (submitted + timedelta(days=rnd.randint(7, 30))).date()
         last_due = first_due + timedelta(days=rnd.randint(7, 60))
-        item = CollaborationItem(
+        item = Row(
+            CollaborationItem,
             pk=load.pk(CollaborationItem),
             number=f"{month}{per_month[month]:04d}",
             topic=f"{rnd.choice(TOPICS)}{n}",
@@ -212,16 +311,21 @@ def generate(sizes: dict[str, int], seed: int = 1) -> dict[str, int]:
             report_cadence="d" if status in (ItemStatus.EXECUTING, ItemStatus.CLOSED) else "",
         )
         add(item)
-        add(Milestone(pk=load.pk(Milestone), item_id=item.pk, name="需求确认", due_date=first_due))
-        add(Milestone(pk=load.pk(Milestone), item_id=item.pk, name="验收完成", due_date=last_due))
+        add(Row(Milestone, pk=load.pk(Milestone), item_id=item.pk, name="需求确认", due_date=first_due))
+        add(Row(Milestone, pk=load.pk(Milestone), item_id=item.pk, name="验收完成", due_date=last_due))
         for department in participating:
             add(
-                Participation(
-                    pk=load.pk(Participation), item_id=item.pk, department=department, core_need="提供支持"
+                Row(
+                    Participation,
+                    pk=load.pk(Participation),
+                    item_id=item.pk,
+                    department=department,
+                    core_need="提供支持",
                 )
             )
         viewers = {requester, coordinator}
-        meeting = Meeting(
+        meeting = Row(
+            Meeting,
             pk=load.pk(Meeting),
             item_id=item.pk,
             form=rnd.choice(MeetingForm.values),
@@ -232,25 +336,31 @@ def generate(sizes: dict[str, int], seed: int = 1) -> dict[str, int]:
         add(meeting)
         invitees = {people_of[d.pk][0] for d in [requesting, *participating] if people_of[d.pk]}
         for person in invitees:
-            add(Invitation(pk=load.pk(Invitation), meeting_id=meeting.pk, person_id=person))
+            add(Row(Invitation, pk=load.pk(Invitation), meeting_id=meeting.pk, person_id=person))
         viewers |= invitees
         if status != ItemStatus.SUBMITTED:
             add(
-                Minutes(
+                Row(
+                    Minutes,
                     pk=load.pk(Minutes),
                     meeting_id=meeting.pk,
                     conclusions="按计划推进",
                     recorded_by_id=coordinator,
                     final_milestones=[[f"{last_due:%Y-%m-%d}", "验收完成"]],
+                    status=MinutesStatus.CONFIRMED,  # the item went past consensus
                 )
             )
         if status in (ItemStatus.PLANNED, ItemStatus.EXECUTING, ItemStatus.CLOSED):
-            for t in range(3):
+            for t in range(int(tasks_per_item) + (rnd.random() < tasks_per_item % 1)):
                 department = ([requesting, *participating])[t % (1 + len(participating))]
                 owner = rnd.choice(people_of[department.pk] or [requester])
+                if rnd.random() < BUSY_SHARE:
+                    owner = rnd.choice(busy)
+                    department = department_of[owner]
                 deadline = first_due + timedelta(days=t * 5)
                 done = status == ItemStatus.CLOSED or (deadline < today and rnd.random() < 0.8)
-                task = Task(
+                task = Row(
+                    Task,
                     pk=load.pk(Task),
                     item_id=item.pk,
                     name=f"任务{t + 1}",
@@ -268,9 +378,12 @@ def generate(sizes: dict[str, int], seed: int = 1) -> dict[str, int]:
                 )
                 add(task)
                 viewers |= {owner, requester}
-                for r in range(3 if deadline >= today or done else 10):
+                late = deadline < today and not done
+                per_task = reports_per_task * (3 if late else 1)
+                for r in range(int(per_task) + (rnd.random() < per_task % 1)):
                     add(
-                        ProgressReport(
+                        Row(
+                            ProgressReport,
                             pk=load.pk(ProgressReport),
                             task_id=task.pk,
                             reporter_id=owner,
@@ -281,7 +394,8 @@ def generate(sizes: dict[str, int], seed: int = 1) -> dict[str, int]:
                         )
                     )
                 if status in (ItemStatus.EXECUTING, ItemStatus.CLOSED):
-                    deliverable = Deliverable(
+                    deliverable = Row(
+                        Deliverable,
                         pk=load.pk(Deliverable),
                         task_id=task.pk,
                         name=f"成果{t + 1}",
@@ -292,7 +406,8 @@ def generate(sizes: dict[str, int], seed: int = 1) -> dict[str, int]:
                     )
                     add(deliverable)
                     add(
-                        DeliverableVersion(
+                        Row(
+                            DeliverableVersion,
                             pk=load.pk(DeliverableVersion),
                             deliverable_id=deliverable.pk,
                             number=1,
@@ -304,27 +419,36 @@ def generate(sizes: dict[str, int], seed: int = 1) -> dict[str, int]:
         # The grants of item_sync_permissions, computed by its rules.
         for user in viewers:
             add(
-                UserObjectPermission(
-                    permission=view, content_type=content_type, object_pk=str(item.pk), user_id=user
+                Row(
+                    UserObjectPermission,
+                    permission=view,
+                    content_type=content_type,
+                    object_pk=str(item.pk),
+                    user_id=user,
                 )
             )
-            add(ItemVisibility(item_id=item.pk, user_id=user))
+            add(Row(ItemVisibility, item_id=item.pk, user_id=user))
         for user in {requester, coordinator}:
             add(
-                UserObjectPermission(
-                    permission=change, content_type=content_type, object_pk=str(item.pk), user_id=user
+                Row(
+                    UserObjectPermission,
+                    permission=change,
+                    content_type=content_type,
+                    object_pk=str(item.pk),
+                    user_id=user,
                 )
             )
         for department in {requesting, *participating}:
             add(
-                GroupObjectPermission(
+                Row(
+                    GroupObjectPermission,
                     permission=view,
                     content_type=content_type,
                     object_pk=str(item.pk),
                     group_id=department.group_id,
                 )
             )
-            add(ItemVisibility(item_id=item.pk, department_id=department.pk))
+            add(Row(ItemVisibility, item_id=item.pk, department_id=department.pk))
         for action in (
             "item.created",
             "item.submitted",
@@ -333,7 +457,8 @@ def generate(sizes: dict[str, int], seed: int = 1) -> dict[str, int]:
             "task.created",
         ):
             add(
-                AuditEntry(
+                Row(
+                    AuditEntry,
                     actor_id=coordinator,
                     action=action,
                     target_type=item_type,
@@ -411,6 +536,11 @@ def main(argv: list[str] | None = None) -> None:
     sizes = {name: getattr(options, name) or (SMALL if options.small else FULL)[name] for name in FULL}
     began = time.monotonic()
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # The rows are consistent by construction: skip the per-row deferred foreign-key
+            # triggers, which otherwise queue millions of checks that run at commit.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL session_replication_role = replica")
         counts = generate(sizes, seed=options.seed)
     check_grants()
     if connection.vendor == "postgresql":

@@ -14,6 +14,11 @@ BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "tasks-sweep-alerts": {"task": "tasks_app.sweep_alerts", "schedule": crontab(minute="*/5")},
     # Review reminders (2 working hours before) and overdue reviews are due to the minute; 5 is close enough.
     "reviews-sweep-reviews": {"task": "reviews_app.sweep_reviews", "schedule": crontab(minute="*/5")},
+    # A measure is overdue from its owner's first working hour after the due day; hourly is close enough.
+    "reviews-sweep-overdue-measures": {
+        "task": "reviews_app.sweep_overdue_measures",
+        "schedule": crontab(minute=20),
+    },
     # An archive whose build message (broker down) or worker (killed) was lost is built again soon.
     "reviews-requeue-archives": {"task": "reviews_app.requeue_archives", "schedule": crontab(minute="*/2")},
     # Coordinators and department heads read their digest at the start of their working day, in

@@ -5,6 +5,9 @@ and opening it is recorded; the minutes fix conclusions, responsibilities, final
 to-dos; each participating department confirms the current version of the minutes in writing,
 or objects with a reason. When every participating department has confirmed, the item reaches
 consensus. A revision of the minutes asks for confirmation again.
+
+The minutes' status (``MINUTES_TRANSITIONS``: issued, objected to, confirmed) is the departments'
+word on the current version; it moves only through ``requests_app.transitions.transition``.
 """
 
 from dataclasses import dataclass, field
@@ -25,6 +28,7 @@ from collab.notify.handoffs import tell
 from collab.org.models import Department, display_name
 from requests_app.access import RUN_MEETINGS, require_confirmer
 from requests_app.models import (
+    MINUTES_TRANSITIONS,
     AgendaPoint,
     CollaborationItem,
     Confirmation,
@@ -34,6 +38,7 @@ from requests_app.models import (
     Meeting,
     MeetingForm,
     Minutes,
+    MinutesStatus,
     Responsibility,
     Todo,
 )
@@ -47,6 +52,7 @@ from requests_app.services import (
     item_transition,
     require_open,
 )
+from requests_app.transitions import transition
 
 
 def _require_organiser(actor: Any, item: CollaborationItem) -> None:
@@ -204,9 +210,10 @@ def minutes_record(*, actor: Any, meeting_id: int, data: MinutesData) -> Minutes
     minutes = Minutes.objects.select_for_update().filter(meeting=meeting).first()
     revising = minutes is not None
     if minutes is None:
-        minutes = Minutes(meeting=meeting, recorded_by=actor)
+        minutes = Minutes(meeting=meeting, recorded_by=actor)  # issued for confirmation at once
     else:
         minutes.version += 1
+    revised_from = minutes.version - 1
     minutes.agenda = {point: data.agenda.get(point, "").strip() for point in AgendaPoint.values}
     minutes.conclusions = data.conclusions.strip()
     minutes.final_milestones = [[f"{m.due_date:%Y-%m-%d}", m.name] for m in data.final_milestones]
@@ -244,21 +251,35 @@ def minutes_record(*, actor: Any, meeting_id: int, data: MinutesData) -> Minutes
             to=ItemStatus.SUBMITTED,
             note=Text(gettext_noop("The minutes were revised.")),
         )
-    audit_record(
-        actor=actor,
-        action="minutes.revised" if revising else "minutes.recorded",
-        target=item,
-        changes={"minutes": [None, f"v{minutes.version}"]},
-        note=(
-            Text(
-                gettext_noop("%(meeting)s; recorded before the scheduled time: %(reason)s"),
-                meeting=meeting.label,
-                reason=data.early_reason.strip(),
-            )
-            if early
-            else meeting.label
-        ),
+    note: str | Text = (
+        Text(
+            gettext_noop("%(meeting)s; recorded before the scheduled time: %(reason)s"),
+            meeting=meeting.label,
+            reason=data.early_reason.strip(),
+        )
+        if early
+        else meeting.label
     )
+    if revising:
+        # Issued again, whatever the departments said of the earlier version.
+        transition(
+            actor=actor,
+            obj=minutes,
+            to=MinutesStatus.ISSUED,
+            table=MINUTES_TRANSITIONS,
+            item=item,
+            action="minutes.revised",
+            changes={"minutes": [f"v{revised_from}", f"v{minutes.version}"]},
+            note=note,
+        )
+    else:
+        audit_record(
+            actor=actor,
+            action="minutes.recorded",
+            target=item,
+            changes={"minutes": [None, f"v{minutes.version}"]},
+            note=note,
+        )
     _ask_for_confirmation(item, minutes)
     return minutes
 
@@ -347,19 +368,29 @@ def minutes_confirm(
         reason=reason.strip(),
         decided_by=actor,
     )
-    audit_record(
-        actor=actor,
-        action=f"minutes.{decision}",
-        target=item,
-        changes={"confirmation": [None, f"{department} v{minutes.version}"]},
-        note=reason.strip(),
-    )
+    changes = {"confirmation": [None, f"{department} v{minutes.version}"]}
+    settled = minutes_status_from_decisions(minutes)
+    if settled != minutes.status:
+        transition(
+            actor=actor,
+            obj=minutes,
+            to=settled,
+            table=MINUTES_TRANSITIONS,
+            item=item,
+            action=f"minutes.{decision}",
+            changes=changes,
+            note=reason.strip(),
+        )
+    else:  # one more department's word, the minutes' status unchanged
+        audit_record(
+            actor=actor, action=f"minutes.{decision}", target=item, changes=changes, note=reason.strip()
+        )
     if decision == ConfirmationDecision.OBJECTED:
         _tell_organisers_of_objection(item, minutes, confirmation)
     elif (
         item.status == ItemStatus.SUBMITTED
         and is_latest_minutes(minutes)
-        and not unconfirmed_departments(minutes)
+        and minutes.status == MinutesStatus.CONFIRMED
     ):
         item_transition(
             actor=actor,
@@ -380,8 +411,8 @@ def is_latest_minutes(minutes: Minutes) -> bool:
     return latest is not None and latest.pk == minutes.pk
 
 
-def unconfirmed_departments(minutes: Minutes) -> list[Department]:
-    """Participating departments whose latest word on the current version is not a confirmation."""
+def _latest_words(minutes: Minutes) -> dict[int, str]:
+    """Each department's latest decision on the current version of the minutes."""
     latest: dict[int, str] = {}
     for department_id, decision in (
         Confirmation.objects.filter(minutes=minutes, version=minutes.version)
@@ -389,11 +420,30 @@ def unconfirmed_departments(minutes: Minutes) -> list[Department]:
         .values_list("department_id", "decision")
     ):
         latest[department_id] = decision
+    return latest
+
+
+def unconfirmed_departments(minutes: Minutes) -> list[Department]:
+    """Participating departments whose latest word on the current version is not a confirmation."""
+    latest = _latest_words(minutes)
     return [
         d
         for d in participating_departments(minutes.meeting.item)
         if latest.get(d.pk) != ConfirmationDecision.CONFIRMED
     ]
+
+
+def minutes_status_from_decisions(minutes: Minutes) -> str:
+    """The status the departments' latest words give the current version: objected to while a
+    participating department's latest word is an objection, confirmed once every one confirmed,
+    else issued (awaiting confirmation)."""
+    latest = _latest_words(minutes)
+    departments = list(participating_departments(minutes.meeting.item))
+    if any(latest.get(d.pk) == ConfirmationDecision.OBJECTED for d in departments):
+        return MinutesStatus.OBJECTED
+    if all(latest.get(d.pk) == ConfirmationDecision.CONFIRMED for d in departments):
+        return MinutesStatus.CONFIRMED
+    return MinutesStatus.ISSUED
 
 
 def _tell_organisers_of_objection(

@@ -487,8 +487,32 @@ class AgendaPoint(models.TextChoices):
     ADJUSTMENTS = "adjustments", _("Adjustments")
 
 
+class MinutesStatus(models.TextChoices):
+    ISSUED = "issued", _("Issued, awaiting confirmation")
+    OBJECTED = "objected", _("Objected to")
+    CONFIRMED = "confirmed", _("Confirmed by every department")
+
+
+# The allowed moves of the minutes of a meeting (a meeting's only state beyond "scheduled").
+# Recorded minutes are issued at once for written confirmation. A department's objection passes
+# the turn to the coordinator (also after consensus: the item goes on, the minutes await their
+# revision); the last confirmation makes them confirmed (the item's consensus); a revision issues
+# them again, from any status, and asks every department once more. An objecting department that
+# confirms after all withdraws its objection: issued again while others have still to confirm,
+# confirmed if none has.
+MINUTES_TRANSITIONS: dict[str, set[str]] = {
+    MinutesStatus.ISSUED: {MinutesStatus.OBJECTED, MinutesStatus.CONFIRMED, MinutesStatus.ISSUED},
+    MinutesStatus.OBJECTED: {MinutesStatus.ISSUED, MinutesStatus.CONFIRMED},
+    MinutesStatus.CONFIRMED: {MinutesStatus.OBJECTED, MinutesStatus.ISSUED},
+}
+
+
 class Minutes(models.Model):
-    """The minutes of one meeting. ``version`` grows with every revision; confirmations name it."""
+    """The minutes of one meeting. ``version`` grows with every revision; confirmations name it.
+
+    ``status`` follows ``MINUTES_TRANSITIONS`` and moves only through
+    ``requests_app.transitions.transition``: it is the departments' word on the current version.
+    """
 
     meeting = models.OneToOneField(Meeting, on_delete=models.CASCADE, related_name="minutes")
     version = models.PositiveIntegerField(_("version"), default=1)
@@ -505,6 +529,13 @@ class Minutes(models.Model):
     )
     recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=MinutesStatus.choices, default=MinutesStatus.ISSUED
+    )
+
+    # ``version`` numbers the revisions (confirmations name it), not writes: a move of the status
+    # leaves it alone.
+    version_is_lock = False
 
     class Meta:
         verbose_name = _("minutes")

@@ -1,7 +1,10 @@
 """The communication register (《协作沟通记录表》): the template's 11 columns, declared once.
 
 The register page, the Excel export and (later) the import all use REGISTER_COLUMNS, so the
-columns cannot drift apart. Columns whose data comes from later stages show what exists so far.
+columns cannot drift apart. Columns whose data comes from later stages show what exists so far:
+the task columns (conclusions/assignments, owner, the deadline beyond the last milestone) are
+filled by stage 3 through ``register_task_columns`` (called from its AppConfig.ready), since
+stage 1 imports no later stage.
 """
 
 import re
@@ -11,7 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
@@ -19,7 +22,43 @@ from django.utils.translation import gettext_lazy, pgettext
 from collab.lib.xlsx import XlsxBook, as_text
 from collab.org.models import display_name
 from requests_app.models import CollaborationItem, ItemStatus, MeetingForm
-from tasks_app.selectors import TaskTexts, latest_deadline
+
+
+@dataclass(frozen=True)
+class TaskColumns:
+    """What a later stage (tasks_app) supplies for the register's task columns.
+
+    ``prefetch`` loads an item queryset's tasks in one query; ``texts`` is made once per page or
+    export (its translated labels looked up once) and writes the assignment and owner texts of
+    an item's prefetched tasks."""
+
+    prefetch: Callable[[], Prefetch | None]
+    texts: Callable[[], Any]
+    assignment: Callable[[Any, CollaborationItem], str]
+    owners: Callable[[Any, CollaborationItem], str]
+    latest_deadline: Callable[[CollaborationItem], date | None]
+
+
+# Before stage 3 registers (never in a running site, where every app is installed): empty.
+NO_TASKS = TaskColumns(
+    prefetch=lambda: None,
+    texts=lambda: None,
+    assignment=lambda _texts, _item: "",
+    owners=lambda _texts, _item: "",
+    latest_deadline=lambda _item: None,
+)
+
+
+_TASK_COLUMNS: list[TaskColumns] = []
+
+
+def register_task_columns(source: TaskColumns) -> None:
+    """Stage 3 fills the register's task columns (called from its AppConfig.ready)."""
+    _TASK_COLUMNS[:] = [source]
+
+
+def task_columns() -> TaskColumns:
+    return _TASK_COLUMNS[0] if _TASK_COLUMNS else NO_TASKS
 
 
 class RegisterLabels:
@@ -35,7 +74,8 @@ class RegisterLabels:
         self.time = _("Time: %(text)s")
         self.statuses = {value: str(label) for value, label in ItemStatus.choices}
         self.forms = {value: str(label) for value, label in MeetingForm.choices}
-        self.tasks = TaskTexts()
+        self.task_columns = task_columns()
+        self.tasks = self.task_columns.texts()
 
 
 def _requester(item: CollaborationItem, labels: RegisterLabels) -> str:
@@ -70,7 +110,7 @@ def _requirement(item: CollaborationItem, labels: RegisterLabels) -> str:
 def _deadline(item: CollaborationItem, labels: RegisterLabels) -> date | None:
     # The item's own deadline, as in the template's example: its last milestone, or a task
     # deadline beyond it.
-    dates = [d for d in (item.last_milestone_due, latest_deadline(item.tasks.all())) if d is not None]
+    dates = [d for d in (item.last_milestone_due, labels.task_columns.latest_deadline(item)) if d is not None]
     return max(dates, default=None)
 
 
@@ -102,10 +142,12 @@ REGISTER_COLUMNS: list[RegisterColumn] = [
     RegisterColumn(
         "conclusions",
         gettext_lazy("Key conclusions/task assignments"),
-        lambda i, labels: labels.tasks.assignment(i.tasks.all()),
+        lambda i, labels: labels.task_columns.assignment(labels.tasks, i),
         50,
     ),
-    RegisterColumn("owner", gettext_lazy("Owner"), lambda i, labels: labels.tasks.owners(i.tasks.all()), 16),
+    RegisterColumn(
+        "owner", gettext_lazy("Owner"), lambda i, labels: labels.task_columns.owners(labels.tasks, i), 16
+    ),
     RegisterColumn("deadline", gettext_lazy("Deadline"), _deadline, 14),
     RegisterColumn("status", gettext_lazy("Current status"), lambda i, labels: labels.statuses[i.status], 16),
     RegisterColumn("remarks", gettext_lazy("Remarks"), lambda i, _l: i.remarks, 40),

@@ -1,8 +1,9 @@
 """The one door of every status change, for every stateful thing of every stage.
 
 Each stateful model keeps its transition table (a dict of allowed moves) next to it: the item
-(``ITEM_TRANSITIONS``), the task, the problem, the deliverable, the improvement measure and the
-archive. ``transition`` is the only code that writes a ``status``: it
+(``ITEM_TRANSITIONS``), the meeting's minutes (``MINUTES_TRANSITIONS``: issued, objected to,
+confirmed), the task, the problem, the deliverable, the improvement measure and the archive.
+``transition`` is the only code that writes a ``status``: it
 
 1. refuses any write to an archived item (``CollaborationItem.require_writable``);
 2. checks the move against the table and refuses an illegal one with a clear message;
@@ -79,7 +80,9 @@ def transition(
     obj.status = to
     update = ["status", *fields]
     names = {f.name for f in obj._meta.concrete_fields}
-    if "version" in names:
+    # A row's version is its optimistic lock, bumped by every write, unless the model says it
+    # counts something else (the minutes' revisions, which confirmations name).
+    if "version" in names and getattr(obj, "version_is_lock", True):
         obj.version = obj.version + 1
         update.append("version")
     if "updated_at" in names:

@@ -238,11 +238,21 @@ class ImprovementMeasure(models.Model):
     )
     done_at = models.DateTimeField(_("done"), null=True, blank=True)
     done_note = BoundedTextField(_("how it was done"), blank=True)
+    # When the owner was told the measure is overdue: the sweep's claim (told once).
+    overdue_told_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("improvement measure")
         verbose_name_plural = _("process-improvement log")
         ordering = ["status", "due_date", "pk"]
+        indexes = [
+            # The overdue sweep's scan: open measures not yet told, by due date.
+            models.Index(
+                fields=["due_date"],
+                condition=models.Q(status="open", overdue_told_at=None),
+                name="measure_overdue_untold",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.text[:50]

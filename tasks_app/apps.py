@@ -14,3 +14,17 @@ class TasksAppConfig(AppConfig):
         from tasks_app.access import people_given_work
 
         register_work_givers(people_given_work)
+
+        # The register's task columns (stage 1 shows them; it cannot import this stage).
+        from requests_app.register import TaskColumns, register_task_columns
+        from tasks_app.selectors import TaskTexts, latest_deadline, register_tasks_prefetch
+
+        register_task_columns(
+            TaskColumns(
+                prefetch=register_tasks_prefetch,
+                texts=TaskTexts,
+                assignment=lambda texts, item: texts.assignment(item.tasks.all()),
+                owners=lambda texts, item: texts.owners(item.tasks.all()),
+                latest_deadline=lambda item: latest_deadline(item.tasks.all()),
+            )
+        )

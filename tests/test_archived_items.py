@@ -4,7 +4,10 @@ The URLs are not a hand-written list: every pattern Django resolves is walked, s
 tomorrow is covered the day it is added (or the test says which id it needs). Each write
 request to an archived item, by its coordinator and by an administrator (both could write to it
 before), shows the refusal on the item's page and changes nothing: every table's rows are the
-same before and after. The services refuse on their own too (a write from a task or a command).
+same before and after. The Django admin's pages are walked the same way, for every model whose
+rows belong to an item: adding, changing, deleting, every list action and the list's own edits
+of a row of the archived item are refused with the same message. The services refuse on their
+own too (a write from a task or a command).
 """
 
 import re
@@ -13,12 +16,17 @@ from typing import Any
 
 import pytest
 from django.apps import apps
+from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.db import models
+from django.test import RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import translation
 
+from collab.notify.models import RobotChannel
 from collab.testing import Org, assert_refused, client_for
 from requests_app.meeting_services import minutes_confirm
-from requests_app.middleware import ITEM_ROUTE
+from requests_app.middleware import ITEM_ROUTE, item_path
 from requests_app.models import (
     READ_ONLY_REFUSAL,
     Attachment,
@@ -37,6 +45,15 @@ from tasks_app import tracking_services
 from tasks_app.models import DepartmentExemption, Problem, Task
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _language_left_as_found() -> Iterator[None]:
+    # The requests here are in English, and LocaleMiddleware leaves a request's language active
+    # in the thread: without this, the next test would run in English.
+    with translation.override(translation.get_language()):
+        yield
+
 
 REFUSAL = "This item is archived and can no longer be changed."
 # Tables a write request may touch without changing anything of the item: the session (the
@@ -117,6 +134,80 @@ def test_every_write_url_of_an_archived_item_is_refused_and_changes_nothing(org:
             assert REFUSAL in response.content.decode(), route
             htmx = client.post(url, {}, headers=EN | {"HX-Request": "true"})
             assert (htmx.status_code, htmx["HX-Redirect"]) == (204, f"/items/{item.pk}/"), route
+    assert database() == before
+
+
+def admin_models_of_items() -> dict[str, type[models.Model]]:
+    """Every model in the admin whose rows belong to an item, by its admin route prefix."""
+    return {
+        f"admin/{m._meta.app_label}/{m._meta.model_name}/": m
+        for m in admin.site._registry
+        if item_path(m) is not None
+    }
+
+
+def test_every_admin_write_to_a_row_of_an_archived_item_is_refused_and_changes_nothing(org: Org) -> None:
+    item, _ids = archived_item(org)
+    # The item's own robot group (made here directly: no service writes now).
+    RobotChannel.objects.create(
+        kind=RobotChannel.Kind.DINGTALK,
+        name="事项群",
+        webhook_url="https://oapi.example.com/robot",
+        item=item,
+    )
+    superuser = get_user_model().objects.create_superuser("admin", "admin@example.com", "x")
+    client = client_for(superuser)
+    request = RequestFactory().get("/admin/")
+    request.user = superuser
+    by_prefix = admin_models_of_items()
+    assert RobotChannel in by_prefix.values()  # one the admin may write to, besides read-only ones
+
+    def row_of(model: type[models.Model]) -> Any:
+        row = (
+            model._default_manager.filter(**{item_path(model): item.pk}).values_list("pk", flat=True).first()
+        )
+        assert row is not None, f"give the archived item a {model._meta.label}"
+        return row
+
+    def pointing_at_the_item(model: type[models.Model]) -> dict[str, Any]:
+        """Form values naming, through every foreign key that can, a row of the archived item."""
+        return {
+            f.name: row_of(f.related_model)
+            for f in model._meta.concrete_fields
+            if f.is_relation and f.related_model is not None and item_path(f.related_model) is not None
+        }
+
+    before = database()
+    walked = set()
+    for route in routes():
+        prefix = next((p for p in by_prefix if route.startswith(p)), None)
+        if prefix is None:
+            continue
+        model, rest = by_prefix[prefix], route[len(prefix) :]
+        url = "/" + route.replace("<path:object_id>", str(row_of(model)))
+        posts: list[dict[str, Any]] = []
+        if rest == "":
+            actions = admin.site._registry[model].get_actions(request)
+            posts += [
+                {"action": name, "_selected_action": [row_of(model)], "index": 0, "post": "yes"}
+                for name in actions
+            ]
+            posts += [{"action": name, "select_across": "1", "index": 0, "post": "yes"} for name in actions]
+            edit = {"form-TOTAL_FORMS": 1, "form-INITIAL_FORMS": 1, "form-0-id": row_of(model), "_save": "x"}
+            posts.append(edit)
+        elif rest == "add/":
+            # A new row that would belong to the archived item (a new item belongs to none).
+            posts += [fields for fields in [pointing_at_the_item(model)] if fields]
+        elif rest.endswith("/delete/"):
+            posts.append({"post": "yes"})
+        else:
+            posts.append(pointing_at_the_item(model) | {"_save": "x"})
+        for data in posts:
+            response = client.post(url, data, headers=EN, follow=True)
+            assert response.status_code == 200, (route, data)
+            assert REFUSAL in response.content.decode(), (route, data)
+        walked.add(model)
+    assert walked == set(by_prefix.values())
     assert database() == before
 
 

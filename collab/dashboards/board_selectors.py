@@ -185,40 +185,69 @@ def unanswered_escalation() -> Exists:
     )
 
 
+def _health_counts(now: datetime, today: date, soon: date) -> dict[str, tuple[QuerySet[Any], str]]:
+    """The rows each health count counts (see health.py), correlated to the outer item, with the
+    field that points at it: the one definition that ``with_health`` counts and ``health_rank``
+    tests for existence."""
+    tasks = Task.objects.filter(item=OuterRef("pk"))
+    open_tasks = tasks.exclude(status=TaskStatus.DONE)
+    versions = DeliverableVersion.objects.filter(deliverable__task__item=OuterRef("pk"), decision="")
+    return {
+        "late_tasks": (open_tasks.filter(deadline__lt=today), "item"),
+        "escalations": (open_tasks.filter(unanswered_escalation()), "item"),
+        "overdue_reviews": (versions.filter(review_due_at__lt=now), "deliverable__task__item"),
+        "stale_tasks": (open_tasks.filter(report_missing(now)), "item"),
+        "open_problems": (Problem.objects.filter(item=OuterRef("pk"), status=ProblemStatus.OPEN), "item"),
+        "blocked_tasks": (open_tasks.filter(status=TaskStatus.BLOCKED), "item"),
+        "due_soon_behind": (
+            open_tasks.filter(deadline__gte=today, deadline__lte=soon, percent_done__lt=BEHIND_PERCENT),
+            "item",
+        ),
+    }
+
+
+# An emergency waits for nobody: no meeting scheduled yet is a risk at once.
+EMERGENCY_WAITING = Q(scenario=Scenario.EMERGENCY, status=ItemStatus.SUBMITTED) & ~Exists(
+    Meeting.objects.filter(item=OuterRef("pk"))
+)
+# health.py's rules, by the counts they read: any of these makes an item off track, else at risk.
+OFF_TRACK_COUNTS = ("late_tasks", "escalations", "overdue_reviews")
+AT_RISK_COUNTS = ("stale_tasks", "open_problems", "blocked_tasks", "due_soon_behind")
+
+
 def with_health(
     items: QuerySet[CollaborationItem], *, now: datetime, today: date, soon: date
 ) -> QuerySet[CollaborationItem]:
     """Annotates each item with the counts the health light reads (see health.py) and a few
     more for display, all as correlated subqueries: one query for any number of items."""
     tasks = Task.objects.filter(item=OuterRef("pk"))
-    open_tasks = tasks.exclude(status=TaskStatus.DONE)
     versions = DeliverableVersion.objects.filter(deliverable__task__item=OuterRef("pk"), decision="")
+    counts = {name: count_of(rows, group) for name, (rows, group) in _health_counts(now, today, soon).items()}
     return items.annotate(
         task_total=count_of(tasks, "item"),
         task_done=count_of(tasks.filter(status=TaskStatus.DONE), "item"),
-        late_tasks=count_of(open_tasks.filter(deadline__lt=today), "item"),
-        escalations=count_of(open_tasks.filter(unanswered_escalation()), "item"),
-        overdue_reviews=count_of(versions.filter(review_due_at__lt=now), "deliverable__task__item"),
         pending_reviews=count_of(versions, "deliverable__task__item"),
-        stale_tasks=count_of(open_tasks.filter(report_missing(now)), "item"),
-        open_problems=count_of(
-            Problem.objects.filter(item=OuterRef("pk"), status=ProblemStatus.OPEN), "item"
-        ),
-        blocked_tasks=count_of(open_tasks.filter(status=TaskStatus.BLOCKED), "item"),
-        due_soon_behind=count_of(
-            open_tasks.filter(deadline__gte=today, deadline__lte=soon, percent_done__lt=BEHIND_PERCENT),
-            "item",
-        ),
-        # An emergency waits for nobody: no meeting scheduled yet is a risk at once.
         emergency_waiting=Case(
-            When(
-                Q(scenario=Scenario.EMERGENCY, status=ItemStatus.SUBMITTED)
-                & ~Exists(Meeting.objects.filter(item=OuterRef("pk"))),
-                then=Value(1),
-            ),
-            default=Value(0),
-            output_field=IntegerField(),
+            When(EMERGENCY_WAITING, then=Value(1)), default=Value(0), output_field=IntegerField()
         ),
+        **counts,
+    )
+
+
+def health_rank(*, now: datetime, today: date, soon: date) -> Case:
+    """0 for an item off track, 1 at risk, 2 on track: health.py's rules as EXISTS tests, so a
+    list can be sorted worst first and cut in SQL before any count is computed for the rows
+    shown (``with_health``). A test holds it equal to ``health_of`` of the counts."""
+    parts = _health_counts(now, today, soon)
+
+    def any_of(names: tuple[str, ...]) -> Q:
+        return Q(*(Exists(parts[name][0]) for name in names), _connector=Q.OR)
+
+    return Case(
+        When(any_of(OFF_TRACK_COUNTS), then=Value(0)),
+        When(any_of(AT_RISK_COUNTS) | EMERGENCY_WAITING, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
     )
 
 

@@ -5,6 +5,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -17,12 +18,13 @@ from collab.dashboards.board_selectors import (
     attention_rank,
     count_of,
     flagged_tasks,
+    health_rank,
     stage_order,
     task_rows,
     unanswered_escalation,
     with_health,
 )
-from collab.dashboards.coordinator_selectors import worst_first
+from collab.dashboards.coordinator_selectors import ITEMS_PAGE_SIZE, TOP_ITEMS
 from collab.dashboards.health import HealthFacts, due_soon_limit, health_of
 from collab.org.models import Department, Person
 from requests_app.models import CollaborationItem, ItemStatus, Participation
@@ -58,7 +60,8 @@ class Turnaround:
 @dataclass
 class DepartmentBoard:
     department: Department
-    items: list[ItemRow]
+    items: list[ItemRow]  # the TOP_ITEMS in worst health
+    item_total: int
     tasks: list[TaskRow]
     task_total: int
     late_count: int
@@ -89,6 +92,54 @@ def turnaround_of(versions: QuerySet[DeliverableVersion]) -> Turnaround:
     return Turnaround(total=figures["total"], on_time=figures["on_time"])
 
 
+def ranked_items(department: Department, *, now: datetime, today: date, soon: date) -> QuerySet[Any]:
+    """The ids of the open items ``department`` takes part in, worst health first (then by stage
+    and newest), ranked and sorted by the database: a page or the board's top reads its rows'
+    health counts afterwards, for those rows only."""
+    involved = Q(requesting_department=department) | Q(
+        pk__in=Participation.objects.filter(department=department).values("item_id")
+    )
+    return (
+        CollaborationItem.objects.filter(involved)
+        .exclude(status__in=[ItemStatus.DRAFT, ItemStatus.CLOSED])
+        .annotate(rank=health_rank(now=now, today=today, soon=soon), stage=stage_order())
+        .order_by("rank", "stage", "-number_key", "-pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def item_rows_of(
+    department: Department, ids: list[int], *, now: datetime, today: date, soon: date
+) -> list[ItemRow]:
+    """The rows of the items ``ids``, in that order, with their health and the department's open
+    tasks: one query."""
+    items = with_health(
+        CollaborationItem.objects.filter(pk__in=ids), now=now, today=today, soon=soon
+    ).annotate(
+        department_open=count_of(
+            Task.objects.filter(item=OuterRef("pk"), department=department).exclude(status=TaskStatus.DONE),
+            "item",
+        )
+    )
+    loaded = items.select_related("coordinator__person").in_bulk()
+    return [
+        ItemRow(item=loaded[pk], light=health_of(HealthFacts.of(loaded[pk]))) for pk in ids if pk in loaded
+    ]
+
+
+def department_item_page(department: Department, number: Any, *, now: datetime | None = None) -> Page:
+    """One page of every open item the department takes part in, worst health first."""
+    now = now or timezone.now()
+    calendar = RegionCalendars().for_region(department.region)
+    today = timezone.localdate(now, calendar.tz)
+    soon = due_soon_limit(calendar, today)
+    page = Paginator(ranked_items(department, now=now, today=today, soon=soon), ITEMS_PAGE_SIZE).get_page(
+        number
+    )
+    page.object_list = item_rows_of(department, list(page.object_list), now=now, today=today, soon=soon)
+    return page
+
+
 def department_board(
     department: Department, *, start_at: datetime, end_at: datetime, now: datetime | None = None
 ) -> DepartmentBoard:
@@ -100,31 +151,8 @@ def department_board(
     today = timezone.localdate(now, calendar.tz)
     soon = due_soon_limit(calendar, today)
 
-    involved = Q(requesting_department=department) | Q(
-        pk__in=Participation.objects.filter(department=department).values("item_id")
-    )
-    items = list(
-        with_health(
-            CollaborationItem.objects.filter(involved).exclude(
-                status__in=[ItemStatus.DRAFT, ItemStatus.CLOSED]
-            ),
-            now=now,
-            today=today,
-            soon=soon,
-        )
-        .annotate(
-            department_open=count_of(
-                Task.objects.filter(item=OuterRef("pk"), department=department).exclude(
-                    status=TaskStatus.DONE
-                ),
-                "item",
-            ),
-            stage=stage_order(),
-        )
-        .select_related("coordinator__person")
-        .order_by("stage", "-number_key", "-pk")
-    )
-    item_rows = worst_first([ItemRow(item=i, light=health_of(HealthFacts.of(i))) for i in items])
+    ranked = ranked_items(department, now=now, today=today, soon=soon)
+    item_rows = item_rows_of(department, list(ranked[:TOP_ITEMS]), now=now, today=today, soon=soon)
 
     open_tasks = Task.objects.filter(department=department, item__status__in=LIVE_STATUSES)
     # The Exists goes into the aggregate's filter itself: filtering on an annotation's alias
@@ -168,6 +196,7 @@ def department_board(
     return DepartmentBoard(
         department=department,
         items=item_rows,
+        item_total=ranked.count(),
         tasks=task_rows(tasks, calendars, today, soon),
         task_total=counts["total"],
         late_count=counts["late"],

@@ -49,11 +49,11 @@ from collab.org.models import Department, Region
 from requests_app.models import (
     CollaborationItem,
     Confirmation,
-    ConfirmationDecision,
     Invitation,
     ItemStatus,
     Meeting,
     Minutes,
+    MinutesStatus,
     Participation,
     Scenario,
 )
@@ -245,28 +245,17 @@ def _confirmation(row: Any, c: Context) -> Entry:
 
 
 def _minutes_to_revise(c: Context) -> QuerySet[Any]:
-    """Items whose latest minutes have, on their current version, a department whose latest
-    word is an objection (a department that confirmed after objecting no longer holds it)."""
+    """Open items whose latest minutes are objected to (the minutes' status: a department's
+    latest word on their current version is an objection), until a revision issues them again."""
     latest = _latest_minutes("pk")
-    changed_mind = Confirmation.objects.filter(
-        minutes=OuterRef("minutes"),
-        version=OuterRef("version"),
-        department=OuterRef("department"),
-        decided_at__gt=OuterRef("decided_at"),
-    )
-    objected = Confirmation.objects.filter(
-        minutes_id=OuterRef("minutes_id"),
-        version=OuterRef("minutes_version"),
-        decision=ConfirmationDecision.OBJECTED,
-    ).exclude(Exists(changed_mind))
     return (
-        CollaborationItem.objects.filter(coordinator=c.user, status=ItemStatus.SUBMITTED)
+        CollaborationItem.objects.filter(_open_items(), coordinator=c.user)
         .annotate(
-            minutes_id=Subquery(latest.values("pk")[:1]),
+            minutes_status=Subquery(latest.values("status")[:1]),
             minutes_version=Subquery(latest.values("version")[:1]),
             meeting_id=Subquery(latest.values("meeting_id")[:1]),
         )
-        .filter(Exists(objected))
+        .filter(minutes_status=MinutesStatus.OBJECTED)
         .order_by("submitted_at", "pk")
     )
 

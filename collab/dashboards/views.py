@@ -23,7 +23,7 @@ from collab.dashboards.coordinator_selectors import (
     coordinated_stage,
     coordinator_board,
 )
-from collab.dashboards.department_selectors import department_board, departments_for
+from collab.dashboards.department_selectors import department_board, department_item_page, departments_for
 from collab.dashboards.forms import DepartmentChoiceForm, period_from
 from collab.dashboards.my_work_selectors import PAGE_SIZE, SOURCES, entries_of, full_list
 from collab.dashboards.my_work_selectors import my_work as my_work_of
@@ -123,8 +123,8 @@ def coordinator_items(request: HttpRequest, stage: str) -> HttpResponse:
     return render(request, "dashboards/item_list.html", context)
 
 
-def _department_board(request: HttpRequest) -> tuple[Any, list[Department], Any, Any]:
-    choices = list(departments_for(request.user))
+def _chosen_department(request: HttpRequest, choices: list[Department] | None = None) -> Department:
+    choices = list(departments_for(request.user)) if choices is None else choices
     if not choices:
         raise PermissionDenied(_("Only department heads have a department dashboard."))
     wanted = request.GET.get("department", "")
@@ -132,7 +132,12 @@ def _department_board(request: HttpRequest) -> tuple[Any, list[Department], Any,
     if chosen is None and (wanted_pk := parse_whole_number(wanted)) is not None:
         # More departments than the page lists (a company's 300): the picker found this one.
         chosen = departments_for(request.user).filter(pk=wanted_pk).first()
-    chosen = chosen or choices[0]
+    return chosen or choices[0]
+
+
+def _department_board(request: HttpRequest) -> tuple[Any, list[Department], Any, Any]:
+    choices = list(departments_for(request.user))
+    chosen = _chosen_department(request, choices)
     period, form = period_from(request.GET)
     return department_board(chosen, start_at=period.start_at, end_at=period.end_at), choices, period, form
 
@@ -162,15 +167,16 @@ def department(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def department_items(request: HttpRequest) -> HttpResponse:
-    """Every open item the department takes part in, worst health first, paged."""
-    board, _choices, _period, _form = _department_board(request)
+    """Every open item the department takes part in, worst health first, paged (the page's rows
+    only are read with their health, not the whole board)."""
+    department = _chosen_department(request)
     context = {
-        "title": _("Items %(department)s takes part in") % {"department": board.department},
-        "page": Paginator(board.items, ITEMS_PAGE_SIZE).get_page(request.GET.get("page")),
+        "title": _("Items %(department)s takes part in") % {"department": department},
+        "page": department_item_page(department, request.GET.get("page")),
         "row_template": "dashboards/_department_item_row.html",
         "headers": [_("Health"), _("Item"), _("Stage"), _("Open tasks of the department"), ""],
-        "back": f"{reverse('dashboards:department')}?department={board.department.pk}",
-        "query": f"department={board.department.pk}&",
+        "back": f"{reverse('dashboards:department')}?department={department.pk}",
+        "query": f"department={department.pk}&",
         "roles": roles_of(request.user),
         "tab": "department",
     }

@@ -6,6 +6,10 @@ scenario), which My-work list shows the entry while it is open, and when the ent
 Services tell people through ``tell`` (the row gives the notification's kind and urgency);
 My work (``collab.dashboards.my_work_selectors``) has one list per row with an entry, and a
 test plays every row. Nothing here knows the stage apps: rows are data.
+
+The assigned-or-overdue row is told twice per measure at most: when it is assigned (the
+retrospective's services) and once when it becomes overdue (``reviews_app.measure_alerts``'s
+beat sweep). Its entry outlives the item (``outlives_item``): see the row.
 """
 
 from collections.abc import Callable, Iterable
@@ -41,6 +45,10 @@ class Handoff:
     entry: str  # the My-work list that shows the entry while it is open
     until: Promise  # when the entry disappears
     informed: Promise | None = None  # who else is told, with nothing to do
+    # My work lists nothing on an archived item, except the entries of a row that outlives it:
+    # an improvement measure belongs to the company-wide improvement log, which follows it after
+    # the item is archived; its entry links to the log, and marking it done writes to the log.
+    outlives_item: bool = False
 
     def urgency(self, item: Any, *, blocking: bool = False) -> str:
         by_scenario = urgency_for_item(item)
@@ -179,7 +187,8 @@ HANDOFFS: tuple[Handoff, ...] = (
         _("Carry out the improvement measure"),
         Pace.NORMAL,
         "measures",
-        _("when it is marked done"),
+        _("when it is marked done in the improvement log, also after the item is archived"),
+        outlives_item=True,
     ),
     Handoff(
         "item.archive_ready",

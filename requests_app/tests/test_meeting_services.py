@@ -6,12 +6,13 @@ import pytest
 import time_machine
 from django.core import mail
 
+from collab.audit.models import AuditEntry
 from collab.notify.models import Notification
 from collab.org.models import Department
 from collab.testing import Org, assert_refused, make_head, make_item, minutes_data, schedule_meeting
 from requests_app import meeting_services
 from requests_app.meeting_services import TodoData
-from requests_app.models import Confirmation, Invitation, ItemStatus, RequirementChange
+from requests_app.models import Confirmation, Invitation, ItemStatus, MinutesStatus, RequirementChange
 from requests_app.rules import MilestoneData
 from requests_app.selectors import visible_items
 
@@ -227,6 +228,81 @@ def test_a_revision_needs_confirming_again_and_reopens_consensus(org: Org, rnd_h
         "您打开后会议纪要已修订为第2版，请重新阅读。",
     )
     assert meeting_services.unconfirmed_departments(revised) == [org.rnd, org.qa]
+
+
+def codes(statuses: list[Any]) -> list[str]:
+    """The status codes of an audit row's move (stored labelled by the model's field)."""
+    return [s["value"] if isinstance(s, dict) else s for s in statuses]
+
+
+def test_the_minutes_move_through_their_table_with_an_audit_row_for_every_move(
+    org: Org, rnd_head: Any
+) -> None:
+    """Issued → objected → issued again (the objector confirms) → confirmed (consensus) →
+    objected after consensus → issued by the revision; each move an audit row with the status."""
+    item = make_item(org)
+    meeting = schedule_meeting(org, item)
+    minutes = meeting_services.minutes_record(
+        actor=org.coordinator, meeting_id=meeting.pk, data=minutes_data(org)
+    )
+
+    def status() -> str:
+        minutes.refresh_from_db()
+        return minutes.status
+
+    def moves() -> list[tuple[str, list[str]]]:
+        entries = AuditEntry.objects.filter(action__startswith="minutes.", changes__has_key="status")
+        return [(e.action, codes(e.changes["status"])) for e in entries.order_by("pk")]
+
+    assert status() == MinutesStatus.ISSUED
+    confirm(org, rnd_head, org.rnd, minutes, "objected", "修复排期需要再议")
+    assert status() == MinutesStatus.OBJECTED
+    confirm(org, rnd_head, org.rnd, minutes)  # talked through: QA has still to confirm
+    assert status() == MinutesStatus.ISSUED
+    confirm(org, org.qa_head, org.qa, minutes)
+    assert status() == MinutesStatus.CONFIRMED
+    item.refresh_from_db()
+    assert item.status == ItemStatus.CONSENSUS
+    # A department may still object after consensus: the minutes wait for their revision.
+    confirm(org, org.qa_head, org.qa, minutes, "objected", "测试资源不足")
+    assert status() == MinutesStatus.OBJECTED
+    item.refresh_from_db()
+    assert item.status == ItemStatus.CONSENSUS
+    meeting_services.minutes_record(
+        actor=org.coordinator, meeting_id=meeting.pk, data=minutes_data(org, conclusions="测试增派1人")
+    )
+    assert (status(), minutes.version) == (MinutesStatus.ISSUED, 2)
+    item.refresh_from_db()
+    assert item.status == ItemStatus.SUBMITTED
+    assert moves() == [
+        ("minutes.objected", ["issued", "objected"]),
+        ("minutes.confirmed", ["objected", "issued"]),
+        ("minutes.confirmed", ["issued", "confirmed"]),
+        ("minutes.objected", ["confirmed", "objected"]),
+        ("minutes.revised", ["objected", "issued"]),
+    ]
+
+
+def test_a_confirmation_that_leaves_the_minutes_waiting_is_recorded_without_a_move(
+    org: Org, rnd_head: Any
+) -> None:
+    item = make_item(org)
+    meeting = schedule_meeting(org, item)
+    minutes = meeting_services.minutes_record(
+        actor=org.coordinator, meeting_id=meeting.pk, data=minutes_data(org)
+    )
+    confirm(org, org.qa_head, org.qa, minutes)  # R&D has still to confirm
+    minutes.refresh_from_db()
+    assert minutes.status == MinutesStatus.ISSUED
+    entry = AuditEntry.objects.get(action="minutes.confirmed")
+    assert entry.changes == {"confirmation": [None, "测试部 v1"]}
+    # A revision of minutes still waiting issues them again: a move of its own, on record.
+    revised = meeting_services.minutes_record(
+        actor=org.coordinator, meeting_id=meeting.pk, data=minutes_data(org, conclusions="补充结论")
+    )
+    assert (revised.status, revised.version) == (MinutesStatus.ISSUED, 2)
+    entry = AuditEntry.objects.get(action="minutes.revised")
+    assert (codes(entry.changes["status"]), entry.changes["minutes"]) == (["issued", "issued"], ["v1", "v2"])
 
 
 def test_minutes_before_the_meeting_starts_need_the_reason_and_keep_it(org: Org) -> None:

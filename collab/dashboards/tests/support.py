@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from collab.notify.models import Notification
 from collab.testing import Org
+from requests_app.meeting_services import minutes_status_from_decisions
 from requests_app.models import (
     CollaborationItem,
     Confirmation,
@@ -169,7 +170,7 @@ def minutes_for(
 def confirm(
     minutes: Minutes, department: Any, by: Any, *, decision: str = "confirmed", version: int | None = None
 ) -> Confirmation:
-    return Confirmation.objects.create(
+    row = Confirmation.objects.create(
         minutes=minutes,
         department=department,
         version=version or minutes.version,
@@ -177,6 +178,9 @@ def confirm(
         reason="" if decision == "confirmed" else "排期需再议",
         decided_by=by,
     )
+    # The minutes' status as the service settles it from the departments' words.
+    Minutes.objects.filter(pk=minutes.pk).update(status=minutes_status_from_decisions(minutes))
+    return row
 
 
 def invitation(org: Org, item: CollaborationItem, person: Any, *, starts: str) -> Invitation:

@@ -6,13 +6,15 @@ from datetime import date
 
 import pytest
 import time_machine
-from django.utils import translation
+from django.utils import timezone, translation
 
+from collab.dashboards.board_selectors import health_rank
 from collab.dashboards.coordinator_selectors import coordinator_board
 from collab.dashboards.health import Health, HealthFacts, due_soon_limit, health_of
 from collab.dashboards.tests.support import alert, at, problem, raw_item, raw_task, version
 from collab.lib.workdays import Calendar
 from collab.testing import Org
+from requests_app.models import CollaborationItem
 from tasks_app.models import AlertKind, TaskStatus
 
 pytestmark = pytest.mark.django_db
@@ -50,10 +52,24 @@ def test_due_within_a_working_day_crosses_national_day() -> None:
     assert due_soon_limit(china, date(2026, 10, 10)) == date(2026, 10, 12)
 
 
+RANK = {Health.OFF_TRACK: 0, Health.AT_RISK: 1, Health.ON_TRACK: 2}
+
+
 def _lights(org: Org) -> dict[str, str]:
     with time_machine.travel(at("2026-09-30 10:00"), tick=False):
         board = coordinator_board(org.coordinator)
-    return {row.item.topic: row.light.health for group in board.groups for row in group.rows}
+        # The SQL rank that sorts and cuts the department's list before any light is computed
+        # must agree with the light of every item.
+        now = timezone.now()
+        today = timezone.localdate(now, Calendar().tz)
+        ranks = dict(
+            CollaborationItem.objects.annotate(
+                rank=health_rank(now=now, today=today, soon=due_soon_limit(Calendar(), today))
+            ).values_list("topic", "rank")
+        )
+    lights = {row.item.topic: row.light.health for group in board.groups for row in group.rows}
+    assert ranks == {topic: RANK[health] for topic, health in lights.items()}
+    return lights
 
 
 def test_the_lights_of_items_worked_out_by_hand(org: Org) -> None:

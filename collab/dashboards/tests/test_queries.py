@@ -42,6 +42,7 @@ def pages(org: Org) -> list[tuple[str, Any, str, dict[str, str]]]:
         ("my work of a head", org.qa_head, reverse("home"), {}),
         ("coordinator", org.coordinator, reverse("dashboards:coordinator"), {}),
         ("department", org.qa_head, reverse("dashboards:department"), {}),
+        ("department items", org.qa_head, reverse("dashboards:department_items"), {}),
         ("management", org.outsider, reverse("dashboards:management"), {}),
         ("management export", org.outsider, reverse("dashboards:management_export"), {}),
         *rows,
