@@ -28,6 +28,7 @@ SYSTEM_TEXT = {
     # The acceptance form's snapshot at acceptance, written by the application for the signatures.
     "reviews_app.DeliverableVersion.accepted_content",
     "org.DirectorySource.sealed_secret",
+    "org.VendorToken.sealed_token",
     "org.DirectorySource.last_error",
     "org.SyncRun.error",
     # The State Council's holiday notice, pasted whole by an admin and parsed, not shown as typed.
