@@ -14,7 +14,9 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db import connection
+from django.db.models import BooleanField, Model, Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
@@ -124,6 +126,16 @@ _ITEM_VALUES = (
 )
 
 
+def rows_of(model: type[Model], column: str, ids: Sequence[int]) -> Q:
+    """``<column> IN ids``; on PostgreSQL one array parameter (``= ANY(%s)``), because Django
+    prepares an IN list value by value, a fifth of the export's CPU at 2,000 ids per chunk."""
+    if connection.vendor != "postgresql":
+        return Q(**{f"{column}__in": ids})
+    sql = f'"{model._meta.db_table}"."{column}" = ANY(%s)'
+    # Only our own table and column names are interpolated; the ids are one bound parameter.
+    return Q(RawSQL(sql, [list(ids)], output_field=BooleanField()))  # noqa: S611
+
+
 def register_records(items: QuerySet[CollaborationItem], chunk: int) -> Iterator[RegisterRecord]:
     """The records of ``items`` in their order, read ``chunk`` items at a time.
 
@@ -138,24 +150,25 @@ def register_records(items: QuerySet[CollaborationItem], chunk: int) -> Iterator
     columns = task_columns()
     for start in range(0, len(ids), chunk):
         part = ids[start : start + chunk]
-        rows = {row["pk"]: row for row in CollaborationItem.objects.filter(pk__in=part).values(*_ITEM_VALUES)}
+        items_part = CollaborationItem.objects.filter(rows_of(CollaborationItem, "id", part))
+        rows = {row["pk"]: row for row in items_part.values(*_ITEM_VALUES)}
         participants: dict[int, list[tuple[str, str]]] = {}
         for item_id, department, role in (
-            Participation.objects.filter(item_id__in=part)
+            Participation.objects.filter(rows_of(Participation, "item_id", part))
             .order_by("pk")
             .values_list("item_id", "department__name", "role")
         ):
             participants.setdefault(item_id, []).append((department, role))
         milestones: dict[int, list[date]] = {}
         for item_id, due in (
-            Milestone.objects.filter(item_id__in=part)
+            Milestone.objects.filter(rows_of(Milestone, "item_id", part))
             .order_by("due_date", "pk")
             .values_list("item_id", "due_date")
         ):
             milestones.setdefault(item_id, []).append(due)
         meetings: dict[int, list[str]] = {}
         for item_id, form in (
-            Meeting.objects.filter(item_id__in=part)
+            Meeting.objects.filter(rows_of(Meeting, "item_id", part))
             .order_by("starts_at", "pk")
             .values_list("item_id", "form")
         ):
@@ -215,9 +228,10 @@ def _milestone_span(record: RegisterRecord, labels: RegisterLabels) -> str:
     dates = record.milestone_dates
     if not dates:
         return ""
+    # isoformat() is 2026-10-15, as %Y-%m-%d, without strftime's cost (an export writes 100,000).
     if len(dates) == 1:
-        return f"{dates[0]:%Y-%m-%d}"
-    return labels.span % {"start": f"{min(dates):%Y-%m-%d}", "end": f"{max(dates):%Y-%m-%d}"}
+        return dates[0].isoformat()
+    return labels.span % {"start": min(dates).isoformat(), "end": max(dates).isoformat()}
 
 
 def _requirement(record: RegisterRecord, labels: RegisterLabels) -> str:

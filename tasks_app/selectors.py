@@ -13,6 +13,7 @@ from django.utils.translation import pgettext
 
 from collab.org.models import Department, display_name, name_of
 from requests_app.models import CollaborationItem, Todo
+from requests_app.register import rows_of
 from tasks_app.models import DepartmentExemption, Task
 
 
@@ -160,7 +161,7 @@ def task_lines_for(item_ids: Sequence[int]) -> dict[int, list[TaskLine]]:
     """The lines of many items in one query, without model instances (the export's chunks)."""
     lines: dict[int, list[TaskLine]] = {}
     rows = (
-        Task.objects.filter(item_id__in=item_ids)
+        Task.objects.filter(rows_of(Task, "item_id", item_ids))
         .order_by("deadline", "pk")
         .values_list(
             "item_id",
@@ -173,8 +174,11 @@ def task_lines_for(item_ids: Sequence[int]) -> dict[int, list[TaskLine]]:
             "deadline",
         )
     )
+    names: dict[int, str] = {}  # an owner has many tasks: the name is made once
     for item_id, owner_id, department, first, last, username, name, deadline in rows:
-        line = TaskLine(owner_id, department, name_of(first, last, username), name, deadline)
+        if (person := names.get(owner_id)) is None:
+            person = names[owner_id] = name_of(first, last, username)
+        line = TaskLine(owner_id, department, person, name, deadline)
         lines.setdefault(item_id, []).append(line)
     return lines
 
