@@ -301,10 +301,13 @@ class XlsxBook:
         for index, spec in enumerate(self.sheets, start=1):
             sheet = workbook.create_sheet(title=spec.title[:31])  # Excel's limit for sheet names
             cells = _CellWriter(sheet)
+            # The part's zip header goes out before the first row is read: the download starts
+            # at once, while the rows' queries run.
+            entry = self._entry = archive.open(f"xl/worksheets/sheet{index}.xml", "w", force_zip64=True)
+            yield sink.drain()
             rows = iter(spec.rows)
             ahead = list(islice(rows, self.PEEK)) if spec.fit else []
             self._set_widths(sheet, spec, ahead)
-            entry = self._entry = archive.open(f"xl/worksheets/sheet{index}.xml", "w", force_zip64=True)
             entry.write(_SHEET_START + self._top(sheet) + b"<sheetData>")
             number = 0
             lines: list[str] = []
