@@ -17,6 +17,8 @@ from collab.exports.kinds import ExportKind, register_export_kind
 from collab.exports.models import Export, ExportStatus
 from collab.exports.services import export_request
 from collab.exports.sweep import MAX_BUILD_ATTEMPTS, exports_sweep
+from collab.exports.tasks import sweep_exports_task
+from collab.schedules import BEAT_SCHEDULE
 from collab.testing import Org, client_for, make_item
 
 pytestmark = pytest.mark.django_db
@@ -162,5 +164,6 @@ def test_a_build_whose_worker_died_is_queued_again(org: Org) -> None:
     Export.objects.filter(pk=export.pk).update(
         status=ExportStatus.BUILDING, heartbeat_at=timezone.now() - timedelta(minutes=10), build_attempts=1
     )
-    assert exports_sweep()["requeued"] == 1
+    assert BEAT_SCHEDULE["exports-sweep"]["task"] == sweep_exports_task.name
+    assert sweep_exports_task.delay().get()["requeued"] == 1  # what beat sends every two minutes
     assert Export.objects.get(pk=export.pk).status == ExportStatus.QUEUED
