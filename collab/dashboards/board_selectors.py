@@ -41,7 +41,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from collab.dashboards.health import BEHIND_PERCENT, HealthLight
+from collab.dashboards.health import BEHIND_PERCENT, HealthFacts, HealthLight, health_of
 from collab.lib.workdays import Calendar
 from collab.org.calendar import RegionCalendars, review_clock_label
 from collab.org.models import Department
@@ -271,6 +271,11 @@ class StageGroup:
     status: str
     label: str
     rows: list[ItemRow]
+    total: int = -1  # every item of the stage; rows may be its top only
+
+    def __post_init__(self) -> None:
+        if self.total < 0:
+            self.total = len(self.rows)
 
 
 def group_by_stage(rows: Iterable[ItemRow]) -> list[StageGroup]:
@@ -281,6 +286,32 @@ def group_by_stage(rows: Iterable[ItemRow]) -> list[StageGroup]:
         StageGroup(status=status, label=str(ItemStatus(status).label), rows=groups[status])
         for status in STAGE_ORDER
         if groups.get(status)
+    ]
+
+
+def ranked(items: QuerySet[CollaborationItem], *, now: datetime, today: date, soon: date) -> QuerySet[Any]:
+    """``items`` worst health first (``rank``), then by stage (``stage``) and newest: ranked and
+    sorted by the database, so a page or a board's top reads the health counts of its own rows
+    only (``item_rows``)."""
+    return items.annotate(rank=health_rank(now=now, today=today, soon=soon), stage=stage_order()).order_by(
+        "rank", "stage", "-number_key", "-pk"
+    )
+
+
+def ranked_ids(
+    items: QuerySet[CollaborationItem], *, now: datetime, today: date, soon: date
+) -> QuerySet[Any]:
+    return ranked(items, now=now, today=today, soon=soon).values_list("pk", flat=True)
+
+
+def item_rows(
+    items: QuerySet[CollaborationItem], ids: list[int], *, now: datetime, today: date, soon: date
+) -> list[ItemRow]:
+    """The rows of the items ``ids`` (among ``items``, which may carry more annotations and
+    select_related), in that order, with their health: one query."""
+    loaded = with_health(items.filter(pk__in=ids), now=now, today=today, soon=soon).in_bulk()
+    return [
+        ItemRow(item=loaded[pk], light=health_of(HealthFacts.of(loaded[pk]))) for pk in ids if pk in loaded
     ]
 
 
@@ -403,6 +434,26 @@ def breakdown_gaps_for(items: Iterable[CollaborationItem]) -> dict[int, list[str
     for item_id, name in blank.order_by("deadline", "pk"):
         gaps[item_id].append(_('The task "%(task)s" has no delivery standard.') % {"task": name})
     return gaps
+
+
+def has_breakdown_gap() -> Q:
+    """On an item queryset: the breakdown leaves something out, the same checks as
+    ``breakdown_gaps_for`` as EXISTS tests, so the items with gaps are counted and cut by the
+    database (``breakdown_gaps_for`` then words the gaps of the rows shown)."""
+    tasks = Task.objects.filter(item=OuterRef("pk"))
+    todos = Todo.objects.filter(minutes__meeting__item=OuterRef("pk"), task__isnull=True).filter(
+        Q(dropped_at=None) | Q(dropped_reason__regex=r"^\s*$")
+    )
+    uncovered = Participation.objects.filter(item=OuterRef("pk")).filter(
+        ~Exists(Task.objects.filter(item=OuterRef("item"), department=OuterRef("department"))),
+        ~Exists(DepartmentExemption.objects.filter(item=OuterRef("item"), department=OuterRef("department"))),
+    )
+    return Q(status__in=BREAKDOWN_STATUSES) & (
+        ~Exists(tasks)
+        | Exists(todos)
+        | Exists(uncovered)
+        | Exists(tasks.filter(delivery_standard__regex=r"^\s*$"))
+    )
 
 
 @dataclass

@@ -17,12 +17,7 @@ from django.views.decorators.vary import vary_on_cookie
 
 from collab.dashboards import management
 from collab.dashboards.board_selectors import roles_of
-from collab.dashboards.coordinator_selectors import (
-    ITEMS_PAGE_SIZE,
-    TOP_ITEMS,
-    coordinated_stage,
-    coordinator_board,
-)
+from collab.dashboards.coordinator_selectors import TOP_ITEMS, coordinated_stage, coordinator_board
 from collab.dashboards.department_selectors import department_board, department_item_page, departments_for
 from collab.dashboards.forms import DepartmentChoiceForm, period_from
 from collab.dashboards.my_work_selectors import PAGE_SIZE, SOURCES, entries_of, full_list
@@ -108,12 +103,12 @@ def coordinator(request: HttpRequest) -> HttpResponse:
 @require_GET
 def coordinator_items(request: HttpRequest, stage: str) -> HttpResponse:
     """Every item of one stage the person coordinates, worst health first, paged."""
-    group = coordinated_stage(request.user, stage)
-    if group is None:
+    page = coordinated_stage(request.user, stage, request.GET.get("page"))
+    if page is None:
         raise Http404
     context = {
-        "title": group.label,
-        "page": Paginator(group.rows, ITEMS_PAGE_SIZE).get_page(request.GET.get("page")),
+        "title": ItemStatus(stage).label,
+        "page": page,
         "row_template": "dashboards/_coordinator_item_row.html",
         "headers": [_("Health"), _("Item"), _("Tasks done"), _("Open problems"), _("Reviews waiting"), ""],
         "back": reverse("dashboards:coordinator"),
