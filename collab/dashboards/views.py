@@ -22,7 +22,13 @@ from collab.dashboards.department_selectors import department_board, department_
 from collab.dashboards.forms import DepartmentChoiceForm, period_from
 from collab.dashboards.my_work_selectors import PAGE_SIZE, SOURCES, entries_of, full_list
 from collab.dashboards.my_work_selectors import my_work as my_work_of
-from collab.dashboards.timeline import build_timeline, timeline_milestones, timeline_tasks
+from collab.dashboards.timeline import (
+    build_timeline,
+    day_cells_html,
+    task_rows_html,
+    timeline_milestones,
+    timeline_tasks,
+)
 from collab.downloads import xlsx_response
 from collab.lib.numbers import parse_whole_number
 from collab.org.calendar import calendar_for
@@ -307,4 +313,14 @@ def timeline(request: HttpRequest, pk: int) -> HttpResponse:
     """The item's timeline: anyone who may see the item may see it."""
     item = item_for(request.user, pk)
     chart = build_timeline(item, timeline_tasks(item), timeline_milestones(item), calendar_for(None))
-    return render(request, "dashboards/timeline.html", {"item": item, "timeline": chart})
+    chart_rows, table_rows = task_rows_html(chart, item)
+    day_shades, day_cells = day_cells_html(chart)
+    context = {
+        "item": item,
+        "timeline": chart,
+        "chart_rows": chart_rows,
+        "table_rows": table_rows,
+        "day_shades": day_shades,
+        "day_cells": day_cells,
+    }
+    return render(request, "dashboards/timeline.html", context)
