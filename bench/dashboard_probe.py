@@ -97,6 +97,28 @@ def add_missing_indexes() -> None:
                     )
 
 
+def add_tasks(item: Any, wanted: int) -> None:
+    """Copies of the item's first task until it has ``wanted``, over half a year of deadlines
+    (inside the probe's transaction, rolled back with it)."""
+    from datetime import timedelta
+
+    from tasks_app.models import Task
+
+    tasks = list(Task.objects.filter(item=item).order_by("pk"))
+    model = tasks[0]
+    copies = []
+    for n in range(wanted - len(tasks)):
+        copy = Task(
+            **{f.attname: getattr(model, f.attname) for f in Task._meta.concrete_fields if not f.primary_key}
+        )
+        copy.name = f"{model.name} {n}"
+        copy.source_todo_id = None
+        copy.deadline = model.deadline + timedelta(days=n % 180 - 90)
+        copies.append(copy)
+    Task.objects.bulk_create(copies)
+    print(f"(the timeline's item {item.number} now has {wanted} tasks, rolled back afterwards)")
+
+
 def main() -> None:
     from django.db import connection, transaction
 
@@ -106,6 +128,9 @@ def main() -> None:
     parser.add_argument("--explain", type=int, default=0)
     parser.add_argument("--profile", type=int, default=0, help="print this many lines of a cProfile")
     parser.add_argument("--set", action="append", default=[], help="SET LOCAL name=value, e.g. jit=on")
+    parser.add_argument(
+        "--timeline-tasks", type=int, default=0, help="give the timeline's item this many tasks"
+    )
     parser.add_argument("--missing-indexes", action="store_true", help="create them, rolled back")
     args = parser.parse_args()
     print("| page | person | queries | app CPU ms (median) | SQL ms (median) | wall ms (median) | KB |")
@@ -118,7 +143,10 @@ def main() -> None:
                     cursor.execute(f"SET LOCAL {name} = %s", [value])
             if args.missing_indexes:
                 add_missing_indexes()
-            pages = run.pages(run.pick_people())
+            people = run.pick_people()
+            if args.timeline_tasks:
+                add_tasks(people["item"], args.timeline_tasks)
+            pages = run.pages(people)
             for name in args.pages.split(","):
                 user, path = pages[name]
                 probe(name, user, path, args.runs, args.explain, args.profile)
