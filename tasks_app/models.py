@@ -87,18 +87,6 @@ class Task(models.Model):
         verbose_name = _("task")
         verbose_name_plural = _("tasks")
         ordering = ["deadline", "pk"]
-        indexes = [
-            # My work and the department board: a person's (a department's) open tasks by
-            # deadline, without reading the done ones, which are most of them.
-            models.Index(
-                fields=["owner", "deadline"], name="task_open_by_owner", condition=~models.Q(status="done")
-            ),
-            models.Index(
-                fields=["department", "deadline"],
-                name="task_open_by_department",
-                condition=~models.Q(status="done"),
-            ),
-        ]
         constraints = [
             models.CheckConstraint(condition=~models.Q(name=""), name="task_has_name"),
             models.CheckConstraint(

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, F, OuterRef, Q, QuerySet
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Window
 from django.utils import timezone
 
 from collab.dashboards.board_selectors import (
@@ -19,6 +19,7 @@ from collab.dashboards.board_selectors import (
     count_of,
     flagged_tasks,
     item_rows,
+    ranked,
     ranked_ids,
     task_rows,
     unanswered_escalation,
@@ -145,8 +146,14 @@ def department_board(
     today = timezone.localdate(now, calendar.tz)
     soon = due_soon_limit(calendar, today)
 
-    ranked = ranked_items(department, now=now, today=today, soon=soon)
-    item_rows = item_rows_of(department, list(ranked[:TOP_ITEMS]), now=now, today=today, soon=soon)
+    # The top and the count of every item in one query: ranking reads every item anyway (a
+    # separate COUNT read the 35,000 items of the largest department again, 220 ms).
+    top = list(
+        ranked(involved_items(department), now=now, today=today, soon=soon)
+        .annotate(total=Window(Count("*")))
+        .values_list("pk", "total")[:TOP_ITEMS]
+    )
+    item_rows = item_rows_of(department, [pk for pk, _total in top], now=now, today=today, soon=soon)
 
     open_tasks = Task.objects.filter(department=department, item__status__in=LIVE_STATUSES)
     # The Exists goes into the aggregate's filter itself: filtering on an annotation's alias
@@ -190,7 +197,7 @@ def department_board(
     return DepartmentBoard(
         department=department,
         items=item_rows,
-        item_total=involved_items(department).count(),
+        item_total=top[0][1] if top else 0,
         tasks=task_rows(tasks, calendars, today, soon),
         task_total=counts["total"],
         late_count=counts["late"],
