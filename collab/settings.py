@@ -65,6 +65,10 @@ def database_from_url(url: str) -> dict[str, object]:
             "PORT": str(parts.port or ""),
             "CONN_MAX_AGE": env_int("COLLAB_DB_CONN_MAX_AGE", 60),
             "CONN_HEALTH_CHECKS": True,
+            # No JIT: every query here is a short OLTP read that answers in milliseconds, and
+            # PostgreSQL's cost-based JIT fires on the large estimates of dashboard ranking queries,
+            # compiling hundreds of functions for seconds before the first row (bench/RESULTS.md).
+            "OPTIONS": {"options": "-c jit=off"},
         }
     if parts.scheme == "sqlite":
         return sqlite_database(Path(unquote(parts.path)))
