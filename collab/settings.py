@@ -352,7 +352,8 @@ DEFAULT_FROM_EMAIL = env_str("COLLAB_DEFAULT_FROM_EMAIL", "collab@localhost")
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    _broker_dir = VAR_DIR / "broker"
+    # COLLAB_BROKER_DIR: another folder (each parallel test process has its own).
+    _broker_dir = Path(env_str("COLLAB_BROKER_DIR", str(VAR_DIR / "broker")))
     _broker_dir.mkdir(parents=True, exist_ok=True)  # kombu fails when the folder is missing
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
