@@ -8,6 +8,7 @@
 """
 
 from functools import lru_cache
+from html import escape
 from typing import Any
 
 from django import forms
@@ -15,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.forms.renderers import BaseRenderer
 from django.forms.utils import flatatt
 from django.urls import reverse_lazy
-from django.utils.html import conditional_escape, format_html
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from pypinyin import Style, lazy_pinyin
 
@@ -148,9 +149,8 @@ class _ChosenOnly:
             if group_name:
                 parts.append(format_html('<optgroup label="{}">', group_name))
             parts.extend(
-                f'<option value="{conditional_escape(option["value"])}"'
-                f"{flatatt(option['attrs']) if option['attrs'] else ''}>"
-                f"{conditional_escape(option['label'])}</option>"
+                f'<option value="{_escaped(option["value"])}"'
+                f"{flatatt(option['attrs']) if option['attrs'] else ''}>{_escaped(option['label'])}</option>"
                 for option in group_choices
             )
             if group_name:
@@ -166,6 +166,12 @@ class _ChosenOnly:
         attrs["data-picker"] = self.picker
         attrs.setdefault("data-picker-url", str(url))  # a page may narrow the search (?headed=1)
         return attrs
+
+
+def _escaped(value: Any) -> str:
+    """As the template's {{ value }}: escaped unless already safe (the standard library's escape,
+    without the lazy-string wrapper around Django's, which cost half the 200 options' time)."""
+    return value.__html__() if hasattr(value, "__html__") else escape(str(value))
 
 
 class PersonPicker(_ChosenOnly, forms.Select):

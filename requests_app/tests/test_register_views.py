@@ -123,6 +123,16 @@ def test_sorting_and_paging(org: Org) -> None:
     assert numbers_on_page(oldest)[0] == items[0].number
 
 
+def test_cells_are_escaped_keep_their_line_breaks_and_the_number_links_to_the_item(org: Org) -> None:
+    item = make_item(org, topic="<script>alert(1)</script>", remarks="第一行\r\n第二行 & <b>三</b>")
+    body = client_for(org.requester).get(reverse("requests_app:register")).content.decode()
+    link = reverse("requests_app:item_detail", args=[item.pk])
+    assert f'<td class="col-1"><a href="{link}">{item.number}</a></td>' in body
+    assert '<td class="col-2">&lt;script&gt;alert(1)&lt;/script&gt;</td>' in body
+    assert '<td class="col-11">第一行<br>第二行 &amp; &lt;b&gt;三&lt;/b&gt;</td>' in body
+    assert "<script>alert(1)" not in body
+
+
 def test_htmx_gets_only_the_results(org: Org) -> None:
     make_item(org)
     response = client_for(org.requester).get(reverse("requests_app:register"), headers={"hx-request": "true"})
