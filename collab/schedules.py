@@ -21,6 +21,8 @@ BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
     # An archive whose build message (broker down) or worker (killed) was lost is built again soon.
     "reviews-requeue-archives": {"task": "reviews_app.requeue_archives", "schedule": crontab(minute="*/2")},
+    # An export whose message or worker was lost is written again soon; files past their time go.
+    "exports-sweep": {"task": "exports.sweep", "schedule": crontab(minute="*/2")},
     # Coordinators and department heads read their digest at the start of their working day, in
     # their region's time zone: hourly, each person's goes out once inside their working hours.
     "tasks-daily-digest": {"task": "tasks_app.send_digests", "schedule": crontab(minute=15)},

@@ -176,6 +176,7 @@ INSTALLED_APPS = [
     "collab.org",
     "collab.audit",
     "collab.notify",
+    "collab.exports",
     "requests_app",
     "tasks_app",
     "reviews_app",
@@ -329,6 +330,14 @@ COLLAB_DELIVERY_SENDING_TIMEOUT_SECONDS = env_int("COLLAB_DELIVERY_SENDING_TIMEO
 # The lease of an archive being built: a build whose heartbeat is older is a dead worker's and
 # is queued again by the sweep (reviews_app/archive_sweep.py; heartbeats come every quarter lease).
 COLLAB_ARCHIVE_LEASE_SECONDS = env_int("COLLAB_ARCHIVE_LEASE_SECONDS", 300)
+# Excel exports of more rows than this are written in the background (a page with progress, then
+# a download link): a web worker's timeout (COLLAB_WEB_TIMEOUT) covers the whole response, and
+# the register writes about 10,000 rows a second. Smaller ones stream at once.
+COLLAB_EXPORT_BACKGROUND_ROWS = env_int("COLLAB_EXPORT_BACKGROUND_ROWS", 5000)
+# How long a background export's file is kept for the person who asked for it.
+COLLAB_EXPORT_KEEP_HOURS = env_int("COLLAB_EXPORT_KEEP_HOURS", 24)
+# The lease of an export being written (renewed every second while rows are written).
+COLLAB_EXPORT_LEASE_SECONDS = env_int("COLLAB_EXPORT_LEASE_SECONDS", 300)
 COLLAB_ROBOT_RATE_LIMIT_PER_MINUTE = env_int("COLLAB_ROBOT_RATE_LIMIT_PER_MINUTE", 20)
 COLLAB_ROBOT_TIMEOUT_SECONDS = env_int("COLLAB_ROBOT_TIMEOUT_SECONDS", 10)
 # Where links in e-mails point: the address people open Collab at.

@@ -18,6 +18,7 @@ urlpatterns = [
     path("pickers/departments/", org_views.picker_departments, name="picker_departments"),
     path("admin/", admin.site.urls),
     path("notifications/", include("collab.notify.urls")),
+    path("", include("collab.exports.urls")),
     path("", include("collab.movein.urls")),
     path("", include("requests_app.urls")),
     path("", include("tasks_app.urls")),

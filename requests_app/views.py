@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -14,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from collab.audit.selectors import audit_history
 from collab.downloads import stored_file_response, xlsx_response
+from collab.exports.services import export_request
 from collab.lib.numbers import parse_whole_number
 from requests_app import services
 from requests_app.access import EDIT_FORM, item_for
@@ -70,6 +72,14 @@ def register_export(request: HttpRequest) -> HttpResponseBase:
         return redirect("requests_app:register")
     items = register_items(request.user, filters.cleaned_data if request.GET else {})
     filename = _("communication-register-%(date)s.xlsx") % {"date": f"{timezone.localdate():%Y%m%d}"}
+    # Past the threshold the file may take longer than the web worker's timeout: a worker writes
+    # it and the person follows its progress (a COUNT that stops at the threshold).
+    threshold = settings.COLLAB_EXPORT_BACKGROUND_ROWS
+    if items.order_by()[: threshold + 1].count() > threshold:
+        export = export_request(
+            actor=request.user, kind="register", query=request.GET.urlencode(), file_name=filename
+        )
+        return redirect("exports:export", export_pk=export.pk)
     return xlsx_response(filename, register_book(items))
 
 

@@ -17,14 +17,15 @@ class TasksAppConfig(AppConfig):
 
         # The register's task columns (stage 1 shows them; it cannot import this stage).
         from requests_app.register import TaskColumns, register_task_columns
-        from tasks_app.selectors import TaskTexts, latest_deadline, register_tasks_prefetch
+        from tasks_app.selectors import TaskTexts, register_tasks_prefetch, task_lines_for, task_lines_of
 
         register_task_columns(
             TaskColumns(
                 prefetch=register_tasks_prefetch,
+                lines_of=task_lines_of,
+                lines_for=task_lines_for,
                 texts=TaskTexts,
-                assignment=lambda texts, item: texts.assignment(item.tasks.all()),
-                owners=lambda texts, item: texts.owners(item.tasks.all()),
-                latest_deadline=lambda item: latest_deadline(item.tasks.all()),
+                assignment=lambda texts, lines: texts.assignment(lines),
+                owners=lambda texts, lines: texts.owners(lines),
             )
         )

@@ -3,7 +3,7 @@
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
@@ -11,8 +11,9 @@ from django.utils import dateformat, formats
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from collab.org.models import Department, display_name
+from collab.org.models import Department, display_name, name_of
 from requests_app.models import CollaborationItem, Todo
+from requests_app.register import rows_of
 from tasks_app.models import DepartmentExemption, Task
 
 
@@ -137,6 +138,51 @@ def register_tasks_prefetch() -> Prefetch:
     )
 
 
+class TaskLine(NamedTuple):
+    """What the register shows of one task, as plain values."""
+
+    owner_id: int
+    department: str
+    owner: str
+    name: str
+    deadline: date
+
+
+def task_line(task: Task) -> TaskLine:
+    return TaskLine(task.owner_id, str(task.department), display_name(task.owner), task.name, task.deadline)
+
+
+def task_lines_of(item: CollaborationItem) -> list[TaskLine]:
+    """The lines of an item loaded with ``register_tasks_prefetch``."""
+    return [task_line(task) for task in item.tasks.all()]
+
+
+def task_lines_for(item_ids: Sequence[int]) -> dict[int, list[TaskLine]]:
+    """The lines of many items in one query, without model instances (the export's chunks)."""
+    lines: dict[int, list[TaskLine]] = {}
+    rows = (
+        Task.objects.filter(rows_of(Task, "item_id", item_ids))
+        .order_by("deadline", "pk")
+        .values_list(
+            "item_id",
+            "owner_id",
+            "department__name",
+            "owner__first_name",
+            "owner__last_name",
+            "owner__username",
+            "name",
+            "deadline",
+        )
+    )
+    names: dict[int, str] = {}  # an owner has many tasks: the name is made once
+    for item_id, owner_id, department, first, last, username, name, deadline in rows:
+        if (person := names.get(owner_id)) is None:
+            person = names[owner_id] = name_of(first, last, username)
+        line = TaskLine(owner_id, department, person, name, deadline)
+        lines.setdefault(item_id, []).append(line)
+    return lines
+
+
 class TaskTexts:
     """The register's task texts, with every translated label looked up once (an export of
     100,000 items writes them hundreds of thousands of times)."""
@@ -147,34 +193,40 @@ class TaskTexts:
         self.clauses = pgettext("clause separator", "; ")
         self.items = pgettext("list separator", ", ")
         self.month_day = formats.get_format("MONTH_DAY_FORMAT")
+        self.dates: dict[date, str] = {}  # a few hundred distinct deadlines among many tasks
 
-    def assignment(self, tasks: Iterable[Task]) -> str:
+    def _month_day(self, day: date) -> str:
+        if (text := self.dates.get(day)) is None:
+            text = self.dates[day] = dateformat.format(day, self.month_day)
+        return text
+
+    def assignment(self, lines: Iterable[TaskLine]) -> str:
         """The template's style: "1.测试部王芳10月5日前提交测试计划;2.研发部孙磊10月10日前完成功能修复"."""
         return self.clauses.join(
             self.clause
             % {
                 "index": index,
-                "who": self.who % {"department": task.department, "person": display_name(task.owner)},
-                "task": task.name,
-                "date": dateformat.format(task.deadline, self.month_day),
+                "who": self.who % {"department": line.department, "person": line.owner},
+                "task": line.name,
+                "date": self._month_day(line.deadline),
             }
-            for index, task in enumerate(tasks, start=1)
+            for index, line in enumerate(lines, start=1)
         )
 
-    def owners(self, tasks: Iterable[Task]) -> str:
+    def owners(self, lines: Iterable[TaskLine]) -> str:
         """The distinct owners with their departments, in task order: "测试部/王芳、研发部/孙磊"."""
         seen: dict[int, str] = {}
-        for task in tasks:
-            seen.setdefault(task.owner_id, f"{task.department}/{display_name(task.owner)}")
+        for line in lines:
+            seen.setdefault(line.owner_id, f"{line.department}/{line.owner}")
         return self.items.join(seen.values())
 
 
 def task_assignment_text(tasks: Iterable[Task]) -> str:
-    return TaskTexts().assignment(tasks)
+    return TaskTexts().assignment(map(task_line, tasks))
 
 
 def owners_text(tasks: Iterable[Task]) -> str:
-    return TaskTexts().owners(tasks)
+    return TaskTexts().owners(map(task_line, tasks))
 
 
 def latest_deadline(tasks: Iterable[Any]) -> date | None:

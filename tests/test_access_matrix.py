@@ -16,6 +16,7 @@ from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from collab.exports.models import Export
 from collab.testing import Org, client_for, make_person
 from reviews_app.models import Archive, Deliverable, DeliverableFile, ImprovementMeasure
 from reviews_app.tests.test_archive_support import attach, ready_item
@@ -105,6 +106,11 @@ EXPECTED: dict[str, str] = {
     "reviews_app:archive_build": "LNFFAFF",
     "reviews_app:archive_status": "LNAAAAA",
     "reviews_app:archive_download": "LNAAAAA",
+    # A background export is its requester's alone (the coordinator's here): nobody else's.
+    "exports:export": "LNNNANN",
+    "exports:status": "LNNNANN",
+    "exports:download": "LNNNANN",
+    "exports:again": "LNNNANN",
     "dashboards:my_work": "LAAAAAA",
     "dashboards:my_work_list": "LAAAAAA",
     "dashboards:index": "LAAAAAA",
@@ -174,6 +180,15 @@ def played(org: Org) -> dict[str, Any]:
             requested_by=org.coordinator,
             file=ContentFile(b"PK\x05\x06" + bytes(18), name="archive.zip"),
             file_name="协作流程.zip",
+        ).pk,
+        "export_pk": Export.objects.create(
+            kind="register",
+            status="ready",
+            requested_by=org.coordinator,
+            language="zh-hans",
+            zone="Asia/Shanghai",
+            file=ContentFile(b"PK\x05\x06" + bytes(18), name="export.xlsx"),
+            file_name="沟通记录表.xlsx",
         ).pk,
         "figure": "items",
         "entry": "tasks",

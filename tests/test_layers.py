@@ -1,7 +1,7 @@
 """The layers, read from the imports of every module (those inside functions included).
 
-- collab/lib imports nothing of ours; collab/org, collab/audit and collab/notify import only
-  each other and lib (no stage app);
+- collab/lib imports nothing of ours; collab/org, collab/audit, collab/notify and collab/exports
+  import only each other and lib (no stage app);
 - the stage apps import only earlier stages: requests_app → tasks_app → reviews_app;
 - no module imports another app's views;
 - collab/dashboards may read every stage, and nothing imports it.
@@ -17,7 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("collab", "requests_app", "tasks_app", "reviews_app")
-BASE = ("collab.lib", "collab.org", "collab.audit", "collab.notify")
+BASE = ("collab.lib", "collab.org", "collab.audit", "collab.notify", "collab.exports")
 STAGES = ("requests_app", "tasks_app", "reviews_app")
 WIRING = {
     "collab.urls",

@@ -22,6 +22,7 @@ import pytest
 from django.apps import apps
 from django.db import models
 
+from collab.exports.models import EXPORT_TRANSITIONS, Export
 from requests_app.models import ITEM_TRANSITIONS, MINUTES_TRANSITIONS, CollaborationItem, Minutes
 from reviews_app.models import (
     ARCHIVE_TRANSITIONS,
@@ -43,6 +44,7 @@ MACHINES = [
     (Deliverable, DELIVERABLE_TRANSITIONS),
     (ImprovementMeasure, MEASURE_TRANSITIONS),
     (Archive, ARCHIVE_TRANSITIONS),
+    (Export, EXPORT_TRANSITIONS),
 ]
 # Models whose "status" is not a workflow of an item, and why.
 NOT_WORKFLOWS = {
@@ -53,7 +55,11 @@ NOT_WORKFLOWS = {
     "notify.delivery",
 }
 # (module, function): the only code that writes a status.
-DOORS = {("requests_app/transitions.py", "transition"), ("reviews_app/archive_builder.py", "archive_move")}
+DOORS = {
+    ("requests_app/transitions.py", "transition"),
+    ("reviews_app/archive_builder.py", "archive_move"),
+    ("collab/exports/builder.py", "export_move"),
+}
 SKIPPED_FOR_NOT_WORKFLOWS = ("collab/notify/",)  # where notify.delivery's status is kept
 MOVERS = {"update", "update_or_create"}  # what changes existing rows (create and the like bear them)
 SQL_STATUS_WRITE = re.compile(r"\bset\b[^;]*\bstatus\"?\s*=", re.I | re.S)

@@ -24,6 +24,7 @@ SYSTEM_TEXT = {
     "notify.RobotChannel.secret",
     "audit.AuditEntry.note",
     "reviews_app.Archive.error",
+    "exports.Export.error",
     "reviews_app.Signature.drawing",
     # The acceptance form's snapshot at acceptance, written by the application for the signatures.
     "reviews_app.DeliverableVersion.accepted_content",

@@ -8,3 +8,9 @@ class DashboardsConfig(AppConfig):
     name = "collab.dashboards"
     label = "dashboards"
     verbose_name = _("Dashboards")
+
+    def ready(self) -> None:
+        # The rows of a figure run in the background above COLLAB_EXPORT_BACKGROUND_ROWS.
+        from collab.dashboards.management_exports import register_figure_exports
+
+        register_figure_exports()

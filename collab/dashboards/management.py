@@ -340,6 +340,15 @@ ROW_FIGURES: dict[str, RowFigure] = {
 }
 
 
+# The filters a rows page accepts besides the period, each checked by the figure's queryset.
+ROW_FILTERS = ("status", "scenario", "on_time", "department")
+
+
+def row_filters(params: Any) -> dict[str, str]:
+    """The row filters of a request's query (a QueryDict)."""
+    return {key: params[key] for key in ROW_FILTERS if params.get(key)}
+
+
 def row_values(figure: RowFigure, row: Any) -> list[str]:
     """One row as the page shows it."""
     return [as_text(column.value(row)) for column in figure.columns]

@@ -3,6 +3,7 @@
 import json
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -25,10 +26,12 @@ from collab.dashboards.coordinator_selectors import (
 )
 from collab.dashboards.department_selectors import department_board, department_item_page, departments_for
 from collab.dashboards.forms import DepartmentChoiceForm, period_from
+from collab.dashboards.management_exports import figure_export_kind
 from collab.dashboards.my_work_selectors import PAGE_SIZE, SOURCES, entries_of, full_list
 from collab.dashboards.my_work_selectors import my_work as my_work_of
 from collab.dashboards.timeline import build_timeline, timeline_milestones, timeline_tasks
 from collab.downloads import xlsx_response
+from collab.exports.services import export_request
 from collab.lib.numbers import parse_whole_number
 from collab.org.calendar import calendar_for
 from collab.org.models import Department
@@ -231,10 +234,6 @@ def management_export(request: HttpRequest) -> HttpResponseBase:
     return xlsx_response(filename, management.figures_book(result))
 
 
-# The filters a rows page accepts besides the period, each checked by the figure's queryset.
-ROW_FILTERS = ("status", "scenario", "on_time", "department")
-
-
 def _figure(slug: str) -> management.RowFigure:
     figure = management.ROW_FIGURES.get(slug)
     if figure is None:
@@ -243,7 +242,7 @@ def _figure(slug: str) -> management.RowFigure:
 
 
 def _row_filters(request: HttpRequest) -> dict[str, str]:
-    return {key: request.GET[key] for key in ROW_FILTERS if request.GET.get(key)}
+    return management.row_filters(request.GET)
 
 
 def _filter_labels(filters: dict[str, str]) -> list[str]:
@@ -303,6 +302,14 @@ def figure_rows_export(request: HttpRequest, figure: str) -> HttpResponseBase:
         "start": f"{period.start:%Y%m%d}",
         "end": f"{period.end:%Y%m%d}",
     }
+    # Past the threshold, written in the background (the web worker's timeout covers the response).
+    threshold = settings.COLLAB_EXPORT_BACKGROUND_ROWS
+    if rows.order_by()[: threshold + 1].count() > threshold:
+        kind = figure_export_kind(spec.slug)
+        export = export_request(
+            actor=request.user, kind=kind, query=request.GET.urlencode(), file_name=filename
+        )
+        return redirect("exports:export", export_pk=export.pk)
     return xlsx_response(filename, management.rows_book(spec, period, rows))
 
 

@@ -307,11 +307,17 @@ class Person(models.Model):
 
 def display_name(user: object) -> str:
     """A person's name as colleagues write it: the full name, else the login name."""
-    first = str(getattr(user, "first_name", "") or "")
-    last = str(getattr(user, "last_name", "") or "")
+    return name_of(
+        getattr(user, "first_name", ""), getattr(user, "last_name", ""), getattr(user, "username", "")
+    )
+
+
+def name_of(first: str | None, last: str | None, username: str | None) -> str:
+    """``display_name`` from the three columns (rows read as values, without a user instance)."""
+    first, last = str(first or ""), str(last or "")
     # Chinese names are written family name first, without a space: 张伟
     full = f"{first} {last}".strip() if (first + last).isascii() else f"{last}{first}".strip()
-    return full or str(getattr(user, "username", ""))
+    return full or str(username or "")
 
 
 def sync_department_groups(user_id: int) -> None:

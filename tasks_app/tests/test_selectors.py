@@ -6,8 +6,11 @@ from typing import Any
 import pytest
 from django.utils import translation
 
+from collab.lib.xlsx import as_text
 from collab.testing import Org
 from requests_app.models import CollaborationItem
+from requests_app.register import RegisterLabels, record_of, register_records, register_values
+from requests_app.selectors import with_register_data
 from tasks_app import services
 from tasks_app.models import Task
 from tasks_app.selectors import (
@@ -126,3 +129,42 @@ def test_the_columns_cost_no_query_per_item(org: Org, django_assert_num_queries:
             for i in _items_with_tasks()
         ]
     assert len(texts) == 3 and all(t[0] for t in texts)
+
+
+def _export_rows(chunk: int) -> list[list[Any]]:
+    labels = RegisterLabels()
+    items = with_register_data(CollaborationItem.objects.all()).order_by("pk")
+    return [register_values(record, labels) for record in register_records(items, chunk)]
+
+
+def test_the_export_reads_each_chunk_in_five_queries_whatever_its_size(
+    org: Org, django_assert_num_queries: Any
+) -> None:
+    """The export builds no model instances: per chunk, the items' values, then their
+    participations, milestones, meetings and task lines, one query each (plus one for the ids)."""
+    for n in range(3):
+        cover_everything(org, consensus_item(org, topic=f"事项{n}"))
+    with django_assert_num_queries(1 + 5):
+        assert len(_export_rows(chunk=100)) == 3
+    for n in range(3, 30):
+        consensus_item(org, topic=f"事项{n}")
+    with django_assert_num_queries(1 + 5):
+        assert len(_export_rows(chunk=100)) == 30
+    with django_assert_num_queries(1 + 5 * 3):
+        assert len(_export_rows(chunk=10)) == 30
+
+
+def test_the_export_writes_the_rows_the_page_shows(org: Org, item: CollaborationItem) -> None:
+    cover_everything(org, item)
+    services.task_create(actor=org.coordinator, item_id=item.pk, data=task_data(org, name="回归测试"))
+    consensus_item(org, topic="没有任务的事项")
+    with translation.override("zh-hans"):
+        labels = RegisterLabels()
+        page = [
+            [as_text(v) for v in register_values(record_of(loaded), labels)]
+            for loaded in with_register_data(CollaborationItem.objects.all()).order_by("pk")
+        ]
+        export = [[as_text(v) for v in row] for row in _export_rows(chunk=1)]
+    assert export == page
+    assert "1.测试部吴杰10月9日前提交测试计划" in page[0][6] and page[0][7] == "测试部/吴杰、研发部/孙磊"
+    assert page[0][8] == "2026-10-15" and page[1][6] == ""

@@ -4,6 +4,7 @@ period is the last 90 days, 2026-07-23 to 2026-10-20."""
 from collections.abc import Iterator
 from datetime import date
 from io import BytesIO
+from typing import Any
 
 import pytest
 import time_machine
@@ -13,6 +14,7 @@ from openpyxl import load_workbook
 
 from collab.dashboards.management import ROW_FIGURES, Period, figures
 from collab.dashboards.tests.support import alert, at, raw_item, raw_task, report, version
+from collab.exports.models import Export, ExportStatus
 from collab.testing import Org, client_for
 from requests_app.models import ItemStatus, Scenario
 from tasks_app.models import AlertKind, Task, TaskStatus
@@ -237,3 +239,19 @@ def test_only_staff_see_the_management_pages(org: Org) -> None:
 
 def test_an_unknown_figure_is_not_found(staff: Client) -> None:
     assert staff.get(reverse("dashboards:figure_rows", args=["salaries"])).status_code == 404
+
+
+def test_many_rows_are_exported_in_the_background_for_the_staff_member(
+    org: Org, staff: Client, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.COLLAB_EXPORT_BACKGROUND_ROWS = 1
+    deliveries(org)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff.get(reverse("dashboards:figure_rows_export", args=["deliveries"]), {"on_time": "0"})
+    export = Export.objects.get()
+    assert response["Location"] == reverse("exports:export", args=[export.pk])
+    assert export.status == ExportStatus.READY and export.kind == "figure-deliveries", export.error
+    download = staff.get(reverse("exports:download", args=[export.pk]))
+    values = [list(r) for r in load_workbook(BytesIO(b"".join(download.streaming_content))).active.values]
+    assert sorted(r[1] for r in values[3:]) == ["after midnight, late", "signed late"]
+    assert client_for(org.coordinator).get(reverse("exports:export", args=[export.pk])).status_code == 404

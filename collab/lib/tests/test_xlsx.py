@@ -80,3 +80,13 @@ def test_a_free_sheet_has_bold_headings_and_fixed_widths() -> None:
     assert sheet["A1"].font.b and not sheet["A2"].font.b
     assert sheet["B2"].value == 2 and sheet["B2"].data_type == "n"
     assert sheet.column_dimensions["B"].width == 40 and sheet.freeze_panes is None
+
+
+def test_markup_and_control_characters_arrive_as_plain_text() -> None:
+    """Cells are written as XML text: markup is escaped, and the control characters XML cannot
+    hold (a vertical tab pasted from Word) are dropped instead of breaking the file."""
+    book = XlsxBook()
+    typed = ['<b>粗体</b> & "引号"', "换行\n保留", "制表\x0b符", "  前后空格  "]
+    book.table(sheet_title="s", headers=["a", "b", "c", "d"], rows=[typed], max_widths=[40, 8, 8, 8])
+    row = read(book).active[2]
+    assert [c.value for c in row] == ['<b>粗体</b> & "引号"', "换行\n保留", "制表符", "  前后空格  "]
