@@ -25,8 +25,8 @@ from requests_app.draft_views import keeps_input
 from requests_app.forms import WORDING_CHECKED_FIELDS, RegisterFilterForm, RequirementEditor, posted_version
 from requests_app.history import history_rows
 from requests_app.models import Attachment, CollaborationItem, FormDraft, Scenario
-from requests_app.register import REGISTER_COLUMNS, RegisterLabels, register_book, register_row
-from requests_app.register_pages import item_link, page_number, register_page, row_html
+from requests_app.register import REGISTER_COLUMNS, RegisterLabels, register_book
+from requests_app.register_pages import item_link, page_number, page_row, register_page
 from requests_app.rules import measurable_criterion_error, vague_wording_errors
 from requests_app.selectors import drafts_of, kept_draft, register_items
 from requests_app.start_selectors import Start, copy_start, kept_start, previous_items, template_start
@@ -43,7 +43,7 @@ def register(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "page": page,
         "columns": REGISTER_COLUMNS,
-        "rows": [(item, row_html(item, register_row(item, labels), link)) for item in page.object_list],
+        "rows": [(record, page_row(record, labels, link)) for record in page.object_list],
         "drafts": drafts_of(request.user) if not _is_htmx(request) else [],
         "query": _query_without_page(request),
     }
