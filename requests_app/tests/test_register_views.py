@@ -194,8 +194,9 @@ def test_every_register_filter_takes_a_fixed_number_of_queries(org: Org, monkeyp
     for _ in range(30):
         make_item(org, topic="第二批上线")
     assert counts() == small
-    # PostgreSQL asks the planner for its estimate before counting: one query more than SQLite.
-    assert max(small) <= 15
+    # The page's ids, then its rows in five queries; PostgreSQL asks the planner for its estimate
+    # before counting: one query more than SQLite.
+    assert max(small) <= 16
 
 
 def test_the_export_is_the_filtered_register_in_chinese(org: Org) -> None:
