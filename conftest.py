@@ -62,6 +62,20 @@ def require_service(name: str, available: bool) -> None:
     pytest.skip(f"{name} is not available")
 
 
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    """``@pytest.mark.one_pass("sqlite", reason)``: a test whose subject does not depend on the
+    database (a page's layout, its language) runs in one of scripts/test's two passes, the one
+    COLLAB_TEST_PASS names; run on its own, outside scripts/test, it always runs."""
+    current = os.environ.get("COLLAB_TEST_PASS")
+    if not current:
+        return
+    for item in items:
+        marker = item.get_closest_marker("one_pass")
+        if marker is not None and marker.args[0] != current:
+            reason = marker.args[1] if len(marker.args) > 1 else "it does not depend on the database"
+            item.add_marker(pytest.mark.skip(reason=f"runs once, in the {marker.args[0]} pass: {reason}"))
+
+
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[Any]:
     require_service("Debian's chromium", shutil.which(CHROMIUM) is not None)

@@ -295,14 +295,24 @@ class JourneyView:
 def journey_views() -> list[Any]:
     """The journey's runs: zh-hans at 1440 px and English at 375 px, which together cover both
     languages and both widths. All four combinations take twice as long, more than CI's budget
-    on two cores allows; COLLAB_JOURNEY_VIEWS=all runs them (e.g. before a release)."""
+    on two cores allows; COLLAB_JOURNEY_VIEWS=all runs them (e.g. before a release), and a list
+    of ids (``zh-hans-1440,en-375``) runs those: scripts/test gives each of its two database
+    passes one of the two views, so each journey runs on both databases and in both views."""
     views = [("zh-hans", DESKTOP), ("en", PHONE)]
-    if os.environ.get("COLLAB_JOURNEY_VIEWS") == "all":
+    chosen = os.environ.get("COLLAB_JOURNEY_VIEWS", "")
+    if chosen == "all":
         views += [("zh-hans", PHONE), ("en", DESKTOP)]
-    return [
+    params = [
         pytest.param(JourneyView(language, viewport), id=f"{language}-{viewport['width']}")
         for language, viewport in views
     ]
+    if chosen and chosen != "all":
+        wanted = {name.strip() for name in chosen.split(",")}
+        unknown = wanted - {param.id for param in params}
+        if unknown:
+            raise ValueError(f"COLLAB_JOURNEY_VIEWS: unknown views {sorted(unknown)}")
+        params = [param for param in params if param.id in wanted]
+    return params
 
 
 def handoff_gone(page: Any, base: str, kind: str, item: CollaborationItem) -> None:

@@ -15,6 +15,9 @@ from requests_app.models import CollaborationItem
 
 # Whole areas that are not pages of an item: Django's admin and auth, the language switch.
 SKIPPED_PREFIXES = ("admin/", "accounts/", "language/")
+# Files, not pages: their own tests read them (rendering each PDF for every role cost the walks
+# more than all the pages together).
+FILE_SUFFIXES = (".pdf", ".xlsx", ".zip")
 _PARAMETER = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
 
 
@@ -24,7 +27,11 @@ def _routes(patterns: list[Any], prefix: str = "") -> list[str]:
         route = prefix + str(entry.pattern)
         if isinstance(entry, URLResolver):
             found += _routes(entry.url_patterns, route)
-        elif isinstance(entry, URLPattern) and not route.startswith(SKIPPED_PREFIXES):
+        elif (
+            isinstance(entry, URLPattern)
+            and not route.startswith(SKIPPED_PREFIXES)
+            and not route.endswith(FILE_SUFFIXES)
+        ):
             found.append(route)
     return found
 
@@ -90,13 +97,14 @@ def page_urls(item: CollaborationItem) -> list[str]:
     return sorted(set(urls))
 
 
-def html_pages(client: Client, urls: list[str], headers: dict[str, str] | None = None) -> list[str]:
-    """The URLs that answer ``client`` with an HTML page (not a download, a redirect or a refusal)."""
-    pages = []
+def html_pages(client: Client, urls: list[str], headers: dict[str, str] | None = None) -> dict[str, str]:
+    """The URLs that answer ``client`` with an HTML page (not a download, a redirect or a
+    refusal), each with the page's text."""
+    pages = {}
     for url in urls:
         response = client.get(url, headers=headers or {})
         if response.status_code == 200 and response["Content-Type"].startswith("text/html"):
-            pages.append(url)
+            pages[url] = response.content.decode()
     return pages
 
 

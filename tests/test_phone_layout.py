@@ -28,7 +28,10 @@ from tests.pages import html_pages, page_urls, played_ids, played_item, role_cli
 
 __all__ = ["directory_server"]  # the local directory server the sync preview reads
 
-pytestmark = [pytest.mark.browser]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.one_pass("postgresql", "how wide a page is does not depend on the database"),
+]
 
 PHONE = {"width": 375, "height": 740}
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"

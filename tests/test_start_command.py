@@ -62,7 +62,7 @@ def wait_for_port(port: int, process: "subprocess.Popen[bytes]", log: Path, seco
 
 def fetch(url: str) -> tuple[int, dict[str, str], str]:
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (our own server)
+        with urllib.request.urlopen(url, timeout=90) as response:  # noqa: S310 (our own server)
             return response.status, dict(response.headers), response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read().decode()
