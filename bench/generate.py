@@ -60,6 +60,7 @@ from requests_app.models import (  # noqa: E402
     Minutes,
     MinutesStatus,
     Participation,
+    ReportCadence,
     Scenario,
 )
 from requests_app.services import item_sync_permissions  # noqa: E402
@@ -350,7 +351,7 @@ def generate(sizes: dict[str, int], seed: int = 1) -> dict[str, int]:
             status=status,
             submitted_at=submitted,
             last_milestone_due=last_due,
-            report_cadence="d" if status in (ItemStatus.EXECUTING, ItemStatus.CLOSED) else "",
+            report_cadence=ReportCadence.DAILY if status in (ItemStatus.EXECUTING, ItemStatus.CLOSED) else "",
         )
         add(item)
         add(Row(Milestone, pk=load.pk(Milestone), item_id=item.pk, name="需求确认", due_date=first_due))

@@ -1,14 +1,18 @@
 """The warning/escalation sweep over every task open at once, inside a transaction rolled back at
 the end (the loaded company is left as it was).
 
-    python bench/sweep_probe.py
+    python bench/sweep_probe.py                # the first 10 batches of 500
+    python bench/sweep_probe.py --batches 40
+    python bench/sweep_probe.py --all          # the whole sweep, as the beat runs it
 
 1. Mark every task open (in progress) and give each a pending warning: two thirds due now (in the
    last 30 days), the rest due over the next 30 days, like a company's planned alerts.
-2. EXPLAIN ANALYZE the sweep's due-row query, then run ``sweep_alerts`` batches (500 each, as the
-   beat does every 5 minutes) and report the time and CPU per batch and per warning sent.
+2. EXPLAIN ANALYZE the sweep's claim query, then run the sweep's batches (500 each) and report the
+   time and CPU per batch and per warning sent; with ``--all``, ``sweep_alerts`` itself, which
+   goes on batch after batch until nothing is due.
 """
 
+import argparse
 import os
 import sys
 import time
@@ -24,10 +28,10 @@ django.setup()
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from tasks_app.alerts import sweep_alerts  # noqa: E402
+from tasks_app import alerts  # noqa: E402
 from tasks_app.models import Alert, Task  # noqa: E402
 
-BATCHES = 3
+BATCH = 500
 
 
 class Rollback(Exception):
@@ -35,6 +39,12 @@ class Rollback(Exception):
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--batches", type=int, default=10)
+    parser.add_argument("--all", action="store_true", help="run the whole sweep")
+    options = parser.parse_args()
     print(f"load {os.getloadavg()[0]:.1f}")
     try:
         with transaction.atomic():
@@ -54,21 +64,39 @@ def main() -> None:
             )
             now = timezone.now()
             query = (
-                Alert.objects.filter(sent_at=None, cancelled_at=None, due_at__lte=now)
+                Alert.objects.select_for_update(skip_locked=True)
+                .filter(sent_at=None, cancelled_at=None, due_at__lte=now)
                 .order_by("due_at", "pk")
-                .values_list("pk", flat=True)[:500]
+                .values_list("pk", flat=True)[:BATCH]
             )
             sql, params = query.query.sql_with_params()
             with connection.cursor() as cursor:
                 cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
                 print("\n".join(row[0] for row in cursor.fetchall()))
-            for _batch in range(BATCHES):
+            if options.all:
                 wall, cpu = time.monotonic(), time.process_time()
-                sent = sweep_alerts(now=now)
+                sent = alerts.sweep_alerts(now=now, batch_size=BATCH)
                 wall, cpu = time.monotonic() - wall, time.process_time() - cpu
                 print(
-                    f"sweep batch: {sent} sent in {wall:.2f} s wall, {cpu:.2f} s app CPU "
-                    f"({1000 * cpu / max(sent, 1):.1f} ms CPU per warning); load {os.getloadavg()[0]:.1f}"
+                    f"whole sweep: {sent:,} sent in {wall:.1f} s wall, {cpu:.1f} s app CPU "
+                    f"({1000 * cpu / max(sent, 1):.2f} ms CPU per warning); load {os.getloadavg()[0]:.1f}"
+                )
+            total_sent, total_wall, total_cpu = 0, 0.0, 0.0
+            for _batch in range(0 if options.all else options.batches):
+                wall, cpu = time.monotonic(), time.process_time()
+                # One batch of sweep_alerts (its own transaction, here a savepoint).
+                claimed, sent = alerts._sweep_batch(now, BATCH)
+                wall, cpu = time.monotonic() - wall, time.process_time() - cpu
+                total_sent, total_wall, total_cpu = total_sent + sent, total_wall + wall, total_cpu + cpu
+                print(
+                    f"batch: {claimed} claimed, {sent} sent in {wall:.2f} s wall, {cpu:.2f} s app CPU "
+                    f"({1000 * cpu / max(sent, 1):.2f} ms CPU per warning); load {os.getloadavg()[0]:.1f}"
+                )
+            if total_sent:
+                print(
+                    f"{total_sent:,} sent in {total_wall:.1f} s wall, {total_cpu:.1f} s app CPU: "
+                    f"{1000 * total_wall / total_sent:.2f} ms wall, "
+                    f"{1000 * total_cpu / total_sent:.2f} ms CPU per warning"
                 )
             raise Rollback
     except Rollback:

@@ -65,6 +65,10 @@ def database_from_url(url: str) -> dict[str, object]:
             "PORT": str(parts.port or ""),
             "CONN_MAX_AGE": env_int("COLLAB_DB_CONN_MAX_AGE", 60),
             "CONN_HEALTH_CHECKS": True,
+            # No JIT: every query here is a short OLTP read that answers in milliseconds, and
+            # PostgreSQL's cost-based JIT fires on the large estimates of dashboard ranking queries,
+            # compiling hundreds of functions for seconds before the first row (bench/RESULTS.md).
+            "OPTIONS": {"options": "-c jit=off"},
         }
     if parts.scheme == "sqlite":
         return sqlite_database(Path(unquote(parts.path)))
@@ -348,7 +352,8 @@ DEFAULT_FROM_EMAIL = env_str("COLLAB_DEFAULT_FROM_EMAIL", "collab@localhost")
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    _broker_dir = VAR_DIR / "broker"
+    # COLLAB_BROKER_DIR: another folder (each parallel test process has its own).
+    _broker_dir = Path(env_str("COLLAB_BROKER_DIR", str(VAR_DIR / "broker")))
     _broker_dir.mkdir(parents=True, exist_ok=True)  # kombu fails when the folder is missing
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),

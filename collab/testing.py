@@ -391,6 +391,8 @@ def celery_worker(python: str, env: dict[str, str], *extra: str, purge: bool = T
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "COLLAB_VAR_DIR": str(settings.VAR_DIR),
     }
+    if "data_folder_in" in settings.CELERY_BROKER_TRANSPORT_OPTIONS:  # the filesystem broker's folder
+        env["COLLAB_BROKER_DIR"] = str(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"])
     log_dir = Path(tempfile.mkdtemp(prefix="collab-worker-"))
     log = log_dir / "worker.log"
     with log.open("w") as sink:

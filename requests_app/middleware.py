@@ -49,7 +49,9 @@ def archived_item_refusal(request: HttpRequest, route: str, pk: Any) -> HttpResp
     if request.method in SAFE_METHODS or not route.startswith(ITEM_ROUTE):
         return None
     item = CollaborationItem.objects.filter(pk=pk).only("pk", "status").first()
-    if item is None or not request.user.has_perm(VIEW, item):
+    # The permission (two queries) only for an archived item: a write to any other goes to its
+    # view, which decides who may see it; an outsider learns nothing from either answer.
+    if item is None or not item.is_read_only or not request.user.has_perm(VIEW, item):
         return None
     try:
         item.require_writable()

@@ -15,14 +15,15 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from collab.audit.texts import Date, Text
-from collab.notify.handoffs import tell
-from collab.notify.services import notify, urgency_for_item
-from collab.org.calendar import calendar_for
+from collab.notify.handoffs import handoff_event
+from collab.notify.services import Event, notify_all, urgency_for_item
+from collab.org.calendar import RegionCalendars, calendar_for
 from collab.org.models import display_name
 from requests_app.models import ItemStatus, ReportCadence, Scenario
 from tasks_app.models import Alert, AlertKind, Task, TaskStatus
@@ -31,11 +32,26 @@ DEADLINE_KINDS = (AlertKind.DUE_SOON, AlertKind.DUE_TODAY, AlertKind.OVERDUE)
 MORNING = time(9, 0)
 DAY_BEFORE = time(10, 0)
 LAST_STEP = 2
+# A task whose result is delivered (under review or signed) gets no warning: see _quiet.
+QUIET_STATUSES = (TaskStatus.DELIVERED, TaskStatus.DONE)
+# The relations a warning is rendered, addressed and followed up with: the owner, the
+# coordinator and the department heads with their regions (each region's calendar).
+SENT_WITH = (
+    "task__item__coordinator__person__region",
+    "task__owner__person__region",
+    "task__owner__person__department__head__person__region",
+    "task__department__head__person__region",
+)
 
 
 def _region(task: Task) -> Any:
     person = getattr(task.owner, "person", None)
     return person.region if person is not None else None
+
+
+def _calendar(region: Any, calendars: RegionCalendars | None) -> Any:
+    """The region's calendar: from the sweep's calendars (loaded once), else its own query."""
+    return calendars.for_region(region) if calendars is not None else calendar_for(region)
 
 
 def _working_day_after(calendar: Any, day: date) -> date:
@@ -69,10 +85,12 @@ def _cadence_after(task: Task, since: datetime) -> datetime:
     return calendar.in_working_time(calendar.add_working_days(since, days))
 
 
-def escalation_delay_after(task: Task, moment: datetime, recipient: Any = None) -> datetime:
+def escalation_delay_after(
+    task: Task, moment: datetime, recipient: Any = None, *, calendars: RegionCalendars | None = None
+) -> datetime:
     """When the next step goes out: the owner's working day (two working hours in an emergency)
     to act, then inside the working hours of the person it goes to, in their region."""
-    calendar = calendar_for(_region(task))
+    calendar = _calendar(_region(task), calendars)
     if task.item.scenario == Scenario.EMERGENCY:
         due = calendar.add_working_hours(moment, 2)
     else:
@@ -80,7 +98,7 @@ def escalation_delay_after(task: Task, moment: datetime, recipient: Any = None) 
     person = getattr(recipient, "person", None)
     if person is None or person.region_id == getattr(_region(task), "pk", None):
         return due
-    return calendar_for(person.region).in_working_time(due)
+    return _calendar(person.region, calendars).in_working_time(due)
 
 
 def _pending(task: Task, kinds: tuple[str, ...]) -> Any:
@@ -89,8 +107,12 @@ def _pending(task: Task, kinds: tuple[str, ...]) -> Any:
 
 def _quiet(task: Task) -> bool:
     """No warning about a task whose result is delivered (under review or signed), nor about an
-    item out of execution: the owner has nothing to report; a request for changes replans them."""
-    return task.status in (TaskStatus.DELIVERED, TaskStatus.DONE) or task.item.status != ItemStatus.EXECUTING
+    item out of execution: the owner has nothing to report; a request for changes replans them.
+    ``LIVE`` says the same of an alert's task in SQL."""
+    return task.status in QUIET_STATUSES or task.item.status != ItemStatus.EXECUTING
+
+
+LIVE = Q(task__item__status=ItemStatus.EXECUTING) & ~Q(task__status__in=QUIET_STATUSES)
 
 
 def cancel_alerts(task: Task, kinds: tuple[str, ...] = tuple(AlertKind.values)) -> None:
@@ -135,38 +157,63 @@ def plan_alerts(task: Task) -> None:
     plan_report_alert(task, since=task.last_reported_at or timezone.now())
 
 
-def sweep_alerts(*, now: datetime | None = None, limit: int = 500) -> int:
-    """Sends every due warning once; returns how many were sent by this sweep."""
+def sweep_alerts(*, now: datetime | None = None, batch_size: int = 500) -> int:
+    """Sends every due warning once; returns how many were sent by this sweep.
+
+    Batch after batch of ``batch_size`` warnings, each in its own transaction, until none is due.
+    A batch costs the same number of queries whatever its size:
+
+    1. Claim: lock the oldest due rows (PostgreSQL: SKIP LOCKED, so a second sweep at the same
+       moment takes the next rows instead of waiting; SQLite: the transaction holds the write
+       lock from its start) and mark them sent.
+    2. Load the claimed rows whose task still wants warnings (``LIVE``, in SQL) with everything
+       they are sent with, in one query; the calendars of every region in one more.
+    3. Cancel the claimed rows that are no longer true (task delivered, item out of execution, a
+       deadline that is not passed in the owner's region).
+    4. Tell everyone at once (``notify_all``) and plan the next steps with one INSERT.
+
+    A failure rolls the whole batch back, claims included: the next sweep sends it again, and
+    the notifications' keys (``alert:<id>``) make that once per person (at least once, never twice).
+    """
     now = now or timezone.now()
-    due = list(
-        Alert.objects.filter(sent_at=None, cancelled_at=None, due_at__lte=now)
-        .order_by("due_at", "pk")
-        .values_list("pk", flat=True)[:limit]
-    )
     sent = 0
-    for alert_id in due:
-        with transaction.atomic():
-            # The claim: only the sweep whose UPDATE changed the row goes on.
-            if not Alert.objects.filter(pk=alert_id, sent_at=None, cancelled_at=None).update(sent_at=now):
-                continue
-            alert = Alert.objects.select_related(
-                "task__item__coordinator", "task__owner__person__department__head", "task__department__head"
-            ).get(pk=alert_id)
-            if _still_true(alert, now):
-                _send(alert)
-                _plan_follow_ups(alert, now)
-                sent += 1
-            else:
-                Alert.objects.filter(pk=alert_id).update(sent_at=None, cancelled_at=now)
-    return sent
+    while True:
+        claimed, sent_now = _sweep_batch(now, batch_size)
+        sent += sent_now
+        # A short batch: nothing else was due (or another sweep holds the rest).
+        if claimed < batch_size:
+            return sent
 
 
-def _still_true(alert: Alert, now: datetime) -> bool:
+def _sweep_batch(now: datetime, size: int) -> tuple[int, int]:
+    """One batch of the sweep: (warnings claimed, warnings sent)."""
+    with transaction.atomic():
+        claimed = list(
+            Alert.objects.select_for_update(skip_locked=True)
+            .filter(sent_at=None, cancelled_at=None, due_at__lte=now)  # the partial index alert_due_unsent
+            .order_by("due_at", "pk")
+            .values_list("pk", flat=True)[:size]
+        )
+        if not claimed:
+            return 0, 0
+        Alert.objects.filter(pk__in=claimed).update(sent_at=now)
+        loaded = Alert.objects.filter(LIVE, pk__in=claimed).select_related(*SENT_WITH)
+        calendars = RegionCalendars()
+        alerts = [alert for alert in loaded if _still_true(alert, now, calendars)]
+        gone = set(claimed) - {alert.pk for alert in alerts}
+        if gone:
+            Alert.objects.filter(pk__in=gone).update(sent_at=None, cancelled_at=now)
+        notify_all([_event(alert) for alert in alerts])
+        _plan_follow_ups(alerts, now, calendars)
+    return len(claimed), len(alerts)
+
+
+def _still_true(alert: Alert, now: datetime, calendars: RegionCalendars) -> bool:
+    """What SQL (``LIVE``) did not check: an overdue warning needs the deadline passed in the
+    owner's region."""
     task = alert.task
-    if _quiet(task):
-        return False
     if alert.kind == AlertKind.OVERDUE:
-        return timezone.localtime(now, calendar_for(_region(task)).tz).date() > task.deadline
+        return timezone.localtime(now, _calendar(_region(task), calendars).tz).date() > task.deadline
     return True
 
 
@@ -180,7 +227,9 @@ def _recipient(alert: Alert) -> Any:
     return department.head or task.item.coordinator
 
 
-def _send(alert: Alert) -> None:
+def _event(alert: Alert) -> Event:
+    """What the warning tells whom: the owner's own report reminder is a hand-off (report due
+    or missing); the other warnings and every escalation are not."""
     task, item = alert.task, alert.task.item
     recipient = _recipient(alert)
 
@@ -208,22 +257,21 @@ def _send(alert: Alert) -> None:
         # Only the placeholders the title names: a stored text keeps what it shows.
         return Text(title, **{k: v for k, v in values.items() if f"%({k})s" in title}), body
 
+    url = reverse("tasks_app:progress", args=[item.pk]) + f"#task-{task.pk}"
     if alert.kind == AlertKind.REPORT_MISSING and alert.step == 0:
-        # The owner's own reminder is a hand-off (report due or missing); escalations are not.
-        tell(
+        return handoff_event(
             "alert.report_missing",
             recipients=[recipient],
             render=render,
-            url=reverse("tasks_app:progress", args=[item.pk]) + f"#task-{task.pk}",
+            url=url,
             item=item,
             dedupe=f"alert:{alert.pk}",
         )
-        return
-    notify(
+    return Event(
         recipients=[recipient],
         kind=f"alert.{alert.kind}",
         render=render,
-        url=reverse("tasks_app:progress", args=[item.pk]) + f"#task-{task.pk}",
+        url=url,
         item=item,
         dedupe=f"alert:{alert.pk}",
         urgency="instant"
@@ -232,24 +280,38 @@ def _send(alert: Alert) -> None:
     )
 
 
-def _plan_follow_ups(alert: Alert, now: datetime) -> None:
-    task = alert.task
-    if alert.kind == AlertKind.OVERDUE and alert.step == 0:
-        # Every working morning while it stays late.
-        calendar = calendar_for(_region(task))
-        today = timezone.localtime(now, calendar.tz).date()
-        Alert.objects.create(
-            task=task,
-            kind=AlertKind.OVERDUE,
-            deadline=task.deadline,
-            due_at=_working_clock(calendar, _working_day_after(calendar, today), MORNING),
-        )
-        escalated = Alert.objects.filter(
-            task=task, kind=AlertKind.OVERDUE, deadline=task.deadline, step=1, cancelled_at=None
-        )
-        if escalated.exists():
-            return
-    if alert.kind in (AlertKind.OVERDUE, AlertKind.REPORT_MISSING) and alert.step < LAST_STEP:
-        follow = Alert(task=task, kind=alert.kind, step=alert.step + 1, deadline=alert.deadline)
-        follow.due_at = escalation_delay_after(task, now, _recipient(follow))
-        follow.save()
+def _plan_follow_ups(alerts: list[Alert], now: datetime, calendars: RegionCalendars) -> None:
+    """The next rows of the sent warnings, with one INSERT: a late task's reminder every working
+    morning while it stays late, and each ladder's next step unless it is planned already."""
+    first_overdue = {a.task_id for a in alerts if a.kind == AlertKind.OVERDUE and a.step == 0}
+    # (task, deadline) whose lateness already went up to the coordinator.
+    escalated = set(
+        Alert.objects.filter(
+            task_id__in=first_overdue, kind=AlertKind.OVERDUE, step=1, cancelled_at=None
+        ).values_list("task_id", "deadline")
+        if first_overdue
+        else []
+    )
+    follow: list[Alert] = []
+    for alert in alerts:
+        task = alert.task
+        if alert.kind == AlertKind.OVERDUE and alert.step == 0:
+            calendar = _calendar(_region(task), calendars)
+            today = timezone.localtime(now, calendar.tz).date()
+            follow.append(
+                Alert(
+                    task=task,
+                    kind=AlertKind.OVERDUE,
+                    deadline=task.deadline,
+                    due_at=_working_clock(calendar, _working_day_after(calendar, today), MORNING),
+                )
+            )
+            if (task.pk, task.deadline) in escalated:
+                continue
+        if alert.kind in (AlertKind.OVERDUE, AlertKind.REPORT_MISSING) and alert.step < LAST_STEP:
+            step = Alert(task=task, kind=alert.kind, step=alert.step + 1, deadline=alert.deadline)
+            step.due_at = escalation_delay_after(task, now, _recipient(step), calendars=calendars)
+            follow.append(step)
+            if step.kind == AlertKind.OVERDUE and step.step == 1:
+                escalated.add((task.pk, step.deadline))
+    Alert.objects.bulk_create(follow)

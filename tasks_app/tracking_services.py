@@ -73,7 +73,13 @@ def report_problems(data: ReportData) -> dict[str, list[str]]:
 
 @transaction.atomic
 def progress_report(*, actor: Any, task_id: int, data: ReportData) -> ProgressReport:
-    task = Task.objects.select_for_update().select_related("item", "owner").get(pk=task_id)
+    # The owner's person and region come along for the next report's due time (its calendar);
+    # the rows locked stay the task, its item and its owner (a person may have no region).
+    task = (
+        Task.objects.select_for_update(of=("self", "item", "owner"))
+        .select_related("item", "owner__person__region")
+        .get(pk=task_id)
+    )
     item = task.item
     require_open(item)
     if item.status != ItemStatus.EXECUTING:

@@ -145,3 +145,15 @@ def test_the_documented_production_settings_pass_djangos_deployment_check(tmp_pa
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+@pytest.mark.django_db
+def test_postgresql_connections_run_without_jit() -> None:
+    """Dashboards' ranking queries have large estimates; JIT compiled them for seconds (bench/)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("JIT is PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)

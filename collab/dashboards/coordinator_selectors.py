@@ -4,11 +4,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
 
-from django.db.models import Q, QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, F, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from collab.dashboards.board_selectors import (
     LIST_LIMIT,
+    STAGE_ORDER,
     ItemRow,
     RegionCalendars,
     ReviewRow,
@@ -19,12 +22,14 @@ from collab.dashboards.board_selectors import (
     day_count,
     flagged_tasks,
     group_by_stage,
+    has_breakdown_gap,
+    item_rows,
+    ranked,
+    ranked_ids,
     review_rows,
-    stage_order,
     task_rows,
-    with_health,
 )
-from collab.dashboards.health import BEHIND_PERCENT, Health, HealthFacts, due_soon_limit, health_of
+from collab.dashboards.health import BEHIND_PERCENT, due_soon_limit
 from collab.lib.workdays import Calendar
 from requests_app.models import CollaborationItem, ItemStatus
 from reviews_app.models import DeliverableVersion
@@ -33,12 +38,6 @@ from tasks_app.models import Problem, ProblemStatus, Task, TaskStatus
 # Items shown per stage on the board, worst health first; the full list is paged.
 TOP_ITEMS = 10
 ITEMS_PAGE_SIZE = 50
-_WORST_FIRST = {Health.OFF_TRACK: 0, Health.AT_RISK: 1, Health.ON_TRACK: 2}
-
-
-def worst_first(rows: list[ItemRow]) -> list[ItemRow]:
-    """The rows with off-track items first, then at-risk ones, each in their previous order."""
-    return sorted(rows, key=lambda row: _WORST_FIRST.get(row.light.health, 3))
 
 
 class ArithmeticClock:
@@ -106,7 +105,7 @@ def coordinator_review_rows(
 
 @dataclass
 class CoordinatorBoard:
-    groups: list[StageGroup]
+    groups: list[StageGroup]  # each stage's TOP_ITEMS in worst health, with the stage's total
     closed_count: int
     attention: list[TaskRow]
     attention_total: int
@@ -119,49 +118,79 @@ class CoordinatorBoard:
     today: date
 
 
-def coordinated_item_rows(user: Any, *, now: datetime, today: date, soon: date) -> list[ItemRow]:
-    """The open items ``user`` coordinates with their lights and gaps, worst health first."""
-    items = list(
-        with_health(
-            CollaborationItem.objects.filter(coordinator=user).exclude(
-                status__in=[ItemStatus.DRAFT, ItemStatus.CLOSED]
-            ),
-            now=now,
-            today=today,
-            soon=soon,
-        )
-        .select_related("requesting_department")
-        .annotate(stage=stage_order())
-        .order_by("stage", "-number_key", "-pk")
-    )
-    gaps = breakdown_gaps_for(items)
-    return worst_first(
-        [ItemRow(item=i, light=health_of(HealthFacts.of(i)), gaps=gaps.get(i.pk, [])) for i in items]
+def _coordinated(user: Any) -> QuerySet[CollaborationItem]:
+    return CollaborationItem.objects.filter(coordinator=user).exclude(
+        status__in=[ItemStatus.DRAFT, ItemStatus.CLOSED]
     )
 
 
-def coordinated_stage(user: Any, stage: str, *, now: datetime | None = None) -> StageGroup | None:
-    """One stage of the items ``user`` coordinates, for the paged full list (without the rest of
-    the board: no task, problem or review lists)."""
+def _rows(ids: list[int], *, now: datetime, today: date, soon: date) -> list[ItemRow]:
+    items = CollaborationItem.objects.select_related("requesting_department")
+    return item_rows(items, ids, now=now, today=today, soon=soon)
+
+
+def coordinated_stage(user: Any, stage: str, number: Any, *, now: datetime | None = None) -> Page | None:
+    """One page of one stage of the items ``user`` coordinates, worst health first, for the paged
+    full list: the page's rows (ItemRow) only are read with their health, and nothing else of
+    the board. None when the person coordinates no open item in that stage."""
+    if stage not in STAGE_ORDER or stage == ItemStatus.CLOSED:
+        return None
     now = now or timezone.now()
     company = RegionCalendars().for_region(None)
     today = timezone.localdate(now, company.tz)
-    rows = coordinated_item_rows(user, now=now, today=today, soon=due_soon_limit(company, today))
-    return next((g for g in group_by_stage(rows) if g.status == stage), None)
+    soon = due_soon_limit(company, today)
+    ranked = ranked_ids(_coordinated(user).filter(status=stage), now=now, today=today, soon=soon)
+    page = Paginator(ranked, ITEMS_PAGE_SIZE).get_page(number)
+    if not page.paginator.count:
+        return None
+    page.object_list = _rows(list(page.object_list), now=now, today=today, soon=soon)
+    return page
 
 
 def coordinator_board(user: Any, *, now: datetime | None = None) -> CoordinatorBoard:
-    """Every item ``user`` coordinates by stage with its health light; late, stale and at-risk
-    tasks first; open problems; reviews running out of time; breakdown gaps: a fixed number of queries."""
+    """The items ``user`` coordinates by stage (the worst TOP_ITEMS of each, with each stage's
+    count); late, stale and at-risk tasks first; open problems; reviews running out of time;
+    breakdown gaps: a fixed number of queries, and rows read for what is shown only."""
     now = now or timezone.now()
     calendars = RegionCalendars()
     company = calendars.for_region(None)
     today = timezone.localdate(now, company.tz)
     soon = due_soon_limit(company, today)
 
-    mine = CollaborationItem.objects.filter(coordinator=user)
-    rows = coordinated_item_rows(user, now=now, today=today, soon=soon)
-    closed = mine.filter(status=ItemStatus.CLOSED).count()
+    # Per stage: how many items, how many with breakdown gaps (one grouped query).
+    mine = CollaborationItem.objects.filter(coordinator=user).exclude(status=ItemStatus.DRAFT)
+    per_stage = {
+        status: (count, gap_count)
+        for status, count, gap_count in mine.order_by()
+        .values("status")
+        .annotate(n=Count("pk"), gaps=Count("pk", filter=has_breakdown_gap()))
+        .values_list("status", "n", "gaps")
+    }
+    # Each stage's worst TOP_ITEMS: numbered within the stage in the database, cut there.
+    top = (
+        ranked(_coordinated(user), now=now, today=today, soon=soon)
+        .annotate(
+            place=Window(
+                RowNumber(),
+                partition_by=F("status"),
+                order_by=[F("rank").asc(), F("number_key").desc(), F("pk").desc()],
+            )
+        )
+        .filter(place__lte=TOP_ITEMS)
+        .values_list("pk", flat=True)
+    )
+    rows = _rows(list(top), now=now, today=today, soon=soon)
+    groups = [
+        StageGroup(status=g.status, label=g.label, rows=g.rows, total=per_stage[g.status][0])
+        for g in group_by_stage(rows)
+    ]
+
+    # The items with breakdown gaps, worst health first: the database finds and cuts them.
+    gap_ids = ranked_ids(_coordinated(user).filter(has_breakdown_gap()), now=now, today=today, soon=soon)
+    gap_rows = _rows(list(gap_ids[:LIST_LIMIT]), now=now, today=today, soon=soon)
+    gaps = breakdown_gaps_for([row.item for row in gap_rows])
+    for row in gap_rows:
+        row.gaps = gaps.get(row.item.pk, [])
 
     flagged = (
         flagged_tasks(
@@ -192,19 +221,23 @@ def coordinator_board(user: Any, *, now: datetime | None = None) -> CoordinatorB
         ]
     )
 
-    versions = DeliverableVersion.objects.filter(decision="", deliverable__task__item__coordinator=user)
+    versions = DeliverableVersion.objects.filter(
+        decision="", deliverable__task__item__in=_coordinated(user).values("pk")
+    )
     reviews = coordinator_review_rows(versions, calendars, now)
 
     return CoordinatorBoard(
-        groups=group_by_stage(rows),
-        closed_count=closed,
+        groups=groups,
+        closed_count=per_stage.get(ItemStatus.CLOSED, (0, 0))[0],
         attention=attention,
         attention_total=flagged.count(),
         problems=problem_rows,
         problem_total=problems.count(),
         reviews=reviews,
-        review_total=sum(getattr(r.item, "pending_reviews", 0) for r in rows),
-        gaps=[r for r in rows if r.gaps][:LIST_LIMIT],
-        gap_total=sum(1 for r in rows if r.gaps),
+        review_total=versions.count(),
+        gaps=gap_rows,
+        gap_total=sum(
+            gap_count for status, (_n, gap_count) in per_stage.items() if status != ItemStatus.CLOSED
+        ),
         today=today,
     )

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, F, OuterRef, Q, QuerySet
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Window
 from django.utils import timezone
 
 from collab.dashboards.board_selectors import (
@@ -18,14 +18,14 @@ from collab.dashboards.board_selectors import (
     attention_rank,
     count_of,
     flagged_tasks,
-    health_rank,
-    stage_order,
+    item_rows,
+    ranked,
+    ranked_ids,
     task_rows,
     unanswered_escalation,
-    with_health,
 )
 from collab.dashboards.coordinator_selectors import ITEMS_PAGE_SIZE, TOP_ITEMS
-from collab.dashboards.health import HealthFacts, due_soon_limit, health_of
+from collab.dashboards.health import due_soon_limit
 from collab.org.models import Department, Person
 from requests_app.models import CollaborationItem, ItemStatus, Participation
 from reviews_app.models import DeliverableVersion, ImprovementMeasure, MeasureStatus
@@ -92,20 +92,20 @@ def turnaround_of(versions: QuerySet[DeliverableVersion]) -> Turnaround:
     return Turnaround(total=figures["total"], on_time=figures["on_time"])
 
 
-def ranked_items(department: Department, *, now: datetime, today: date, soon: date) -> QuerySet[Any]:
-    """The ids of the open items ``department`` takes part in, worst health first (then by stage
-    and newest), ranked and sorted by the database: a page or the board's top reads its rows'
-    health counts afterwards, for those rows only."""
+def involved_items(department: Department) -> QuerySet[CollaborationItem]:
+    """The open items ``department`` takes part in (as requester or participant)."""
     involved = Q(requesting_department=department) | Q(
         pk__in=Participation.objects.filter(department=department).values("item_id")
     )
-    return (
-        CollaborationItem.objects.filter(involved)
-        .exclude(status__in=[ItemStatus.DRAFT, ItemStatus.CLOSED])
-        .annotate(rank=health_rank(now=now, today=today, soon=soon), stage=stage_order())
-        .order_by("rank", "stage", "-number_key", "-pk")
-        .values_list("pk", flat=True)
+    return CollaborationItem.objects.filter(involved).exclude(
+        status__in=[ItemStatus.DRAFT, ItemStatus.CLOSED]
     )
+
+
+def ranked_items(department: Department, *, now: datetime, today: date, soon: date) -> QuerySet[Any]:
+    """The ids of the open items ``department`` takes part in, worst health first (then by stage
+    and newest), ranked and sorted by the database."""
+    return ranked_ids(involved_items(department), now=now, today=today, soon=soon)
 
 
 def item_rows_of(
@@ -113,18 +113,13 @@ def item_rows_of(
 ) -> list[ItemRow]:
     """The rows of the items ``ids``, in that order, with their health and the department's open
     tasks: one query."""
-    items = with_health(
-        CollaborationItem.objects.filter(pk__in=ids), now=now, today=today, soon=soon
-    ).annotate(
+    items = CollaborationItem.objects.annotate(
         department_open=count_of(
             Task.objects.filter(item=OuterRef("pk"), department=department).exclude(status=TaskStatus.DONE),
             "item",
         )
-    )
-    loaded = items.select_related("coordinator__person").in_bulk()
-    return [
-        ItemRow(item=loaded[pk], light=health_of(HealthFacts.of(loaded[pk]))) for pk in ids if pk in loaded
-    ]
+    ).select_related("coordinator__person")
+    return item_rows(items, ids, now=now, today=today, soon=soon)
 
 
 def department_item_page(department: Department, number: Any, *, now: datetime | None = None) -> Page:
@@ -151,8 +146,14 @@ def department_board(
     today = timezone.localdate(now, calendar.tz)
     soon = due_soon_limit(calendar, today)
 
-    ranked = ranked_items(department, now=now, today=today, soon=soon)
-    item_rows = item_rows_of(department, list(ranked[:TOP_ITEMS]), now=now, today=today, soon=soon)
+    # The top and the count of every item in one query: ranking reads every item anyway (a
+    # separate COUNT read the 35,000 items of the largest department again, 220 ms).
+    top = list(
+        ranked(involved_items(department), now=now, today=today, soon=soon)
+        .annotate(total=Window(Count("*")))
+        .values_list("pk", "total")[:TOP_ITEMS]
+    )
+    item_rows = item_rows_of(department, [pk for pk, _total in top], now=now, today=today, soon=soon)
 
     open_tasks = Task.objects.filter(department=department, item__status__in=LIVE_STATUSES)
     # The Exists goes into the aggregate's filter itself: filtering on an annotation's alias
@@ -196,7 +197,7 @@ def department_board(
     return DepartmentBoard(
         department=department,
         items=item_rows,
-        item_total=ranked.count(),
+        item_total=top[0][1] if top else 0,
         tasks=task_rows(tasks, calendars, today, soon),
         task_total=counts["total"],
         late_count=counts["late"],

@@ -18,18 +18,19 @@ from django.views.decorators.vary import vary_on_cookie
 
 from collab.dashboards import management
 from collab.dashboards.board_selectors import roles_of
-from collab.dashboards.coordinator_selectors import (
-    ITEMS_PAGE_SIZE,
-    TOP_ITEMS,
-    coordinated_stage,
-    coordinator_board,
-)
+from collab.dashboards.coordinator_selectors import TOP_ITEMS, coordinated_stage, coordinator_board
 from collab.dashboards.department_selectors import department_board, department_item_page, departments_for
 from collab.dashboards.forms import DepartmentChoiceForm, period_from
 from collab.dashboards.management_exports import figure_export_kind
 from collab.dashboards.my_work_selectors import PAGE_SIZE, SOURCES, entries_of, full_list
 from collab.dashboards.my_work_selectors import my_work as my_work_of
-from collab.dashboards.timeline import build_timeline, timeline_milestones, timeline_tasks
+from collab.dashboards.timeline import (
+    build_timeline,
+    day_cells_html,
+    task_rows_html,
+    timeline_milestones,
+    timeline_tasks,
+)
 from collab.downloads import xlsx_response
 from collab.exports.services import export_request
 from collab.lib.numbers import parse_whole_number
@@ -111,12 +112,12 @@ def coordinator(request: HttpRequest) -> HttpResponse:
 @require_GET
 def coordinator_items(request: HttpRequest, stage: str) -> HttpResponse:
     """Every item of one stage the person coordinates, worst health first, paged."""
-    group = coordinated_stage(request.user, stage)
-    if group is None:
+    page = coordinated_stage(request.user, stage, request.GET.get("page"))
+    if page is None:
         raise Http404
     context = {
-        "title": group.label,
-        "page": Paginator(group.rows, ITEMS_PAGE_SIZE).get_page(request.GET.get("page")),
+        "title": ItemStatus(stage).label,
+        "page": page,
         "row_template": "dashboards/_coordinator_item_row.html",
         "headers": [_("Health"), _("Item"), _("Tasks done"), _("Open problems"), _("Reviews waiting"), ""],
         "back": reverse("dashboards:coordinator"),
@@ -319,4 +320,14 @@ def timeline(request: HttpRequest, pk: int) -> HttpResponse:
     """The item's timeline: anyone who may see the item may see it."""
     item = item_for(request.user, pk)
     chart = build_timeline(item, timeline_tasks(item), timeline_milestones(item), calendar_for(None))
-    return render(request, "dashboards/timeline.html", {"item": item, "timeline": chart})
+    chart_rows, table_rows = task_rows_html(chart, item)
+    day_shades, day_cells = day_cells_html(chart)
+    context = {
+        "item": item,
+        "timeline": chart,
+        "chart_rows": chart_rows,
+        "table_rows": table_rows,
+        "day_shades": day_shades,
+        "day_cells": day_cells,
+    }
+    return render(request, "dashboards/timeline.html", context)

@@ -263,6 +263,17 @@ def _country_holidays(country: str, subdivision: str | None, year: int, language
         return None
 
 
+@functools.lru_cache(maxsize=64)
+def _china_named_days(year: int) -> frozenset[date]:
+    """The days of ``year`` mainland China's data names: chinesecalendar's holidays and make-up
+    workdays, and the statutory holidays (the law's, for a year the package does not carry)."""
+    from chinese_calendar.constants import holidays as china_holidays
+    from chinese_calendar.constants import workdays as china_workdays
+
+    days = {d for d in (*china_holidays, *china_workdays) if d.year == year}
+    return frozenset(days | set(statutory_holidays(year)))
+
+
 # (label, country, year) already logged as unknown: once per process is enough.
 _warned: set[tuple[str, str, int]] = set()
 
@@ -320,6 +331,7 @@ class Calendar:
         self.work_week = frozenset(work_week)
         self._notices = notices if self.is_china else None
         self._kinds: dict[date, DayKind] = {}
+        self._exceptions: dict[int, dict[date, int]] = {}
 
     def __repr__(self) -> str:
         return f"<Calendar {self.label}: {self.country} {self.tz.key}>"
@@ -587,6 +599,38 @@ class Calendar:
                     total += overlap
             day += timedelta(days=1)
         return total
+
+    def exceptions(self, year: int) -> dict[date, int]:
+        """The days of ``year`` that break the work week's rule: +1 for a working day outside the
+        work week (a make-up workday, an extra working day), -1 for a day off inside it (a
+        holiday, a company day off). Every other day is a working day exactly when its weekday
+        is in the work week, so working days over any span are counted by arithmetic: whole
+        weeks times the work week, plus these (``working_days_between`` walks day by day).
+
+        Only the days some source names can break the rule: the official data of the year
+        (chinesecalendar's holidays and make-up days, the notices, the statutory holidays;
+        another country's holidays and weekend workdays) and the overrides. Each is asked of
+        ``day_kind``, so the rules stay in one place.
+        """
+        found = self._exceptions.get(year)
+        if found is None:
+            named = {d for d in self.overrides if d.year == year}
+            if self.is_china:
+                named |= _china_named_days(year)
+                for notice_year in (year, year + 1):  # a notice may name days of the year before
+                    named |= {d for d in self.notices.get(notice_year, {}) if d.year == year}
+            else:
+                official = _country_holidays(self.country, self.subdivision, year, self.language)
+                if official is not None:
+                    named |= {d for d in official if d.year == year}
+                    named |= {d for d in getattr(official, "weekend_workdays", ()) if d.year == year}
+            found = {}
+            for d in sorted(named):
+                change = int(self.is_working_day(d)) - int(d.weekday() in self.work_week)
+                if change:
+                    found[d] = change
+            self._exceptions[year] = found
+        return found
 
     # Walks
 

@@ -12,7 +12,7 @@ retrospective's services) and once when it becomes overdue (``reviews_app.measur
 beat sweep). Its entry outlives the item (``outlives_item``): see the row.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -20,9 +20,8 @@ from typing import Any
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from collab.audit.texts import Joined, Text
 from collab.notify.models import Notification, Urgency
-from collab.notify.services import notify, urgency_for_item
+from collab.notify.services import Event, Render, notify_all, urgency_for_item
 
 
 class Pace(StrEnum):
@@ -204,24 +203,51 @@ HANDOFFS: tuple[Handoff, ...] = (
 HANDOFF: dict[str, Handoff] = {row.kind: row for row in HANDOFFS}
 
 
-def tell(
+def handoff_event(
     kind: str,
     *,
     recipients: Iterable[Any],
-    render: Callable[[], tuple[str | Text, str | Text | Joined]],
+    render: Render,
     url: str,
     item: Any,
     dedupe: str,
     blocking: bool = False,
-) -> list[Notification]:
-    """Tells the next person of a hand-off, with the kind and urgency its row gives."""
+) -> Event:
+    """The event of a hand-off, with the kind and urgency its row gives: ``tell`` one, or hand
+    many to ``notify_all``."""
     row = HANDOFF[kind]
-    return notify(
-        recipients=recipients,
+    return Event(
+        recipients=list(recipients),
         kind=row.kind,
         render=render,
         url=url,
         item=item,
         dedupe=dedupe,
         urgency=row.urgency(item, blocking=blocking),
+    )
+
+
+def tell(
+    kind: str,
+    *,
+    recipients: Iterable[Any],
+    render: Render,
+    url: str,
+    item: Any,
+    dedupe: str,
+    blocking: bool = False,
+) -> list[Notification]:
+    """Tells the next person of a hand-off, with the kind and urgency its row gives."""
+    return notify_all(
+        [
+            handoff_event(
+                kind,
+                recipients=recipients,
+                render=render,
+                url=url,
+                item=item,
+                dedupe=dedupe,
+                blocking=blocking,
+            )
+        ]
     )

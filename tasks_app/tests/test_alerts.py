@@ -11,9 +11,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db import connections
+from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
 
-from collab.notify.models import Notification
+from collab.notify.models import Delivery, Notification, RobotChannel
 from collab.org.models import Person, Region
 from collab.testing import Org, make_org
 from requests_app.models import CollaborationItem
@@ -209,3 +210,109 @@ def test_an_escalation_reaches_a_coordinator_abroad_in_their_working_hours(
     # One of the owner's working days (8 October, after National Day) at 10:00 Shanghai is 04:00
     # in Berlin: it reaches the coordinator when their day starts.
     assert step.due_at == datetime(2026, 10, 8, 9, tzinfo=ZoneInfo("Europe/Berlin"))
+
+
+# A warning of every kind and rung, one per new task: (kind, step).
+RUNGS = [
+    (AlertKind.OVERDUE, 0),
+    (AlertKind.OVERDUE, 1),
+    (AlertKind.OVERDUE, 2),
+    (AlertKind.REPORT_MISSING, 0),
+    (AlertKind.REPORT_MISSING, 1),
+    (AlertKind.REPORT_MISSING, 2),
+    (AlertKind.DUE_TODAY, 0),
+]
+
+
+def due_warnings(org: Org, item: CollaborationItem, count: int, *, label: str) -> list[Alert]:
+    """A delivered task (its warning is no longer true) and ``count`` tasks of the executing item
+    owned in turn by four people, with a warning each, every rung in turn, all due on Monday
+    12 October at 08:00."""
+    owners = [org.owner, org.collaborator, org.requester, org.qa_head]
+    tasks = Task.objects.bulk_create(
+        Task(
+            item=item,
+            name=f"{label}任务{number}",
+            owner=owners[number % len(owners)],
+            delivery_standard="用例覆盖率≥95%",
+            deadline=date(2026, 10, 9),
+            receiver=org.receiver,
+            department=org.qa,
+            created_by=org.coordinator,
+            status=TaskStatus.DELIVERED if number == 0 else TaskStatus.IN_PROGRESS,
+        )
+        for number in range(count + 1)
+    )
+    return Alert.objects.bulk_create(
+        Alert(
+            task=task,
+            kind=RUNGS[number % len(RUNGS)][0],
+            step=RUNGS[number % len(RUNGS)][1],
+            deadline=task.deadline,
+            due_at=at("2026-10-12 08:00"),
+        )
+        for number, task in enumerate(tasks)
+    )
+
+
+def test_a_sweep_costs_the_same_queries_for_7_or_49_warnings(org: Org, item: CollaborationItem) -> None:
+    """Claim, load, re-check, notify (e-mails and a group robot) and plan the next rungs of every
+    rung of the ladder in a number of queries that does not grow with the warnings. (On SQLite an
+    INSERT carries at most 999 values: about 60 rows, so bigger batches take an INSERT per 60.)"""
+    RobotChannel.objects.create(
+        kind="dingtalk",
+        name="测试部工作群",
+        webhook_url="https://oapi.dingtalk.com/robot/send?access_token=0123456789abcdef",
+        department=org.qa,
+    )
+    Alert.objects.update(cancelled_at=at("2026-09-29 10:00"))  # only the warnings below are due
+    counts, sent = [], []
+    for count in (len(RUNGS), 7 * len(RUNGS)):
+        warnings = due_warnings(org, item, count, label=str(count))
+        with CaptureQueriesContext(connection) as queries:
+            sent.append(sweep("2026-10-12 09:30"))
+        counts.append(len(queries))
+        assert not Alert.objects.filter(pk__in=[w.pk for w in warnings], sent_at=None, cancelled_at=None)
+    assert sent == [7, 49]  # each delivered task's warning was cancelled, not sent
+    assert counts[0] == counts[1]
+    assert Notification.objects.filter(kind__startswith="alert.").count() == 56
+    assert Delivery.objects.filter(channel="robot").exists()
+    # The next rungs: overdue every working morning, escalations one working day later.
+    assert (
+        Alert.objects.filter(sent_at=None, cancelled_at=None, due_at__gt=at("2026-10-12 09:30")).count() > 0
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_through_a_backlog_send_each_warning_once() -> None:
+    """Small batches, so both sweeps claim rows over and over while the other one is at work."""
+    org = make_org()
+    with time_machine.travel(at("2026-09-29 10:00"), tick=False):
+        item = executing_item(org)
+    warnings = due_warnings(org, item, 40, label="积压")
+    barrier = threading.Barrier(2)
+    counts: list[int] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            counts.append(alerts.sweep_alerts(now=at("2026-10-12 09:30"), batch_size=4))
+        except BaseException as error:  # reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    notices = list(
+        Notification.objects.filter(kind__startswith="alert.").values_list("dedupe_key", flat=True)
+    )
+    assert sum(counts) == len(notices) == len(set(notices))
+    ours = {f"alert:{w.pk}" for w in warnings[1:]}  # the first task is delivered: cancelled
+    assert ours <= {key.rsplit(":", 1)[0] for key in notices}
+    assert not Alert.objects.filter(pk__in=[w.pk for w in warnings], sent_at=None, cancelled_at=None)

@@ -48,6 +48,18 @@ def test_a_report_updates_the_task(org: Org, task: Task) -> None:
     assert (task.status, task.percent_done, task.last_reported_at) == ("in_progress", 40, made.created_at)
 
 
+def test_a_report_reads_the_owner_and_their_calendar_with_the_task(org: Org, task: Task) -> None:
+    """A write the issue bounds (≤ 15 ms CPU): the locked task comes with its owner's person and
+    region, which the next report's due time needs, instead of one query for each."""
+    with CaptureQueriesContext(connection) as queries:
+        report(org, task)
+    tables = [
+        q["sql"].split(" FROM ", 1)[1][:20] for q in queries.captured_queries if q["sql"].startswith("SELECT")
+    ]
+    assert not [table for table in tables if table.startswith(('"org_person"', '"org_region"'))]
+    assert len(queries) <= 11
+
+
 def test_a_risk_reaches_the_coordinator_at_once_and_enters_the_problem_list(org: Org, task: Task) -> None:
     report(org, task, risks="需求描述有歧义,需产品经理澄清", measures="已约产品经理明早沟通")
     problem = Problem.objects.get()

@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from collab.dashboards.board_selectors import breakdown_gaps_for, with_health
+from collab.dashboards.board_selectors import breakdown_gaps_for, has_breakdown_gap, with_health
 from collab.dashboards.coordinator_selectors import coordinator_board
 from collab.dashboards.tests.support import alert, at, problem, raw_item, raw_task, version
 from collab.testing import Org, client_for, make_person
@@ -109,6 +109,21 @@ def test_the_bulk_gaps_match_the_task_sheets_own_check(org: Org) -> None:
     gaps = breakdown_gaps_for(items)
     assert gaps[fresh.pk] == breakdown_gaps(fresh) and len(gaps[fresh.pk]) == 5
     assert gaps[half.pk] == breakdown_gaps(half) and len(gaps[half.pk]) == 1
+    # The board counts and cuts the items with gaps in SQL: the same items.
+    done = consensus_item(org)
+    for todo in todos(done).values():
+        services.task_create(
+            actor=org.coordinator, item_id=done.pk, data=task_data(org), source_todo_id=todo.pk
+        )
+    for department in (org.qa, org.rnd):
+        DepartmentExemption.objects.get_or_create(
+            item=done,
+            department=department,
+            defaults={"reason": "只提供技术支持", "decided_by": org.coordinator},
+        )
+    assert breakdown_gaps(done) == []
+    with_gaps = CollaborationItem.objects.filter(has_breakdown_gap()).values_list("pk", flat=True)
+    assert set(with_gaps) == {fresh.pk, half.pk}
 
 
 def test_the_page_shows_lights_and_links_to_each_action(org: Org) -> None:

@@ -8,8 +8,7 @@ import pytest
 import time_machine
 from django.utils import timezone, translation
 
-from collab.dashboards.board_selectors import health_rank
-from collab.dashboards.coordinator_selectors import coordinator_board
+from collab.dashboards.board_selectors import health_rank, item_rows
 from collab.dashboards.health import Health, HealthFacts, due_soon_limit, health_of
 from collab.dashboards.tests.support import alert, at, problem, raw_item, raw_task, version
 from collab.lib.workdays import Calendar
@@ -57,17 +56,20 @@ RANK = {Health.OFF_TRACK: 0, Health.AT_RISK: 1, Health.ON_TRACK: 2}
 
 def _lights(org: Org) -> dict[str, str]:
     with time_machine.travel(at("2026-09-30 10:00"), tick=False):
-        board = coordinator_board(org.coordinator)
-        # The SQL rank that sorts and cuts the department's list before any light is computed
-        # must agree with the light of every item.
+        # Every item of the coordinator, read as the board and its paged lists read their rows.
         now = timezone.now()
         today = timezone.localdate(now, Calendar().tz)
+        soon = due_soon_limit(Calendar(), today)
+        ids = list(CollaborationItem.objects.filter(coordinator=org.coordinator).values_list("pk", flat=True))
+        rows = item_rows(CollaborationItem.objects.all(), ids, now=now, today=today, soon=soon)
+        # The SQL rank that sorts and cuts the lists before any light is computed must agree
+        # with the light of every item.
         ranks = dict(
-            CollaborationItem.objects.annotate(
-                rank=health_rank(now=now, today=today, soon=due_soon_limit(Calendar(), today))
-            ).values_list("topic", "rank")
+            CollaborationItem.objects.annotate(rank=health_rank(now=now, today=today, soon=soon)).values_list(
+                "topic", "rank"
+            )
         )
-    lights = {row.item.topic: row.light.health for group in board.groups for row in group.rows}
+    lights = {row.item.topic: row.light.health for row in rows}
     assert ranks == {topic: RANK[health] for topic, health in lights.items()}
     return lights
 

@@ -114,6 +114,24 @@ def test_the_page_for_a_participant_and_not_for_an_outsider(org: Org, item: Coll
     assert client_for(org.outsider).get(url).status_code == 404
 
 
+def test_the_rows_written_without_the_template_engine_escape_and_translate(
+    org: Org, item: CollaborationItem
+) -> None:
+    task = raw_task(
+        org, item, name='<b onclick="x">加粗</b>', deadline=date(2026, 9, 28), created="2026-09-27 10:00"
+    )
+    body = client_for(org.coordinator).get(reverse("dashboards:timeline", args=[item.pk])).content.decode()
+    assert '<b onclick="x">' not in body
+    assert "&lt;b onclick=&quot;x&quot;&gt;加粗&lt;/b&gt;" in body
+    link = reverse("tasks_app:task_detail", args=[item.pk, task.pk])
+    assert (
+        f'<div class="tl-row tl-task late" data-task="{task.pk}"><div class="tl-label"><a href="{link}">'
+        in body
+    )
+    assert '<span class="tag danger">滞后</span>' in body and 'data-label="责任人"' in body
+    assert re.search(r'<span class="off" style="grid-column: \d+"></span>', body)
+
+
 def test_the_page_takes_the_same_queries_for_few_or_many_tasks(org: Org, item: CollaborationItem) -> None:
     client = client_for(org.coordinator)
     url = reverse("dashboards:timeline", args=[item.pk])
