@@ -73,6 +73,7 @@ class RegisterRecord:
     items (``record_of``), the export from a chunk of rows without model instances
     (``register_records``)."""
 
+    pk: int
     number: str
     topic: str
     goal: str
@@ -92,6 +93,7 @@ class RegisterRecord:
 def record_of(item: CollaborationItem) -> RegisterRecord:
     """The record of a loaded item (its relations prefetched by ``with_register_data``)."""
     return RegisterRecord(
+        pk=item.pk,
         number=item.number or "",
         topic=item.topic,
         goal=item.goal,
@@ -147,54 +149,60 @@ def register_records(items: QuerySet[CollaborationItem], chunk: int) -> Iterator
        plain values.
     """
     ids = list(items.prefetch_related(None).values_list("pk", flat=True))
-    columns = task_columns()
     for start in range(0, len(ids), chunk):
-        part = ids[start : start + chunk]
-        items_part = CollaborationItem.objects.filter(rows_of(CollaborationItem, "id", part))
-        rows = {row["pk"]: row for row in items_part.values(*_ITEM_VALUES)}
-        participants: dict[int, list[tuple[str, str]]] = {}
-        for item_id, department, role in (
-            Participation.objects.filter(rows_of(Participation, "item_id", part))
-            .order_by("pk")
-            .values_list("item_id", "department__name", "role")
-        ):
-            participants.setdefault(item_id, []).append((department, role))
-        milestones: dict[int, list[date]] = {}
-        for item_id, due in (
-            Milestone.objects.filter(rows_of(Milestone, "item_id", part))
-            .order_by("due_date", "pk")
-            .values_list("item_id", "due_date")
-        ):
-            milestones.setdefault(item_id, []).append(due)
-        meetings: dict[int, list[str]] = {}
-        for item_id, form in (
-            Meeting.objects.filter(rows_of(Meeting, "item_id", part))
-            .order_by("starts_at", "pk")
-            .values_list("item_id", "form")
-        ):
-            meetings.setdefault(item_id, []).append(form)
-        tasks = columns.lines_for(part)
-        for pk in part:
-            if (row := rows.get(pk)) is None:
-                continue  # deleted since the ids were read
-            yield RegisterRecord(
-                number=row["number"] or "",
-                topic=row["topic"],
-                goal=row["goal"],
-                scope=row["scope"],
-                remarks=row["remarks"],
-                status=row["status"],
-                last_milestone_due=row["last_milestone_due"],
-                imported_cells=row["imported_cells"],
-                requesting_department=row["requesting_department__name"],
-                requester=name_of(
-                    row["requester__first_name"], row["requester__last_name"], row["requester__username"]
-                ),
-                participants=participants.get(pk, []),
-                milestone_dates=milestones.get(pk, []),
-                meeting_forms=meetings.get(pk, []),
-                tasks=tasks.get(pk, []),
-            )
+        yield from records_of(ids[start : start + chunk])
+
+
+def records_of(part: Sequence[int]) -> Iterator[RegisterRecord]:
+    """The records of the items ``part`` names, in its order, in five queries (the register page
+    reads its 25 rows so too: no model instances)."""
+    columns = task_columns()
+    items_part = CollaborationItem.objects.filter(rows_of(CollaborationItem, "id", part))
+    rows = {row["pk"]: row for row in items_part.values(*_ITEM_VALUES)}
+    participants: dict[int, list[tuple[str, str]]] = {}
+    for item_id, department, role in (
+        Participation.objects.filter(rows_of(Participation, "item_id", part))
+        .order_by("pk")
+        .values_list("item_id", "department__name", "role")
+    ):
+        participants.setdefault(item_id, []).append((department, role))
+    milestones: dict[int, list[date]] = {}
+    for item_id, due in (
+        Milestone.objects.filter(rows_of(Milestone, "item_id", part))
+        .order_by("due_date", "pk")
+        .values_list("item_id", "due_date")
+    ):
+        milestones.setdefault(item_id, []).append(due)
+    meetings: dict[int, list[str]] = {}
+    for item_id, form in (
+        Meeting.objects.filter(rows_of(Meeting, "item_id", part))
+        .order_by("starts_at", "pk")
+        .values_list("item_id", "form")
+    ):
+        meetings.setdefault(item_id, []).append(form)
+    tasks = columns.lines_for(part)
+    for pk in part:
+        if (row := rows.get(pk)) is None:
+            continue  # deleted since the ids were read
+        yield RegisterRecord(
+            pk=pk,
+            number=row["number"] or "",
+            topic=row["topic"],
+            goal=row["goal"],
+            scope=row["scope"],
+            remarks=row["remarks"],
+            status=row["status"],
+            last_milestone_due=row["last_milestone_due"],
+            imported_cells=row["imported_cells"],
+            requesting_department=row["requesting_department__name"],
+            requester=name_of(
+                row["requester__first_name"], row["requester__last_name"], row["requester__username"]
+            ),
+            participants=participants.get(pk, []),
+            milestone_dates=milestones.get(pk, []),
+            meeting_forms=meetings.get(pk, []),
+            tasks=tasks.get(pk, []),
+        )
 
 
 class RegisterLabels:

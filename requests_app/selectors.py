@@ -5,7 +5,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import BooleanField, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -29,9 +29,11 @@ VIEW = "requests_app.view_collaborationitem"
 def visible_items(user: Any) -> QuerySet[CollaborationItem]:
     """Items the user's departments take part in, plus their own drafts and coordinations.
 
-    The one entry point for "which items may this person see": a semi-join on ItemVisibility
-    (kept by ``item_sync_permissions``) that the database plans with its indexes, so a page of
-    25 rows does not first collect every visible item.
+    The one entry point for "which items may this person see": EXISTS on ItemVisibility (kept
+    by ``item_sync_permissions``), probed per item through its (item, department) and (item,
+    user) unique indexes. PostgreSQL plans it as a semi-join of its choice; SQLite walks the
+    page's sort index and probes, where ``pk IN (subquery)`` made it collect and sort every
+    visible item before keeping 25 (128 ms at 20,000 items, 0.3 ms as EXISTS).
     """
     items = CollaborationItem.objects.all()
     if not getattr(user, "is_active", False):
@@ -41,8 +43,10 @@ def visible_items(user: Any) -> QuerySet[CollaborationItem]:
     # The person's departments first (a tiny query): a list lets the database combine two index
     # scans, where a subquery inside the OR made it read every visibility row.
     departments = list(Department.objects.filter(group__user=user).values_list("pk", flat=True))
-    seen = ItemVisibility.objects.filter(Q(user=user) | Q(department_id__in=departments))
-    return items.filter(pk__in=seen.values("item_id"))
+    seen = ItemVisibility.objects.filter(item=OuterRef("pk")).filter(
+        Q(user=user) | Q(department_id__in=departments)
+    )
+    return items.filter(Exists(seen))
 
 
 def suggested_meeting_start(item: CollaborationItem, organiser: Any, now: datetime | None = None) -> datetime:
@@ -90,7 +94,9 @@ def register_items(user: Any, filters: dict[str, Any]) -> QuerySet[Collaboration
         # The requesting and participating departments of a submitted item are its department
         # visibility rows: a semi-join on their index, no join repeating the item per
         # participation (and no DISTINCT over every column).
-        items = items.filter(pk__in=ItemVisibility.objects.filter(department=department).values("item_id"))
+        items = items.filter(
+            Exists(ItemVisibility.objects.filter(item=OuterRef("pk"), department=department))
+        )
     if start := filters.get("submitted_from"):
         items = items.filter(submitted_at__gte=_start_of(start))
     if end := filters.get("submitted_to"):

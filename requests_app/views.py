@@ -5,13 +5,11 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -27,51 +25,11 @@ from requests_app.draft_views import keeps_input
 from requests_app.forms import WORDING_CHECKED_FIELDS, RegisterFilterForm, RequirementEditor, posted_version
 from requests_app.history import history_rows
 from requests_app.models import Attachment, CollaborationItem, FormDraft, Scenario
-from requests_app.register import REGISTER_COLUMNS, RegisterLabels, register_book, register_row
+from requests_app.register import REGISTER_COLUMNS, RegisterLabels, register_book
+from requests_app.register_pages import item_link, page_number, page_row, register_page
 from requests_app.rules import measurable_criterion_error, vague_wording_errors
-from requests_app.selectors import drafts_of, estimated_count, kept_draft, register_items
+from requests_app.selectors import drafts_of, kept_draft, register_items
 from requests_app.start_selectors import Start, copy_start, kept_start, previous_items, template_start
-
-PAGE_SIZE = 25
-# The register counts exactly up to this many rows (a LIMIT inside the COUNT, so the count stops
-# early). Past it an exact count of 50,000 visible items would read them all for every page:
-# PostgreSQL's planner estimates the total instead, and the page says it is an estimate.
-COUNT_CAP = 2000
-
-
-class RegisterPaginator(Paginator):
-    """Exact counts up to COUNT_CAP; beyond, the planner's estimate (PostgreSQL) or, on a
-    database without one (SQLite, for small sites), the exact count."""
-
-    @cached_property
-    def _counted(self) -> tuple[int, bool]:
-        items = self.object_list
-        # Without the page's ORDER BY: the count needs no sort, and the planner may then pick
-        # a hash join or a bitmap scan instead of walking the sort index.
-        exact = items.order_by()[: COUNT_CAP + 1].count()  # type: ignore[attr-defined]
-        if exact <= COUNT_CAP:
-            return exact, False
-        estimate = estimated_count(items)  # type: ignore[arg-type]
-        if estimate is None:
-            return items.count(), False  # type: ignore[attr-defined]
-        return max(estimate, exact), True
-
-    @cached_property
-    def count(self) -> int:
-        return self._counted[0]
-
-    @property
-    def estimated(self) -> bool:
-        return self._counted[1]
-
-    def page(self, number: Any) -> Page:
-        """A page of PAGE_SIZE rows; under an estimate the last page is not cut at the estimated
-        count (an estimate below the truth would hide rows)."""
-        if not self.estimated:
-            return super().page(number)
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        return Page(self.object_list[bottom : bottom + self.per_page], number, self)
 
 
 @login_required
@@ -79,15 +37,13 @@ class RegisterPaginator(Paginator):
 def register(request: HttpRequest) -> HttpResponse:
     filters = RegisterFilterForm(request.GET or None)
     cleaned = filters.cleaned_data if filters.is_valid() else {}
-    page = RegisterPaginator(register_items(request.user, cleaned), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    labels = RegisterLabels()
+    page = register_page(register_items(request.user, cleaned), page_number(request.GET.get("page")))
+    labels, link = RegisterLabels(), item_link()
     context = {
         "filters": filters,
         "page": page,
         "columns": REGISTER_COLUMNS,
-        "rows": [(item, register_row(item, labels)) for item in page.object_list],
+        "rows": [(record, page_row(record, labels, link)) for record in page.object_list],
         "drafts": drafts_of(request.user) if not _is_htmx(request) else [],
         "query": _query_without_page(request),
     }

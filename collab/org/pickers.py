@@ -8,11 +8,16 @@
 """
 
 from functools import lru_cache
+from html import escape
 from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.forms.renderers import BaseRenderer
+from django.forms.utils import flatatt
 from django.urls import reverse_lazy
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from pypinyin import Style, lazy_pinyin
 
 from collab.org.models import Department, display_name
@@ -132,6 +137,27 @@ class _ChosenOnly:
         finally:
             self.choices = full_choices
 
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: BaseRenderer | None = None
+    ) -> SafeString:
+        """The HTML of Django's select.html and select_option.html, written here: through the
+        templates each of the 200 options of a department list is an {% include %}, 23 ms of the
+        register page's CPU; as strings, under 1 ms."""
+        widget = self.get_context(name, value, attrs)["widget"]  # type: ignore[attr-defined]
+        parts: list[str] = [format_html('<select name="{}"{}>', widget["name"], flatatt(widget["attrs"]))]
+        for group_name, group_choices, _index in widget["optgroups"]:
+            if group_name:
+                parts.append(format_html('<optgroup label="{}">', group_name))
+            parts.extend(
+                f'<option value="{_escaped(option["value"])}"'
+                f"{flatatt(option['attrs']) if option['attrs'] else ''}>{_escaped(option['label'])}</option>"
+                for option in group_choices
+            )
+            if group_name:
+                parts.append("</optgroup>")
+        parts.append("</select>")
+        return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped
+
     def build_attrs(
         self, base_attrs: dict[str, Any], extra_attrs: dict[str, Any] | None = None
     ) -> dict[str, Any]:
@@ -140,6 +166,12 @@ class _ChosenOnly:
         attrs["data-picker"] = self.picker
         attrs.setdefault("data-picker-url", str(url))  # a page may narrow the search (?headed=1)
         return attrs
+
+
+def _escaped(value: Any) -> str:
+    """As the template's {{ value }}: escaped unless already safe (the standard library's escape,
+    without the lazy-string wrapper around Django's, which cost half the 200 options' time)."""
+    return value.__html__() if hasattr(value, "__html__") else escape(str(value))
 
 
 class PersonPicker(_ChosenOnly, forms.Select):
