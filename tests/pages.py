@@ -39,7 +39,7 @@ def _routes(patterns: list[Any], prefix: str = "") -> list[str]:
 def played_item(org: Org) -> CollaborationItem:
     """The template's example played to the archive's door (every deliverable signed, the
     retrospective recorded), with a risk reported on a task and left open, so the pages that
-    show open problems and their hand-over are part of the walk."""
+    show open problems and their hand-over are part of the walk, and a register export."""
     from reviews_app.tests.test_archive_support import attach, deliver_everything, record_retro, started_item
     from tasks_app.tracking_services import ReportData, progress_report
 
@@ -52,16 +52,23 @@ def played_item(org: Org) -> CollaborationItem:
     attach(org, item)
     deliver_everything(org, item)
     record_retro(org, item)
+    # The register exported in the background by the requester: the export's page is part of
+    # the walk (written by the eager worker where the walk commits, still waiting where not).
+    from collab.exports.services import export_request
+
+    export_request(actor=org.requester, kind="register", query="", file_name="沟通记录表.xlsx")
     item.refresh_from_db()
     return item
 
 
 def played_ids(item: CollaborationItem) -> dict[str, int]:
     """The first object of each kind the item's URLs name, by the URL parameter's name."""
+    from collab.exports.models import Export
     from reviews_app.models import Deliverable, DeliverableFile, ImprovementMeasure
 
     candidates: dict[str, Any] = {
         "pk": item.pk,
+        "export_pk": Export.objects.order_by("pk").values_list("pk", flat=True).first(),
         "task_pk": item.tasks.order_by("pk").values_list("pk", flat=True).first(),
         "meeting_pk": item.meetings.order_by("pk").values_list("pk", flat=True).first(),
         "milestone_pk": item.milestones.order_by("pk").values_list("pk", flat=True).first(),
