@@ -221,6 +221,18 @@ class CollaborationItem(models.Model):
     # long as what the app derives for that column is still what it derived at import.
     imported_at = models.DateTimeField(_("imported"), null=True, blank=True, editable=False)
     imported_cells = models.JSONField(default=dict, blank=True, editable=False)
+    # The health facts the dashboards rank by, kept by requests_app.health_facts (which says
+    # what each means and who keeps it). The database defaults are an item without tasks, so a
+    # new row is right without a refresh, whichever code inserts it.
+    health_late_from = models.DateField(null=True, editable=False)
+    health_behind_from = models.DateField(null=True, editable=False)
+    health_stale_from = models.DateTimeField(null=True, editable=False)
+    health_review_from = models.DateTimeField(null=True, editable=False)
+    health_escalations = models.PositiveIntegerField(db_default=0, editable=False)
+    health_problems = models.PositiveIntegerField(db_default=0, editable=False)
+    health_blocked = models.PositiveIntegerField(db_default=0, editable=False)
+    health_gap = models.BooleanField(db_default=True, editable=False)
+    health_meeting = models.BooleanField(db_default=False, editable=False)
 
     class Meta:
         verbose_name = _("collaboration item")

@@ -26,6 +26,7 @@ from collab.notify.services import Event, notify_all, urgency_for_item
 from collab.org.calendar import RegionCalendars, calendar_for
 from collab.org.models import display_name
 from requests_app.models import ItemStatus, ReportCadence, Scenario
+from tasks_app.health_facts import health_refresh_after_sweep
 from tasks_app.models import Alert, AlertKind, Task, TaskStatus
 
 DEADLINE_KINDS = (AlertKind.DUE_SOON, AlertKind.DUE_TODAY, AlertKind.OVERDUE)
@@ -205,6 +206,7 @@ def _sweep_batch(now: datetime, size: int) -> tuple[int, int]:
             Alert.objects.filter(pk__in=gone).update(sent_at=None, cancelled_at=now)
         notify_all([_event(alert) for alert in alerts])
         _plan_follow_ups(alerts, now, calendars)
+    health_refresh_after_sweep(claimed)
     return len(claimed), len(alerts)
 
 
