@@ -12,7 +12,8 @@ open tasks once per rule (about 1 s). The facts are kept on the item instead
   deadline of an open task (late once it is before today), of an open task under BEHIND_PERCENT
   done (due soon and behind once it is within a working day), the earliest due moment of a
   "report missing" warning not answered by a report (a report is missing once it has passed),
-  the earliest review deadline of a version waiting for its review (overdue once passed).
+  the earliest review deadline of a version waiting for its review (overdue once passed);
+- and the number of versions waiting for their review, for the coordinator's count.
 
 The dashboards compare these with today and now (``board_selectors.health_rank``).
 

@@ -82,6 +82,9 @@ def fill(apps, schema_editor):
             Min("review_due_at"),
             DateTimeField(),
         ),
+        "health_reviews": _count(
+            Version.objects.filter(deliverable__task__item=OuterRef("pk"), decision=""), "deliverable__task__item"
+        ),
         "health_escalations": _count(open_tasks.filter(escalated)),
         "health_problems": _count(Problem.objects.filter(item=OuterRef("pk"), status="open")),
         "health_blocked": _count(open_tasks.filter(status="blocked")),
@@ -144,8 +147,39 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name="collaborationitem",
+            name="health_reviews",
+            field=models.PositiveIntegerField(db_default=0, editable=False),
+        ),
+        migrations.AddField(
+            model_name="collaborationitem",
             name="health_meeting",
             field=models.BooleanField(db_default=False, editable=False),
         ),
         migrations.RunPython(fill, migrations.RunPython.noop),
+        migrations.AddIndex(
+            model_name="collaborationitem",
+            index=models.Index(
+                condition=models.Q(("status__in", ["draft", "closed"]), _negated=True),
+                fields=[
+                    "id",
+                    "requesting_department",
+                    "status",
+                    "scenario",
+                    "number_key",
+                    "health_late_from",
+                    "health_behind_from",
+                    "health_stale_from",
+                    "health_review_from",
+                    "health_escalations",
+                    "health_problems",
+                    "health_blocked",
+                    "health_meeting",
+                ],
+                name="item_open_health",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="participation",
+            index=models.Index(fields=["department", "item"], name="participation_by_department"),
+        ),
     ]
