@@ -35,10 +35,11 @@ that added the columns filled them for every existing item.
 """
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models.sql import UpdateQuery
 
 from requests_app.models import CollaborationItem, Meeting
 
@@ -77,11 +78,40 @@ def item_health_refresh(items: Iterable[int] | QuerySet[CollaborationItem], *, l
     ``lock`` first row-locks the items in id order, in a transaction of its own if none is open:
     for callers that do not hold the items' locks already (the warning sweep).
     """
-    rows = items if isinstance(items, QuerySet) else CollaborationItem.objects.filter(pk__in=list(items))
-    columns = health_fact_columns()
+    if isinstance(items, QuerySet):
+        rows = items
+    else:
+        ids = list(items)
+        if len(ids) == 1 and not lock:
+            _refresh_one(ids[0])
+            return
+        rows = CollaborationItem.objects.filter(pk__in=ids)
     if not lock:
-        rows.update(**columns)
+        rows.update(**health_fact_columns())
         return
     with transaction.atomic():
-        ids = list(rows.order_by("pk").select_for_update().values_list("pk", flat=True))
-        CollaborationItem.objects.filter(pk__in=ids).update(**columns)
+        locked = list(rows.order_by("pk").select_for_update().values_list("pk", flat=True))
+        CollaborationItem.objects.filter(pk__in=locked).update(**health_fact_columns())
+
+
+# The UPDATE of one item's facts, compiled once per database: it differs between items only in
+# the id, its last parameter, and compiling its dozen subqueries cost more than running them.
+_ONE: dict[str, tuple[str, list[Any]]] = {}
+_PLACEHOLDER_ID = -1
+
+
+def _refresh_one(item_id: int) -> None:
+    alias = CollaborationItem.objects.db
+    if alias not in _ONE:
+        query = cast(
+            UpdateQuery, CollaborationItem.objects.filter(pk=_PLACEHOLDER_ID).query.chain(UpdateQuery)
+        )
+        query.add_update_values(health_fact_columns())
+        sql, params = query.get_compiler(alias).as_sql()
+        if not params or params[-1] != _PLACEHOLDER_ID:  # not the shape this relies on
+            CollaborationItem.objects.filter(pk=item_id).update(**health_fact_columns())
+            return
+        _ONE[alias] = (sql, list(params[:-1]))
+    sql, params = _ONE[alias]
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, [*params, item_id])

@@ -179,10 +179,10 @@ def coordinator_board(user: Any, *, now: datetime | None = None) -> CoordinatorB
         .annotate(
             n=Count("pk"),
             gaps=Count("pk", filter=has_breakdown_gap()),
-            problems=Sum("health_problems"),
-            reviews=Sum("health_reviews"),
+            open_problems=Sum("health_problems"),
+            waiting_reviews=Sum("health_reviews"),
         )
-        .values_list("status", "n", "gaps", "problems", "reviews")
+        .values_list("status", "n", "gaps", "open_problems", "waiting_reviews")
     )
     per_stage = {status: (count, gap_count) for status, count, gap_count, _p, _r in stage_rows}
     running = [row for row in stage_rows if row[0] != ItemStatus.CLOSED]
