@@ -34,7 +34,7 @@ benchmark's generator, tests' raw rows) call ``item_health_refresh`` themselves;
 that added the columns filled them for every existing item.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import Any, cast
 
 from django.db import connections, transaction
@@ -72,26 +72,30 @@ def health_fact_columns() -> dict[str, Any]:
     return columns
 
 
-def item_health_refresh(items: Iterable[int] | QuerySet[CollaborationItem], *, lock: bool = False) -> None:
+def item_health_refresh(
+    items: Iterable[int] | QuerySet[CollaborationItem], *, lock: bool = False, only: Collection[str] = ()
+) -> None:
     """Recomputes the stored health facts of ``items`` (ids or a queryset) with one UPDATE.
 
     ``lock`` first row-locks the items in id order, in a transaction of its own if none is open:
-    for callers that do not hold the items' locks already (the warning sweep).
+    for callers that do not hold the items' locks already (the warning sweep). ``only`` names the
+    facts a caller can change, when it knows (the sweep changes the warnings' two).
     """
+    columns = {name: value for name, value in health_fact_columns().items() if not only or name in only}
     if isinstance(items, QuerySet):
         rows = items
     else:
         ids = list(items)
-        if len(ids) == 1 and not lock:
+        if len(ids) == 1 and not lock and not only:
             _refresh_one(ids[0])
             return
         rows = CollaborationItem.objects.filter(pk__in=ids)
     if not lock:
-        rows.update(**health_fact_columns())
+        rows.update(**columns)
         return
     with transaction.atomic():
         locked = list(rows.order_by("pk").select_for_update().values_list("pk", flat=True))
-        CollaborationItem.objects.filter(pk__in=locked).update(**health_fact_columns())
+        CollaborationItem.objects.filter(pk__in=locked).update(**columns)
 
 
 # The UPDATE of one item's facts, compiled once per database: it differs between items only in

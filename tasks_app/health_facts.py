@@ -30,7 +30,8 @@ from requests_app.models import CollaborationItem, Participation, Todo
 from tasks_app.models import Alert, AlertKind, DepartmentExemption, Problem, ProblemStatus, Task, TaskStatus
 
 # "Report missing": a step-0 warning of that kind, not cancelled, due after the task's last report.
-_STALE_WARNING = Q(kind=AlertKind.REPORT_MISSING, step=0, cancelled_at=None)
+_STALE_WARNING_KIND = Q(kind=AlertKind.REPORT_MISSING, step=0)
+_STALE_WARNING = _STALE_WARNING_KIND & Q(cancelled_at=None)
 
 
 def report_missing(now: datetime) -> Exists:
@@ -113,10 +114,15 @@ def task_health_facts() -> dict[str, Any]:
 
 
 def health_refresh_after_sweep(alert_ids: Iterable[int]) -> None:
-    """After a committed batch of the warning sweep: the facts of the items whose escalations
-    were sent (an unanswered escalation) or whose claimed warnings were cancelled as no longer
-    true (a report no longer missing); see requests_app.health_facts for the lock."""
+    """After a committed batch of the warning sweep, the two facts it can change: items whose
+    escalations went out (an unanswered escalation) and items whose "report missing" warning was
+    cancelled as no longer true (a report no longer missing). See requests_app.health_facts for
+    the lock."""
     changed = Alert.objects.filter(pk__in=list(alert_ids)).filter(
-        Q(step__gte=1) | Q(cancelled_at__isnull=False)
+        Q(step__gte=1, cancelled_at=None) | Q(_STALE_WARNING_KIND, cancelled_at__isnull=False)
     )
-    item_health_refresh(CollaborationItem.objects.filter(pk__in=changed.values("task__item_id")), lock=True)
+    item_health_refresh(
+        CollaborationItem.objects.filter(pk__in=changed.values("task__item_id")),
+        lock=True,
+        only=("health_escalations", "health_stale_from"),
+    )
