@@ -50,7 +50,14 @@ from collab.dashboards.board_selectors import (
     review_clock_label,
     unanswered_escalation,
 )
-from collab.dashboards.prepared import STAND_IN_NOW, Counts, Prepared, cached, stand_in_user
+from collab.dashboards.prepared import (
+    STAND_IN_NOW,
+    Counts,
+    Prepared,
+    cached,
+    stand_in_user,
+    without_parallel_workers,
+)
 from collab.lib.workdays import Calendar
 from collab.notify.handoffs import HANDOFFS, Handoff
 from collab.notify.models import Notification
@@ -629,9 +636,10 @@ def my_work(user: Any, *, now: datetime | None = None) -> MyWork:
     """Everything waiting for ``user``, each entry one click from its action: one query for the
     counts, one per list with rows and one for the unread notifications when there are some."""
     c = context_for(user, now)
-    *totals, unread_count = _counts_statement([*ORDER, _UNREAD]).counts(user.pk, c.now)
-    sections = [_section(key, total, c) for key, total in zip(ORDER, totals, strict=True) if total]
-    unread = _unread_statement().rows(user.pk, c.now) if unread_count else []
+    with without_parallel_workers():
+        *totals, unread_count = _counts_statement([*ORDER, _UNREAD]).counts(user.pk, c.now)
+        sections = [_section(key, total, c) for key, total in zip(ORDER, totals, strict=True) if total]
+        unread = _unread_statement().rows(user.pk, c.now) if unread_count else []
     return MyWork(
         sections=sections,
         notifications=[Notification(**row) for row in unread],

@@ -14,14 +14,15 @@ converted to a date) fails the compilation loudly, and a test compares every pre
 with the queryset compiled afresh for real values.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from weakref import WeakKeyDictionary
 
 from django.contrib.auth import get_user_model
-from django.db import connections
+from django.db import connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import QuerySet
 
@@ -130,3 +131,24 @@ def cached(key: Any, make: Callable[[BaseDatabaseWrapper], Any], using: str = "d
     if key not in per_connection:
         per_connection[key] = make(connection)
     return per_connection[key]
+
+
+@contextmanager
+def without_parallel_workers(using: str = "default") -> Iterator[None]:
+    """On PostgreSQL, reads with no parallel worker. One person's rows are a few hundred at most,
+    read through that person's indexes, but the planner costs a list by the average person
+    (1,400 deliverables per receiver at 100,000 items) and starts a worker for it: 0.25 ms of
+    work, 19 ms waiting for the worker on a busy 2-core machine (bench/RESULTS.md).
+
+    ``SET LOCAL`` in a transaction (a savepoint inside one) that is rolled back at the end, so
+    the setting never outlives these reads; they only read.
+    """
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(using=using):
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        yield
+        transaction.set_rollback(True, using=using)
