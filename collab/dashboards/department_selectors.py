@@ -162,7 +162,7 @@ def department_board(
         total=Count("pk"),
         late=Count("pk", filter=Q(deadline__lt=today)),
         # Only tasks of items whose stored facts count an unanswered escalation are tested.
-        escalated=Count("pk", filter=Q(item__health_escalations__gt=0) & unanswered_escalation()),
+        escalated=Count("pk", filter=Q(Q(item__health_escalations__gt=0), unanswered_escalation())),
     )
     tasks = (
         flagged_tasks(open_tasks, now=now, today=today)
