@@ -64,7 +64,12 @@ PASSWORD = "bench"  # noqa: S105 - the benchmark company's shared password (benc
 hashing: list[float] = []
 WRITES = ("report", "task", "deliverable", "review", "sign", "sign, without the password check")
 # Set from the command line: the write to profile, the write whose SQL to print.
-PROFILED: dict[str, Any] = {"write": None, "profile": cProfile.Profile(time.process_time), "queries": None, "sql": []}
+PROFILED: dict[str, Any] = {
+    "write": None,
+    "profile": cProfile.Profile(time.process_time),
+    "queries": None,
+    "sql": [],
+}
 
 
 class Rollback(Exception):

@@ -20,6 +20,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
+from guardian.core import ObjectPermissionChecker
 from guardian.shortcuts import get_users_with_perms
 
 from collab.refusals import NotPermitted, NotVisible
@@ -54,12 +55,35 @@ def people_given_work(item: CollaborationItem) -> set[int]:
     return people
 
 
+def _holds(user: Any, perm: str, item: CollaborationItem) -> bool:
+    """``user.has_perm(perm, item)``, asking guardian once per person and item instance.
+
+    A write asks two or three times (the view: may see, may act; the service: may act, on its
+    own locked instance): one checker on the instance answers every question after its two
+    queries. The answers live as long as the instance (one request); the services that grant or
+    take back rights forget them on the instance they were given (``forget_rights``).
+    """
+    if not user.is_authenticated:
+        return bool(user.has_perm(perm, item))  # guardian's anonymous user: its own path
+    if user.is_active and user.is_superuser:
+        return True  # as Django's has_perm, before asking any backend
+    checkers = item.__dict__.setdefault("_rights_checkers", {})
+    if user.pk not in checkers:
+        checkers[user.pk] = ObjectPermissionChecker(user)
+    return bool(checkers[user.pk].has_perm(perm, item))
+
+
+def forget_rights(item: CollaborationItem) -> None:
+    """Drops the answers ``_holds`` keeps on ``item`` (its rights just changed)."""
+    item.__dict__.pop("_rights_checkers", None)
+
+
 def may_view(user: Any, item: CollaborationItem) -> bool:
-    return bool(user.has_perm(VIEW, item))
+    return _holds(user, VIEW, item)
 
 
 def may_change(user: Any, item: CollaborationItem) -> bool:
-    return bool(user.has_perm(CHANGE, item))
+    return _holds(user, CHANGE, item)
 
 
 def item_for(user: Any, pk: int, right: "Right[CollaborationItem] | None" = None) -> CollaborationItem:

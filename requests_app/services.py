@@ -31,7 +31,7 @@ from collab.org.models import Department, display_name
 
 # VIEW and CHANGE are re-exported: tests and older callers name them from here.
 from requests_app.access import CHANGE as CHANGE
-from requests_app.access import EDIT_FORM, people_given_work
+from requests_app.access import EDIT_FORM, forget_rights, people_given_work
 from requests_app.access import VIEW as VIEW
 
 # ItemError is re-exported: every stage names it from here.
@@ -361,6 +361,7 @@ def item_sync_permissions(*, item: CollaborationItem) -> None:
     - once submitted, the groups of the requesting and participating departments (their members
       and heads): view. A draft stays between its requester and coordinator.
     """
+    forget_rights(item)
     editors = {item.requester_id, item.coordinator_id}
     viewers = editors | people_given_work(item)
     for codename, wanted in (("view_collaborationitem", viewers), ("change_collaborationitem", editors)):
@@ -411,6 +412,7 @@ def item_grant_view(*, item: CollaborationItem, user_ids: Iterable[int | None]) 
     people = sorted({pk for pk in user_ids if pk is not None})
     if not people:
         return
+    forget_rights(item)
     content_type = ContentType.objects.get_for_model(CollaborationItem)
     permission_id = Permission.objects.values_list("pk", flat=True).get(
         content_type=content_type, codename="view_collaborationitem"

@@ -78,7 +78,9 @@ def _check(item: CollaborationItem, data: TaskData) -> date:
 def _snapshot(task: Task, collaborators: list[Any] | None = None) -> dict[str, str]:
     """The task as text, for the audit log (``collaborators``: the users, when already loaded)."""
     names = pgettext("list separator", ", ").join(
-        sorted(display_name(u) for u in (task.collaborators.all() if collaborators is None else collaborators))
+        sorted(
+            display_name(u) for u in (task.collaborators.all() if collaborators is None else collaborators)
+        )
     )
     return {
         "task": task.name,

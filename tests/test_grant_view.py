@@ -98,7 +98,9 @@ def test_an_improvement_measure_lets_its_owner_see_the_item_as_the_full_sync_wou
     record_retro(
         org,
         item,
-        measures=[MeasureData("财务按月复核协作成本，差异超过5%时通报", org.outsider.pk, org.finance.pk, due)],
+        measures=[
+            MeasureData("财务按月复核协作成本，差异超过5%时通报", org.outsider.pk, org.finance.pk, due)
+        ],
     )
 
     assert sees(org.outsider, item)
