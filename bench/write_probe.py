@@ -252,7 +252,9 @@ def main() -> None:
         )
     if options.profile:
         print(f"\nwhere the CPU of {options.profile} goes ({options.rounds} rounds):")
-        pstats.Stats(PROFILED["profile"]).sort_stats("cumulative").print_stats(45)
+        stats = pstats.Stats(PROFILED["profile"])
+        stats.sort_stats("cumulative").print_stats(45)
+        stats.sort_stats("tottime").print_stats(25)
     if options.queries:
         print(f"\nthe SQL of {options.queries} (last round):")
         print("\n".join(PROFILED["sql"]))
