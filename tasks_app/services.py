@@ -202,9 +202,16 @@ def task_update(*, actor: Any, task_id: int, version: int, data: TaskData) -> Ta
         raise ItemError(_("Nothing was changed."))
     if "task" in changes and task.deliverables.exclude(locked_at=None).exists():
         raise ItemError(_("A signed acceptance form names this task; its name can no longer change."))
-    item_sync_permissions(item=item)
-    audit_record(actor=actor, action="task.updated", target=item, changes=changes)
     new_collaborators = set(data.collaborator_ids)
+    before_people = old_collaborators | {old_owner, old_receiver}
+    after_people = new_collaborators | {task.owner_id, task.receiver_id}
+    if before_people <= after_people:
+        # Nobody left the task: the newcomers (if any) are granted the view, nothing is re-read.
+        item_grant_view(item=item, user_ids=after_people - before_people)
+    else:
+        # Someone left it: they may have no other part in the item, and lose the view.
+        item_sync_permissions(item=item)
+    audit_record(actor=actor, action="task.updated", target=item, changes=changes)
     _announce(
         task,
         owner=task.owner_id != old_owner,
@@ -216,8 +223,6 @@ def task_update(*, actor: Any, task_id: int, version: int, data: TaskData) -> Ta
         alerts.plan_alerts(task)
     if changes.keys() & {"task", "delivery_standard", "deadline"}:
         # Whoever was on the task before and still is: the newly added got the whole task above.
-        before_people = old_collaborators | {old_owner, old_receiver}
-        after_people = new_collaborators | {task.owner_id, task.receiver_id}
         stayed = (before_people & after_people) - {actor.pk}
         _announce_change(task, recipient_ids=stayed, changes=changes)
     return task

@@ -2,7 +2,7 @@
 the rights and the visibility rows they leave are exactly what the full ``item_sync_permissions``
 gives, and a new task costs the same number of queries on a small item as on a crowded one."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -138,3 +138,29 @@ def test_a_new_task_costs_the_same_queries_on_an_item_with_many_tasks_and_people
         crowded, "补充回归测试", [org.collaborator.pk]
     )
     assert_in_step(crowded)
+
+
+def test_a_changed_task_grants_newcomers_and_takes_the_view_from_whoever_left(org: Org) -> None:
+    item = consensus_item(org)
+    newcomer = make_person("newcomer", org.finance, name="周新")
+    task = task_services.task_create(actor=org.coordinator, item_id=item.pk, data=task_data(org))
+
+    # A new deadline and a newcomer among the collaborators: nobody left.
+    task = task_services.task_update(
+        actor=org.coordinator,
+        task_id=task.pk,
+        version=task.version,
+        data=task_data(org, collaborator_ids=[org.collaborator.pk, newcomer.pk], deadline=date(2026, 10, 12)),
+    )
+    assert sees(newcomer, item)
+    assert_in_step(item)
+
+    # The newcomer leaves the task, which was their only part in the item.
+    task_services.task_update(
+        actor=org.coordinator,
+        task_id=task.pk,
+        version=task.version,
+        data=task_data(org, collaborator_ids=[org.collaborator.pk], deadline=date(2026, 10, 12)),
+    )
+    assert not sees(newcomer, item)
+    assert_in_step(item)
