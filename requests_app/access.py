@@ -1,9 +1,10 @@
 """Who may see an item and act on it and its parts: decided here, once, for views and services.
 
 - Seeing: the item's view permission (kept by ``services.item_sync_permissions`` from the
-  item's roles). Everyone given work on the item is granted it: requester, coordinator,
-  invitees, confirmation delegates of the departments taking part, and what later stages
-  register through ``register_work_givers`` (task owners, collaborators and receivers, problem
+  item's roles; ``services.item_grant_view`` adds to it for writes that only add people).
+  Everyone given work on the item is granted it: requester, coordinator, invitees,
+  confirmation delegates of the departments taking part, and what later stages register through
+  ``register_work_givers`` (task owners, collaborators and receivers, problem
   handlers, deliverable receivers, improvement-measure owners). Stage 1 imports no later stage.
 - Acting: a ``Right`` names who holds it and what a person without it is told. Views and
   services call the same ``Right.require``, so the rule and its message exist once.

@@ -401,7 +401,7 @@ def item_grant_view(*, item: CollaborationItem, user_ids: Iterable[int | None]) 
     away (a task's owner replaced, a department leaving, a draft submitted) runs the full
     ``item_sync_permissions``. Adding a person to ``people_given_work`` adds exactly one view
     row and one ItemVisibility row for that person to what the full sync wants, so as long as the
-    rows were in step before, they are in step after (``requests_app/tests/test_grant_view.py``
+    rows were in step before, they are in step after (``tests/test_grant_view.py``
     runs the full sync after each such write and finds nothing to change).
 
     Three queries whatever the item's size: the permission's id, then one INSERT per table. A

@@ -99,12 +99,13 @@ def review_due(receiver: Any, submitted_at: datetime, calendar: Calendar | None 
 
 
 def _lock(deliverable_id: int) -> tuple[CollaborationItem, Deliverable]:
-    """The item and the deliverable, row-locked in that order for this transaction."""
+    """The item, then the deliverable with its task, row-locked in that order for this transaction."""
     item_id = Deliverable.objects.values_list("task__item_id", flat=True).get(pk=deliverable_id)
     item = CollaborationItem.objects.select_for_update().get(pk=item_id)
     # The people with their persons: the notification after the write is in their language.
+    # The task is locked too: its status follows the deliverable's (``_task_follows``).
     deliverable = (
-        Deliverable.objects.select_for_update(of=("self",))
+        Deliverable.objects.select_for_update(of=("self", "task"))
         .select_related("task", "deliverer__person", "receiver__person__region")
         .get(pk=deliverable_id)
     )
@@ -150,7 +151,7 @@ def _transition(
         refusal=_('This deliverable cannot move from "%(current)s" to "%(target)s".')
         % {"current": deliverable.get_status_display(), "target": DeliverableStatus(to).label},
     )
-    _task_follows(actor=actor, task_id=deliverable.task_id, deliverable=deliverable)
+    _task_follows(actor=actor, task_id=deliverable.task_id, deliverable=deliverable, task=deliverable.task)
 
 
 def _task_follows(*, actor: Any, task_id: int, deliverable: Deliverable, task: Task | None = None) -> None:
