@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePath
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -275,6 +276,21 @@ class CollaborationItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number or _('draft')} {self.topic}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """A whole-row save of an existing item writes every column but the health facts: those
+        are written by ``item_health_refresh``'s UPDATE alone, and an item loaded before a refresh
+        in the same request must not put the facts it was loaded with back."""
+        if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+            deferred = self.get_deferred_fields()  # as Django's own save: only what was loaded
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key
+                and not field.name.startswith("health_")
+                and field.attname not in deferred
+            ]
+        super().save(*args, **kwargs)
 
     @property
     def is_draft(self) -> bool:

@@ -150,3 +150,17 @@ def test_a_refresh_costs_one_query_and_the_board_reads_no_task_to_rank(org: Org)
         coordinator_board(org.coordinator)
     ranking = [q["sql"] for q in queries.captured_queries if "ROW_NUMBER" in q["sql"]]
     assert ranking and all('"tasks_app_task"' not in sql for sql in ranking)
+
+
+def test_an_item_loaded_before_a_refresh_and_saved_whole_keeps_the_refreshed_facts(org: Org) -> None:
+    """A service that loads the item, lets a refresh run, then saves its copy must not put the
+    facts it loaded back: whole-row saves leave the health columns to the refresh."""
+    item = make_item(org, scenario=Scenario.EMERGENCY)
+    stale_copy = CollaborationItem.objects.get(pk=item.pk)
+    assert stale_copy.health_meeting is False
+    schedule_meeting(org, item)  # refreshes: a meeting is now scheduled
+    stale_copy.topic = "改个标题"
+    stale_copy.save()
+    stored = facts(item)
+    assert stored["health_meeting"] is True
+    assert CollaborationItem.objects.get(pk=item.pk).topic == "改个标题"
