@@ -38,7 +38,7 @@ import os
 import pstats
 import sys
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -168,28 +168,53 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=alerts.BATCH)
     parser.add_argument("--profile", action="store_true", help="one batch under cProfile")
     parser.add_argument("--queries", action="store_true", help="with --batches: each query's time")
+    parser.add_argument(
+        "--commit", action="store_true", help="prepare and commit, on a copy; then run --prepared"
+    )
+    parser.add_argument("--prepared", action="store_true", help="run on a copy prepared with --commit")
     options = parser.parse_args()
     print(f"load {os.getloadavg()[0]:.1f}; calibration loop {calibration():.0f} ms CPU")
-    # The index entries of earlier runs' rolled-back warnings would be walked by the claim.
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM tasks_app_alert" if connection.vendor == "postgresql" else "SELECT 1")
+    if options.commit:
+        if connection.settings_dict["NAME"] == "collab_bench":
+            raise SystemExit("--commit changes the company: use a copy (createdb -T collab_bench …)")
+        began = time.monotonic()
+        with transaction.atomic():
+            prepare(options.wave)
+        with connection.cursor() as cursor:
+            for table in (
+                "tasks_app_task",
+                "requests_app_collaborationitem",
+                "tasks_app_alert",
+                "org_person",
+            ):
+                cursor.execute(f"VACUUM ANALYZE {table}")
+        print(f"prepared ({options.wave}) and committed in {time.monotonic() - began:.0f} s")
+        return
+    if connection.vendor == "postgresql":
+        # The index entries of earlier runs' rolled-back warnings would be walked by the claim.
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM tasks_app_alert")
     try:
         with transaction.atomic():
             began = time.monotonic()
-            now = prepare(options.wave)
+            if not options.prepared:
+                now = prepare(options.wave)
+            elif options.wave == "morning":
+                now = Alert.objects.filter(kind="due_today", sent_at=None).earliest("due_at").due_at
+            else:
+                now = timezone.now()
             due = Alert.objects.filter(due_at__lte=now, sent_at=None, cancelled_at=None).count()
             print(
-                f"prepared ({options.wave}): {Task.objects.count():,} open tasks, "
-                f"{Alert.objects.count():,} pending warnings, {due:,} due at {timezone.localtime(now):%Y-%m-%d %H:%M}, "
-                f"in {time.monotonic() - began:.0f} s"
+                f"{'prepared' if options.prepared else 'prepared now'} ({options.wave}): "
+                f"{Task.objects.count():,} open tasks, {Alert.objects.count():,} pending warnings, "
+                f"{due:,} due at {timezone.localtime(now):%Y-%m-%d %H:%M}, in {time.monotonic() - began:.0f} s"
             )
-            query = (
-                Alert.objects.select_for_update(skip_locked=True)
-                .filter(sent_at=None, cancelled_at=None, due_at__lte=now)
-                .order_by("due_at")
-                .values_list("pk", flat=True)[: options.batch_size]
-            )
-            sql, params = query.query.sql_with_params()
+            if connection.vendor == "postgresql":
+                # The foreign keys are checked at each statement, as they would be at each
+                # batch's commit (the rollback at the end would skip them).
+                with connection.cursor() as cursor:
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            sql, params = alerts.claim(now, options.batch_size).query.sql_with_params()
             with connection.cursor() as cursor:
                 cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
                 print("\n".join(row[0] for row in cursor.fetchall()))
@@ -252,8 +277,9 @@ def profile(now: datetime, size: int) -> None:
     profiler.disable()
     print(f"profiled batch: {claimed} claimed, {sent} sent")
     stats = pstats.Stats(profiler)
-    stats.sort_stats("tottime").print_stats(30)
+    stats.sort_stats("tottime").print_stats(40)
     stats.sort_stats("cumulative").print_stats(40)
+    stats.print_callers("isinstance|hasattr")
 
 
 if __name__ == "__main__":

@@ -181,8 +181,9 @@ def _tell(events: Sequence[Event], now: Any) -> list[tuple[int, tuple[Any, ...]]
        robots of every event are read with one query.
     4. After commit, deliver the new deliveries by id.
     """
+    urgencies = set(Urgency.values)
     for event in events:
-        if event.urgency not in Urgency.values:
+        if event.urgency not in urgencies:
             raise ValueError(f"urgency must be one of {Urgency.values}, not {event.urgency!r}")
     # (event, its key, its recipients by id) for events with anyone to tell.
     told: list[tuple[Event, str, dict[int, Recipient]]] = []
