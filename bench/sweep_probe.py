@@ -5,6 +5,9 @@ the end (the loaded company is left as it was).
     python bench/sweep_probe.py --wave all            # 200,000 warnings due at once
     python bench/sweep_probe.py --batches 10          # only the first 10 batches
     python bench/sweep_probe.py --profile             # one batch under cProfile
+    python bench/sweep_probe.py --commit [--wave all] # on a copy: prepare once, committed, then
+    python bench/sweep_probe.py --prepared [...]      #   run on it again and again (faster, and
+                                                      #   no table rewritten in the transaction)
 
 1. Every task is made open (in progress, 30 % done) in an item in execution, 10 % of the people
    read English, and 40 departments (every fifth) have a DingTalk group robot: the sweep sends
@@ -120,7 +123,8 @@ def prepare(wave: str) -> datetime:
             cursor.execute(
                 "INSERT INTO tasks_app_alert (kind, step, deadline, due_at, created_at, task_id) "
                 "SELECT 'overdue', 0, deadline, "
-                "%s + ((mod(id, 3) - 1) * interval '1 day') * (1 + mod(id, 30)), now(), id FROM tasks_app_task",
+                "%s + ((mod(id, 3) - 1) * interval '1 day') * (1 + mod(id, 30)), now(), id "
+                "FROM tasks_app_task",
                 [now],
             )
         else:
@@ -142,13 +146,15 @@ def prepare(wave: str) -> datetime:
             # The rest: due tomorrow (warned at 10:00 today, 1 in 60) or later, warned when late.
             cursor.execute(
                 "UPDATE tasks_app_task SET deadline = %s + "  # noqa: S608
-                f"CASE WHEN mod(id, 60) = 7 THEN 1 ELSE 2 + mod(id, 60) END * interval '1 day' WHERE NOT ({claimed})",
+                "CASE WHEN mod(id, 60) = 7 THEN 1 ELSE 2 + mod(id, 60) END * interval '1 day' "
+                f"WHERE NOT ({claimed})",
                 [today],
             )
             cursor.execute(
                 "INSERT INTO tasks_app_alert (kind, step, deadline, due_at, created_at, task_id) "  # noqa: S608
                 "SELECT CASE WHEN mod(id, 60) = 7 THEN 'due_soon' ELSE 'overdue' END, 0, deadline, "
-                "CASE WHEN mod(id, 60) = 7 THEN %s + interval '1 hour' ELSE deadline + interval '1 day 1 hour' END, "
+                "CASE WHEN mod(id, 60) = 7 THEN %s + interval '1 hour' "
+                "ELSE deadline + interval '1 day 1 hour' END, "
                 f"now(), id FROM tasks_app_task WHERE NOT ({claimed})",
                 [now],
             )
@@ -207,7 +213,8 @@ def main() -> None:
             print(
                 f"{'prepared' if options.prepared else 'prepared now'} ({options.wave}): "
                 f"{Task.objects.count():,} open tasks, {Alert.objects.count():,} pending warnings, "
-                f"{due:,} due at {timezone.localtime(now):%Y-%m-%d %H:%M}, in {time.monotonic() - began:.0f} s"
+                f"{due:,} due at {timezone.localtime(now):%Y-%m-%d %H:%M}, "
+                f"in {time.monotonic() - began:.0f} s"
             )
             if connection.vendor == "postgresql":
                 # The foreign keys are checked at each statement, as they would be at each
@@ -237,8 +244,9 @@ def whole(now: datetime, size: int, due: int) -> None:
     print(
         f"whole sweep: {due:,} due, {sent:,} sent in {wall:.1f} s wall; {cpu:.1f} s app CPU, "
         f"{database:.1f} s PostgreSQL CPU; {len(queries)} queries in {-(-due // size)} batches; "
-        f"per warning sent: {1e6 * cpu / max(sent, 1):.0f} µs app CPU, {1e6 * database / max(sent, 1):.0f} µs "
-        f"PostgreSQL CPU, {1e6 * wall / max(sent, 1):.0f} µs wall; load {os.getloadavg()[0]:.1f}"
+        f"per warning sent: {1e6 * cpu / max(sent, 1):.0f} µs app CPU, "
+        f"{1e6 * database / max(sent, 1):.0f} µs PostgreSQL CPU, {1e6 * wall / max(sent, 1):.0f} µs wall; "
+        f"load {os.getloadavg()[0]:.1f}"
     )
 
 
@@ -264,8 +272,9 @@ def batches(now: datetime, size: int, count: int, *, verbose: bool = False) -> N
     if total_sent:
         print(
             f"{total_sent:,} sent in {total_wall:.1f} s wall, {total_cpu:.1f} s app CPU, "
-            f"{total_database:.1f} s PostgreSQL CPU: per warning {1e6 * total_wall / total_sent:.0f} µs wall, "
-            f"{1e6 * total_cpu / total_sent:.0f} µs app CPU, {1e6 * total_database / total_sent:.0f} µs PostgreSQL CPU"
+            f"{total_database:.1f} s PostgreSQL CPU: per warning {1e6 * total_wall / total_sent:.0f} µs "
+            f"wall, {1e6 * total_cpu / total_sent:.0f} µs app CPU, "
+            f"{1e6 * total_database / total_sent:.0f} µs PostgreSQL CPU"
         )
 
 

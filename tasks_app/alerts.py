@@ -149,14 +149,15 @@ def sweep_alerts(*, now: datetime | None = None, batch_size: int = BATCH) -> int
 
     1. Claim: lock the oldest due rows (PostgreSQL: SKIP LOCKED, so a second sweep at the same
        moment takes the next rows instead of waiting; SQLite: the transaction holds the write
-       lock from its start) and mark them sent.
-    2. Read the claimed rows whose task still wants warnings (``LIVE``, in SQL) as values with
-       their task and item, in one query; the people they go to in one more; the regions and
-       their calendars in two more (each region's moments computed once: ``_Clock``).
-    3. Cancel the claimed rows that are no longer true (task delivered, item out of execution, a
-       deadline that is not passed in the owner's region).
+       lock from its start), read with their task and item as values and whether the task
+       still wants warnings (``LIVE``, in SQL): one query (``claim``). The people they go to in
+       one more; the regions and their calendars in two more (each region's moments computed
+       once: ``_Clock``).
+    2. Mark the warnings sent, and cancel those no longer true (task delivered, item out of
+       execution, a deadline that is not passed in the owner's region).
+    3. Render each message and deadline once per language (``notify_many``).
     4. Tell everyone at once (``notify_many``: one INSERT of notifications, one of deliveries)
-       and plan the next steps with one INSERT.
+       and plan the next steps with one INSERT (``collab.bulk.insert_rows``: no instances).
 
     A failure rolls the whole batch back, claims included: the next sweep sends it again, and
     the notifications' keys (``alert:<id>``) make that once per person (at least once, never twice).
