@@ -4,6 +4,8 @@ against the loaded company (DEBUG off), and EXPLAIN ANALYZE of each page's slowe
     python bench/dashboard_probe.py                  # every page, 5 runs each
     python bench/dashboard_probe.py --explain 2      # and the plans of each page's 2 slowest queries
     python bench/dashboard_probe.py --pages my_work,timeline
+    python bench/dashboard_probe.py --pages my_work --open-tasks 800 --queries   # the issue's person
+    python bench/dashboard_probe.py --pages timeline --timeline-tasks 500
 
 The people are bench/run's (the task owner with most tasks, the busiest coordinator, the head of
 the largest department). Everything runs inside one transaction that is rolled back, the login
@@ -33,7 +35,7 @@ class Rollback(Exception):
     pass
 
 
-def probe(name: str, user: Any, path: str, runs: int, explain: int, profile: int) -> None:
+def probe(name: str, user: Any, path: str, runs: int, explain: int, profile: int, show: bool = False) -> None:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -53,6 +55,9 @@ def probe(name: str, user: Any, path: str, runs: int, explain: int, profile: int
             cpus.append((time.process_time() - cpu) * 1000)
         sqls.append(sum(float(q["time"]) for q in queries.captured_queries) * 1000)
         slowest = sorted(queries.captured_queries, key=lambda q: -float(q["time"]))[:explain]
+    if show:
+        for query in queries.captured_queries:
+            print(f"  {float(query['time']) * 1000:7.1f} ms  {query['sql'][:150]}")
     print(
         f"| {name} | {user.username} | {len(queries)} | {statistics.median(cpus):.1f} | "
         f"{statistics.median(sqls):.1f} | {statistics.median(walls):.1f} | {len(response.content) // 1024} |"
@@ -119,6 +124,36 @@ def add_tasks(item: Any, wanted: int) -> None:
     print(f"(the timeline's item {item.number} now has {wanted} tasks, rolled back afterwards)")
 
 
+def add_open_tasks(owner: Any, wanted: int) -> None:
+    """Copies of one of the owner's open tasks on a live item, until the owner has ``wanted`` open
+    tasks on live items, deadlines over a year around today (inside the probe's transaction,
+    rolled back with it): the issue's "person with 800 open tasks"."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from collab.dashboards.board_selectors import LIVE_STATUSES
+    from tasks_app.models import Task, TaskStatus
+
+    live = Task.objects.filter(owner=owner, item__status__in=LIVE_STATUSES).exclude(status=TaskStatus.DONE)
+    have = live.count()
+    model = live.order_by("pk").first()
+    if model is None:
+        raise SystemExit(f"{owner.username} has no open task on a live item to copy")
+    today = timezone.localdate()
+    copies = []
+    for n in range(wanted - have):
+        copy = Task(
+            **{f.attname: getattr(model, f.attname) for f in Task._meta.concrete_fields if not f.primary_key}
+        )
+        copy.name = f"{model.name} {n}"
+        copy.source_todo_id = None
+        copy.deadline = today + timedelta(days=n % 365 - 120)
+        copies.append(copy)
+    Task.objects.bulk_create(copies)
+    print(f"({owner.username} now has {max(have, wanted)} open tasks, {have} before; rolled back afterwards)")
+
+
 def main() -> None:
     from django.db import connection, transaction
 
@@ -131,6 +166,10 @@ def main() -> None:
     parser.add_argument(
         "--timeline-tasks", type=int, default=0, help="give the timeline's item this many tasks"
     )
+    parser.add_argument(
+        "--open-tasks", type=int, default=0, help="give My work's person this many open tasks on live items"
+    )
+    parser.add_argument("--queries", action="store_true", help="print each query of the last run")
     parser.add_argument("--missing-indexes", action="store_true", help="create them, rolled back")
     args = parser.parse_args()
     print("| page | person | queries | app CPU ms (median) | SQL ms (median) | wall ms (median) | KB |")
@@ -144,12 +183,14 @@ def main() -> None:
             if args.missing_indexes:
                 add_missing_indexes()
             people = run.pick_people()
+            if args.open_tasks:
+                add_open_tasks(people["owner"], args.open_tasks)
             if args.timeline_tasks:
                 add_tasks(people["item"], args.timeline_tasks)
             pages = run.pages(people)
             for name in args.pages.split(","):
                 user, path = pages[name]
-                probe(name, user, path, args.runs, args.explain, args.profile)
+                probe(name, user, path, args.runs, args.explain, args.profile, args.queries)
             raise Rollback
     except Rollback:
         pass

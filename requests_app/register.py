@@ -21,6 +21,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
+from collab.lib.read_ahead import read_ahead
 from collab.lib.xlsx import XlsxBook, as_text
 from collab.org.models import display_name, name_of
 from requests_app.models import CollaborationItem, ItemStatus, Meeting, MeetingForm, Milestone, Participation
@@ -146,11 +147,11 @@ def register_records(items: QuerySet[CollaborationItem], chunk: int) -> Iterator
        file streams).
     2. Per chunk, five queries whatever its size: the items' own columns and the names they
        point to, their participations, milestones, meetings and (stage 3) task lines, all as
-       plain values.
+       plain values. The next chunk is read while this one is written (``read_ahead``).
     """
     ids = list(items.prefetch_related(None).values_list("pk", flat=True))
-    for start in range(0, len(ids), chunk):
-        yield from records_of(ids[start : start + chunk])
+    parts = (ids[start : start + chunk] for start in range(0, len(ids), chunk))
+    return read_ahead(parts, lambda part: list(records_of(part)))
 
 
 def records_of(part: Sequence[int]) -> Iterator[RegisterRecord]:
@@ -158,7 +159,7 @@ def records_of(part: Sequence[int]) -> Iterator[RegisterRecord]:
     reads its 25 rows so too: no model instances)."""
     columns = task_columns()
     items_part = CollaborationItem.objects.filter(rows_of(CollaborationItem, "id", part))
-    rows = {row["pk"]: row for row in items_part.values(*_ITEM_VALUES)}
+    rows = {row[0]: row for row in items_part.values_list(*_ITEM_VALUES)}
     participants: dict[int, list[tuple[str, str]]] = {}
     for item_id, department, role in (
         Participation.objects.filter(rows_of(Participation, "item_id", part))
@@ -184,20 +185,21 @@ def records_of(part: Sequence[int]) -> Iterator[RegisterRecord]:
     for pk in part:
         if (row := rows.get(pk)) is None:
             continue  # deleted since the ids were read
+        _pk, number, topic, goal, scope, remarks, status, last_due, cells, department, first, last, login = (
+            row
+        )
         yield RegisterRecord(
             pk=pk,
-            number=row["number"] or "",
-            topic=row["topic"],
-            goal=row["goal"],
-            scope=row["scope"],
-            remarks=row["remarks"],
-            status=row["status"],
-            last_milestone_due=row["last_milestone_due"],
-            imported_cells=row["imported_cells"],
-            requesting_department=row["requesting_department__name"],
-            requester=name_of(
-                row["requester__first_name"], row["requester__last_name"], row["requester__username"]
-            ),
+            number=number or "",
+            topic=topic,
+            goal=goal,
+            scope=scope,
+            remarks=remarks,
+            status=status,
+            last_milestone_due=last_due,
+            imported_cells=cells,
+            requesting_department=department,
+            requester=name_of(first, last, login),
             participants=participants.get(pk, []),
             milestone_dates=milestones.get(pk, []),
             meeting_forms=meetings.get(pk, []),

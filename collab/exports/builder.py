@@ -13,13 +13,15 @@ from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 from django.db.models import F, QuerySet
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 
 from collab.audit.services import audit_record
-from collab.audit.texts import Text
+from collab.audit.texts import DateTime, Text
 from collab.exports.kinds import export_kind
 from collab.exports.models import EXPORT_TRANSITIONS, Export, ExportStatus
+from collab.notify.services import notify
 
 logger = logging.getLogger(__name__)
 
@@ -62,9 +64,10 @@ def export_build(*, export_id: int) -> Export:
     2. In the request's language and time zone, make the workbook and stream it into a
        temporary file, saving the rows written as it goes.
     3. Store the file under MEDIA_ROOT with a neutral name (the person's name for it is a
-       column); ready, kept for ``COLLAB_EXPORT_KEEP_HOURS``; audited.
-    4. On any error: failed with its message, the stored file removed, audited; unexpected
-       errors are raised again for the worker's log.
+       column); ready, kept for ``COLLAB_EXPORT_KEEP_HOURS``; audited; the person who asked is
+       told, with the link to the download page (they need not keep the page open).
+    4. On any error: failed with its message, the stored file removed, audited, the person
+       told; unexpected errors are raised again for the worker's log.
     """
     claimed = export_move(
         Export.objects.filter(pk=export_id),
@@ -105,6 +108,7 @@ def export_build(*, export_id: int) -> Export:
 
 def _finish(export: Export, *, stored_name: str, rows: int) -> None:
     now = timezone.now()
+    expires_at = now + timedelta(hours=settings.COLLAB_EXPORT_KEEP_HOURS)
     with transaction.atomic():
         export_move(
             Export.objects.filter(pk=export.pk),
@@ -113,13 +117,23 @@ def _finish(export: Export, *, stored_name: str, rows: int) -> None:
             rows_done=rows,
             rows_total=rows,
             finished_at=now,
-            expires_at=now + timedelta(hours=settings.COLLAB_EXPORT_KEEP_HOURS),
+            expires_at=expires_at,
         )
         audit_record(
             actor=export.requested_by,
             action="export.built",
             target=export,
             changes={"export": [None, export.file_name], "rows": [None, rows]},
+        )
+        _tell(
+            export,
+            "export.ready",
+            Text(gettext_noop('Your Excel export "%(name)s" is ready'), name=export.file_name),
+            Text(
+                gettext_noop("%(rows)s rows. Download it before %(until)s."),
+                rows=rows,
+                until=DateTime(expires_at),
+            ),
         )
 
 
@@ -142,3 +156,21 @@ def _fail(export: Export, error: Exception, *, stored_name: str) -> None:
             changes={"export": [export.file_name, None]},
             note=message,
         )
+        _tell(
+            export,
+            "export.failed",
+            Text(gettext_noop('Your Excel export "%(name)s" could not be written'), name=export.file_name),
+            message,
+        )
+
+
+def _tell(export: Export, kind: str, title: Text, body: Text) -> None:
+    """Tells the person who asked, in the notification centre and by e-mail: the file is written
+    after they may have left its page."""
+    notify(
+        recipients=[export.requested_by],
+        kind=kind,
+        render=lambda: (title, body),
+        url=reverse("exports:export", args=[export.pk]),
+        dedupe=f"{kind}:{export.pk}",
+    )

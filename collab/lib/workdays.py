@@ -123,6 +123,14 @@ def is_published(year: int) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=4096)
+def _holiday_detail(d: date) -> tuple[bool, str | None]:
+    """chinesecalendar's word on ``d``, kept for the process (the package's data is fixed): the
+    package checks every date against the first and last of all its holidays (30 µs a call), and
+    one page asks about hundreds of days (a timeline's year, the years of My work's deadlines)."""
+    return chinese_calendar.get_holiday_detail(d)
+
+
 def day_kind(d: date, notice: Mapping[date, "NoticeDay"] | None = None) -> DayKind:
     """Whether ``d`` is a working day in mainland China (Monday to Friday offices) and, if not, why.
 
@@ -131,7 +139,7 @@ def day_kind(d: date, notice: Mapping[date, "NoticeDay"] | None = None) -> DayKi
     """
     weekend = d.weekday() >= 5
     try:
-        is_off, holiday_name = chinese_calendar.get_holiday_detail(d)
+        is_off, holiday_name = _holiday_detail(d)
     except NotImplementedError:  # a year outside the published schedules
         return _notice_day(d, notice) if notice is not None else statutory_day(d)
     key = _holiday_key(holiday_name)

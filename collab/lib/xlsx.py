@@ -150,6 +150,8 @@ _SHEET_START = (
 )
 _SHEET_END = b"</sheetData></worksheet>"
 _ILLEGAL = re.compile(r"[\000-\010\013\014\016-\037]")  # not allowed in XML 1.0 (openpyxl refuses them)
+# A text starting so would be read back as a formula when the cell is edited: quote-prefixed.
+_FORMULA_START = ("=", "+", "-", "@")
 _EPOCH_DAYS = date(1899, 12, 30).toordinal()  # Excel's day 0 (its 1900 leap-year bug included)
 
 
@@ -189,11 +191,19 @@ class _CellWriter:
         letters = self.letters
         while len(letters) < len(values):
             letters.append(get_column_letter(len(letters) + 1))
-        cells = [
-            self.cell(f"{letters[index]}{number}", value, bold)
-            for index, value in enumerate(values)
-            if value is not None and value != ""
-        ]
+        text, quoted = self.ids["collab-text"], self.ids["collab-text-quoted"]
+        cells = []
+        for letter, value in zip(letters, values, strict=False):  # letters: at least as many
+            if value is None or value == "":
+                continue
+            if value.__class__ is str and not bold:
+                # Most cells of an export: plain text, written here without the general path.
+                cells.append(
+                    f'<c r="{letter}{number}" s="{quoted if value[0] in _FORMULA_START else text}"'
+                    f' t="inlineStr"><is><t xml:space="preserve">{_escape(value)}</t></is></c>'
+                )
+            else:
+                cells.append(self.cell(f"{letter}{number}", value, bold))
         return f'<row r="{number}">{"".join(cells)}</row>'
 
     def cell(self, ref: str, value: Any, bold: bool) -> str:
@@ -202,7 +212,7 @@ class _CellWriter:
         style = "collab-header" if bold else _style_of(value)
         if style == "collab-text" or bold:
             text = value if isinstance(value, str) else str(value)
-            if text[:1] in ("=", "+", "-", "@"):
+            if text[:1] in _FORMULA_START:
                 style += "-quoted"
             return (
                 f'<c r="{ref}" s="{self.ids[style]}" t="inlineStr">'

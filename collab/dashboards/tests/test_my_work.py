@@ -249,7 +249,9 @@ def test_a_thousand_tasks_show_the_most_urgent_few_with_their_count_in_a_fixed_n
     def page() -> tuple[str, int]:
         with CaptureQueriesContext(connection) as queries:
             body = client.get(reverse("home"), headers={"accept-language": "en"}).content.decode()
-        return body, len(queries)
+        # The test's own transaction makes the page's transaction a savepoint: not a query.
+        savepoints = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
+        return body, len([q for q in queries if not q["sql"].startswith(savepoints)])
 
     _small, few = page()
     template = Task.objects.get(name="late")
@@ -270,6 +272,10 @@ def test_a_thousand_tasks_show_the_most_urgent_few_with_their_count_in_a_fixed_n
     )
     body, many = page()
     assert many == few  # the same queries for 1 task and for 1,000
+    # Session, user, region, calendar, the top bar's count and person, the counts of every list
+    # and the one list with rows (the 15 lists of the hand-off table are not read one by one);
+    # on PostgreSQL the SET that keeps parallel workers out.
+    assert many <= 9
     assert body.count('class="work-entry') <= TOP * 15  # bounded rows, whatever the data
     with _english():
         tasks = my_work(org.owner).section("tasks")
@@ -279,3 +285,26 @@ def test_a_thousand_tasks_show_the_most_urgent_few_with_their_count_in_a_fixed_n
 
     full = client.get(tasks.full_url, {"page": 2}).content.decode()
     assert full.count('class="work-entry') == PAGE_SIZE
+
+
+def test_only_the_lists_with_rows_are_read(org: Org) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(person: Any) -> int:
+        client = client_for(person)
+        client.get(reverse("home"))  # the login's first request
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("home")).status_code == 200
+        return len(captured)
+
+    nothing = queries(org.owner)
+    item = raw_item(org)
+    task = raw_task(org, item, name="owed", last_report="2026-09-28 10:00")
+    alert(task, due="2026-09-29 10:00", sent="2026-09-29 10:00")
+    version(task, receiver=org.owner, submitted="2026-09-30 09:30", due="2026-10-08 09:30")
+    notification(org.owner, "任务即将到期")
+    work = my_work(org.owner)
+    assert [s.key for s in work.sections] == ["reports_owed", "reviews", "tasks"]
+    # One query more per list with rows, and one for the unread notifications.
+    assert queries(org.owner) == nothing + 3 + 1

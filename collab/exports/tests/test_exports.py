@@ -18,6 +18,7 @@ from collab.exports.models import Export, ExportStatus
 from collab.exports.services import export_request
 from collab.exports.sweep import MAX_BUILD_ATTEMPTS, exports_sweep
 from collab.exports.tasks import sweep_exports_task
+from collab.notify.models import Notification
 from collab.schedules import BEAT_SCHEDULE
 from collab.testing import Org, client_for, make_item
 
@@ -60,6 +61,25 @@ def test_past_the_threshold_the_register_is_written_in_the_background(
     assert rows[0][0] == "沟通事项编号" and sorted(r[0] for r in rows[1:]) == sorted(i.number for i in items)
     assert sheet.freeze_panes == "A2"
     assert _actions(export) == ["export.requested", "export.built"]
+
+
+def test_the_person_who_asked_is_told_when_the_file_is_ready(
+    org: Org, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.COLLAB_EXPORT_BACKGROUND_ROWS = 0
+    make_item(org)
+    client = client_for(org.owner)
+    export = _ask(client, django_capture_on_commit_callbacks)
+    export.refresh_from_db()
+    told = Notification.objects.get(recipient=org.owner, kind="export.ready")
+    assert told.url == reverse("exports:export", args=[export.pk])
+    page = client.get(reverse("notify:list")).content.decode()
+    assert f"您的Excel导出“{export.file_name}”已生成" in page and "共1行。请在" in page
+    english = client.get(reverse("notify:list"), headers={"accept-language": "en"}).content.decode()
+    assert f"Your Excel export &quot;{export.file_name}&quot; is ready" in english
+    assert "1 rows. Download it before" in english
+    # Nobody else is told.
+    assert Notification.objects.filter(kind="export.ready").count() == 1
 
 
 def test_under_the_threshold_the_file_streams_at_once(org: Org, settings: Any) -> None:
@@ -109,7 +129,11 @@ def test_a_failure_says_so_and_can_be_tried_again(org: Org, django_capture_on_co
     assert export.status == ExportStatus.FAILED and not export.file
     assert export.error == "导出文件未能生成：RuntimeError"
     assert _actions(export) == ["export.requested", "export.failed"]
+    told = Notification.objects.get(recipient=org.owner, kind="export.failed")
+    assert told.url == reverse("exports:export", args=[export.pk])
     client = client_for(org.owner)
+    inbox = client.get(reverse("notify:list")).content.decode()
+    assert "您的Excel导出“坏.xlsx”未能生成" in inbox and "导出文件未能生成：RuntimeError" in inbox
     page = client.get(reverse("exports:export", args=[export.pk])).content.decode()
     assert "导出文件未能生成：RuntimeError" in page and reverse("exports:again", args=[export.pk]) in page
     register_export_kind("broken-for-test", ExportKind(book=lambda person, query: (_FakeBook(), 0)))

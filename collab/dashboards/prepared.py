@@ -1,0 +1,154 @@
+"""Querysets compiled to SQL once per connection and run again for each person and moment.
+
+My work asks every person the same fifteen questions; only the person and the moment change.
+Building and compiling those querysets (filters, joins, subqueries, windows) was two thirds of
+the page's CPU time at 100,000 items (bench/RESULTS.md), for SQL that differs from one request
+to the next in two parameters only. A ``Prepared`` compiles its queryset once, built for stand-in
+values (a person and a moment no row has), notes where the stand-ins sit among the parameters,
+and on each call puts the real ones there and runs the same SQL.
+
+The querysets are written as usual: a function of (person, moment) returning a ``values()``
+queryset, the same function that serves the whole list, paged, through the ORM. A stand-in
+that shows up anywhere else than as a parameter of its own (inside a text, in the SQL itself,
+converted to a date) fails the compilation loudly, and a test compares every prepared query
+with the queryset compiled afresh for real values.
+"""
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from django.contrib.auth import get_user_model
+from django.db import connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import QuerySet
+
+# Values no real row has: a user id past any sequence and a moment in 1901.
+STAND_IN_USER = 2_147_480_519
+STAND_IN_NOW = datetime(1901, 2, 3, 4, 5, 6, 789012, tzinfo=UTC)
+_USER, _NOW = "user", "now"
+
+Build = Callable[[Any, datetime], QuerySet[Any]]
+
+
+def stand_in_user() -> Any:
+    return get_user_model()(pk=STAND_IN_USER)
+
+
+@dataclass(frozen=True)
+class Statement:
+    """SQL with its parameters; ``slots`` say which parameters take the person and the moment."""
+
+    sql: str
+    params: tuple[Any, ...]
+    slots: tuple[tuple[int, str], ...]
+
+    def filled(self, connection: BaseDatabaseWrapper, user_pk: int, now: datetime) -> list[Any]:
+        values = {_USER: user_pk, _NOW: connection.ops.adapt_datetimefield_value(now)}
+        params = list(self.params)
+        for index, name in self.slots:
+            params[index] = values[name]
+        return params
+
+
+def _statement(connection: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> Statement:
+    now = connection.ops.adapt_datetimefield_value(STAND_IN_NOW)
+    marks = (str(STAND_IN_USER), f"{STAND_IN_NOW:%Y-%m-%d}", f"{STAND_IN_NOW:%H:%M:%S}")
+    slots = []
+    for index, value in enumerate(params):
+        if type(value) is int and value == STAND_IN_USER:
+            slots.append((index, _USER))
+        elif type(value) is type(now) and value == now:
+            slots.append((index, _NOW))
+        elif any(mark in str(value) for mark in marks):
+            raise ValueError(f"a stand-in value changed shape in parameter {index}: {value!r}")
+    if any(mark in sql for mark in marks):
+        raise ValueError("a stand-in value is written into the SQL itself")
+    return Statement(sql, tuple(params), tuple(slots))
+
+
+class Prepared:
+    """One ``values()`` queryset compiled for the stand-ins, for one database connection."""
+
+    def __init__(self, connection: BaseDatabaseWrapper, queryset: QuerySet[Any]) -> None:
+        query = queryset.query
+        self.connection = connection
+        self.compiler = query.get_compiler(connection=connection)
+        sql, params = self.compiler.as_sql()
+        self.statement = _statement(connection, sql, params)
+        # The names ValuesIterable gives the columns.
+        self.names = (
+            list(query.selected)
+            if query.selected
+            else [*query.extra_select, *query.values_select, *query.annotation_select]
+        )
+
+    def rows(self, user_pk: int, now: datetime) -> list[dict[str, Any]]:
+        statement = self.statement
+        with self.connection.cursor() as cursor:
+            cursor.execute(statement.sql, statement.filled(self.connection, user_pk, now))
+            fetched = cursor.fetchall()
+        names = self.names
+        return [dict(zip(names, row, strict=True)) for row in self.compiler.results_iter(results=[fetched])]
+
+
+class Counts:
+    """The number of rows of several querysets in one statement: ``SELECT (SELECT COUNT(*) FROM
+    (<first>)), (SELECT COUNT(*) FROM (<second>)), …``, each queryset reduced to its keys."""
+
+    def __init__(self, connection: BaseDatabaseWrapper, querysets: Sequence[QuerySet[Any]]) -> None:
+        parts, params = [], []
+        for n, queryset in enumerate(querysets):
+            sql, part_params = (
+                queryset.order_by().values("pk").query.get_compiler(connection=connection).as_sql()
+            )
+            # The ORM's own SQL, its values left as parameters: nothing of a request is written in.
+            parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS counted_{n})")  # noqa: S608
+            params.extend(part_params)
+        self.connection = connection
+        self.statement = _statement(connection, "SELECT " + ", ".join(parts), params)
+
+    def counts(self, user_pk: int, now: datetime) -> list[int]:
+        statement = self.statement
+        with self.connection.cursor() as cursor:
+            cursor.execute(statement.sql, statement.filled(self.connection, user_pk, now))
+            row = cursor.fetchone()
+        return [int(n) for n in row]
+
+
+# Per connection object (one per thread and database alias), so each keeps its own backend's SQL
+# and converters; dropped with the connection.
+_CACHE: "WeakKeyDictionary[BaseDatabaseWrapper, dict[Any, Any]]" = WeakKeyDictionary()
+
+
+def cached(key: Any, make: Callable[[BaseDatabaseWrapper], Any], using: str = "default") -> Any:
+    """``make(connection)`` once per connection and ``key``."""
+    connection = connections[using]
+    per_connection = _CACHE.setdefault(connection, {})
+    if key not in per_connection:
+        per_connection[key] = make(connection)
+    return per_connection[key]
+
+
+@contextmanager
+def without_parallel_workers(using: str = "default") -> Iterator[None]:
+    """On PostgreSQL, reads with no parallel worker. One person's rows are a few hundred at most,
+    read through that person's indexes, but the planner costs a list by the average person
+    (1,400 deliverables per receiver at 100,000 items) and starts a worker for it: 0.25 ms of
+    work, 19 ms waiting for the worker on a busy 2-core machine (bench/RESULTS.md).
+
+    ``SET LOCAL`` in a transaction (a savepoint inside one) that is rolled back at the end, so
+    the setting never outlives these reads; they only read.
+    """
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(using=using):
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        yield
+        transaction.set_rollback(True, using=using)
