@@ -2,11 +2,12 @@
 
     python bench/explain.py > explains.txt
 
-Each shape is the register's own path (register_items, then register_page): every statement the
-page runs for its rows is captured and run again under EXPLAIN ANALYZE; the summary gives each
-statement's planning and execution time and the shape's SQL in all, then the plans of the page's
-ids query (the one that filters and sorts), of the task lines and of any COUNT. The estimate's
-EXPLAIN costs its planning time (EXPLAIN SUMMARY).
+Each shape is the register's own path (register_items, then register_page; deep pages are
+reached as the pager's Next and Previous links reach them, by the boundary row's sort values):
+every statement the page runs for its rows is captured and run again under EXPLAIN ANALYZE; the
+summary gives each statement's planning and execution time and the shape's SQL in all, then the
+plans of the page's ids query (the one that filters and sorts), of the task lines and of any
+COUNT. The estimate's EXPLAIN costs its planning time (EXPLAIN SUMMARY).
 Read-only: nothing is written.
 """
 
@@ -22,13 +23,16 @@ import django
 django.setup()
 
 from datetime import date  # noqa: E402
+from typing import Any  # noqa: E402
 
 from django.db import connection  # noqa: E402
-from django.db.models import Count  # noqa: E402
+from django.db.models import Count, QuerySet  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from collab.org.models import Department  # noqa: E402
-from requests_app.register_pages import register_page  # noqa: E402
+from requests_app.models import CollaborationItem  # noqa: E402
+from requests_app.register_keyset import cursor_of, sort_keys  # noqa: E402
+from requests_app.register_pages import PAGE_SIZE, Place, register_page  # noqa: E402
 from requests_app.selectors import register_items, visible_items  # noqa: E402
 
 
@@ -59,6 +63,19 @@ def analyze(sql: str) -> tuple[float, float, list[str]]:
     return planning, execution, lines
 
 
+def cursor_place(items: QuerySet[CollaborationItem], number: int) -> Place:
+    """Where the link to page ``abs(number)`` points: Next from the page before it (after that
+    page's last row) or, for a negative number, Previous from the page after it (before that
+    page's first row). Found by OFFSET here, outside the measured statements."""
+    keys = sort_keys(items)
+    names = [key.name for key in keys]
+    if number > 0:
+        start = (number - 1) * PAGE_SIZE
+        return Place(after=cursor_of(items.values_list(*names)[start - 1]), at=start)
+    start = (-number - 1) * PAGE_SIZE
+    return Place(before=cursor_of(items.values_list(*names)[start + PAGE_SIZE]), at=start)
+
+
 def main() -> None:
     big = Department.objects.annotate(n=Count("members")).order_by("-n").first()
     if big is None:
@@ -68,25 +85,36 @@ def main() -> None:
         f"# {connection.vendor}; {user.username} of {big.name} sees {visible_items(user).count():,} items; "
         f"load average {os.getloadavg()[0]:.1f}\n"
     )
-    shapes = {
-        "unfiltered": ({}, 1),
-        "department": ({"department": big}, 1),
-        "status": ({"status": "executing"}, 1),
-        "period": ({"submitted_from": date(2026, 1, 1), "submitted_to": date(2026, 6, 30)}, 1),
-        "text": ({"q": "支付"}, 1),
+    shapes: dict[str, tuple[dict[str, Any], Place | int]] = {
+        "unfiltered": ({}, Place()),
+        "department": ({"department": big}, Place()),
+        "status": ({"status": "executing"}, Place()),
+        "period": ({"submitted_from": date(2026, 1, 1), "submitted_to": date(2026, 6, 30)}, Place()),
+        "text": ({"q": "支付"}, Place()),
         # pg_trgm finds words of 3+ characters through its index; 2 are scanned.
-        "text, 4 characters": ({"q": "支付系统"}, 1),
-        "text, rare words": ({"q": "故障处理1234"}, 1),
-        "deadline sort": ({"sort": "deadline"}, 1),
-        "unfiltered, page 40": ({}, 40),
+        "text, 4 characters": ({"q": "支付系统"}, Place()),
+        "text, rare words": ({"q": "故障处理1234"}, Place()),
+        "deadline sort": ({"sort": "deadline"}, Place()),
+        "unfiltered, page 10 by number (OFFSET)": ({}, Place(number=10)),
+        # Keyset: the Next link of page 999 (its last row's sort values), and Previous from there.
+        "unfiltered, page 1,000 by Next": ({}, 1000),
+        "unfiltered, page 999 by Previous": ({}, -1000),
+        "period, page 200 by Next": (
+            {"submitted_from": date(2026, 1, 1), "submitted_to": date(2026, 6, 30)},
+            200,
+        ),
+        "status, page 500 by Next": ({"status": "executing"}, 500),
+        "deadline sort, page 1,000 by Next": ({"sort": "deadline"}, 1000),
+        "status sort, page 1,000 by Next": ({"sort": "status"}, 1000),
     }
     plans = []
     print("| shape | shown count | statement | planning ms | execution ms |")
     print("|---|---|---|---|---|")
-    for name, (filters, number) in shapes.items():
+    for name, (filters, where) in shapes.items():
         items = register_items(user, filters)
+        place = where if isinstance(where, Place) else cursor_place(items, where)
         with CaptureQueriesContext(connection) as queries:
-            page = register_page(items, number)
+            page = register_page(items, place)
         total = 0.0
         shown = f"{'about ' if page.estimated else 'more than ' if page.at_least else ''}{page.count:,}"
         for query in queries.captured_queries:

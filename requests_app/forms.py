@@ -8,15 +8,18 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.forms import BaseFormSet, formset_factory
+from django.forms.utils import flatatt
 from django.http import HttpRequest
 from django.urls import reverse_lazy
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from collab.fields import LONG_TEXT
 from collab.formfields import BoundedDateField, ChoiceById
 from collab.lib.numbers import parse_whole_number
 from collab.org.models import Department, display_name
-from collab.org.pickers import DepartmentPicker, PersonPicker
+from collab.org.pickers import FULL_LIST, DepartmentPicker, PersonPicker
 from requests_app.day_off import Committed, row_dates
 from requests_app.models import CollaborationItem, ItemStatus, Scenario
 from requests_app.rules import (
@@ -308,22 +311,67 @@ def milestone_label(row: dict[str, Any]) -> str:
     return str(_('Milestone "%(name)s"') % {"name": row.get("name", "")})
 
 
+class QuickSelect(forms.Select):
+    """Django's select written as strings: through the template renderer each small select of the
+    register's filters cost half a millisecond (an {% include %} per option), on every page."""
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]
+        options = [
+            f'<option value="{escape(str(option["value"]))}"'
+            f"{' selected' if option['selected'] else ''}>{escape(str(option['label']))}</option>"
+            for _group, group, _index in widget["optgroups"]
+            for option in group
+        ]
+        head = format_html('<select name="{}"{}>', widget["name"], flatatt(widget["attrs"]))
+        return mark_safe(head + "".join(options) + "</select>")  # noqa: S308 - every text is escaped
+
+
+class DepartmentFilterPicker(DepartmentPicker):
+    """The department picker of the register's filters, its options read as values: the 200
+    Department instances it built cost 2 of its 4 ms, on every register page."""
+
+    def optgroups(self, name: str, value: list[Any], attrs: dict[str, Any] | None = None) -> Any:
+        queryset = self.choices.queryset
+        rows = list(queryset.values_list("pk", "name", "parent__name")[: FULL_LIST + 1])
+        if len(rows) > FULL_LIST:
+            return super().optgroups(name, value, attrs)  # only the chosen ones: as the picker does
+        chosen = {str(v) for v in value if v not in ("", None)}
+        options = [("", self.choices.field.empty_label)] + [
+            (pk, f"{parent} / {department}" if parent else department) for pk, department, parent in rows
+        ]
+        return [
+            (
+                None,
+                [{"value": pk, "label": label, "attrs": {"selected": True} if str(pk) in chosen else {}}],
+                index,
+            )
+            for index, (pk, label) in enumerate(options)
+        ]
+
+
 class RegisterFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
         choices=[("", _("All statuses"))] + [c for c in ItemStatus.choices if c[0] != ItemStatus.DRAFT],
+        widget=QuickSelect,
     )
     department = ChoiceById(
         label=_("Department"),
         required=False,
         queryset=Department.objects.active(),
         empty_label=_("All departments"),
-        widget=DepartmentPicker,
+        widget=DepartmentFilterPicker,
     )
     scenario = forms.ChoiceField(
-        label=_("Scenario"), required=False, choices=[("", _("All scenarios")), *Scenario.choices]
+        label=_("Scenario"),
+        required=False,
+        choices=[("", _("All scenarios")), *Scenario.choices],
+        widget=QuickSelect,
     )
     submitted_from = BoundedDateField(
         label=_("Submitted from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
@@ -341,6 +389,7 @@ class RegisterFilterForm(forms.Form):
             ("topic", _("Topic")),
             ("status", _("Status")),
         ],
+        widget=QuickSelect,
     )
 
     def clean(self) -> dict[str, Any]:

@@ -1,6 +1,8 @@
 """A page of the register and how many rows the filters leave, at a cost that does not grow with
 the register: the page reads one row more than it shows (so it knows whether a next page
-exists), and an exact COUNT runs only when it reads few rows.
+exists), an exact COUNT runs only when it reads few rows, and a page past the first starts
+after (or before) a row's sort values (keyset paging, register_keyset.py) instead of reading and
+dropping the rows before it.
 
 A person who sees 50,000 items would otherwise pay for counting all of them on every page: an
 exact count, even one stopped at 2,001 rows, probes each counted item's visibility (22-66 ms at
@@ -11,14 +13,26 @@ from dataclasses import dataclass
 from html import escape
 from math import ceil
 from typing import Any
+from urllib.parse import urlencode
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.http import QueryDict
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 from collab.lib.xlsx import as_text
 from requests_app.models import CollaborationItem
 from requests_app.register import RegisterLabels, RegisterRecord, records_of, register_values
+from requests_app.register_keyset import (
+    BadCursor,
+    SortKey,
+    beyond,
+    cursor_of,
+    cursor_values,
+    reversed_order,
+    sort_keys,
+)
 from requests_app.selectors import estimated_count
 
 PAGE_SIZE = 25
@@ -51,13 +65,41 @@ def count_rows(items: QuerySet[CollaborationItem]) -> Counted:
 
 
 @dataclass(frozen=True)
+class Place:
+    """Where the asked-for page starts, as its URL says: after or before a row (a cursor from the
+    page's own links), or a page number (OFFSET, only for the first JUMP_PAGES pages)."""
+
+    number: int = 1
+    after: str = ""
+    before: str = ""
+    at: int = 0  # rows before the page, as the link that led here counted them (only shown)
+
+
+def place_of(query: QueryDict) -> Place:
+    return Place(
+        number=page_number(query.get("page")),
+        after=query.get("after", ""),
+        before=query.get("before", ""),
+        at=_whole(query.get("at")),
+    )
+
+
+# Query parameters that say where a page starts; the filters and the export link drop them.
+PLACE_PARAMETERS = ("page", "after", "before", "at")
+
+
+@dataclass(frozen=True)
 class RegisterPage:
     """What the register's template reads (the names of Django's Page, where they mean the same)."""
 
     object_list: list[RegisterRecord]
-    number: int
+    start: int  # rows before this page
     counted: Counted
     has_next: bool
+    has_previous: bool
+    next_cursor: str = ""  # the last row's sort values
+    previous_cursor: str = ""  # the first row's
+    notice: str = ""  # why the page shown is not the one asked for
 
     @property
     def count(self) -> int:
@@ -72,17 +114,19 @@ class RegisterPage:
         return self.counted.at_least
 
     @property
-    def has_previous(self) -> bool:
-        return self.number > 1
+    def number(self) -> int:
+        return self.start // PAGE_SIZE + 1
+
+    @property
+    def first_row(self) -> int:
+        return self.start + 1
+
+    @property
+    def last_row(self) -> int:
+        return self.start + len(self.object_list)
 
     def has_other_pages(self) -> bool:
         return self.has_previous or self.has_next
-
-    def previous_page_number(self) -> int:
-        return self.number - 1
-
-    def next_page_number(self) -> int:
-        return self.number + 1
 
     @property
     def num_pages(self) -> int:
@@ -92,35 +136,180 @@ class RegisterPage:
 
 def page_number(value: Any) -> int:
     """The page asked for; anything that is not a page number asks for the first."""
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return 1
+    number = _whole(value)
     return number if 1 <= number <= 1_000_000 else 1
 
 
-def register_page(items: QuerySet[CollaborationItem], number: int) -> RegisterPage:
-    """Page ``number`` of ``items`` (ordered), PAGE_SIZE rows; a page past the end shows the first.
+def _whole(value: Any) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return 0
+    return number if 0 <= number <= 100_000_000 else 0
 
-    The page's ids come first (the sort and the filters in one query, no joins), then its rows
-    as plain values (``records_of``: five queries, no model instances). Rows are read by OFFSET:
-    a deep page costs the rows before it, which people paging through 50,000 items one page at a
-    time do not reach; the filters are how they find an item."""
+
+# ?page=N is read by OFFSET, which costs the rows before the page: only the first few pages.
+JUMP_PAGES = 10
+
+
+def register_page(items: QuerySet[CollaborationItem], place: Place) -> RegisterPage:
+    """The page of ``items`` (ordered by one of the register's sorts) that ``place`` asks for,
+    PAGE_SIZE rows; a page past the end, a cursor that is not valid or a page number past
+    JUMP_PAGES shows the first page (the last two with a notice saying why).
+
+    The page's ids and sort values come first (the sort and the filters in one query, no
+    joins), then its rows as plain values (``records_of``: five queries, no model instances).
+    """
+    keys = sort_keys(items)
+    try:
+        if place.after:
+            return _page_after(items, keys, cursor_values(place.after, keys), place.at)
+        if place.before:
+            return _page_before(items, keys, cursor_values(place.before, keys), place.at)
+    except BadCursor:
+        return _first_page(
+            items,
+            keys,
+            _("This page link is not valid (it may have been cut short): here is the first page."),
+        )
+    if place.number > JUMP_PAGES:
+        notice = _(
+            "Pages past %(pages)s are reached with Next, or narrow the filters: here is the first page."
+        ) % {"pages": JUMP_PAGES}
+        return _first_page(items, keys, notice)
+    return _numbered_page(items, keys, place.number)
+
+
+def _first_page(items: QuerySet[CollaborationItem], keys: list[SortKey], notice: str = "") -> RegisterPage:
+    return _numbered_page(items, keys, 1, notice)
+
+
+def _numbered_page(
+    items: QuerySet[CollaborationItem], keys: list[SortKey], number: int, notice: str = ""
+) -> RegisterPage:
     bottom = (number - 1) * PAGE_SIZE
-    ids = list(items.values_list("pk", flat=True)[bottom : bottom + PAGE_SIZE + 1])
-    if not ids and number > 1:
-        return register_page(items, 1)
-    has_next = len(ids) > PAGE_SIZE
-    rows = list(records_of(ids[:PAGE_SIZE])) if ids else []
+    rows = _key_rows(items, keys, bottom)
+    if not rows and number > 1:
+        return _first_page(items, keys, notice)
+    has_next = len(rows) > PAGE_SIZE
     if not has_next:
         # The last page: the rows before it and on it are all there are, nothing to count.
-        return RegisterPage(rows, number, Counted(bottom + len(ids)), has_next=False)
+        return _page(
+            rows,
+            bottom,
+            Counted(bottom + len(rows)),
+            has_next=False,
+            has_previous=number > 1,
+            notice=notice,
+        )
+    return _page(
+        rows[:PAGE_SIZE],
+        bottom,
+        _counted(items, bottom + PAGE_SIZE + 1),
+        has_next=True,
+        has_previous=number > 1,
+        notice=notice,
+    )
+
+
+def _page_after(
+    items: QuerySet[CollaborationItem], keys: list[SortKey], boundary: list[Any], at: int
+) -> RegisterPage:
+    rows = _rows_beyond(items, keys, beyond(keys, boundary))
+    if not rows:
+        return _first_page(items, keys)  # the rows after the link's row are gone
+    has_next = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    return _page(rows, at, _counted(items, at + len(rows) + has_next), has_next=has_next, has_previous=True)
+
+
+def _page_before(
+    items: QuerySet[CollaborationItem], keys: list[SortKey], boundary: list[Any], at: int
+) -> RegisterPage:
+    upwards = items.order_by(*reversed_order(keys))
+    rows = _rows_beyond(upwards, keys, beyond(keys, boundary, backwards=True))
+    if len(rows) <= PAGE_SIZE:
+        return _first_page(items, keys)  # no row before these: they are the first page's
+    rows = rows[:PAGE_SIZE][::-1]
+    start = max(at, 1)  # there are rows before these
+    return _page(rows, start, _counted(items, start + PAGE_SIZE + 1), has_next=True, has_previous=True)
+
+
+def _rows_beyond(
+    items: QuerySet[CollaborationItem], keys: list[SortKey], parts: list[Q]
+) -> list[tuple[Any, ...]]:
+    """The sort values of up to PAGE_SIZE + 1 rows beyond a cursor, read part after part (one
+    query, two where a page crosses from one status to the next or into the rows without a
+    deadline)."""
+    rows: list[tuple[Any, ...]] = []
+    for part in parts:
+        rows += list(items.filter(part).values_list(*(key.name for key in keys))[: PAGE_SIZE + 1 - len(rows)])
+        if len(rows) > PAGE_SIZE:
+            break
+    return rows
+
+
+def _key_rows(
+    items: QuerySet[CollaborationItem], keys: list[SortKey], bottom: int = 0
+) -> list[tuple[Any, ...]]:
+    """The sort values of a page's rows and of the one after it, the primary key last (every
+    register sort ends with it)."""
+    return list(items.values_list(*(key.name for key in keys))[bottom : bottom + PAGE_SIZE + 1])
+
+
+def _page(
+    rows: list[tuple[Any, ...]],
+    start: int,
+    counted: Counted,
+    *,
+    has_next: bool,
+    has_previous: bool,
+    notice: str = "",
+) -> RegisterPage:
+    ids = [row[-1] for row in rows]
+    return RegisterPage(
+        list(records_of(ids)) if ids else [],
+        start,
+        counted,
+        has_next=has_next,
+        has_previous=has_previous,
+        next_cursor=cursor_of(rows[-1]) if has_next else "",
+        previous_cursor=cursor_of(rows[0]) if has_previous and rows else "",
+        notice=notice,
+    )
+
+
+def _counted(items: QuerySet[CollaborationItem], seen: int) -> Counted:
+    """The count shown on a page with more rows after it; an estimate below the rows already
+    seen says at least as many as were seen."""
     counted = count_rows(items)
-    # An estimate below the rows already seen says at least as many as were seen.
-    seen = bottom + PAGE_SIZE + 1
     if counted.count < seen:
         counted = Counted(seen, estimated=counted.estimated, at_least=counted.at_least)
-    return RegisterPage(rows, number, counted, has_next=True)
+    return counted
+
+
+@dataclass(frozen=True)
+class PagerLinks:
+    first: str
+    previous: str
+    next: str
+
+
+def pager_links(page: RegisterPage, query: str) -> PagerLinks:
+    """The pager's links (the filters and sort of ``query`` kept): previous and next carry the
+    boundary row's sort values and the position the next page starts at."""
+    base = f"?{query}&" if query else "?"
+
+    def link(**place: Any) -> str:
+        return base + urlencode(place)
+
+    return PagerLinks(
+        first=f"?{query}",
+        previous=link(before=page.previous_cursor, at=max(page.start - PAGE_SIZE, 0))
+        if page.has_previous
+        else "",
+        next=link(after=page.next_cursor, at=page.last_row) if page.has_next else "",
+    )
 
 
 def page_row(record: RegisterRecord, labels: RegisterLabels, link: str) -> SafeString:

@@ -72,12 +72,14 @@ def with_register_data(items: QuerySet[CollaborationItem]) -> QuerySet[Collabora
     )
 
 
+# Each ends with the primary key: a total order, which the register's keyset paging needs to visit
+# every row exactly once (register_keyset.py).
 SORTS = {
     "-number": ["-number_key", "-pk"],
     "number": ["number_key", "pk"],
-    "deadline": ["last_milestone_due", "number_key"],
-    "topic": ["topic", "number_key"],
-    "status": ["status", "-number_key"],
+    "deadline": ["last_milestone_due", "number_key", "pk"],
+    "topic": ["topic", "number_key", "pk"],
+    "status": ["status", "-number_key", "-pk"],
 }
 
 

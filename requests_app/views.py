@@ -26,7 +26,14 @@ from requests_app.forms import WORDING_CHECKED_FIELDS, RegisterFilterForm, Requi
 from requests_app.history import history_rows
 from requests_app.models import Attachment, CollaborationItem, FormDraft, Scenario
 from requests_app.register import REGISTER_COLUMNS, RegisterLabels, register_book
-from requests_app.register_pages import item_link, page_number, page_row, register_page
+from requests_app.register_pages import (
+    PLACE_PARAMETERS,
+    item_link,
+    page_row,
+    pager_links,
+    place_of,
+    register_page,
+)
 from requests_app.rules import measurable_criterion_error, vague_wording_errors
 from requests_app.selectors import drafts_of, kept_draft, register_items
 from requests_app.start_selectors import Start, copy_start, kept_start, previous_items, template_start
@@ -37,15 +44,17 @@ from requests_app.start_selectors import Start, copy_start, kept_start, previous
 def register(request: HttpRequest) -> HttpResponse:
     filters = RegisterFilterForm(request.GET or None)
     cleaned = filters.cleaned_data if filters.is_valid() else {}
-    page = register_page(register_items(request.user, cleaned), page_number(request.GET.get("page")))
+    page = register_page(register_items(request.user, cleaned), place_of(request.GET))
     labels, link = RegisterLabels(), item_link()
+    query = _query_without_page(request)
     context = {
         "filters": filters,
         "page": page,
         "columns": REGISTER_COLUMNS,
         "rows": [(record, page_row(record, labels, link)) for record in page.object_list],
         "drafts": drafts_of(request.user) if not _is_htmx(request) else [],
-        "query": _query_without_page(request),
+        "query": query,
+        "pager": pager_links(page, query),
     }
     template = "requests_app/register.html#results" if _is_htmx(request) else "requests_app/register.html"
     return render(request, template, context)
@@ -57,7 +66,8 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 def _query_without_page(request: HttpRequest) -> str:
     query = request.GET.copy()
-    query.pop("page", None)
+    for name in PLACE_PARAMETERS:
+        query.pop(name, None)
     return query.urlencode()
 
 
