@@ -18,10 +18,16 @@ database driver's client side), not PostgreSQL's; SQL is the sum of the queries'
 first round warms the caches and is not counted; the median of the others is printed. Signing
 asks for the password again: its check (PBKDF2, deliberately slow) is timed inside the request
 and the signature is also given without it.
+
+``--profile task`` (or report, deliverable, review, sign) prints where that write's CPU goes
+(cProfile over the counted rounds, top functions by cumulative time); ``--queries task`` prints
+the SQL of that write in the last round.
 """
 
 import argparse
+import cProfile
 import os
+import pstats
 import statistics
 import sys
 import tempfile
@@ -57,6 +63,13 @@ PASSWORD = "bench"  # noqa: S105 - the benchmark company's shared password (benc
 # CPU ms of each password check (the hasher's verify), to give the signature without it.
 hashing: list[float] = []
 WRITES = ("report", "task", "deliverable", "review", "sign", "sign, without the password check")
+# Set from the command line: the write to profile, the write whose SQL to print.
+PROFILED: dict[str, Any] = {
+    "write": None,
+    "profile": cProfile.Profile(time.process_time),
+    "queries": None,
+    "sql": [],
+}
 
 
 class Rollback(Exception):
@@ -79,10 +92,13 @@ def subjects(rounds: int) -> list[Task]:
     return [candidates[number * step] for number in range(rounds)]
 
 
-def post(client: Client, url: str, data: dict[str, object]) -> tuple[float, int, float, int]:
+def post(client: Client, url: str, data: dict[str, object], write: str = "") -> tuple[float, int, float, int]:
     """(app CPU ms, queries, SQL ms, status) of one POST. Queries are counted and timed by a
     wrapper that costs next to nothing (Django's debug cursor formats every statement)."""
     count, sql = 0, 0.0
+    printing = write == PROFILED["queries"]
+    if printing:
+        PROFILED["sql"] = []
 
     def timed(execute: Any, query: str, params: Any, many: bool, context: Any) -> Any:
         nonlocal count, sql
@@ -91,10 +107,17 @@ def post(client: Client, url: str, data: dict[str, object]) -> tuple[float, int,
             return execute(query, params, many, context)
         finally:
             count, sql = count + 1, sql + time.perf_counter() - began
+            if printing:
+                PROFILED["sql"].append(f"{1000 * (time.perf_counter() - began):7.2f} ms  {query[:300]}")
 
+    profile = PROFILED["profile"] if write == PROFILED["write"] else None
     with connection.execute_wrapper(timed):
         cpu = time.process_time()
+        if profile is not None:
+            profile.enable()
         response = client.post(url, data)
+        if profile is not None:
+            profile.disable()
         cpu = time.process_time() - cpu
     return 1000 * cpu, count, 1000 * sql, response.status_code
 
@@ -124,6 +147,7 @@ def one_round(task: Task) -> dict[str, tuple[float, int, float, int]]:
             "summary": "用例评审完成，覆盖率82%",
             "risks": "",
         },
+        "report",
     )
     measured["task"] = post(
         as_coordinator,
@@ -136,6 +160,7 @@ def one_round(task: Task) -> dict[str, tuple[float, int, float, int]]:
             "deadline": deadline.isoformat(),
             "receiver": receiver.pk,
         },
+        "task",
     )
     measured["deliverable"] = post(
         as_owner,
@@ -147,6 +172,7 @@ def one_round(task: Task) -> dict[str, tuple[float, int, float, int]]:
                 "测试报告.pdf", b"%PDF-1.4 bench report", "application/octet-stream"
             ),
         },
+        "deliverable",
     )
     deliverable = Deliverable.objects.filter(task=task, pk__gt=before).first()
     if deliverable is None:
@@ -155,12 +181,14 @@ def one_round(task: Task) -> dict[str, tuple[float, int, float, int]]:
         as_receiver,
         reverse("reviews_app:deliverable_review", args=[item.pk, deliverable.pk]),
         {"version_number": 1, "decision": "accepted", "comments": ""},
+        "review",
     )
     hashing.clear()
     measured["sign"] = post(
         as_owner,
         reverse("reviews_app:deliverable_sign", args=[item.pk, deliverable.pk]),
         {"role": "deliverer", "password": PASSWORD},
+        "sign",
     )
     cpu, queries, sql, status = measured["sign"]
     measured["sign, without the password check"] = (cpu - sum(hashing), queries, sql, status)
@@ -184,7 +212,10 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--profile", choices=WRITES[:5], help="print where this write's CPU goes")
+    parser.add_argument("--queries", choices=WRITES[:5], help="print this write's SQL (last round)")
     options = parser.parse_args()
+    PROFILED["write"], PROFILED["queries"] = options.profile, options.queries
     setup_test_environment()  # the test client's host name; e-mail kept in memory
     print(f"load {os.getloadavg()[0]:.1f}; calibration loop {calibration():.0f} ms CPU")
     hasher = type(identify_hasher(subjects(1)[0].owner.password))
@@ -207,7 +238,8 @@ def main() -> None:
         except Rollback:
             pass
         if number == 0:
-            continue  # warm-up
+            PROFILED["profile"] = cProfile.Profile(time.process_time)  # the warm-up is not profiled either
+            continue
         for write in WRITES:
             results[write].append(measured[write])
     print(f"{'write':<34} {'app CPU ms':>10} {'queries':>8} {'SQL ms':>8}  statuses")
@@ -218,6 +250,14 @@ def main() -> None:
             f"{write:<34} {cpu:>10.1f} {statistics.median(r[1] for r in rows):>8.0f} "
             f"{statistics.median(r[2] for r in rows):>8.1f}  {sorted({r[3] for r in rows})}"
         )
+    if options.profile:
+        print(f"\nwhere the CPU of {options.profile} goes ({options.rounds} rounds):")
+        stats = pstats.Stats(PROFILED["profile"])
+        stats.sort_stats("cumulative").print_stats(45)
+        stats.sort_stats("tottime").print_stats(25)
+    if options.queries:
+        print(f"\nthe SQL of {options.queries} (last round):")
+        print("\n".join(PROFILED["sql"]))
     print(f"rolled back; load {os.getloadavg()[0]:.1f}; calibration loop {calibration():.0f} ms CPU")
 
 

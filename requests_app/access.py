@@ -1,9 +1,10 @@
 """Who may see an item and act on it and its parts: decided here, once, for views and services.
 
 - Seeing: the item's view permission (kept by ``services.item_sync_permissions`` from the
-  item's roles). Everyone given work on the item is granted it: requester, coordinator,
-  invitees, confirmation delegates of the departments taking part, and what later stages
-  register through ``register_work_givers`` (task owners, collaborators and receivers, problem
+  item's roles; ``services.item_grant_view`` adds to it for writes that only add people).
+  Everyone given work on the item is granted it: requester, coordinator, invitees,
+  confirmation delegates of the departments taking part, and what later stages register through
+  ``register_work_givers`` (task owners, collaborators and receivers, problem
   handlers, deliverable receivers, improvement-measure owners). Stage 1 imports no later stage.
 - Acting: a ``Right`` names who holds it and what a person without it is told. Views and
   services call the same ``Right.require``, so the rule and its message exist once.
@@ -17,9 +18,13 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
+from guardian.models import GroupObjectPermission, UserObjectPermission
 from guardian.shortcuts import get_users_with_perms
 
 from collab.refusals import NotPermitted, NotVisible
@@ -54,12 +59,63 @@ def people_given_work(item: CollaborationItem) -> set[int]:
     return people
 
 
+def _holds(user: Any, perm: str, item: CollaborationItem) -> bool:
+    """``user.has_perm(perm, item)``, read once per person and item instance.
+
+    A write asks two or three times (the view: may see, may act; the service: may act, on its
+    own locked instance): the person's codenames on the instance, read with one query, answer
+    every question after it. The answers live as long as the instance (one request); the
+    services that grant or take back rights forget them on the instance they were given
+    (``forget_rights``).
+    """
+    if not user.is_authenticated:
+        return bool(user.has_perm(perm, item))  # guardian's anonymous user: its own path
+    if not user.is_active:
+        return False  # as guardian (and Django's backends) for an inactive account
+    if user.is_superuser:
+        return True  # as Django's has_perm, before asking any backend
+    known = item.__dict__.setdefault("_rights_known", {})
+    if user.pk not in known:
+        known[user.pk] = _codenames(user.pk, item.pk)
+    return perm.rsplit(".", 1)[-1] in known[user.pk]
+
+
+# guardian's rows of one person on one item, their own and their groups' (guardian's checker
+# asks the same of the same tables in two ORM queries, whose compiling cost more than running).
+_CODENAMES = """
+    SELECT p.codename FROM {user_perms} o JOIN {permission} p ON p.id = o.permission_id
+     WHERE o.user_id = %(user)s AND o.content_type_id = %(type)s AND o.object_pk = %(pk)s
+    UNION
+    SELECT p.codename FROM {group_perms} o JOIN {permission} p ON p.id = o.permission_id
+      JOIN {user_groups} m ON m.group_id = o.group_id
+     WHERE m.user_id = %(user)s AND o.content_type_id = %(type)s AND o.object_pk = %(pk)s
+"""
+
+
+def _codenames(user_id: int, item_id: int) -> frozenset[str]:
+    sql = _CODENAMES.format(
+        user_perms=UserObjectPermission._meta.db_table,
+        group_perms=GroupObjectPermission._meta.db_table,
+        permission=Permission._meta.db_table,
+        user_groups=get_user_model().groups.through._meta.db_table,
+    )
+    content_type = ContentType.objects.get_for_model(CollaborationItem)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"user": user_id, "type": content_type.pk, "pk": str(item_id)})
+        return frozenset(codename for (codename,) in cursor.fetchall())
+
+
+def forget_rights(item: CollaborationItem) -> None:
+    """Drops the answers ``_holds`` keeps on ``item`` (its rights just changed)."""
+    item.__dict__.pop("_rights_known", None)
+
+
 def may_view(user: Any, item: CollaborationItem) -> bool:
-    return bool(user.has_perm(VIEW, item))
+    return _holds(user, VIEW, item)
 
 
 def may_change(user: Any, item: CollaborationItem) -> bool:
-    return bool(user.has_perm(CHANGE, item))
+    return _holds(user, CHANGE, item)
 
 
 def item_for(user: Any, pk: int, right: "Right[CollaborationItem] | None" = None) -> CollaborationItem:

@@ -47,8 +47,8 @@ from requests_app.selectors import item_parties, participating_departments
 from requests_app.services import (
     ItemError,
     item_change_requirement,
+    item_grant_view,
     item_requirement_data,
-    item_sync_permissions,
     item_transition,
     require_open,
 )
@@ -95,7 +95,7 @@ def meeting_schedule(*, actor: Any, item_id: int, data: MeetingData) -> Meeting:
     if not invitees:
         raise ItemError(_("Invite at least one person or department."))
     Invitation.objects.bulk_create(Invitation(meeting=meeting, person=person) for person in invitees)
-    item_sync_permissions(item=item)
+    item_grant_view(item=item, user_ids=[person.pk for person in invitees])
     audit_record(
         actor=actor,
         action="meeting.scheduled",

@@ -12,7 +12,8 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q
@@ -30,7 +31,7 @@ from collab.org.models import Department, display_name
 
 # VIEW and CHANGE are re-exported: tests and older callers name them from here.
 from requests_app.access import CHANGE as CHANGE
-from requests_app.access import EDIT_FORM, people_given_work
+from requests_app.access import EDIT_FORM, forget_rights, people_given_work
 from requests_app.access import VIEW as VIEW
 
 # ItemError is re-exported: every stage names it from here.
@@ -360,6 +361,7 @@ def item_sync_permissions(*, item: CollaborationItem) -> None:
     - once submitted, the groups of the requesting and participating departments (their members
       and heads): view. A draft stays between its requester and coordinator.
     """
+    forget_rights(item)
     editors = {item.requester_id, item.coordinator_id}
     viewers = editors | people_given_work(item)
     for codename, wanted in (("view_collaborationitem", viewers), ("change_collaborationitem", editors)):
@@ -389,6 +391,44 @@ def item_sync_permissions(*, item: CollaborationItem) -> None:
     )
     _apply(VIEW, item, users=viewer_groups, current=current_groups, kind="group")
     _sync_visibility(item, users=viewers, department_ids=department_ids)
+
+
+def item_grant_view(*, item: CollaborationItem, user_ids: Iterable[int | None]) -> None:
+    """Lets people newly given work on ``item`` see it: a new task's owner, collaborators and
+    receiver, a meeting's invitees, an improvement measure's owner.
+
+    Only for writes that add people and take nobody's part away; anything that can take a right
+    away (a task's owner replaced, a department leaving, a draft submitted) runs the full
+    ``item_sync_permissions``. Adding a person to ``people_given_work`` adds exactly one view
+    row and one ItemVisibility row for that person to what the full sync wants, so as long as the
+    rows were in step before, they are in step after (``tests/test_grant_view.py``
+    runs the full sync after each such write and finds nothing to change).
+
+    Three queries whatever the item's size: the permission's id, then one INSERT per table. A
+    person who already sees the item is skipped by the tables' unique constraints (ON CONFLICT
+    DO NOTHING) instead of by reading the item's rows first, which also keeps two writers of the
+    same item from tripping over each other's grant.
+    """
+    people = sorted({pk for pk in user_ids if pk is not None})
+    if not people:
+        return
+    forget_rights(item)
+    content_type = ContentType.objects.get_for_model(CollaborationItem)
+    permission_id = Permission.objects.values_list("pk", flat=True).get(
+        content_type=content_type, codename="view_collaborationitem"
+    )
+    UserObjectPermission.objects.bulk_create(
+        [
+            UserObjectPermission(
+                permission_id=permission_id, content_type=content_type, object_pk=str(item.pk), user_id=pk
+            )
+            for pk in people
+        ],
+        ignore_conflicts=True,
+    )
+    ItemVisibility.objects.bulk_create(
+        [ItemVisibility(item_id=item.pk, user_id=pk) for pk in people], ignore_conflicts=True
+    )
 
 
 def _sync_visibility(item: CollaborationItem, *, users: set[int], department_ids: set[int]) -> None:

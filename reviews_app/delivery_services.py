@@ -46,6 +46,7 @@ from reviews_app.acceptance import (
     acceptance_digests,
     acceptance_queryset,
     accepted_snapshot,
+    accepted_version,
     recorded_files_digest,
     snapshot_agrees,
 )
@@ -91,19 +92,21 @@ def review_calendar(receiver: Any) -> Calendar:
     return calendar_for(person.region if person is not None else None)
 
 
-def review_due(receiver: Any, submitted_at: datetime) -> datetime:
+def review_due(receiver: Any, submitted_at: datetime, calendar: Calendar | None = None) -> datetime:
     """One working day of the receiver's, due inside their working hours (not at 21:00)."""
-    calendar = review_calendar(receiver)
+    calendar = calendar or review_calendar(receiver)
     return calendar.in_working_time(calendar.add_working_days(submitted_at, REVIEW_WORKING_DAYS))
 
 
 def _lock(deliverable_id: int) -> tuple[CollaborationItem, Deliverable]:
-    """The item and the deliverable, row-locked in that order for this transaction."""
+    """The item, then the deliverable with its task, row-locked in that order for this transaction."""
     item_id = Deliverable.objects.values_list("task__item_id", flat=True).get(pk=deliverable_id)
     item = CollaborationItem.objects.select_for_update().get(pk=item_id)
+    # The people with their persons: the notification after the write is in their language.
+    # The task is locked too: its status follows the deliverable's (``_task_follows``).
     deliverable = (
-        Deliverable.objects.select_for_update(of=("self",))
-        .select_related("task", "deliverer", "receiver")
+        Deliverable.objects.select_for_update(of=("self", "task"))
+        .select_related("task", "deliverer__person", "receiver__person__region")
         .get(pk=deliverable_id)
     )
     deliverable.task.item = item
@@ -148,17 +151,18 @@ def _transition(
         refusal=_('This deliverable cannot move from "%(current)s" to "%(target)s".')
         % {"current": deliverable.get_status_display(), "target": DeliverableStatus(to).label},
     )
-    _task_follows(actor=actor, task_id=deliverable.task_id, deliverable=deliverable)
+    _task_follows(actor=actor, task_id=deliverable.task_id, deliverable=deliverable, task=deliverable.task)
 
 
-def _task_follows(*, actor: Any, task_id: int, deliverable: Deliverable) -> None:
+def _task_follows(*, actor: Any, task_id: int, deliverable: Deliverable, task: Task | None = None) -> None:
     """The task's status follows its deliverables (stage 5 decides these three, never a report):
 
     - a deliverable signed by both sides: done, 100 %, no more warnings (a done task stays done);
     - else one in review or accepted and awaiting signatures: "delivered, under review";
     - else (changes requested on every one): back in progress.
     """
-    task = Task.objects.select_for_update().select_related("item").get(pk=task_id)
+    # ``task``: the caller's, already row-locked with its item.
+    task = task or Task.objects.select_for_update().select_related("item").get(pk=task_id)
     if task.status == TaskStatus.DONE:
         return
     statuses = set(Deliverable.objects.filter(task_id=task_id).values_list("status", flat=True))
@@ -199,20 +203,29 @@ def _sha256(upload: UploadedFile) -> str:
     return digest.hexdigest()
 
 
-def _add_version(deliverable: Deliverable, *, actor: Any, note: str, uploads: Sequence[UploadedFile]) -> Any:
-    """A new version with its files, due for review one working day from now.
+def _add_version(
+    deliverable: Deliverable,
+    *,
+    actor: Any,
+    note: str,
+    uploads: Sequence[UploadedFile],
+    calendar: Calendar,
+    first: bool = False,
+) -> tuple[DeliverableVersion, list[DeliverableFile]]:
+    """A new version with its files (returned too), due for review one working day from now in
+    the receiver's ``calendar``; the ``first`` of a new deliverable is number 1.
 
     Files are stored under neutral names (see deliverable_file_path); a failure removes the ones
     already stored, so no stored file is left without its row.
     """
-    last = deliverable.versions.aggregate(last=Max("number"))["last"] or 0
+    last = 0 if first else deliverable.versions.aggregate(last=Max("number"))["last"] or 0
     now = timezone.now()
     version = DeliverableVersion.objects.create(
         deliverable=deliverable,
         number=last + 1,
         note=note.strip(),
         submitted_by=actor,
-        review_due_at=review_due(deliverable.receiver, now),
+        review_due_at=review_due(deliverable.receiver, now, calendar),
     )
     stored: list[DeliverableFile] = []
     try:
@@ -230,7 +243,7 @@ def _add_version(deliverable: Deliverable, *, actor: Any, note: str, uploads: Se
         for file in stored:
             file.file.delete(save=False)
         raise
-    return version
+    return version, stored
 
 
 def _detail_url(deliverable: Deliverable) -> str:
@@ -242,8 +255,8 @@ def _prompt_urgency(item: CollaborationItem) -> str:
     return Urgency.INSTANT if urgency_for_item(item) == Urgency.INSTANT else Urgency.NORMAL
 
 
-def _due_text(version: DeliverableVersion, receiver: Any) -> DateTime:
-    local = timezone.localtime(version.review_due_at, review_calendar(receiver).tz)
+def _due_text(version: DeliverableVersion, calendar: Calendar) -> DateTime:
+    local = timezone.localtime(version.review_due_at, calendar.tz)
     return DateTime(local, "Y-m-d H:i")
 
 
@@ -257,7 +270,12 @@ def deliverable_submit(
     """The task's owner submits a deliverable to the task's receiver (version 1)."""
     item_id = Task.objects.values_list("item_id", flat=True).get(pk=task_id)
     item = CollaborationItem.objects.select_for_update().get(pk=item_id)
-    task = Task.objects.select_related("receiver__person__region").get(pk=task_id)
+    # Locked after its item, as _task_follows would: it follows the new deliverable below.
+    task = (
+        Task.objects.select_for_update(of=("self",))
+        .select_related("receiver__person__region")
+        .get(pk=task_id)
+    )
     task.item = item
     _require_executing(item)
     DELIVER.require(actor, task)
@@ -282,7 +300,10 @@ def deliverable_submit(
         acceptance_criteria=task.delivery_standard,
         status=DeliverableStatus.IN_REVIEW,
     )
-    version = _add_version(deliverable, actor=actor, note=data.note, uploads=uploads)
+    calendar = review_calendar(task.receiver)
+    version, files = _add_version(
+        deliverable, actor=actor, note=data.note, uploads=uploads, calendar=calendar, first=True
+    )
     audit_record(
         actor=actor,
         action="deliverable.submitted",
@@ -291,12 +312,12 @@ def deliverable_submit(
             "task": [None, task.name],
             "deliverable": [None, deliverable.name],
             "version": [None, str(version.number)],
-            "files": [None, ", ".join(f.original_name for f in version.files.all())],
+            "files": [None, ", ".join(f.original_name for f in files)],
         },
         note=version.note,
     )
-    _task_follows(actor=actor, task_id=task.pk, deliverable=deliverable)
-    _ask_for_review(deliverable, version)
+    _task_follows(actor=actor, task_id=task.pk, deliverable=deliverable, task=task)
+    _ask_for_review(deliverable, version, calendar)
     return deliverable
 
 
@@ -317,7 +338,8 @@ def deliverable_revise(
             {"note": [_("This field is required.")]},
         )
     _check_uploads(uploads)
-    version = _add_version(deliverable, actor=actor, note=note, uploads=uploads)
+    calendar = review_calendar(deliverable.receiver)
+    version, files = _add_version(deliverable, actor=actor, note=note, uploads=uploads, calendar=calendar)
     _transition(
         deliverable,
         DeliverableStatus.IN_REVIEW,
@@ -326,19 +348,19 @@ def deliverable_revise(
         changes={
             "deliverable": [deliverable.name, deliverable.name],
             "version": [str(version.number - 1), str(version.number)],
-            "files": [None, ", ".join(f.original_name for f in version.files.all())],
+            "files": [None, ", ".join(f.original_name for f in files)],
         },
         note=version.note,
     )
-    _ask_for_review(deliverable, version)
+    _ask_for_review(deliverable, version, calendar)
     return version
 
 
-def _ask_for_review(deliverable: Deliverable, version: DeliverableVersion) -> None:
+def _ask_for_review(deliverable: Deliverable, version: DeliverableVersion, calendar: Calendar) -> None:
     item = deliverable.task.item
 
     def render() -> tuple[Text, Joined]:
-        due = _due_text(version, deliverable.receiver)
+        due = _due_text(version, calendar)
         if version.number == 1:
             title = Text(
                 gettext_noop('Please review "%(deliverable)s" by %(due)s'),
@@ -603,13 +625,14 @@ def _sign(
             _("The password is not correct: nothing was signed."),
             {"password": [_("Enter your login password to sign.")]},
         )
-    signatures = list(Signature.objects.filter(deliverable=deliverable).select_related("signer"))
+    # The form with its versions, files and signatures, read once under the locks taken above.
+    form = acceptance_queryset().get(pk=deliverable.pk)
+    signatures = list(form.signatures.all())
     if any(s.role == role or s.signer_id == actor.pk for s in signatures):
         raise ItemError(_("You have already signed this acceptance form."))
     if problem := drawing_problem(drawing):
         raise ItemError(problem, {"drawing": [problem]})
 
-    form = acceptance_queryset().get(pk=deliverable.pk)
     content_digest, files_digest = acceptance_digests(form)
     if files_digest != recorded_files_digest(form):
         raise ItemError(
@@ -634,7 +657,11 @@ def _sign(
                 _("The form changed after %(person)s signed it, so it cannot be signed.")
                 % {"person": display_name(other.signer)}
             )
-    accepted = form.versions.get(decision=ReviewDecision.ACCEPTED)
+    accepted = accepted_version(form)
+    if accepted is None:  # the status says accepted; a version must say it too
+        raise ItemError(
+            _("Only an accepted version is signed: the receiver has not accepted this deliverable.")
+        )
     try:
         with transaction.atomic():
             signature = Signature.objects.create(

@@ -52,6 +52,16 @@ def _deliverable(item: CollaborationItem, deliverable_pk: int) -> Deliverable:
     return deliverable
 
 
+def _deliverable_to_act_on(item: CollaborationItem, deliverable_pk: int) -> Deliverable:
+    """The deliverable a POST acts on, without its form: the service reads (and locks) what it
+    needs, and the answer is a redirect to the page that reads the rest."""
+    deliverable = get_object_or_404(
+        Deliverable.objects.select_related("task"), pk=deliverable_pk, task__item=item
+    )
+    deliverable.task.item = item
+    return deliverable
+
+
 def _detail(deliverable: Deliverable) -> HttpResponseRedirect:
     return redirect(
         "reviews_app:deliverable_detail", pk=deliverable.task.item_id, deliverable_pk=deliverable.pk
@@ -207,7 +217,7 @@ def deliverable_detail(request: HttpRequest, pk: int, deliverable_pk: int) -> Ht
 @require_POST
 def deliverable_review(request: HttpRequest, pk: int, deliverable_pk: int) -> HttpResponse:
     item = item_for(request.user, pk)
-    deliverable = _deliverable(item, deliverable_pk)
+    deliverable = _deliverable_to_act_on(item, deliverable_pk)
     REVIEW.require(request.user, deliverable)
     form = ReviewForm(request.POST)
     if not form.is_valid():
@@ -287,7 +297,7 @@ def deliverable_revise(request: HttpRequest, pk: int, deliverable_pk: int) -> Ht
 @require_POST
 def deliverable_sign(request: HttpRequest, pk: int, deliverable_pk: int) -> HttpResponse:
     item = item_for(request.user, pk)
-    deliverable = _deliverable(item, deliverable_pk)
+    deliverable = _deliverable_to_act_on(item, deliverable_pk)
     SIGN.require(request.user, deliverable)
     form = SignForm(request.POST)
     if not form.is_valid():

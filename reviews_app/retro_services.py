@@ -32,7 +32,7 @@ from collab.notify.services import notify
 from collab.org.models import Department, display_name
 from requests_app.models import CollaborationItem, ItemStatus
 from requests_app.rules import vague_wording_errors
-from requests_app.services import ItemError, item_sync_permissions, require_open
+from requests_app.services import ItemError, item_grant_view, require_open
 from requests_app.transitions import transition
 from reviews_app.access import COMPLETE_MEASURE, RECORD_RETROSPECTIVE
 from reviews_app.archive_readiness import active_archive
@@ -188,7 +188,7 @@ def _create_measures(
         )
         created.append(ImprovementMeasure.objects.select_related("owner", "department").get(pk=measure.pk))
     if created:  # a measure's owner may be outside the item: owning it, they see it
-        item_sync_permissions(item=retrospective.item)
+        item_grant_view(item=retrospective.item, user_ids=[measure.owner_id for measure in created])
     return created
 
 

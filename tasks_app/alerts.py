@@ -71,9 +71,9 @@ def _working_clock(calendar: Any, day: date, clock: time) -> datetime:
     return calendar.in_working_time(calendar.at(day, clock), start=True)
 
 
-def _cadence_after(task: Task, since: datetime) -> datetime:
+def _cadence_after(task: Task, since: datetime, calendar: Any = None) -> datetime:
     """One report cadence after ``since`` in the owner's calendar, inside their working hours."""
-    calendar = calendar_for(_region(task))
+    calendar = calendar or calendar_for(_region(task))
     cadence = task.item.cadence
     if cadence == ReportCadence.HOURS_4:
         return calendar.add_working_hours(since, 4)
@@ -108,7 +108,11 @@ def plan_deadline_alerts(task: Task) -> None:
     cancel_alerts(task, DEADLINE_KINDS)
     if _quiet(task):
         return
-    calendar, now = calendar_for(_region(task)), timezone.now()
+    Alert.objects.bulk_create(_deadline_alerts(task, calendar_for(_region(task))))
+
+
+def _deadline_alerts(task: Task, calendar: Any) -> list[Alert]:
+    now = timezone.now()
     # Fixed clocks, moved into the region's working hours when its day starts later.
     planned = [
         (
@@ -119,12 +123,12 @@ def plan_deadline_alerts(task: Task) -> None:
     ]
     if calendar.is_working_day(task.deadline):
         planned.append((AlertKind.DUE_TODAY, _working_clock(calendar, task.deadline, MORNING)))
-    Alert.objects.bulk_create(
+    return [
         Alert(task=task, kind=kind, due_at=due, deadline=task.deadline)
         for kind, due in planned
         # A warning whose moment has passed is not sent late, except "overdue", which is still true.
         if due > now or kind == AlertKind.OVERDUE
-    )
+    ]
 
 
 def plan_report_alert(task: Task, *, since: datetime) -> None:
@@ -135,9 +139,20 @@ def plan_report_alert(task: Task, *, since: datetime) -> None:
     Alert.objects.create(task=task, kind=AlertKind.REPORT_MISSING, due_at=_cadence_after(task, since))
 
 
-def plan_alerts(task: Task) -> None:
-    plan_deadline_alerts(task)
-    plan_report_alert(task, since=task.last_reported_at or timezone.now())
+def plan_alerts(task: Task, *, new: bool = False) -> None:
+    """``plan_deadline_alerts`` and ``plan_report_alert`` in one go: one UPDATE cancels what is
+    pending (nothing for a ``new`` task), one calendar, one INSERT."""
+    if not new:
+        cancel_alerts(task, (*DEADLINE_KINDS, AlertKind.REPORT_MISSING))
+    if _quiet(task):
+        return
+    calendar = calendar_for(_region(task))
+    report = Alert(
+        task=task,
+        kind=AlertKind.REPORT_MISSING,
+        due_at=_cadence_after(task, task.last_reported_at or timezone.now(), calendar),
+    )
+    Alert.objects.bulk_create([*_deadline_alerts(task, calendar), report])
 
 
 def sweep_alerts(*, now: datetime | None = None, batch_size: int = BATCH) -> int:

@@ -20,13 +20,14 @@ from django.utils.translation import gettext_noop, pgettext
 
 from collab.audit.services import audit_record
 from collab.audit.texts import Joined, Text
-from collab.notify.handoffs import tell
-from collab.notify.services import notify, urgency_for_item
+from collab.notify.handoffs import handoff_event
+from collab.notify.services import notify, notify_all, urgency_for_item
 from collab.org.models import Department, display_name
 from requests_app.models import CollaborationItem, ItemStatus, Todo
 from requests_app.services import (
     ItemError,
     StaleVersionError,
+    item_grant_view,
     item_sync_permissions,
     item_transition,
     lock_item,
@@ -74,15 +75,17 @@ def _check(item: CollaborationItem, data: TaskData) -> date:
     return data.deadline
 
 
-def _snapshot(task: Task) -> dict[str, str]:
-    """The task as text, for the audit log."""
-    collaborators = pgettext("list separator", ", ").join(
-        sorted(display_name(u) for u in task.collaborators.all())
+def _snapshot(task: Task, collaborators: list[Any] | None = None) -> dict[str, str]:
+    """The task as text, for the audit log (``collaborators``: the users, when already loaded)."""
+    names = pgettext("list separator", ", ").join(
+        sorted(
+            display_name(u) for u in (task.collaborators.all() if collaborators is None else collaborators)
+        )
     )
     return {
         "task": task.name,
         "owner": display_name(task.owner),
-        "collaborators": collaborators,
+        "collaborators": names,
         "delivery_standard": task.delivery_standard,
         "deadline": f"{task.deadline:%Y-%m-%d}",
         "receiver": display_name(task.receiver),
@@ -101,6 +104,32 @@ def _write(task: Task, data: TaskData, deadline: date) -> None:
     task.collaborators.set(data.collaborator_ids)
 
 
+def _write_new(task: Task, data: TaskData, deadline: date) -> None:
+    """``_write`` for a task not saved yet: it has no collaborators to compare with."""
+    task.name = data.name.strip()
+    task.owner_id = data.owner_id
+    task.delivery_standard = data.delivery_standard.strip()
+    task.deadline = deadline
+    task.receiver_id = data.receiver_id
+    task.department_id = data.department_id
+    task.save()
+    if data.collaborator_ids:
+        Through = Task.collaborators.through
+        Through.objects.bulk_create(Through(task_id=task.pk, user_id=pk) for pk in set(data.collaborator_ids))
+
+
+def _people(task: Task, collaborator_ids: list[int]) -> dict[int, Any]:
+    """The task's owner, receiver and collaborators by id, each with their person and region;
+    the owner and the receiver are set on the task (no lazy load of each later)."""
+    wanted = {task.owner_id, task.receiver_id, *collaborator_ids}
+    people = {
+        user.pk: user
+        for user in get_user_model().objects.select_related("person__region").filter(pk__in=wanted)
+    }
+    task.owner, task.receiver = people[task.owner_id], people[task.receiver_id]
+    return people
+
+
 @transaction.atomic
 def task_create(*, actor: Any, item_id: int, data: TaskData, source_todo_id: int | None = None) -> Task:
     """A new task of the item; the first one moves the item from consensus to planning."""
@@ -110,7 +139,10 @@ def task_create(*, actor: Any, item_id: int, data: TaskData, source_todo_id: int
     deadline = _check(item, data)
     todo = _todo_for_task(item, source_todo_id) if source_todo_id is not None else None
     task = Task(item=item, created_by=actor, source_todo=todo)
-    _write(task, data, deadline)
+    _write_new(task, data, deadline)
+    # Its people with their persons and regions, in one query: the audit's names, the
+    # assignment's languages and e-mails, the owner's calendar for the warnings.
+    people = _people(task, data.collaborator_ids)
     if item.status == ItemStatus.CONSENSUS:
         item_transition(
             actor=actor,
@@ -118,14 +150,16 @@ def task_create(*, actor: Any, item_id: int, data: TaskData, source_todo_id: int
             to=ItemStatus.PLANNED,
             note=Text(gettext_noop('Planning started with the task "%(task)s".'), task=task.name),
         )
-    item_sync_permissions(item=item)
-    changes: dict[str, Any] = {key: [None, value] for key, value in _snapshot(task).items()}
+    # A new task only adds people: they are granted the view, nothing is re-read or taken back.
+    item_grant_view(item=item, user_ids=[task.owner_id, task.receiver_id, *data.collaborator_ids])
+    collaborators = [people[pk] for pk in data.collaborator_ids if pk in people]
+    changes: dict[str, Any] = {key: [None, value] for key, value in _snapshot(task, collaborators).items()}
     if todo is not None:
         changes["todo"] = [None, todo.text]
     audit_record(actor=actor, action="task.created", target=item, changes=changes)
-    _announce(task, owner=True, collaborator_ids=set(data.collaborator_ids), receiver=True)
+    _announce(task, owner=True, collaborator_ids=set(data.collaborator_ids), receiver=True, people=people)
     if item.status == ItemStatus.EXECUTING:
-        alerts.plan_alerts(task)
+        alerts.plan_alerts(task, new=True)
     return task
 
 
@@ -168,9 +202,16 @@ def task_update(*, actor: Any, task_id: int, version: int, data: TaskData) -> Ta
         raise ItemError(_("Nothing was changed."))
     if "task" in changes and task.deliverables.exclude(locked_at=None).exists():
         raise ItemError(_("A signed acceptance form names this task; its name can no longer change."))
-    item_sync_permissions(item=item)
-    audit_record(actor=actor, action="task.updated", target=item, changes=changes)
     new_collaborators = set(data.collaborator_ids)
+    before_people = old_collaborators | {old_owner, old_receiver}
+    after_people = new_collaborators | {task.owner_id, task.receiver_id}
+    if before_people <= after_people:
+        # Nobody left the task: the newcomers (if any) are granted the view, nothing is re-read.
+        item_grant_view(item=item, user_ids=after_people - before_people)
+    else:
+        # Someone left it: they may have no other part in the item, and lose the view.
+        item_sync_permissions(item=item)
+    audit_record(actor=actor, action="task.updated", target=item, changes=changes)
     _announce(
         task,
         owner=task.owner_id != old_owner,
@@ -182,8 +223,6 @@ def task_update(*, actor: Any, task_id: int, version: int, data: TaskData) -> Ta
         alerts.plan_alerts(task)
     if changes.keys() & {"task", "delivery_standard", "deadline"}:
         # Whoever was on the task before and still is: the newly added got the whole task above.
-        before_people = old_collaborators | {old_owner, old_receiver}
-        after_people = new_collaborators | {task.owner_id, task.receiver_id}
         stayed = (before_people & after_people) - {actor.pk}
         _announce_change(task, recipient_ids=stayed, changes=changes)
     return task
@@ -193,13 +232,27 @@ def _sheet_url(task: Task) -> str:
     return f"{reverse('tasks_app:task_sheet', args=[task.item_id])}#task-{task.pk}"
 
 
-def _announce(task: Task, *, owner: bool, collaborator_ids: set[int], receiver: bool) -> None:
-    """Tells the people newly on ``task`` what they took on (in-app and by e-mail)."""
+def _announce(
+    task: Task,
+    *,
+    owner: bool,
+    collaborator_ids: set[int],
+    receiver: bool,
+    people: dict[int, Any] | None = None,
+) -> None:
+    """Tells the people newly on ``task`` what they took on (in-app and by e-mail). ``people``:
+    the users by id with their persons, when the caller has them already."""
     item = task.item
-    users = get_user_model().objects.select_related("person")
-    owner_user = users.get(pk=task.owner_id) if owner else None
-    collaborators = list(users.filter(pk__in=collaborator_ids - {task.owner_id}))
-    receiver_user = users.get(pk=task.receiver_id) if receiver else None
+    wanted = collaborator_ids - {task.owner_id}
+    wanted |= {task.owner_id} if owner else set()
+    wanted |= {task.receiver_id} if receiver else set()
+    # Everyone told, with their person (language, e-mail), in one query.
+    users = people or {
+        u.pk: u for u in get_user_model().objects.select_related("person").filter(pk__in=wanted)
+    }
+    owner_user = users.get(task.owner_id) if owner else None
+    collaborators = [users[pk] for pk in sorted(collaborator_ids - {task.owner_id}) if pk in users]
+    receiver_user = users.get(task.receiver_id) if receiver else None
 
     def details() -> Text:
         return Text(
@@ -228,13 +281,10 @@ def _announce(task: Task, *, owner: bool, collaborator_ids: set[int], receiver: 
 
     # One event per task version: repeating the call (a retried request) tells nobody twice.
     dedupe = f"task.assigned:{task.pk}:{task.version}"
-    for recipients, render, role in (
-        ([owner_user] if owner_user else [], as_owner, "owner"),
-        (collaborators, as_collaborator, "collaborator"),
-        ([receiver_user] if receiver_user else [], as_receiver, "receiver"),
-    ):
-        if recipients:
-            tell(
+    # The three roles go out together: one pass over preferences, notifications and deliveries.
+    notify_all(
+        [
+            handoff_event(
                 "task.assigned",
                 recipients=recipients,
                 render=render,
@@ -242,6 +292,14 @@ def _announce(task: Task, *, owner: bool, collaborator_ids: set[int], receiver: 
                 item=item,
                 dedupe=f"{dedupe}:{role}",
             )
+            for recipients, render, role in (
+                ([owner_user] if owner_user else [], as_owner, "owner"),
+                (collaborators, as_collaborator, "collaborator"),
+                ([receiver_user] if receiver_user else [], as_receiver, "receiver"),
+            )
+            if recipients
+        ]
+    )
 
 
 def _announce_change(task: Task, *, recipient_ids: set[int], changes: dict[str, list[str]]) -> None:

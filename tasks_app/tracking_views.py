@@ -65,7 +65,13 @@ def _task(item_pk: int, task_pk: int) -> Task:
 @require_http_methods(["GET", "POST"])
 def task_report(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
     item = item_for(request.user, pk)
-    task = _task(item.pk, task_pk)
+    if request.method == "POST":
+        # The service loads and locks what it needs; the page around a refused report loads
+        # the rest as it is drawn (the people and collaborators a GET prefetches).
+        task = get_object_or_404(Task.objects.all(), pk=task_pk, item_id=item.pk)
+        task.item = item
+    else:
+        task = _task(item.pk, task_pk)
     REPORT.require(request.user, task)
     form = ReportForm(
         request.POST or None, initial={"status": task.status, "percent_done": task.percent_done}

@@ -34,7 +34,6 @@ from tasks_app.rules import (
     delivery_standard_warnings,
     holiday_name,
     task_owner,
-    task_warnings,
 )
 from tasks_app.selectors import item_breakdown, open_todo_for, sheet_tasks
 from tasks_app.services import PLANNING_STATUSES
@@ -103,10 +102,9 @@ def task_sheet_export(request: HttpRequest, pk: int) -> HttpResponseBase:
 
 def _warn(request: HttpRequest, data: TaskData) -> None:
     """The non-blocking warnings of a saved task, shown on the next page (a deadline on a day
-    off was asked about before saving)."""
-    for name, field_warnings in task_warnings(data).items():
-        for warning in field_warnings if name != "deadline" else []:
-            messages.warning(request, warning)
+    off was asked about before saving, so the owner's calendar is not read again)."""
+    for warning in delivery_standard_warnings(data.delivery_standard):
+        messages.warning(request, warning)
 
 
 def _deadline(form: TaskForm) -> list[Committed]:

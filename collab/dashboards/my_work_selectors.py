@@ -10,7 +10,9 @@ stay until they are done.
 
 The page costs a fixed number of queries however much a person has to do, and little CPU:
 
-1. One statement counts every list and the unread notifications (``Counts``).
+1. One statement counts every list and the unread notifications (``Counts``); the lists only
+   coordinators and department heads or delegates can have rows in are counted by a second one,
+   for them only.
 2. Only the lists with rows are read, each its top ``TOP`` rows as plain values, in one query.
 3. Every statement is compiled once per connection and run again with the person and the
    moment put in (``collab.dashboards.prepared``): the lists' querysets are the same for
@@ -582,8 +584,37 @@ def _unread(user: Any, now: datetime) -> QuerySet[Any]:
     return Notification.objects.filter(recipient=user, read_at=None).order_by("-created_at", "-pk")
 
 
-_UNREAD = "unread"
-_COUNTED = {**{key: source.rows for key, source in SOURCES.items()}, _UNREAD: _unread}
+def _coordinated(user: Any, now: datetime) -> QuerySet[Any]:
+    """Items ``user`` coordinates that are not archived: without one, no coordinator's list can
+    have a row (each reads the person's items, open ones only)."""
+    return CollaborationItem.objects.filter(coordinator=user).exclude(status=ItemStatus.CLOSED)
+
+
+def _confirming(user: Any, now: datetime) -> QuerySet[Any]:
+    """Departments ``user`` heads or confirms minutes for: without one, no confirmation is theirs."""
+    return Department.objects.filter(Q(head=user) | Q(confirmation_delegates=user))
+
+
+# The lists only a coordinator, or a department's head or delegate, can have rows in. Everybody's
+# lists are counted first, with these two roles; the others only for someone who has the role
+# (most people have neither; the planner's time grows with the statement, about 1 ms a list).
+_COORDINATOR_LISTS = {
+    "risks",
+    "schedule_meeting",
+    "revise_minutes",
+    "breakdown",
+    "retrospectives",
+    "archives",
+}
+_CONFIRMING_LISTS = {"confirmations"}
+_UNREAD, _COORDINATES, _CONFIRMS = "unread", "coordinates", "confirms"
+_EVERYBODYS = [key for key in ORDER if key not in _COORDINATOR_LISTS | _CONFIRMING_LISTS]
+_COUNTED = {
+    **{key: source.rows for key, source in SOURCES.items()},
+    _UNREAD: _unread,
+    _COORDINATES: _coordinated,
+    _CONFIRMS: _confirming,
+}
 _NOTIFICATION_COLUMNS = ("pk", "title", "title_text", "created_at")
 
 
@@ -632,13 +663,31 @@ def section_of(key: str, c: Context) -> Section:
     return _section(key, total, c)
 
 
+def _counts(user: Any, now: datetime) -> dict[str, int]:
+    """The number of rows of each list the person can have rows in, and of unread notifications:
+    one statement, and a second for someone who coordinates or confirms."""
+    keys = [*_EVERYBODYS, _UNREAD, _COORDINATES, _CONFIRMS]
+    totals = dict(zip(keys, _counts_statement(keys).counts(user.pk, now), strict=True))
+    if totals[_COORDINATES] or totals[_CONFIRMS]:
+        keys = [
+            key
+            for key in ORDER
+            if (key in _COORDINATOR_LISTS and totals[_COORDINATES])
+            or (key in _CONFIRMING_LISTS and totals[_CONFIRMS])
+        ]
+        totals.update(zip(keys, _counts_statement(keys).counts(user.pk, now), strict=True))
+    return totals
+
+
 def my_work(user: Any, *, now: datetime | None = None) -> MyWork:
     """Everything waiting for ``user``, each entry one click from its action: one query for the
-    counts, one per list with rows and one for the unread notifications when there are some."""
+    counts (two for a coordinator or a department's head or delegate), one per list with rows
+    and one for the unread notifications when there are some."""
     c = context_for(user, now)
     with without_parallel_workers():
-        *totals, unread_count = _counts_statement([*ORDER, _UNREAD]).counts(user.pk, c.now)
-        sections = [_section(key, total, c) for key, total in zip(ORDER, totals, strict=True) if total]
+        totals = _counts(user, c.now)
+        unread_count = totals[_UNREAD]
+        sections = [_section(key, totals[key], c) for key in ORDER if totals.get(key)]
         unread = _unread_statement().rows(user.pk, c.now) if unread_count else []
     return MyWork(
         sections=sections,

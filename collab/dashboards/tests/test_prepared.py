@@ -11,7 +11,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from collab.dashboards.my_work_selectors import (
+    _CONFIRMING_LISTS,
+    _COORDINATOR_LISTS,
     _COUNTED,
+    _EVERYBODYS,
     ORDER,
     SOURCES,
     TOP,
@@ -21,6 +24,7 @@ from collab.dashboards.my_work_selectors import (
     _unread_top,
     context_for,
     entries_of,
+    my_work,
     section_of,
 )
 from collab.dashboards.prepared import (
@@ -59,11 +63,12 @@ def test_every_statement_is_the_querysets_own_sql_for_the_real_person_and_moment
             assert filled == compiled(source.top(person, now)), key
         unread = _unread_statement().statement
         assert (unread.sql, unread.filled(connection, person.pk, now)) == compiled(_unread_top(person, now))
-        keys = [*ORDER, "unread"]
-        counts = _counts_statement(keys).statement
-        fresh = Counts(connection, [_COUNTED[key](person, now) for key in keys]).statement
-        assert counts.sql == fresh.sql
-        assert counts.filled(connection, person.pk, now) == list(fresh.params)
+        by_role = [key for key in ORDER if key in _COORDINATOR_LISTS | _CONFIRMING_LISTS]
+        for keys in ([*_EVERYBODYS, "unread", "coordinates", "confirms"], by_role):
+            counts = _counts_statement(keys).statement
+            fresh = Counts(connection, [_COUNTED[key](person, now) for key in keys]).statement
+            assert counts.sql == fresh.sql
+            assert counts.filled(connection, person.pk, now) == list(fresh.params)
 
 
 def test_the_prepared_lists_read_what_the_orm_reads(org: Org) -> None:
@@ -79,6 +84,10 @@ def test_the_prepared_lists_read_what_the_orm_reads(org: Org) -> None:
             assert section.entries == entries_of(key, listing[:TOP], c), (person.username, key)
             if section.total:
                 seen.add(key)
+        # The page shows exactly the lists with rows (those only coordinators or heads and
+        # delegates can have are counted for them only).
+        with_rows = [key for key in ORDER if SOURCES[key].listing(person, c.now).exists()]
+        assert [s.key for s in my_work(person).sections] == with_rows, person.username
     # Most lists had rows for someone: the comparison was not of empty lists only.
     assert len(seen) >= 8, seen
 
