@@ -49,6 +49,7 @@ from guardian.models import GroupObjectPermission, UserObjectPermission  # noqa:
 
 from collab.audit.models import AuditEntry  # noqa: E402
 from collab.org.models import Department, Person, Region  # noqa: E402
+from requests_app.health_facts import item_health_refresh  # noqa: E402
 from requests_app.models import (  # noqa: E402
     CollaborationItem,
     Invitation,
@@ -173,6 +174,8 @@ def columns_of(model: type[models.Model], given: dict[str, object]) -> tuple[lis
     for field in model._meta.concrete_fields:
         if field.generated or (field.primary_key and "pk" not in given and field.attname not in given):
             continue
+        if field.has_db_default() and field.name not in given and field.attname not in given:
+            continue  # the database's default (the item's stored health facts before their refresh)
         fields.append(field)
         key = "pk" if field.primary_key and "pk" in given else field.attname
         if key not in given and field.name in given:
@@ -543,6 +546,8 @@ def generate(sizes: dict[str, int], seed: int = 1) -> dict[str, int]:
             ],
         ):
             cursor.execute(statement)
+    # The rows above skip the services, which keep each item's stored health facts.
+    item_health_refresh(CollaborationItem.objects.all())
     return load.counts
 
 

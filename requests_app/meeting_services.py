@@ -27,6 +27,7 @@ from collab.audit.texts import Choice, DateTime, Text
 from collab.notify.handoffs import tell
 from collab.org.models import Department, display_name
 from requests_app.access import RUN_MEETINGS, require_confirmer
+from requests_app.health_facts import item_health_refresh
 from requests_app.models import (
     MINUTES_TRANSITIONS,
     AgendaPoint,
@@ -96,6 +97,7 @@ def meeting_schedule(*, actor: Any, item_id: int, data: MeetingData) -> Meeting:
         raise ItemError(_("Invite at least one person or department."))
     Invitation.objects.bulk_create(Invitation(meeting=meeting, person=person) for person in invitees)
     item_grant_view(item=item, user_ids=[person.pk for person in invitees])
+    item_health_refresh([item.pk])
     audit_record(
         actor=actor,
         action="meeting.scheduled",
@@ -226,6 +228,7 @@ def minutes_record(*, actor: Any, meeting_id: int, data: MinutesData) -> Minutes
         if text.strip()
     )
     _save_todos(minutes, data.todos)
+    item_health_refresh([item.pk])
 
     current = item_requirement_data(item)
     moved = sorted((m.due_date, m.name) for m in data.final_milestones)

@@ -152,6 +152,18 @@ ITEM_TRANSITIONS: dict[str, set[str]] = {
 }
 
 
+# The stored health facts the dashboards' rank reads (requests_app.health_facts).
+HEALTH_RANK_FACTS = (
+    "health_late_from",
+    "health_behind_from",
+    "health_stale_from",
+    "health_review_from",
+    "health_escalations",
+    "health_problems",
+    "health_blocked",
+    "health_meeting",
+)
+
 READ_ONLY_REFUSAL = _("This item is archived and can no longer be changed.")
 
 
@@ -221,6 +233,19 @@ class CollaborationItem(models.Model):
     # long as what the app derives for that column is still what it derived at import.
     imported_at = models.DateTimeField(_("imported"), null=True, blank=True, editable=False)
     imported_cells = models.JSONField(default=dict, blank=True, editable=False)
+    # The health facts the dashboards rank by, kept by requests_app.health_facts (which says
+    # what each means and who keeps it). The database defaults are an item without tasks, so a
+    # new row is right without a refresh, whichever code inserts it.
+    health_late_from = models.DateField(null=True, editable=False)
+    health_behind_from = models.DateField(null=True, editable=False)
+    health_stale_from = models.DateTimeField(null=True, editable=False)
+    health_review_from = models.DateTimeField(null=True, editable=False)
+    health_reviews = models.PositiveIntegerField(db_default=0, editable=False)
+    health_escalations = models.PositiveIntegerField(db_default=0, editable=False)
+    health_problems = models.PositiveIntegerField(db_default=0, editable=False)
+    health_blocked = models.PositiveIntegerField(db_default=0, editable=False)
+    health_gap = models.BooleanField(db_default=True, editable=False)
+    health_meeting = models.BooleanField(db_default=False, editable=False)
 
     class Meta:
         verbose_name = _("collaboration item")
@@ -231,6 +256,21 @@ class CollaborationItem(models.Model):
             models.Index(fields=["last_milestone_due", "number_key"], name="item_sort_deadline"),
             models.Index(fields=["topic", "number_key"], name="item_sort_topic"),
             models.Index(fields=["status", "-number_key"], name="item_sort_status"),
+            # The dashboards rank every open item a department takes part in (35,000 for the
+            # largest) by its stored health facts: read from this index alone, not the wide rows.
+            # (Key columns, not INCLUDE: SQLite has no INCLUDE, and only "id" is ever searched.)
+            models.Index(
+                fields=[
+                    "id",
+                    "requesting_department",
+                    "status",
+                    "scenario",
+                    "number_key",
+                    *HEALTH_RANK_FACTS,
+                ],
+                condition=~models.Q(status__in=[ItemStatus.DRAFT, ItemStatus.CLOSED]),
+                name="item_open_health",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -291,6 +331,8 @@ class Participation(models.Model):
                 fields=["item", "department", "role"], name="participation_unique_per_item"
             )
         ]
+        # A department's items without reading the rows (the department dashboard).
+        indexes = [models.Index(fields=["department", "item"], name="participation_by_department")]
 
     def __str__(self) -> str:
         return f"{self.department} {self.role}".strip()

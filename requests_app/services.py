@@ -37,6 +37,7 @@ from requests_app.access import VIEW as VIEW
 # ItemError is re-exported: every stage names it from here.
 from requests_app.errors import ItemError as ItemError
 from requests_app.errors import StaleVersionError as StaleVersionError
+from requests_app.health_facts import item_health_refresh
 from requests_app.models import (
     ITEM_TRANSITIONS,
     Attachment,
@@ -119,6 +120,7 @@ def _write_content(item: CollaborationItem, data: RequirementData) -> None:
     Milestone.objects.bulk_create(
         Milestone(item=item, name=m.name.strip(), due_date=m.due_date) for m in data.milestones
     )
+    item_health_refresh([item.pk])
 
 
 @transaction.atomic

@@ -14,3 +14,9 @@ class ReviewsAppConfig(AppConfig):
         from reviews_app.access import people_given_work
 
         register_work_givers(people_given_work)
+
+        # The item's health fact that reviews decide (stage 1 stores it).
+        from requests_app.health_facts import register_health_facts
+        from reviews_app.health_facts import review_health_facts
+
+        register_health_facts(review_health_facts)

@@ -39,6 +39,7 @@ from collab.org import throttle
 from collab.org.calendar import calendar_for
 from collab.org.models import display_name
 from collab.org.signin.pin import signing_secret_valid
+from requests_app.health_facts import item_health_refresh
 from requests_app.models import CollaborationItem, ItemStatus
 from requests_app.services import ItemError, check_upload, require_open
 from requests_app.transitions import transition
@@ -152,6 +153,7 @@ def _transition(
         % {"current": deliverable.get_status_display(), "target": DeliverableStatus(to).label},
     )
     _task_follows(actor=actor, task_id=deliverable.task_id, deliverable=deliverable, task=deliverable.task)
+    item_health_refresh([deliverable.task.item_id])
 
 
 def _task_follows(*, actor: Any, task_id: int, deliverable: Deliverable, task: Task | None = None) -> None:
@@ -317,6 +319,7 @@ def deliverable_submit(
         note=version.note,
     )
     _task_follows(actor=actor, task_id=task.pk, deliverable=deliverable, task=task)
+    item_health_refresh([item.pk])
     _ask_for_review(deliverable, version, calendar)
     return deliverable
 

@@ -35,6 +35,7 @@ from collab.notify.services import Event, Recipient, notify_many, urgency_for_it
 from collab.org.calendar import RegionCalendars, calendar_for
 from collab.org.models import Region, name_of
 from requests_app.models import CollaborationItem, ItemStatus, ReportCadence, Scenario
+from tasks_app.health_facts import health_refresh_after_sweep
 from tasks_app.models import Alert, AlertKind, Task, TaskStatus
 
 DEADLINE_KINDS = (AlertKind.DUE_SOON, AlertKind.DUE_TODAY, AlertKind.OVERDUE)
@@ -234,6 +235,7 @@ def _sweep_batch(now: datetime, size: int) -> tuple[int, int]:
         texts = _Texts(warnings, people)
         notify_many([_event(due, people, texts) for due in warnings])
         _plan_follow_ups(warnings, people, clock)
+    health_refresh_after_sweep([due.pk for due in claimed])
     return len(claimed), len(warnings)
 
 

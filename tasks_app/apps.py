@@ -29,3 +29,9 @@ class TasksAppConfig(AppConfig):
                 owners=lambda texts, lines: texts.owners(lines),
             )
         )
+
+        # The item's health facts that tasks, warnings and problems decide (stage 1 stores them).
+        from requests_app.health_facts import register_health_facts
+        from tasks_app.health_facts import task_health_facts
+
+        register_health_facts(task_health_facts)

@@ -23,6 +23,7 @@ from collab.audit.texts import Joined, Text
 from collab.notify.handoffs import handoff_event
 from collab.notify.services import notify, notify_all, urgency_for_item
 from collab.org.models import Department, display_name
+from requests_app.health_facts import item_health_refresh
 from requests_app.models import CollaborationItem, ItemStatus, Todo
 from requests_app.services import (
     ItemError,
@@ -160,6 +161,7 @@ def task_create(*, actor: Any, item_id: int, data: TaskData, source_todo_id: int
     _announce(task, owner=True, collaborator_ids=set(data.collaborator_ids), receiver=True, people=people)
     if item.status == ItemStatus.EXECUTING:
         alerts.plan_alerts(task, new=True)
+    item_health_refresh([item.pk])
     return task
 
 
@@ -221,6 +223,7 @@ def task_update(*, actor: Any, task_id: int, version: int, data: TaskData) -> Ta
     if item.status == ItemStatus.EXECUTING and changes.keys() & {"deadline", "owner"}:
         # A moved deadline or a new owner starts the warnings afresh; nothing stale is sent.
         alerts.plan_alerts(task)
+    item_health_refresh([item.pk])
     if changes.keys() & {"task", "delivery_standard", "deadline"}:
         # Whoever was on the task before and still is: the newly added got the whole task above.
         stayed = (before_people & after_people) - {actor.pk}
@@ -369,6 +372,7 @@ def todo_drop(*, actor: Any, todo_id: int, reason: str) -> Todo:
         changes={"todo": [todo.text, None]},
         note=todo.dropped_reason,
     )
+    item_health_refresh([item.pk])
     return todo
 
 
@@ -402,6 +406,7 @@ def department_exempt(*, actor: Any, item_id: int, department_id: int, reason: s
         changes={"department": [None, str(department)]},
         note=exemption.reason,
     )
+    item_health_refresh([item.pk])
     return exemption
 
 
@@ -421,6 +426,7 @@ def department_exemption_remove(*, actor: Any, exemption_id: int) -> None:
         changes={"department": [str(exemption.department), None]},
         note=exemption.reason,
     )
+    item_health_refresh([item.pk])
 
 
 @transaction.atomic
@@ -438,4 +444,5 @@ def item_start_execution(*, actor: Any, item_id: int, version: int) -> Collabora
     # Warnings start with execution: deadlines, and the first progress report one cadence away.
     for task in Task.objects.filter(item=item).select_related("item", "owner__person__region"):
         alerts.plan_alerts(task)
+    item_health_refresh([item.pk])
     return item

@@ -22,6 +22,7 @@ from collab.notify.handoffs import tell
 from collab.notify.services import notify
 from collab.org.models import display_name
 from requests_app.access import people_who_see
+from requests_app.health_facts import item_health_refresh
 from requests_app.models import CollaborationItem, ItemStatus, ReportCadence
 from requests_app.rules import vague_wording_errors
 from requests_app.services import ItemError, require_open
@@ -133,6 +134,7 @@ def progress_report(*, actor: Any, task_id: int, data: ReportData) -> ProgressRe
         )
         _tell_coordinator_of_problem(problem)
     alerts.plan_report_alert(task, since=report.created_at)
+    item_health_refresh([item.pk])
     return report
 
 
@@ -214,6 +216,7 @@ def problem_resolve(*, actor: Any, problem_id: int, resolution: str) -> Problem:
         note=problem.resolution,
         refusal=_("This problem is already resolved."),
     )
+    item_health_refresh([problem.item_id])
     notify(
         recipients=[problem.raised_by, problem.task.owner],
         kind="problem.resolved",
@@ -284,4 +287,5 @@ def item_set_cadence(*, actor: Any, item_id: int, cadence: str) -> Collaboration
         Task.objects.filter(item=item).exclude(status=TaskStatus.DONE).select_related("item", "owner")
     ):
         alerts.plan_report_alert(task, since=task.last_reported_at or timezone.now())
+    item_health_refresh([item.pk])
     return item

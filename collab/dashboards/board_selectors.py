@@ -29,7 +29,6 @@ from django.db.models import (
     Case,
     Count,
     Exists,
-    F,
     IntegerField,
     OuterRef,
     Q,
@@ -49,7 +48,8 @@ from collab.org.calendar import RegionCalendars, review_clock_label
 from collab.org.models import Department
 from requests_app.models import CollaborationItem, ItemStatus, Meeting, Participation, Scenario, Todo
 from reviews_app.models import DeliverableVersion
-from tasks_app.models import Alert, AlertKind, DepartmentExemption, Problem, ProblemStatus, Task, TaskStatus
+from tasks_app.health_facts import report_missing, unanswered_escalation
+from tasks_app.models import DepartmentExemption, Problem, ProblemStatus, Task, TaskStatus
 
 # Long lists stop here; the page says how many there are in all.
 
@@ -174,32 +174,9 @@ def count_of(queryset: QuerySet[Any], group: str) -> Coalesce:
     )
 
 
-def report_missing(now: datetime) -> Exists:
-    """On a Task queryset: a "report missing" warning came due after the task's last report.
-
-    The same test as tasks_app.tracking.tracked_tasks' "stale" (and the progress page's
-    "report missing"); it relies on the foreign-key index Alert.task.
-    """
-    return Exists(
-        Alert.objects.filter(
-            task=OuterRef("pk"), kind=AlertKind.REPORT_MISSING, step=0, cancelled_at=None, due_at__lte=now
-        ).filter(Q(due_at__gt=OuterRef("last_reported_at")) | Q(task__last_reported_at__isnull=True))
-    )
-
-
-def unanswered_escalation() -> Exists:
-    """On a Task queryset: a warning of step 1 or higher was sent and no report came after it."""
-    return Exists(
-        Alert.objects.filter(
-            task=OuterRef("pk"), step__gte=1, sent_at__isnull=False, cancelled_at=None
-        ).filter(Q(task__last_reported_at__isnull=True) | Q(sent_at__gt=F("task__last_reported_at")))
-    )
-
-
 def _health_counts(now: datetime, today: date, soon: date) -> dict[str, tuple[QuerySet[Any], str]]:
     """The rows each health count counts (see health.py), correlated to the outer item, with the
-    field that points at it: the one definition that ``with_health`` counts and ``health_rank``
-    tests for existence."""
+    field that points at it (``with_health`` counts them for the rows shown)."""
     tasks = Task.objects.filter(item=OuterRef("pk"))
     open_tasks = tasks.exclude(status=TaskStatus.DONE)
     versions = DeliverableVersion.objects.filter(deliverable__task__item=OuterRef("pk"), decision="")
@@ -217,13 +194,12 @@ def _health_counts(now: datetime, today: date, soon: date) -> dict[str, tuple[Qu
     }
 
 
-# An emergency waits for nobody: no meeting scheduled yet is a risk at once.
+# An emergency waits for nobody: no meeting scheduled yet is a risk at once. The rank reads the
+# stored fact (a test of the meetings for every item was hashed over all 100,000 of them).
 EMERGENCY_WAITING = Q(scenario=Scenario.EMERGENCY, status=ItemStatus.SUBMITTED) & ~Exists(
     Meeting.objects.filter(item=OuterRef("pk"))
 )
-# health.py's rules, by the counts they read: any of these makes an item off track, else at risk.
-OFF_TRACK_COUNTS = ("late_tasks", "escalations", "overdue_reviews")
-AT_RISK_COUNTS = ("stale_tasks", "open_problems", "blocked_tasks", "due_soon_behind")
+STORED_EMERGENCY_WAITING = Q(scenario=Scenario.EMERGENCY, status=ItemStatus.SUBMITTED, health_meeting=False)
 
 
 def with_health(
@@ -246,17 +222,28 @@ def with_health(
 
 
 def health_rank(*, now: datetime, today: date, soon: date) -> Case:
-    """0 for an item off track, 1 at risk, 2 on track: health.py's rules as EXISTS tests, so a
-    list can be sorted worst first and cut in SQL before any count is computed for the rows
-    shown (``with_health``). A test holds it equal to ``health_of`` of the counts."""
-    parts = _health_counts(now, today, soon)
+    """0 for an item off track, 1 at risk, 2 on track: health.py's rules read from the facts
+    stored on the item (requests_app.health_facts), compared with today and now, so a list of
+    any length is ranked from the item rows alone, sorted worst first and cut in SQL before any
+    count is computed for the rows shown (``with_health``). Tests hold it equal to
+    ``health_of`` of the counts, and the stored facts equal to their recomputation.
 
-    def any_of(names: tuple[str, ...]) -> Q:
-        return Q(*(Exists(parts[name][0]) for name in names), _connector=Q.OR)
-
+    "Due within a working day and behind" compares the earliest deadline of the tasks behind
+    with ``soon`` only: an item that passes the first test has no open task due before today.
+    """
     return Case(
-        When(any_of(OFF_TRACK_COUNTS), then=Value(0)),
-        When(any_of(AT_RISK_COUNTS) | EMERGENCY_WAITING, then=Value(1)),
+        When(
+            Q(health_late_from__lt=today) | Q(health_escalations__gt=0) | Q(health_review_from__lt=now),
+            then=Value(0),
+        ),
+        When(
+            Q(health_stale_from__lte=now)
+            | Q(health_problems__gt=0)
+            | Q(health_blocked__gt=0)
+            | Q(health_behind_from__lte=soon)
+            | STORED_EMERGENCY_WAITING,
+            then=Value(1),
+        ),
         default=Value(2),
         output_field=IntegerField(),
     )
@@ -448,23 +435,11 @@ def breakdown_gaps_for(items: Iterable[CollaborationItem]) -> dict[int, list[str
 
 
 def has_breakdown_gap() -> Q:
-    """On an item queryset: the breakdown leaves something out, the same checks as
-    ``breakdown_gaps_for`` as EXISTS tests, so the items with gaps are counted and cut by the
-    database (``breakdown_gaps_for`` then words the gaps of the rows shown)."""
-    tasks = Task.objects.filter(item=OuterRef("pk"))
-    todos = Todo.objects.filter(minutes__meeting__item=OuterRef("pk"), task__isnull=True).filter(
-        Q(dropped_at=None) | Q(dropped_reason__regex=r"^\s*$")
-    )
-    uncovered = Participation.objects.filter(item=OuterRef("pk")).filter(
-        ~Exists(Task.objects.filter(item=OuterRef("item"), department=OuterRef("department"))),
-        ~Exists(DepartmentExemption.objects.filter(item=OuterRef("item"), department=OuterRef("department"))),
-    )
-    return Q(status__in=BREAKDOWN_STATUSES) & (
-        ~Exists(tasks)
-        | Exists(todos)
-        | Exists(uncovered)
-        | Exists(tasks.filter(delivery_standard__regex=r"^\s*$"))
-    )
+    """On an item queryset: the breakdown leaves something out (the fact stored on the item,
+    the same checks as ``breakdown_gaps_for``), in a stage where the breakdown is planned, so the
+    items with gaps are counted and cut by the database (``breakdown_gaps_for`` then words the
+    gaps of the rows shown)."""
+    return Q(status__in=BREAKDOWN_STATUSES, health_gap=True)
 
 
 @dataclass

@@ -161,7 +161,8 @@ def department_board(
     counts = open_tasks.exclude(status=TaskStatus.DONE).aggregate(
         total=Count("pk"),
         late=Count("pk", filter=Q(deadline__lt=today)),
-        escalated=Count("pk", filter=unanswered_escalation()),
+        # Only tasks of items whose stored facts count an unanswered escalation are tested.
+        escalated=Count("pk", filter=Q(Q(item__health_escalations__gt=0), unanswered_escalation())),
     )
     tasks = (
         flagged_tasks(open_tasks, now=now, today=today)

@@ -30,9 +30,11 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-# A task due within this many working days is behind when it is under BEHIND_PERCENT done.
+from requests_app.health_facts import BEHIND_PERCENT
+
+# A task due within this many working days is behind when it is under BEHIND_PERCENT done
+# (defined with the stored facts that read it).
 DUE_SOON_WORKING_DAYS = 1
-BEHIND_PERCENT = 80
 
 
 class Health(models.TextChoices):

@@ -1,5 +1,8 @@
 """Rows for the dashboards' tests, written with the ORM: the services of every stage are tested
-elsewhere, and stages 5-6 have no services yet. Times are Shanghai wall-clock strings."""
+elsewhere, and stages 5-6 have no services yet. Times are Shanghai wall-clock strings.
+
+Each helper then refreshes the item's stored health facts, as the services do after their writes
+(requests_app.health_facts); a test that writes rows itself calls ``refresh_facts``."""
 
 from datetime import date, datetime
 from itertools import count
@@ -8,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from collab.notify.models import Notification
 from collab.testing import Org
+from requests_app.health_facts import item_health_refresh
 from requests_app.meeting_services import minutes_status_from_decisions
 from requests_app.models import (
     CollaborationItem,
@@ -58,7 +62,13 @@ def raw_item(
     )
     for department in departments or (org.qa, org.rnd):
         Participation.objects.create(item=item, department=department, core_need="支持")
+    item_health_refresh([item.pk])
     return item
+
+
+def refresh_facts() -> None:
+    """The stored health facts of every item, after rows written here with the ORM."""
+    item_health_refresh(CollaborationItem.objects.all())
 
 
 def raw_task(
@@ -89,6 +99,7 @@ def raw_task(
     )
     Task.objects.filter(pk=task.pk).update(created_at=at(created))
     task.refresh_from_db()
+    item_health_refresh([item.pk])
     return task
 
 
@@ -105,13 +116,15 @@ def report(
 def alert(
     task: Task, *, kind: str = AlertKind.REPORT_MISSING, step: int = 0, due: str, sent: str | None = None
 ) -> Alert:
-    return Alert.objects.create(
+    row = Alert.objects.create(
         task=task, kind=kind, step=step, due_at=at(due), sent_at=at(sent) if sent else None
     )
+    item_health_refresh([task.item_id])
+    return row
 
 
 def problem(task: Task, *, blocking: bool = False, resolved: bool = False) -> Problem:
-    return Problem.objects.create(
+    row = Problem.objects.create(
         item=task.item,
         task=task,
         description="测试环境不稳定",
@@ -121,6 +134,8 @@ def problem(task: Task, *, blocking: bool = False, resolved: bool = False) -> Pr
         status="resolved" if resolved else "open",
         resolution="已更换环境" if resolved else "",
     )
+    item_health_refresh([task.item_id])
+    return row
 
 
 def version(
@@ -147,6 +162,7 @@ def version(
     )
     DeliverableVersion.objects.filter(pk=row.pk).update(submitted_at=at(submitted))
     row.refresh_from_db()
+    item_health_refresh([task.item_id])
     return row
 
 
@@ -164,6 +180,7 @@ def minutes_for(
         meeting=meeting, conclusions="按计划推进", recorded_by=org.coordinator, version=version
     )
     Todo.objects.create(minutes=minutes, text="提交测试计划", owner=org.owner, due_date=date(2026, 10, 9))
+    item_health_refresh([item.pk])
     return minutes
 
 
@@ -191,6 +208,7 @@ def invitation(org: Org, item: CollaborationItem, person: Any, *, starts: str) -
         location="https://meeting.example.com",
         organiser=org.coordinator,
     )
+    item_health_refresh([item.pk])
     return Invitation.objects.create(meeting=meeting, person=person)
 
 

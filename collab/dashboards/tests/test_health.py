@@ -10,7 +10,7 @@ from django.utils import timezone, translation
 
 from collab.dashboards.board_selectors import health_rank, item_rows
 from collab.dashboards.health import Health, HealthFacts, due_soon_limit, health_of
-from collab.dashboards.tests.support import alert, at, problem, raw_item, raw_task, version
+from collab.dashboards.tests.support import alert, at, problem, raw_item, raw_task, refresh_facts, version
 from collab.lib.workdays import Calendar
 from collab.testing import Org
 from requests_app.models import CollaborationItem
@@ -148,4 +148,5 @@ def test_a_cancelled_reminder_does_not_make_a_report_missing(org: Org) -> None:
     row = alert(task, due="2026-09-29 10:00")
     row.cancelled_at = at("2026-09-28 10:00")
     row.save()
+    refresh_facts()
     assert _lights(org) == {"cancelled": Health.ON_TRACK}

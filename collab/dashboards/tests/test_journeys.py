@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from collab.dashboards.tests.support import notification, problem, raw_task
+from collab.dashboards.tests.support import notification, problem, raw_task, refresh_facts
 from collab.org.calendar import calendar_for
 from collab.org.models import Person
 from collab.testing import PASSWORD, Org, make_org
@@ -104,6 +104,7 @@ def setting(transactional_db: Any) -> Setting:
     )
     Invitation.objects.create(meeting=meeting, person=org.owner)
     notification(org.owner, "Deadline tomorrow: 提交测试计划")
+    refresh_facts()
     return Setting(org, item, plan, fix, deliverable)
 
 

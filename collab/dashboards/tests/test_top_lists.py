@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from collab.dashboards.board_selectors import LIST_LIMIT
 from collab.dashboards.coordinator_selectors import ITEMS_PAGE_SIZE, TOP_ITEMS
-from collab.dashboards.tests.support import at, raw_item
+from collab.dashboards.tests.support import at, raw_item, refresh_facts
 from collab.testing import Org, client_for
 from tasks_app.models import Task, TaskStatus
 
@@ -47,6 +47,7 @@ def busy(org: Org) -> Org:
         )
         for n in range(TASKS)
     )
+    refresh_facts()
     return org
 
 
