@@ -11,21 +11,30 @@ step 2 the owner's department head. Each step waits one working day, or two work
 the item is an emergency.
 """
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from functools import cache
+from typing import Any, NamedTuple
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from collab.audit.texts import Date, Text
-from collab.notify.handoffs import handoff_event
-from collab.notify.services import Event, notify_all, urgency_for_item
+from collab.bulk import insert_rows
+from collab.lib.workdays import Calendar
+from collab.notify.handoffs import HANDOFF
+from collab.notify.models import Urgency
+from collab.notify.services import Event, Recipient, notify_many, urgency_for_item
 from collab.org.calendar import RegionCalendars, calendar_for
-from collab.org.models import display_name
-from requests_app.models import ItemStatus, ReportCadence, Scenario
+from collab.org.models import Region, name_of
+from requests_app.models import CollaborationItem, ItemStatus, ReportCadence, Scenario
 from tasks_app.health_facts import health_refresh_after_sweep
 from tasks_app.models import Alert, AlertKind, Task, TaskStatus
 
@@ -33,26 +42,16 @@ DEADLINE_KINDS = (AlertKind.DUE_SOON, AlertKind.DUE_TODAY, AlertKind.OVERDUE)
 MORNING = time(9, 0)
 DAY_BEFORE = time(10, 0)
 LAST_STEP = 2
+# Warnings claimed and sent per transaction of the sweep: a batch's queries are a fixed cost, so
+# larger batches spread it; its rows stay locked (by this sweep only) until it commits.
+BATCH = 1000
 # A task whose result is delivered (under review or signed) gets no warning: see _quiet.
 QUIET_STATUSES = (TaskStatus.DELIVERED, TaskStatus.DONE)
-# The relations a warning is rendered, addressed and followed up with: the owner, the
-# coordinator and the department heads with their regions (each region's calendar).
-SENT_WITH = (
-    "task__item__coordinator__person__region",
-    "task__owner__person__region",
-    "task__owner__person__department__head__person__region",
-    "task__department__head__person__region",
-)
 
 
 def _region(task: Task) -> Any:
     person = getattr(task.owner, "person", None)
     return person.region if person is not None else None
-
-
-def _calendar(region: Any, calendars: RegionCalendars | None) -> Any:
-    """The region's calendar: from the sweep's calendars (loaded once), else its own query."""
-    return calendars.for_region(region) if calendars is not None else calendar_for(region)
 
 
 def _working_day_after(calendar: Any, day: date) -> date:
@@ -84,22 +83,6 @@ def _cadence_after(task: Task, since: datetime, calendar: Any = None) -> datetim
     ]
     # A report made at 21:00 is not missed at 21:00 a day later but at the next working hour.
     return calendar.in_working_time(calendar.add_working_days(since, days))
-
-
-def escalation_delay_after(
-    task: Task, moment: datetime, recipient: Any = None, *, calendars: RegionCalendars | None = None
-) -> datetime:
-    """When the next step goes out: the owner's working day (two working hours in an emergency)
-    to act, then inside the working hours of the person it goes to, in their region."""
-    calendar = _calendar(_region(task), calendars)
-    if task.item.scenario == Scenario.EMERGENCY:
-        due = calendar.add_working_hours(moment, 2)
-    else:
-        due = calendar.in_working_time(calendar.add_working_days(moment, 1))
-    person = getattr(recipient, "person", None)
-    if person is None or person.region_id == getattr(_region(task), "pk", None):
-        return due
-    return _calendar(person.region, calendars).in_working_time(due)
 
 
 def _pending(task: Task, kinds: tuple[str, ...]) -> Any:
@@ -173,20 +156,24 @@ def plan_alerts(task: Task, *, new: bool = False) -> None:
     Alert.objects.bulk_create([*_deadline_alerts(task, calendar), report])
 
 
-def sweep_alerts(*, now: datetime | None = None, batch_size: int = 500) -> int:
+def sweep_alerts(*, now: datetime | None = None, batch_size: int = BATCH) -> int:
     """Sends every due warning once; returns how many were sent by this sweep.
 
     Batch after batch of ``batch_size`` warnings, each in its own transaction, until none is due.
-    A batch costs the same number of queries whatever its size:
+    A batch costs the same number of queries whatever its size, and no model instance per
+    warning (at 200,000 warnings due at once, instances were most of the CPU):
 
     1. Claim: lock the oldest due rows (PostgreSQL: SKIP LOCKED, so a second sweep at the same
        moment takes the next rows instead of waiting; SQLite: the transaction holds the write
-       lock from its start) and mark them sent.
-    2. Load the claimed rows whose task still wants warnings (``LIVE``, in SQL) with everything
-       they are sent with, in one query; the calendars of every region in one more.
-    3. Cancel the claimed rows that are no longer true (task delivered, item out of execution, a
-       deadline that is not passed in the owner's region).
-    4. Tell everyone at once (``notify_all``) and plan the next steps with one INSERT.
+       lock from its start), read with their task and item as values and whether the task
+       still wants warnings (``LIVE``, in SQL): one query (``claim``). The people they go to in
+       one more; the regions and their calendars in two more (each region's moments computed
+       once: ``_Clock``).
+    2. Mark the warnings sent, and cancel those no longer true (task delivered, item out of
+       execution, a deadline that is not passed in the owner's region).
+    3. Render each message and deadline once per language (``notify_many``).
+    4. Tell everyone at once (``notify_many``: one INSERT of notifications, one of deliveries)
+       and plan the next steps with one INSERT (``collab.bulk.insert_rows``: no instances).
 
     A failure rolls the whole batch back, claims included: the next sweep sends it again, and
     the notifications' keys (``alert:<id>``) make that once per person (at least once, never twice).
@@ -201,106 +188,275 @@ def sweep_alerts(*, now: datetime | None = None, batch_size: int = 500) -> int:
             return sent
 
 
-def _sweep_batch(now: datetime, size: int) -> tuple[int, int]:
-    """One batch of the sweep: (warnings claimed, warnings sent)."""
-    with transaction.atomic():
-        claimed = list(
-            Alert.objects.select_for_update(skip_locked=True)
-            .filter(sent_at=None, cancelled_at=None, due_at__lte=now)  # the partial index alert_due_unsent
-            .order_by("due_at", "pk")
-            .values_list("pk", flat=True)[:size]
-        )
-        if not claimed:
-            return 0, 0
-        Alert.objects.filter(pk__in=claimed).update(sent_at=now)
-        loaded = Alert.objects.filter(LIVE, pk__in=claimed).select_related(*SENT_WITH)
-        calendars = RegionCalendars()
-        alerts = [alert for alert in loaded if _still_true(alert, now, calendars)]
-        gone = set(claimed) - {alert.pk for alert in alerts}
-        if gone:
-            Alert.objects.filter(pk__in=gone).update(sent_at=None, cancelled_at=now)
-        notify_all([_event(alert) for alert in alerts])
-        _plan_follow_ups(alerts, now, calendars)
-    health_refresh_after_sweep(claimed)
-    return len(claimed), len(alerts)
-
-
-def _still_true(alert: Alert, now: datetime, calendars: RegionCalendars) -> bool:
-    """What SQL (``LIVE``) did not check: an overdue warning needs the deadline passed in the
-    owner's region."""
-    task = alert.task
-    if alert.kind == AlertKind.OVERDUE:
-        return timezone.localtime(now, _calendar(_region(task), calendars).tz).date() > task.deadline
-    return True
-
-
-def _recipient(alert: Alert) -> Any:
-    task = alert.task
-    if alert.step == 0:
-        return task.owner
-    if alert.step == 1:
-        return task.item.coordinator
-    department = getattr(getattr(task.owner, "person", None), "department", None) or task.department
-    return department.head or task.item.coordinator
-
-
-def _event(alert: Alert) -> Event:
-    """What the warning tells whom: the owner's own report reminder is a hand-off (report due
-    or missing); the other warnings and every escalation are not."""
-    task, item = alert.task, alert.task.item
-    recipient = _recipient(alert)
-
-    def render() -> tuple[Text, Text]:
-        values = {
-            "task": task.name,
-            "topic": item.topic,
-            "owner": display_name(task.owner),
-            "deadline": Date(task.deadline, "MONTH_DAY_FORMAT"),
-            "percent": task.percent_done,
-        }
-        if alert.kind == AlertKind.DUE_SOON:
-            title = gettext_noop('"%(task)s" is due tomorrow (%(deadline)s)')
-        elif alert.kind == AlertKind.DUE_TODAY:
-            title = gettext_noop('"%(task)s" is due today')
-        elif alert.kind == AlertKind.OVERDUE and alert.step == 0:
-            title = gettext_noop('"%(task)s" is late: it was due %(deadline)s')
-        elif alert.kind == AlertKind.OVERDUE:
-            title = gettext_noop('Escalated: "%(task)s" of %(owner)s is late (due %(deadline)s)')
-        elif alert.step == 0:
-            title = gettext_noop('Please report the progress of "%(task)s"')
-        else:
-            title = gettext_noop('Escalated: %(owner)s has not reported on "%(task)s"')
-        body = Text(gettext_noop("%(topic)s. Now %(percent)s%% done; deadline %(deadline)s."), **values)
-        # Only the placeholders the title names: a stored text keeps what it shows.
-        return Text(title, **{k: v for k, v in values.items() if f"%({k})s" in title}), body
-
-    url = reverse("tasks_app:progress", args=[item.pk]) + f"#task-{task.pk}"
-    if alert.kind == AlertKind.REPORT_MISSING and alert.step == 0:
-        return handoff_event(
-            "alert.report_missing",
-            recipients=[recipient],
-            render=render,
-            url=url,
-            item=item,
-            dedupe=f"alert:{alert.pk}",
-        )
-    return Event(
-        recipients=[recipient],
-        kind=f"alert.{alert.kind}",
-        render=render,
-        url=url,
-        item=item,
-        dedupe=f"alert:{alert.pk}",
-        urgency="instant"
-        if alert.step > 0 and item.scenario == Scenario.EMERGENCY
-        else urgency_for_item(item),
+def claim(now: datetime, size: int) -> Any:
+    """The claim of a batch, as values of ``_Due``: the oldest due warnings with their task,
+    item and the people's ids, locked (only the warnings' rows) and skipping those another
+    sweep holds."""
+    return (
+        Alert.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(sent_at=None, cancelled_at=None, due_at__lte=now)  # the partial index alert_due_unsent
+        .annotate(live=ExpressionWrapper(LIVE, output_field=BooleanField()))
+        # In the index's order alone: a morning's thousands due at 09:00 are equal, and sorting
+        # them by id too would read them all for each batch.
+        .order_by("due_at")
+        .values_list(*_Due._fields)[:size]
     )
 
 
-def _plan_follow_ups(alerts: list[Alert], now: datetime, calendars: RegionCalendars) -> None:
+@contextmanager
+def _without_collector() -> Iterator[None]:
+    """A batch makes hundreds of thousands of short-lived objects and no reference cycles; the
+    cyclic collector's passes it triggers walk the whole process's heap, a third of the batch's
+    CPU in the profile. Paused for the batch, back to what it was after."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _sweep_batch(now: datetime, size: int) -> tuple[int, int]:
+    """One batch of the sweep: (warnings claimed, warnings sent)."""
+    with _without_collector(), transaction.atomic():
+        claimed = [_Due(*row) for row in claim(now, size)]
+        if not claimed:
+            return 0, 0
+        people = _people(claimed)
+        clock = _Clock(now)
+        warnings = [due for due in claimed if due.live and _still_true(due, people, clock)]
+        Alert.objects.filter(pk__in=[due.pk for due in warnings]).update(sent_at=now)
+        if len(warnings) < len(claimed):
+            sent = {due.pk for due in warnings}
+            Alert.objects.filter(pk__in=[due.pk for due in claimed if due.pk not in sent]).update(
+                cancelled_at=now
+            )
+        texts = _Texts(warnings, people)
+        notify_many([_event(due, people, texts) for due in warnings])
+        _plan_follow_ups(warnings, people, clock)
+    health_refresh_after_sweep([due.pk for due in claimed])
+    return len(claimed), len(warnings)
+
+
+class _Due(NamedTuple):
+    """A claimed warning as the sweep reads it: the alert, its task and item, and the people it
+    may go to by id. The field names are the lookups (``values_list(*_Due._fields)``)."""
+
+    pk: int
+    kind: str
+    step: int
+    deadline: date | None
+    task_id: int
+    task__name: str
+    task__deadline: date
+    task__percent_done: int
+    task__item_id: int
+    task__item__topic: str
+    task__item__scenario: str
+    task__owner_id: int
+    task__item__coordinator_id: int
+    # The head of the owner's department, and of the task's (for an owner without one).
+    task__owner__person__department__head_id: int | None
+    task__department__head_id: int | None
+    # Whether the task still wants warnings (``LIVE``).
+    live: bool
+
+
+class _Someone(NamedTuple):
+    """One person a warning is about or goes to."""
+
+    recipient: Recipient
+    name: str
+    has_person: bool
+    region_id: int | None
+
+
+def _people(loaded: list[_Due]) -> dict[int, _Someone]:
+    """Everyone the warnings name (owners, coordinators, department heads), with one query."""
+    ids: set[int | None] = set()
+    for due in loaded:
+        ids.update((due.task__owner_id, due.task__item__coordinator_id))
+        ids.update((due.task__owner__person__department__head_id, due.task__department__head_id))
+    rows = (
+        get_user_model()
+        .objects.filter(pk__in=[pk for pk in ids if pk is not None])
+        .values_list(
+            "pk",
+            "email",
+            "first_name",
+            "last_name",
+            "username",
+            "person__language",
+            "person__department_id",
+            "person__region_id",
+        )
+    )
+    people = {}
+    for pk, email, first, last, username, language, department_id, region_id in rows:
+        # A person's language is never empty: a user without one has no person.
+        recipient = Recipient(pk, email, language or settings.LANGUAGE_CODE, department_id)
+        people[pk] = _Someone(recipient, name_of(first, last, username), language is not None, region_id)
+    return people
+
+
+class _Clock:
+    """The moments one batch needs, each computed once per region: every warning of the batch is
+    sent at the same ``now``, so its owner's day, the next working morning and an escalation's
+    delay depend only on the regions."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.calendars = RegionCalendars()
+        self.regions = {region.pk: region for region in Region.objects.all()}
+        self.cache: dict[tuple[Any, ...], Any] = {}
+
+    def calendar(self, region_id: int | None) -> Calendar:
+        return self.calendars.for_region(self.regions.get(region_id) if region_id is not None else None)
+
+    def today(self, region_id: int | None) -> date:
+        key = ("today", region_id)
+        if key not in self.cache:
+            self.cache[key] = timezone.localtime(self.now, self.calendar(region_id).tz).date()
+        return self.cache[key]
+
+    def next_morning(self, region_id: int | None) -> datetime:
+        """A late task's next reminder: the next working morning in the owner's region."""
+        key = ("morning", region_id)
+        if key not in self.cache:
+            calendar = self.calendar(region_id)
+            self.cache[key] = _working_clock(
+                calendar, _working_day_after(calendar, self.today(region_id)), MORNING
+            )
+        return self.cache[key]
+
+    def escalation(self, region_id: int | None, emergency: bool, recipient: _Someone) -> datetime:
+        """When the next step goes out: the owner's working day (two working hours in an
+        emergency) to act, then inside the working hours of the person it goes to, in their
+        region."""
+        theirs = (
+            recipient.region_id if recipient.has_person and recipient.region_id != region_id else region_id
+        )
+        key = ("escalation", region_id, emergency, theirs)
+        if key not in self.cache:
+            calendar = self.calendar(region_id)
+            if emergency:
+                due = calendar.add_working_hours(self.now, 2)
+            else:
+                due = calendar.in_working_time(calendar.add_working_days(self.now, 1))
+            self.cache[key] = due if theirs == region_id else self.calendar(theirs).in_working_time(due)
+        return self.cache[key]
+
+
+def _still_true(due: _Due, people: dict[int, _Someone], clock: _Clock) -> bool:
+    """What SQL (``LIVE``) did not check: an overdue warning needs the deadline passed in the
+    owner's region."""
+    if due.kind == AlertKind.OVERDUE:
+        return clock.today(people[due.task__owner_id].region_id) > due.task__deadline
+    return True
+
+
+def _recipient(due: _Due, step: int, people: dict[int, _Someone]) -> _Someone:
+    """Who step ``step`` of the warning's ladder goes to: the owner, the coordinator, then the
+    head of the owner's department (of the task's, for an owner without one), else the
+    coordinator."""
+    if step == 0:
+        return people[due.task__owner_id]
+    coordinator = people[due.task__item__coordinator_id]
+    if step == 1:
+        return coordinator
+    owner = people[due.task__owner_id]
+    head = (
+        due.task__owner__person__department__head_id
+        if owner.recipient.department_id is not None
+        else due.task__department__head_id
+    )
+    return people[head] if head is not None else coordinator
+
+
+class _Texts:
+    """What a batch's warnings say, prepared once per batch: the link to the progress page
+    (``reverse`` once, with a marker where the item's id goes: no other part of the URL is that
+    number) and each deadline as a stored date."""
+
+    marker = str(2**31 - 1)
+
+    def __init__(self, warnings: list[_Due], people: dict[int, _Someone]) -> None:
+        self.url_before, self.url_after = reverse("tasks_app:progress", args=[self.marker]).split(self.marker)
+        self.deadlines = {
+            day: Date(day, "MONTH_DAY_FORMAT").as_json() for day in {due.task__deadline for due in warnings}
+        }
+
+    def url(self, due: _Due) -> str:
+        return f"{self.url_before}{due.task__item_id}{self.url_after}#task-{due.task_id}"
+
+
+def _title(kind: str, step: int) -> str:
+    if kind == AlertKind.DUE_SOON:
+        return gettext_noop('"%(task)s" is due tomorrow (%(deadline)s)')
+    if kind == AlertKind.DUE_TODAY:
+        return gettext_noop('"%(task)s" is due today')
+    if kind == AlertKind.OVERDUE and step == 0:
+        return gettext_noop('"%(task)s" is late: it was due %(deadline)s')
+    if kind == AlertKind.OVERDUE:
+        return gettext_noop('Escalated: "%(task)s" of %(owner)s is late (due %(deadline)s)')
+    if step == 0:
+        return gettext_noop('Please report the progress of "%(task)s"')
+    return gettext_noop('Escalated: %(owner)s has not reported on "%(task)s"')
+
+
+BODY = gettext_noop("%(topic)s. Now %(percent)s%% done; deadline %(deadline)s.")
+# Each title and the values it names: a stored text keeps what it shows.
+TITLES = {
+    (kind, step): (title, [name for name in ("task", "owner", "deadline") if f"%({name})s" in title])
+    for kind in AlertKind.values
+    for step in range(LAST_STEP + 1)
+    for title in [_title(kind, step)]
+}
+
+
+@cache
+def _urgency(kind: str, step: int, scenario: str) -> str:
+    """How urgently a warning goes out, by the item's scenario: the owner's own report reminder
+    is a hand-off (report due or missing), an emergency's escalation is instant, the rest as
+    the scenario says."""
+    item = CollaborationItem(scenario=scenario)  # only its scenario is read
+    if kind == AlertKind.REPORT_MISSING and step == 0:
+        return HANDOFF["alert.report_missing"].urgency(item)
+    return Urgency.INSTANT if step > 0 and scenario == Scenario.EMERGENCY else urgency_for_item(item)
+
+
+def _event(due: _Due, people: dict[int, _Someone], texts: _Texts) -> Event:
+    """What the warning tells whom."""
+    title, named = TITLES[due.kind, due.step]
+
+    def render() -> tuple[Text, Text]:
+        # The parameters as stored (``param_json``): names and the topic are text, the deadline
+        # a date shown in the reader's format.
+        values = {
+            "task": due.task__name,
+            "topic": due.task__item__topic,
+            "owner": people[due.task__owner_id].name,
+            "deadline": texts.deadlines[due.task__deadline],
+            "percent": due.task__percent_done,
+        }
+        return Text.stored(title, {name: values[name] for name in named}), Text.stored(BODY, values)
+
+    return Event(
+        recipients=[_recipient(due, due.step, people).recipient],
+        kind=f"alert.{due.kind}",
+        render=render,
+        url=texts.url(due),
+        item=due.task__item_id,
+        dedupe=f"alert:{due.pk}",
+        urgency=_urgency(due.kind, due.step, due.task__item__scenario),
+    )
+
+
+def _plan_follow_ups(warnings: list[_Due], people: dict[int, _Someone], clock: _Clock) -> None:
     """The next rows of the sent warnings, with one INSERT: a late task's reminder every working
     morning while it stays late, and each ladder's next step unless it is planned already."""
-    first_overdue = {a.task_id for a in alerts if a.kind == AlertKind.OVERDUE and a.step == 0}
+    first_overdue = {due.task_id for due in warnings if due.kind == AlertKind.OVERDUE and due.step == 0}
     # (task, deadline) whose lateness already went up to the coordinator.
     escalated = set(
         Alert.objects.filter(
@@ -309,26 +465,20 @@ def _plan_follow_ups(alerts: list[Alert], now: datetime, calendars: RegionCalend
         if first_overdue
         else []
     )
-    follow: list[Alert] = []
-    for alert in alerts:
-        task = alert.task
-        if alert.kind == AlertKind.OVERDUE and alert.step == 0:
-            calendar = _calendar(_region(task), calendars)
-            today = timezone.localtime(now, calendar.tz).date()
+    follow: list[tuple[int, str, int, date | None, datetime]] = []
+    for due in warnings:
+        region_id = people[due.task__owner_id].region_id
+        if due.kind == AlertKind.OVERDUE and due.step == 0:
             follow.append(
-                Alert(
-                    task=task,
-                    kind=AlertKind.OVERDUE,
-                    deadline=task.deadline,
-                    due_at=_working_clock(calendar, _working_day_after(calendar, today), MORNING),
-                )
+                (due.task_id, AlertKind.OVERDUE, 0, due.task__deadline, clock.next_morning(region_id))
             )
-            if (task.pk, task.deadline) in escalated:
+            if (due.task_id, due.task__deadline) in escalated:
                 continue
-        if alert.kind in (AlertKind.OVERDUE, AlertKind.REPORT_MISSING) and alert.step < LAST_STEP:
-            step = Alert(task=task, kind=alert.kind, step=alert.step + 1, deadline=alert.deadline)
-            step.due_at = escalation_delay_after(task, now, _recipient(step), calendars=calendars)
-            follow.append(step)
-            if step.kind == AlertKind.OVERDUE and step.step == 1:
-                escalated.add((task.pk, step.deadline))
-    Alert.objects.bulk_create(follow)
+        if due.kind in (AlertKind.OVERDUE, AlertKind.REPORT_MISSING) and due.step < LAST_STEP:
+            step = due.step + 1
+            emergency = due.task__item__scenario == Scenario.EMERGENCY
+            moment = clock.escalation(region_id, emergency, _recipient(due, step, people))
+            follow.append((due.task_id, due.kind, step, due.deadline, moment))
+            if due.kind == AlertKind.OVERDUE and step == 1:
+                escalated.add((due.task_id, due.deadline))
+    insert_rows(Alert, ("task_id", "kind", "step", "deadline", "due_at"), follow)

@@ -93,6 +93,14 @@ class Text:
         self.msgid = msgid
         self.params = {name: param_json(value) for name, value in params.items()}
 
+    @classmethod
+    def stored(cls, msgid: str, params: dict[str, Any]) -> "Text":
+        """A text whose parameters are given as stored already (what ``param_json`` returns),
+        for a caller that makes thousands of texts of one shape (the warning sweep)."""
+        text = cls.__new__(cls)
+        text.msgid, text.params = msgid, params
+        return text
+
     def as_json(self) -> dict[str, Any]:
         return {"msgid": self.msgid, "params": self.params} if self.params else {"msgid": self.msgid}
 

@@ -10,11 +10,12 @@ from itertools import batched
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 
-from collab.audit.texts import Joined, Text, as_stored
+from collab.audit.texts import Joined, Text, as_stored, render_value
+from collab.bulk import insert_rows
 from collab.notify.models import Delivery, Notification, Preference, RobotChannel, Urgency
 from collab.notify.selectors import im_reachable, preferences_for
 from collab.queueing import enqueue_after_commit
@@ -23,16 +24,38 @@ Render = Callable[[], tuple[str | Text, str | Text | Joined]]
 
 # Deliveries handed to one ``deliver`` task: a big batch of events is spread over the workers.
 DELIVERIES_PER_TASK = 100
+NOTIFICATION_FIELDS = (
+    "recipient_id",
+    "kind",
+    "title",
+    "body",
+    "title_text",
+    "body_text",
+    "url",
+    "item_id",
+    "dedupe_key",
+    "urgency",
+)
 
 
-def _language_of(user: Any) -> str:
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """A person as telling them needs them: a sweep that tells thousands reads these as values
+    instead of loading users with their person. ``recipient_of`` makes one of a user."""
+
+    pk: int
+    email: str
+    language: str
+    department_id: int | None
+
+
+def recipient_of(user: Any) -> Recipient:
+    if isinstance(user, Recipient):
+        return user
     person = getattr(user, "person", None)
-    return person.language if person is not None else settings.LANGUAGE_CODE
-
-
-def _department_of(user: Any) -> int | None:
-    person = getattr(user, "person", None)
-    return person.department_id if person is not None else None
+    if person is None:
+        return Recipient(user.pk, user.email, settings.LANGUAGE_CODE, None)
+    return Recipient(user.pk, user.email, person.language, person.department_id)
 
 
 def urgency_for_item(item: Any) -> str:
@@ -41,31 +64,14 @@ def urgency_for_item(item: Any) -> str:
     return str(getattr(item, "scenario_urgency", None) or Urgency.NORMAL)
 
 
-def _insert[Row: models.Model](row: Row) -> Row | None:
-    """Saves a row unless the same one exists (its unique constraint): then None."""
-    try:
-        with transaction.atomic():
-            row.save()
-    except IntegrityError:
-        return None
-    return row
-
-
-def _insert_all[Row: models.Model](rows: list[Row]) -> list[Row]:
-    """Saves the rows with one INSERT and returns them. When one of them exists already (the same
-    event told at the same moment by another process), one by one, returning those that were new."""
-    if len(rows) <= 1:
-        return [row for row in rows if _insert(row) is not None]
-    try:
-        with transaction.atomic():
-            return type(rows[0])._default_manager.bulk_create(rows)
-    except IntegrityError:
-        return [row for row in rows if _insert(row) is not None]
+def _item_id(item: Any) -> int | None:
+    return item if item is None or isinstance(item, int) else item.pk
 
 
 @dataclass(frozen=True)
 class Event:
-    """One event to tell people of: the arguments of ``notify`` (see there)."""
+    """One event to tell people of: the arguments of ``notify`` (see there). Recipients may be
+    users or ``Recipient``s, the item an item or its id."""
 
     recipients: Sequence[Any]
     kind: str
@@ -74,6 +80,44 @@ class Event:
     item: Any = None
     dedupe: str | None = None
     urgency: str = Urgency.NORMAL
+
+
+class _Rendering:
+    """``str()`` of many system texts in the active language, each message id translated and
+    each stored value (a date, a choice) rendered once: the thousands of warnings of a sweep
+    share a few messages and deadlines. The rules are ``collab.audit.texts.render``'s."""
+
+    def __init__(self) -> None:
+        self.messages: dict[str, str] = {}
+        self.values: dict[Any, str] = {}
+
+    def __call__(self, text: str | Text | Joined) -> str:
+        if not isinstance(text, Text):
+            return str(text)
+        message = self.messages.get(text.msgid)
+        if message is None:
+            message = self.messages[text.msgid] = gettext(text.msgid) if text.msgid else ""
+        if not text.params:
+            return message
+        values = {name: self._value(value) for name, value in text.params.items()}
+        try:
+            return message % values
+        except (KeyError, ValueError, TypeError):
+            # A translation that lost a placeholder must not hide the message: the source text.
+            return text.msgid % values
+
+    def _value(self, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        try:
+            key = tuple(value.items())
+            hash(key)
+        except TypeError:  # a nested text with parameters: rendered each time
+            return render_value(value)
+        rendered = self.values.get(key)
+        if rendered is None:
+            rendered = self.values[key] = render_value(value)
+        return rendered
 
 
 def notify(
@@ -109,10 +153,27 @@ def notify(
 
 def notify_all(events: Sequence[Event]) -> list[Notification]:
     """``notify`` for many events at once, in a number of queries that does not grow with the
-    events or their recipients (the warning sweep tells hundreds in one batch).
+    events or their recipients. Returns the notifications stored (not those told before)."""
+    now = timezone.now()
+    return [
+        Notification(id=pk, created_at=now, **dict(zip(NOTIFICATION_FIELDS, row, strict=True)))
+        for pk, row in _tell(events, now)
+    ]
 
-    1. Store one notification per new recipient of each event; a repeated event (its key is
-       stored already, one query for all) stores nothing. One INSERT for all.
+
+def notify_many(events: Sequence[Event]) -> int:
+    """``notify_all`` without a model instance per notification, for a sweep that tells
+    thousands (the warning sweep): how many notifications were stored."""
+    return len(_tell(events, timezone.now()))
+
+
+def _tell(events: Sequence[Event], now: Any) -> list[tuple[int, tuple[Any, ...]]]:
+    """Tells the events; returns the new notifications as (id, values of NOTIFICATION_FIELDS).
+
+    1. Store one notification per new recipient of each event, its texts rendered in the
+       recipient's language (the language made active once for all its recipients). A repeated
+       event (its key is stored already) stores nothing: the INSERT leaves it out. One INSERT
+       for all.
     2. Enqueue one e-mail per notification that is not for the digest, unless the person turned
        e-mail off or has no address; one IM message likewise. One INSERT for all.
     3. Enqueue one post per matching active robot and event (not per person), mentioning the
@@ -120,90 +181,91 @@ def notify_all(events: Sequence[Event]) -> list[Notification]:
        robots of every event are read with one query.
     4. After commit, deliver the new deliveries by id.
     """
+    urgencies = set(Urgency.values)
     for event in events:
-        if event.urgency not in Urgency.values:
+        if event.urgency not in urgencies:
             raise ValueError(f"urgency must be one of {Urgency.values}, not {event.urgency!r}")
     # (event, its key, its recipients by id) for events with anyone to tell.
-    told: list[tuple[Event, str, dict[int, Any]]] = []
+    told: list[tuple[Event, str, dict[int, Recipient]]] = []
     for event in events:
-        people = {r.pk: r for r in event.recipients if r is not None}
+        people = {r.pk: recipient_of(r) for r in event.recipients if r is not None}
         if people:
             told.append((event, event.dedupe or f"{event.kind}:{uuid.uuid4().hex}", people))
     if not told:
         return []
-    user_ids = list({pk for _event, _key, people in told for pk in people})
+    recipients = {pk: recipient for _event, _key, people in told for pk, recipient in people.items()}
+    user_ids = list(recipients)
     preferences = preferences_for(user_ids)
     reachable_in_im = im_reachable(user_ids)
-    keys = [f"{key}:{pk}" for event, key, people in told if event.dedupe for pk in people]
-    # Many at once: the keys stored already are left out before the INSERT, which would otherwise
-    # fail and go one by one. One: its INSERT says it (one query less for the common case).
-    stored = (
-        set(Notification.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True))
-        if len(keys) > 1
-        else set()
-    )
-    now = timezone.now()
-    planned: list[Notification] = []
+    # Each (event, recipient) once, in order; rendered below grouped by language.
+    planned: list[tuple[Event, Recipient, str, str]] = []
+    seen: set[str] = set()
     for event, key, people in told:
         for recipient in people.values():
             dedupe_key = f"{key}:{recipient.pk}"
-            if dedupe_key in stored:
-                continue  # already told about this event
-            stored.add(dedupe_key)
-            own_urgency = event.urgency
-            if own_urgency == Urgency.DIGEST and not preferences[recipient.pk].routine_digest:
-                own_urgency = Urgency.NORMAL
-            with translation.override(_language_of(recipient)):
+            if dedupe_key in seen:
+                continue  # the same event twice in one call
+            seen.add(dedupe_key)
+            urgency = event.urgency
+            if urgency == Urgency.DIGEST and not preferences[recipient.pk].routine_digest:
+                urgency = Urgency.NORMAL
+            planned.append((event, recipient, dedupe_key, urgency))
+    by_language: dict[str, list[int]] = {}
+    for index, (_event, recipient, _key, _urgency) in enumerate(planned):
+        by_language.setdefault(recipient.language, []).append(index)
+    rows: list[tuple[Any, ...]] = [()] * len(planned)
+    for language, indexes in by_language.items():
+        with translation.override(language):
+            rendering = _Rendering()
+            for index in indexes:
+                event, recipient, dedupe_key, urgency = planned[index]
                 title, body = event.render()
                 # The recipient's language at the time: for the admin and for older readers of
                 # title/body; the pages, e-mails and IM messages render title_text/body_text.
-                title_rendered, body_rendered = str(title)[:300], str(body)
-            planned.append(
-                Notification(
-                    recipient=recipient,
-                    kind=event.kind,
-                    title=title_rendered,
-                    body=body_rendered,
-                    title_text=as_stored(title),
-                    body_text=as_stored(body),
-                    url=event.url,
-                    item=event.item,
-                    dedupe_key=dedupe_key,
-                    urgency=own_urgency,
+                rows[index] = (
+                    recipient.pk,
+                    event.kind,
+                    rendering(title)[:300],
+                    rendering(body),
+                    as_stored(title),
+                    as_stored(body),
+                    event.url,
+                    _item_id(event.item),
+                    dedupe_key,
+                    urgency,
                 )
-            )
-    created = _insert_all(planned)
-    deliveries: list[Delivery] = []
-    for notification in created:
-        preference, recipient = preferences[notification.recipient_id], notification.recipient
-        if notification.urgency == Urgency.DIGEST:
+    by_key = {row[8]: row for row in rows}
+    created = [
+        (pk, by_key[key])
+        for pk, key in insert_rows(
+            Notification, NOTIFICATION_FIELDS, rows, returning=("id", "dedupe_key"), ignore_conflicts=True
+        )
+    ]
+    deliveries: list[tuple[Any, ...]] = []
+    for pk, (recipient_id, _kind, _t, _b, _tt, _bt, _url, item_id, dedupe_key, urgency) in created:
+        if urgency == Urgency.DIGEST:
             continue
-        channels = []
-        if preference.email and recipient.email:
-            channels.append(Delivery.Channel.EMAIL)
-        if preference.im_messages and recipient.pk in reachable_in_im:
-            channels.append(Delivery.Channel.IM)
-        deliveries += [
-            Delivery(
-                channel=channel,
-                notification=notification,
-                event=notification.dedupe_key or "",
-                urgency=notification.urgency,
-                item=notification.item,
-                next_attempt_at=now,
-            )
-            for channel in channels
-        ]
-    # New notifications: no delivery of theirs can exist yet.
-    deliveries = Delivery.objects.bulk_create(deliveries) if deliveries else []
-    new_keys = {n.dedupe_key for n in created}
+        preference = preferences[recipient_id]
+        if preference.email and recipients[recipient_id].email:
+            deliveries.append((Delivery.Channel.EMAIL, pk, dedupe_key, urgency, item_id, now))
+        if preference.im_messages and recipient_id in reachable_in_im:
+            deliveries.append((Delivery.Channel.IM, pk, dedupe_key, urgency, item_id, now))
+    ids = [
+        pk
+        for (pk,) in insert_rows(
+            Delivery,
+            ("channel", "notification_id", "event", "urgency", "item_id", "next_attempt_at"),
+            deliveries,
+            returning=("id",),
+        )
+    ]
+    new_keys = {row[8] for _pk, row in created}
     posts = [
         (event, key, [people[pk] for pk in people if f"{key}:{pk}" in new_keys])
         for event, key, people in told
         if event.urgency != Urgency.DIGEST
     ]
-    deliveries += _enqueue_robots([post for post in posts if post[2]], preferences=preferences, now=now)
-    ids = [d.pk for d in deliveries]
+    ids += _enqueue_robots([post for post in posts if post[2]], preferences=preferences, now=now)
     if ids:
         from collab.notify.tasks import deliver
 
@@ -215,54 +277,72 @@ def notify_all(events: Sequence[Event]) -> list[Notification]:
 
 
 def _enqueue_robots(
-    posts: list[tuple[Event, str, list[Any]]], *, preferences: dict[int, Preference], now: Any
-) -> list[Delivery]:
-    """The group posts of events told to someone: (event, its key, who was told)."""
+    posts: list[tuple[Event, str, list[Recipient]]], *, preferences: dict[int, Preference], now: Any
+) -> list[int]:
+    """The group posts of events told to someone: (event, its key, who was told). Returns the
+    new deliveries' ids."""
     if not posts:
         return []
-    departments = {_department_of(user) for _event, _key, told in posts for user in told} - {None}
-    items = {event.item.pk for event, _key, _told in posts if event.item is not None}
+    departments = {user.department_id for _event, _key, told in posts for user in told} - {None}
+    items = {_item_id(event.item) for event, _key, _told in posts} - {None}
     wanted = Q(item=None, department_id__in=departments) | Q(item_id__in=items)
     if any(event.urgency == Urgency.INSTANT for event, _key, _told in posts):
         wanted |= Q(item=None, department=None)
-    robots = list(RobotChannel.objects.filter(wanted, active=True))
+    robots = list(
+        RobotChannel.objects.filter(wanted, active=True).values_list("pk", "item_id", "department_id")
+    )
     if not robots:
         return []
     rows = []
-    for event, key, told in posts:
-        own_departments = {_department_of(user) for user in told} - {None}
-        hearing = [
-            robot
-            for robot in robots
-            if (robot.item_id is None and robot.department_id in own_departments)
-            or (event.item is not None and robot.item_id == event.item.pk)
-            or (event.urgency == Urgency.INSTANT and robot.item_id is None and robot.department_id is None)
-        ]
-        if not hearing:
-            continue
-        # Groups read the company's language (Simplified Chinese by default), once per event.
-        with translation.override(settings.LANGUAGE_CODE):
-            title, body = event.render()
-            title, body = str(title), str(body)
-        for robot in hearing:
-            audience = [
-                u for u in told if robot.department_id is None or _department_of(u) == robot.department_id
+    # Groups read the company's language (Simplified Chinese by default), once per event.
+    with translation.override(settings.LANGUAGE_CODE):
+        rendering = _Rendering()
+        for event, key, told in posts:
+            own_departments = {user.department_id for user in told} - {None}
+            item_id = _item_id(event.item)
+            hearing = [
+                (robot_id, robot_department)
+                for robot_id, robot_item, robot_department in robots
+                if (robot_item is None and robot_department in own_departments)
+                or (item_id is not None and robot_item == item_id)
+                or (event.urgency == Urgency.INSTANT and robot_item is None and robot_department is None)
             ]
-            rows.append(
-                Delivery(
-                    channel=Delivery.Channel.ROBOT,
-                    robot=robot,
-                    event=key,
-                    urgency=event.urgency,
-                    title=str(title)[:300],
-                    body=str(body),
-                    url=event.url,
-                    item=event.item,
-                    mention_user_ids=[u.pk for u in audience if preferences[u.pk].robot_mentions],
-                    next_attempt_at=now,
+            if not hearing:
+                continue
+            title, body = event.render()
+            title, body = rendering(title)[:300], rendering(body)
+            for robot_id, robot_department in hearing:
+                audience = [
+                    u for u in told if robot_department is None or u.department_id == robot_department
+                ]
+                mentioned = [u.pk for u in audience if preferences[u.pk].robot_mentions]
+                rows.append(
+                    (
+                        Delivery.Channel.ROBOT,
+                        robot_id,
+                        key,
+                        event.urgency,
+                        title,
+                        body,
+                        event.url,
+                        item_id,
+                        mentioned,
+                        now,
+                    )
                 )
-            )
-    return _insert_all(rows)
+    fields = (
+        "channel",
+        "robot_id",
+        "event",
+        "urgency",
+        "title",
+        "body",
+        "url",
+        "item_id",
+        "mention_user_ids",
+        "next_attempt_at",
+    )
+    return [pk for (pk,) in insert_rows(Delivery, fields, rows, returning=("id",), ignore_conflicts=True)]
 
 
 def notification_open(*, recipient: Any, notification_id: int) -> Notification:

@@ -4,14 +4,17 @@ from typing import Any
 import pytest
 import time_machine
 from django.core import mail
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from collab.audit.texts import Text
 from collab.notify.delivery import deliveries_sweep, delivery_attempt
-from collab.notify.models import Delivery, Notification
-from collab.notify.services import notify
+from collab.notify.models import Delivery, Notification, RobotChannel
+from collab.notify.services import Event, notify, notify_all
 from collab.notify.tasks import deliver
 from collab.testing import Org, client_for, make_person
 
@@ -27,6 +30,37 @@ def test_each_person_reads_it_in_their_own_language(org: Org) -> None:
     notify(recipients=[org.owner, alice], kind="test", render=render)
     titles = dict(Notification.objects.values_list("recipient__username", "title"))
     assert titles == {"owner": "通知", "alice": "Notifications"}
+
+
+def test_many_events_cost_the_queries_of_two(org: Org) -> None:
+    """The warning sweep tells thousands at once: stored, e-mailed and posted to a department's
+    group robot in the same queries for 2 events or 30, each person in their own language; told
+    again, nothing more is stored."""
+    RobotChannel.objects.create(
+        kind="dingtalk",
+        name="测试部工作群",
+        webhook_url="https://oapi.dingtalk.com/robot/send?access_token=0123456789abcdef",
+        department=org.qa,
+    )
+    alice = make_person("alice", org.qa, name="Alice Smith", language="en")
+
+    def text() -> tuple[Text, Text]:
+        return Text("Notifications"), Text("%(name)s", name="QA")
+
+    counts = []
+    for count in (2, 30):
+        events = [Event([org.owner, alice], "test", text, dedupe=f"{count}-{n}") for n in range(count)]
+        with CaptureQueriesContext(connection) as queries:
+            assert len(notify_all(events)) == 2 * count
+        counts.append(len(queries))
+        assert notify_all(events) == []
+    assert counts[0] == counts[1]
+    assert set(Notification.objects.values_list("recipient__username", "title")) == {
+        ("owner", "通知"),
+        ("alice", "Notifications"),
+    }
+    assert Delivery.objects.filter(channel="email").count() == 64
+    assert Delivery.objects.filter(channel="robot").count() == 32  # one post per event
 
 
 def test_the_same_event_reaches_a_person_once(org: Org) -> None:
