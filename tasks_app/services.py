@@ -95,6 +95,9 @@ def _snapshot(task: Task, collaborators: list[Any] | None = None) -> dict[str, s
 
 
 def _write(task: Task, data: TaskData, deadline: date) -> None:
+    """The form's fields onto the task, saved with its collaborators; a new task has none to
+    compare with, so they are inserted without ``set()``'s read."""
+    new = task.pk is None
     task.name = data.name.strip()
     task.owner_id = data.owner_id
     task.delivery_standard = data.delivery_standard.strip()
@@ -102,19 +105,9 @@ def _write(task: Task, data: TaskData, deadline: date) -> None:
     task.receiver_id = data.receiver_id
     task.department_id = data.department_id
     task.save()
-    task.collaborators.set(data.collaborator_ids)
-
-
-def _write_new(task: Task, data: TaskData, deadline: date) -> None:
-    """``_write`` for a task not saved yet: it has no collaborators to compare with."""
-    task.name = data.name.strip()
-    task.owner_id = data.owner_id
-    task.delivery_standard = data.delivery_standard.strip()
-    task.deadline = deadline
-    task.receiver_id = data.receiver_id
-    task.department_id = data.department_id
-    task.save()
-    if data.collaborator_ids:
+    if not new:
+        task.collaborators.set(data.collaborator_ids)
+    elif data.collaborator_ids:
         Through = Task.collaborators.through
         Through.objects.bulk_create(Through(task_id=task.pk, user_id=pk) for pk in set(data.collaborator_ids))
 
@@ -140,7 +133,7 @@ def task_create(*, actor: Any, item_id: int, data: TaskData, source_todo_id: int
     deadline = _check(item, data)
     todo = _todo_for_task(item, source_todo_id) if source_todo_id is not None else None
     task = Task(item=item, created_by=actor, source_todo=todo)
-    _write_new(task, data, deadline)
+    _write(task, data, deadline)
     # Its people with their persons and regions, in one query: the audit's names, the
     # assignment's languages and e-mails, the owner's calendar for the warnings.
     people = _people(task, data.collaborator_ids)
