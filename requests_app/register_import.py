@@ -43,7 +43,7 @@ from requests_app.models import (
     Participation,
     Scenario,
 )
-from requests_app.register import REGISTER_COLUMNS, RegisterLabels, register_row
+from requests_app.register import REGISTER_COLUMNS, register_texts
 from requests_app.services import NUMBER_FORMAT, item_sync_permissions
 
 LANGUAGES = ("zh-hans", "en")
@@ -375,11 +375,21 @@ def register_import(*, actor: Any, reading: RegisterReading) -> list[Collaborati
     """Creates the reading's new items; refuses (changing nothing) while any row has a problem."""
     if reading.all_problems:
         raise ValueError("A register with problems cannot be imported.")
-    created = []
+    rows = reading.new_rows
     with transaction.atomic():
-        for row in reading.new_rows:
-            created.append(_create(actor, row))
+        created = [_create(actor, row) for row in rows]
+        _keep_cells(created, rows)
     return created
+
+
+def _keep_cells(items: list[CollaborationItem], rows: list[RegisterRow]) -> None:
+    """Each new item keeps its row's original cells, with what the register derives for it now
+    (its baseline: a column whose derived text later changes shows the new text), read as the
+    register reads its rows (``register_texts``: five queries per 2,000 items)."""
+    baselines = register_texts([item.pk for item in items])
+    for item, row in zip(items, rows, strict=True):
+        item.imported_cells = {"cells": row.cells, "baseline": baselines[item.pk]}
+        CollaborationItem.objects.filter(pk=item.pk).update(imported_cells=item.imported_cells)
 
 
 def _create(actor: Any, row: RegisterRow) -> CollaborationItem:
@@ -415,8 +425,6 @@ def _create(actor: Any, row: RegisterRow) -> CollaborationItem:
     ItemNumberSequence.objects.get_or_create(period=period)
     ItemNumberSequence.objects.filter(period=period, last__lt=sequence).update(last=sequence)
     item_sync_permissions(item=item)
-    item.imported_cells = {"cells": row.cells, "baseline": register_row(item, RegisterLabels())}
-    CollaborationItem.objects.filter(pk=item.pk).update(imported_cells=item.imported_cells)
     # The history's own wording for entering an item from an existing register.
     audit_record(
         actor=actor,

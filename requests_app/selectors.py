@@ -5,7 +5,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import BooleanField, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -17,11 +17,7 @@ from requests_app.models import (
     FormDraft,
     ItemStatus,
     ItemVisibility,
-    Meeting,
-    Milestone,
-    Participation,
 )
-from requests_app.register import task_columns
 
 VIEW = "requests_app.view_collaborationitem"
 
@@ -61,17 +57,6 @@ def suggested_meeting_start(item: CollaborationItem, organiser: Any, now: dateti
     return calendar.suggest(now or timezone.now(), working_hours=hours)
 
 
-def with_register_data(items: QuerySet[CollaborationItem]) -> QuerySet[CollaborationItem]:
-    """Everything the register shows, in a fixed number of queries whatever the row count."""
-    tasks = task_columns().prefetch()
-    return items.select_related("requesting_department", "requester", "coordinator").prefetch_related(
-        Prefetch("participations", queryset=Participation.objects.select_related("department")),
-        Prefetch("milestones", queryset=Milestone.objects.order_by("due_date", "pk")),
-        Prefetch("meetings", queryset=Meeting.objects.order_by("starts_at", "pk")),
-        *([tasks] if tasks else []),
-    )
-
-
 # Each ends with the primary key: a total order, which the register's keyset paging needs to visit
 # every row exactly once (register_keyset.py).
 SORTS = {
@@ -103,7 +88,7 @@ def register_items(user: Any, filters: dict[str, Any]) -> QuerySet[Collaboration
         items = items.filter(submitted_at__gte=_start_of(start))
     if end := filters.get("submitted_to"):
         items = items.filter(submitted_at__lt=_start_of(end + timedelta(days=1)))
-    return with_register_data(items).order_by(*SORTS.get(filters.get("sort") or "", SORTS["-number"]))
+    return items.order_by(*SORTS.get(filters.get("sort") or "", SORTS["-number"]))
 
 
 def text_search_sql(table: str = "") -> str:

@@ -17,12 +17,10 @@ class TasksAppConfig(AppConfig):
 
         # The register's task columns (stage 1 shows them; it cannot import this stage).
         from requests_app.register import TaskColumns, register_task_columns
-        from tasks_app.selectors import TaskTexts, register_tasks_prefetch, task_lines_for, task_lines_of
+        from tasks_app.selectors import TaskTexts, task_lines_for
 
         register_task_columns(
             TaskColumns(
-                prefetch=register_tasks_prefetch,
-                lines_of=task_lines_of,
                 lines_for=task_lines_for,
                 texts=TaskTexts,
                 assignment=lambda texts, lines: texts.assignment(lines),

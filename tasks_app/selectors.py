@@ -11,9 +11,10 @@ from django.utils import dateformat, formats
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from collab.lib.fill import by_position
 from collab.org.models import Department, display_name, name_of
 from requests_app.models import CollaborationItem, Todo
-from requests_app.register import rows_of
+from requests_app.register import Names, rows_of
 from tasks_app.models import DepartmentExemption, Task
 
 
@@ -152,34 +153,37 @@ def task_line(task: Task) -> TaskLine:
     return TaskLine(task.owner_id, str(task.department), display_name(task.owner), task.name, task.deadline)
 
 
-def task_lines_of(item: CollaborationItem) -> list[TaskLine]:
-    """The lines of an item loaded with ``register_tasks_prefetch``."""
-    return [task_line(task) for task in item.tasks.all()]
-
-
-def task_lines_for(item_ids: Sequence[int]) -> dict[int, list[TaskLine]]:
-    """The lines of many items in one query, without model instances (the export's chunks)."""
+def task_lines_for(item_ids: Sequence[int], names: Names | None = None) -> dict[int, list[TaskLine]]:
+    """The lines of many items in one query, without model instances: the departments' and
+    owners' names joined (the register page), or taken from a long export's ``names``."""
+    tasks = Task.objects.filter(rows_of(Task, "item_id", item_ids)).order_by("deadline", "pk")
     lines: dict[int, list[TaskLine]] = {}
-    rows = (
-        Task.objects.filter(rows_of(Task, "item_id", item_ids))
-        .order_by("deadline", "pk")
-        .values_list(
-            "item_id",
-            "owner_id",
-            "department__name",
-            "owner__first_name",
-            "owner__last_name",
-            "owner__username",
-            "name",
-            "deadline",
-        )
+    if names is not None:
+        rows = list(tasks.values_list("item_id", "owner_id", "department_id", "name", "deadline"))
+        names.read((row[2] for row in rows), (row[1] for row in rows))
+        departments, people = names.departments, names.people
+        for item_id, owner_id, department_id, name, deadline in rows:
+            line = TaskLine(owner_id, departments[department_id], people[owner_id], name, deadline)
+            if (item_lines := lines.get(item_id)) is None:
+                lines[item_id] = [line]
+            else:
+                item_lines.append(line)
+        return lines
+    joined = tasks.values_list(
+        "item_id",
+        "owner_id",
+        "department__name",
+        "owner__first_name",
+        "owner__last_name",
+        "owner__username",
+        "name",
+        "deadline",
     )
-    names: dict[int, str] = {}  # an owner has many tasks: the name is made once
-    for item_id, owner_id, department, first, last, username, name, deadline in rows:
-        if (person := names.get(owner_id)) is None:
-            person = names[owner_id] = name_of(first, last, username)
-        line = TaskLine(owner_id, department, person, name, deadline)
-        lines.setdefault(item_id, []).append(line)
+    owners: dict[int, str] = {}  # an owner has many tasks: the name is made once
+    for item_id, owner_id, department, first, last, username, name, deadline in joined:
+        if (person := owners.get(owner_id)) is None:
+            person = owners[owner_id] = name_of(first, last, username)
+        lines.setdefault(item_id, []).append(TaskLine(owner_id, department, person, name, deadline))
     return lines
 
 
@@ -188,8 +192,10 @@ class TaskTexts:
     100,000 items writes them hundreds of thousands of times)."""
 
     def __init__(self) -> None:
-        self.who = _("%(department)s %(person)s")
-        self.clause = _("%(index)s. %(who)s: %(task)s by %(date)s")
+        self.who = by_position(_("%(department)s %(person)s"), "department", "person")
+        self.clause = by_position(
+            _("%(index)s. %(who)s: %(task)s by %(date)s"), "index", "who", "task", "date"
+        )
         self.clauses = pgettext("clause separator", "; ")
         self.items = pgettext("list separator", ", ")
         self.month_day = formats.get_format("MONTH_DAY_FORMAT")
@@ -202,15 +208,19 @@ class TaskTexts:
 
     def assignment(self, lines: Iterable[TaskLine]) -> str:
         """The template's style: "1.测试部王芳10月5日前提交测试计划;2.研发部孙磊10月10日前完成功能修复"."""
+        clause, who, dates = self.clause, self.who, self.dates
         return self.clauses.join(
-            self.clause
-            % {
-                "index": index,
-                "who": self.who % {"department": line.department, "person": line.owner},
-                "task": line.name,
-                "date": self._month_day(line.deadline),
-            }
-            for index, line in enumerate(lines, start=1)
+            [
+                clause(
+                    (
+                        index,
+                        who((line.department, line.owner)),
+                        line.name,
+                        dates.get(line.deadline) or self._month_day(line.deadline),
+                    )
+                )
+                for index, line in enumerate(lines, start=1)
+            ]
         )
 
     def owners(self, lines: Iterable[TaskLine]) -> str:

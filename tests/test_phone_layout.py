@@ -23,7 +23,7 @@ from collab.org.models import DirectorySource, SyncRun
 from collab.testing import EXAMPLE_NOTICE_2027, PASSWORD, make_item, make_org
 from requests_app.models import CollaborationItem, ItemStatus
 from requests_app.register import write_register_xlsx
-from requests_app.selectors import SORTS, with_register_data
+from requests_app.selectors import SORTS
 from tests.pages import html_pages, page_urls, played_ids, played_item, role_clients
 
 __all__ = ["directory_server"]  # the local directory server the sync preview reads
@@ -110,7 +110,7 @@ def _register_xlsx(tmp_path: Path) -> Path:
     """The register as Collab exports it: the file a company moving in would upload."""
     stream = io.BytesIO()
     with translation.override("zh-hans"):
-        items = with_register_data(CollaborationItem.objects.exclude(status=ItemStatus.DRAFT))
+        items = CollaborationItem.objects.exclude(status=ItemStatus.DRAFT)
         write_register_xlsx(items.order_by(*SORTS["number"]), stream)
     path = tmp_path / "沟通登记表.xlsx"
     path.write_bytes(stream.getvalue())

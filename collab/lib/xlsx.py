@@ -33,6 +33,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 from openpyxl.xml.functions import tostring
 
+from collab.lib.memory import collector_at_rest, give_back
+
 DATE_FORMAT = 'yyyy"年"m"月"d"日"'
 DATETIME_FORMAT = 'yyyy"年"m"月"d"日" hh:mm'
 INTEGER_FORMAT = "#,##0"
@@ -150,6 +152,9 @@ _SHEET_START = (
 )
 _SHEET_END = b"</sheetData></worksheet>"
 _ILLEGAL = re.compile(r"[\000-\010\013\014\016-\037]")  # not allowed in XML 1.0 (openpyxl refuses them)
+# What a text cell cannot hold as it is: markup, and the characters above. One search finds
+# none in almost every cell of an export, which is then written as it is.
+_SPECIAL = re.compile(r"[\000-\010\013\014\016-\037&<>]")
 # A text starting so would be read back as a formula when the cell is edited: quote-prefixed.
 _FORMULA_START = ("=", "+", "-", "@")
 _EPOCH_DAYS = date(1899, 12, 30).toordinal()  # Excel's day 0 (its 1900 leap-year bug included)
@@ -165,6 +170,14 @@ def _escape(text: str) -> str:
     if ">" in text:
         text = text.replace(">", "&gt;")
     return text
+
+
+def _text(escaped: str) -> str:
+    """A text element; told to keep its spaces only where a reader could drop some (at either
+    end), as openpyxl does: the attribute was an eighth of an export's bytes."""
+    if escaped != escaped.strip():
+        return f'<t xml:space="preserve">{escaped}</t>'
+    return f"<t>{escaped}</t>"
 
 
 class _CellWriter:
@@ -192,19 +205,26 @@ class _CellWriter:
         while len(letters) < len(values):
             letters.append(get_column_letter(len(letters) + 1))
         text, quoted = self.ids["collab-text"], self.ids["collab-text-quoted"]
-        cells = []
+        cells = [f'<row r="{number}">']
+        add = cells.append
         for letter, value in zip(letters, values, strict=False):  # letters: at least as many
-            if value is None or value == "":
-                continue
             if value.__class__ is str and not bold:
                 # Most cells of an export: plain text, written here without the general path.
-                cells.append(
-                    f'<c r="{letter}{number}" s="{quoted if value[0] in _FORMULA_START else text}"'
-                    f' t="inlineStr"><is><t xml:space="preserve">{_escape(value)}</t></is></c>'
-                )
-            else:
-                cells.append(self.cell(f"{letter}{number}", value, bold))
-        return f'<row r="{number}">{"".join(cells)}</row>'
+                if not value:
+                    continue
+                # Markup, control characters or spaces at either end: the general path below.
+                # (str.strip gives the same text back when there is nothing to strip.)
+                if value != value.strip() or _SPECIAL.search(value) is not None:
+                    add(self.cell(f"{letter}{number}", value, bold))
+                else:
+                    add(
+                        f'<c r="{letter}{number}" s="{quoted if value.startswith(_FORMULA_START) else text}"'
+                        f' t="inlineStr"><is><t>{value}</t></is></c>'
+                    )
+            elif value is not None and value != "":
+                add(self.cell(f"{letter}{number}", value, bold))
+        add("</row>")
+        return "".join(cells)
 
     def cell(self, ref: str, value: Any, bold: bool) -> str:
         if isinstance(value, Promise):
@@ -214,10 +234,8 @@ class _CellWriter:
             text = value if isinstance(value, str) else str(value)
             if text[:1] in _FORMULA_START:
                 style += "-quoted"
-            return (
-                f'<c r="{ref}" s="{self.ids[style]}" t="inlineStr">'
-                f'<is><t xml:space="preserve">{_escape(text)}</t></is></c>'
-            )
+            return f'<c r="{ref}" s="{self.ids[style]}" t="inlineStr"><is>{_text(_escape(text))}</is></c>'
+
         if style == "collab-datetime":
             if timezone.is_aware(value):
                 value = timezone.localtime(value).replace(tzinfo=None)
@@ -244,6 +262,7 @@ class XlsxBook:
 
     PEEK = 200  # rows read ahead of writing to fit the column widths
     CHUNK = 500  # rows between two pieces of the streamed file
+    GIVE_BACK_ROWS = 5000  # after a book this long, the memory it used is given back (0.1 s)
 
     def __init__(self, title: str = "") -> None:
         self.title = title
@@ -272,8 +291,12 @@ class XlsxBook:
         self.sheets.append(_Sheet(sheet_title, rows, widths, fit=False))
 
     def stream(self) -> Iterator[bytes]:
-        with translation.override(self.language), timezone.override(self.zone):
-            yield from self._stream()
+        try:
+            with translation.override(self.language), timezone.override(self.zone), collector_at_rest():
+                yield from self._stream()
+        finally:
+            if self.row_count >= self.GIVE_BACK_ROWS:
+                give_back()  # what the rows used returns to the system, not kept by the worker
 
     def save(self, target: str | Path | IO[bytes]) -> int:
         """Writes the whole file to a path or a binary file; returns the number of data rows."""

@@ -17,7 +17,7 @@ from requests_app import services
 from requests_app.models import CollaborationItem, ItemStatus
 from requests_app.register import write_register_xlsx
 from requests_app.register_import import read_register, register_import
-from requests_app.selectors import SORTS, with_register_data
+from requests_app.selectors import SORTS
 from reviews_app.models import Deliverable
 from tasks_app.models import Task
 from tasks_app.tests.support import executing_item
@@ -31,7 +31,7 @@ HEADER = ["沟通事项编号", "事项主题", "发起部门/人", "参与部�
 def export() -> bytes:
     stream = io.BytesIO()
     with translation.override("zh-hans"):
-        items = with_register_data(CollaborationItem.objects.exclude(status=ItemStatus.DRAFT))
+        items = CollaborationItem.objects.exclude(status=ItemStatus.DRAFT)
         write_register_xlsx(items.order_by(*SORTS["number"]), stream)
     return stream.getvalue()
 

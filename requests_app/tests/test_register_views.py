@@ -159,7 +159,8 @@ def test_register_and_export_take_the_same_queries_for_3_or_20_items(org: Org) -
         make_item(org)
     large = (_count_queries(client, register), _count_queries(client, export))
     assert small == large
-    assert large[0] <= 13 and large[1] <= 11
+    # The export: its rows in five queries per chunk, the names of departments and people once.
+    assert large[0] <= 13 and large[1] <= 14
 
 
 REGISTER_FILTERS: list[dict[str, str]] = [

@@ -1,5 +1,6 @@
 """The shared Excel writer: typed cells people can calculate with, text that stays text, streamed."""
 
+import gc
 import io
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -95,3 +96,24 @@ def test_markup_and_control_characters_arrive_as_plain_text() -> None:
     book.table(sheet_title="s", headers=["a", "b", "c", "d"], rows=[typed], max_widths=[40, 8, 8, 8])
     row = read(book).active[2]
     assert [c.value for c in row] == ['<b>粗体</b> & "引号"', "换行\n保留", "制表符", "  前后空格  "]
+
+
+def test_the_collector_is_back_to_normal_after_a_book_is_streamed_or_abandoned() -> None:
+    """While a book streams, the process's older objects are left out of garbage collections
+    (``gc.freeze``); after it, finished or abandoned by a reader who went away, they are not."""
+    frozen = gc.get_freeze_count()
+
+    def book() -> XlsxBook:
+        made = XlsxBook()
+        rows = ([f"第{n}行", n] for n in range(3000))
+        made.table(sheet_title="s", headers=["a", "b"], rows=rows, max_widths=[10, 10])
+        return made
+
+    pieces = book().stream()
+    next(pieces)
+    assert gc.get_freeze_count() > frozen
+    pieces.close()  # the reader went away
+    assert gc.get_freeze_count() == frozen
+    whole = book()
+    assert openpyxl.load_workbook(io.BytesIO(b"".join(whole.stream()))).active.max_row == 3001
+    assert gc.get_freeze_count() == frozen

@@ -6,7 +6,7 @@ from django.utils import translation
 
 from requests_app.models import CollaborationItem, ItemStatus
 from requests_app.register import write_register_xlsx
-from requests_app.selectors import SORTS, with_register_data
+from requests_app.selectors import SORTS
 
 
 class Command(BaseCommand):
@@ -27,5 +27,5 @@ class Command(BaseCommand):
         if options["status"]:
             items = items.filter(status=options["status"])
         with translation.override(options["language"]):
-            count = write_register_xlsx(with_register_data(items).order_by(*SORTS["number"]), output)
+            count = write_register_xlsx(items.order_by(*SORTS["number"]), output)
         self.stdout.write(self.style.SUCCESS(f"Wrote {count} items to {output}"))
