@@ -269,6 +269,8 @@ class Delivery(models.Model):
         on_delete=models.CASCADE,
         related_name="deliveries",
     )
+    # No index of its own: the index "notify_delivery_robot_recent" (robot, last attempt) starts
+    # with it.
     robot = models.ForeignKey(
         RobotChannel,
         verbose_name=_("group robot"),
@@ -276,6 +278,7 @@ class Delivery(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="deliveries",
+        db_index=False,
     )
     # The event's idempotency key (an e-mail's is its notification's).
     event = models.CharField(_("event"), max_length=200)

@@ -1,10 +1,12 @@
-"""Two of the notification table's seven indexes go: every notification written paid for them.
+"""Two of the notification table's seven indexes go, and one of the delivery table's nine: every
+notification and delivery written paid for them.
 
 - ``recipient_id``'s own index: the (recipient, read_at, created_at) index starts with it.
 - The ``varchar_pattern_ops`` index PostgreSQL's backend adds for a unique ``CharField``
   (LIKE on the key): nothing searches the keys by pattern. The uniqueness stays, now as a
   constraint in the model's state; its index is the one the column's UNIQUE made
   (``notify_notification_dedupe_key_key``), kept as it is, so nothing is rebuilt.
+- A delivery's ``robot_id`` index: the (robot, last_attempt_at) index starts with it.
 """
 
 from typing import Any
@@ -42,6 +44,19 @@ class Migration(migrations.Migration):
                 on_delete=models.deletion.CASCADE,
                 related_name="notifications",
                 to=settings.AUTH_USER_MODEL,
+            ),
+        ),
+        migrations.AlterField(
+            model_name="delivery",
+            name="robot",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=models.deletion.CASCADE,
+                related_name="deliveries",
+                to="notify.robotchannel",
+                verbose_name="group robot",
             ),
         ),
         migrations.SeparateDatabaseAndState(
