@@ -10,7 +10,8 @@ The streamed request is what a web worker does for an export under COLLAB_EXPORT
 to time a larger one streamed, raise it (COLLAB_EXPORT_BACKGROUND_ROWS=1000000). ``--background``
 writes the export as a Celery worker does (``export_build``), in this process, inside a
 transaction rolled back at the end (the exports table is created in it if the bench database
-predates it): CPU, wall time and peak memory above the process's idle size.
+predates it): CPU, wall time, peak memory above the process's idle size and what is left two
+seconds after.
 
 Uses bench/run's helpers (login through the form, /proc readings) and one gunicorn sync worker.
 """
@@ -158,6 +159,8 @@ def background(user: object, rows: int) -> None:
                 built = export_build(export_id=export.pk)
             cpu, wall = time.process_time() - cpu, time.monotonic() - began
             done.set()
+            time.sleep(2)
+            after = run.rss_mb(me)
             print(
                 f"{user} sees {rows:,} rows; load {load:.1f}; "
                 f"export {built.status}, {built.rows_total:,} rows"
@@ -166,7 +169,10 @@ def background(user: object, rows: int) -> None:
                 f"worker side: {cpu:.1f} s CPU ({cpu / max(rows, 1) * 1000:.3f} ms per row), "
                 f"{wall:.1f} s wall"
             )
-            print(f"process RSS before {idle:.0f} MB, peak {peak[0]:.0f} MB (+{peak[0] - idle:.0f})")
+            print(
+                f"process RSS before {idle:.0f} MB, peak {peak[0]:.0f} MB (+{peak[0] - idle:.0f}), "
+                f"2 s after {after:.0f} MB (+{after - idle:.0f})"
+            )
             if built.file:
                 built.file.storage.delete(built.file.name)
             raise Rollback
