@@ -231,7 +231,7 @@ def records_of(part: Sequence[int], names: Names | None = None) -> Iterator[Regi
             row[5],
             row[6],
             row[7],
-            json.loads(row[8]) if row[8] is not None else None,
+            json.loads(row[8]) if row[8] is not None else {},
             department,
             requester,
             participants.get(pk, []),
