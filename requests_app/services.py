@@ -16,7 +16,7 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -28,6 +28,7 @@ from collab.audit.services import audit_record
 from collab.audit.texts import Text
 from collab.notify.handoffs import tell
 from collab.org.models import Department, display_name
+from collab.prepared_rows import row_by_key
 
 # VIEW and CHANGE are re-exported: tests and older callers name them from here.
 from requests_app.access import CHANGE as CHANGE
@@ -69,9 +70,22 @@ def _require_editor(actor: Any, item: CollaborationItem) -> None:
     EDIT_FORM.require(actor, item)
 
 
+def _item_to_lock(pk: int) -> QuerySet[CollaborationItem]:
+    return CollaborationItem.objects.select_for_update().filter(pk=pk).order_by()
+
+
+def locked_item(item_id: int) -> CollaborationItem:
+    """The item, row-locked for this transaction (the statement compiled once per connection:
+    every write of a stage locks its item first)."""
+    item = row_by_key(_item_to_lock, item_id)
+    if item is None:
+        raise CollaborationItem.DoesNotExist("CollaborationItem matching query does not exist.")
+    return item
+
+
 def lock_item(item_id: int, version: int) -> CollaborationItem:
     """The item, row-locked for this transaction, if nobody changed it since ``version``."""
-    item = CollaborationItem.objects.select_for_update().get(pk=item_id)
+    item = locked_item(item_id)
     if item.version != version:
         raise StaleVersionError(
             _(
@@ -319,7 +333,7 @@ def check_upload(upload: UploadedFile) -> None:
 
 @transaction.atomic
 def attachment_add(*, actor: Any, item_id: int, upload: UploadedFile) -> Attachment:
-    item = CollaborationItem.objects.select_for_update().get(pk=item_id)
+    item = locked_item(item_id)
     _require_editor(actor, item)
     check_upload(upload)
     attachment = Attachment(
@@ -343,7 +357,7 @@ def attachment_add(*, actor: Any, item_id: int, upload: UploadedFile) -> Attachm
 @transaction.atomic
 def attachment_remove(*, actor: Any, attachment_id: int) -> None:
     attachment = Attachment.objects.select_related("item").get(pk=attachment_id)
-    item = CollaborationItem.objects.select_for_update().get(pk=attachment.item_id)
+    item = locked_item(attachment.item_id)
     _require_editor(actor, item)
     if not item.is_draft:
         raise ItemError(_("Attachments of a submitted form are kept; add a corrected file instead."))

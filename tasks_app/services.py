@@ -32,6 +32,7 @@ from requests_app.services import (
     item_sync_permissions,
     item_transition,
     lock_item,
+    locked_item,
 )
 from tasks_app import alerts
 from tasks_app.access import PLAN_TASKS
@@ -47,7 +48,7 @@ PLANNING_STATUSES = {ItemStatus.CONSENSUS, ItemStatus.PLANNED, ItemStatus.EXECUT
 def _locked_item(item_id: int) -> CollaborationItem:
     # The row lock serialises every planning write of one item with item_start_execution's
     # check, so a task cannot slip in (or out) between the check and the transition.
-    return CollaborationItem.objects.select_for_update().get(pk=item_id)
+    return locked_item(item_id)
 
 
 def _require_planner(actor: Any, item: CollaborationItem) -> None:
