@@ -26,6 +26,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from collab.audit.services import audit_record
 from collab.audit.texts import Text
+from collab.bulk import insert_rows
 from collab.notify.handoffs import tell
 from collab.org.models import Department, display_name
 from collab.prepared_rows import row_by_key
@@ -430,21 +431,22 @@ def item_grant_view(*, item: CollaborationItem, user_ids: Iterable[int | None]) 
         return
     forget_rights(item)
     content_type = ContentType.objects.get_for_model(CollaborationItem)
-    permission_id = Permission.objects.values_list("pk", flat=True).get(
-        content_type=content_type, codename="view_collaborationitem"
-    )
-    UserObjectPermission.objects.bulk_create(
-        [
-            UserObjectPermission(
-                permission_id=permission_id, content_type=content_type, object_pk=str(item.pk), user_id=pk
-            )
-            for pk in people
-        ],
+    permission_id = row_by_key(_view_permission, content_type.pk)
+    insert_rows(
+        UserObjectPermission,
+        ("permission_id", "content_type_id", "object_pk", "user_id"),
+        [(permission_id, content_type.pk, str(item.pk), pk) for pk in people],
         ignore_conflicts=True,
     )
-    ItemVisibility.objects.bulk_create(
-        [ItemVisibility(item_id=item.pk, user_id=pk) for pk in people], ignore_conflicts=True
+    insert_rows(
+        ItemVisibility, ("item_id", "user_id"), [(item.pk, pk) for pk in people], ignore_conflicts=True
     )
+
+
+def _view_permission(content_type_id: int) -> QuerySet[Any]:
+    return Permission.objects.filter(
+        content_type_id=content_type_id, codename="view_collaborationitem"
+    ).values_list("pk", flat=True)
 
 
 def _sync_visibility(item: CollaborationItem, *, users: set[int], department_ids: set[int]) -> None:
