@@ -82,7 +82,8 @@ class PreparedRows:
 
     def all(self, key: Any) -> list[Any]:
         """The rows for ``key``: instances (with their related rows), tuples, or values (flat)."""
-        if self.locks and self.connection.get_autocommit():
+        connection = self.connection
+        if self.locks and connection.features.has_select_for_update and connection.get_autocommit():
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
         params = self.params.copy()
         params[self.slot] = key
