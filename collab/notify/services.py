@@ -169,15 +169,15 @@ def notify_all(events: Sequence[Event]) -> list[Notification]:
     rows: list[tuple[Any, ...]] = [()] * len(planned)
     for language, indexes in by_language.items():
         with translation.override(language):
-            rendering = _Rendering()
+            renderings = Renderings()
             for index in indexes:
                 event, recipient, dedupe_key, urgency = planned[index]
                 title, body = event.render()
                 rows[index] = (
                     recipient.pk,
                     event.kind,
-                    rendering(title)[:300],
-                    rendering(body),
+                    _rendered(title, renderings)[:300],
+                    _rendered(body, renderings),
                     as_stored(title),
                     as_stored(body),
                     event.url,
@@ -326,7 +326,7 @@ def _post_to_robots(
     rows = []
     # Groups read the company's language (Simplified Chinese by default), once per event.
     with translation.override(settings.LANGUAGE_CODE):
-        rendering = _Rendering()
+        renderings = Renderings()
         for event, key, told in posts:
             own_departments = {user.department_id for user in told} - {None}
             item_id = _item_id(event.item)
@@ -340,7 +340,7 @@ def _post_to_robots(
             if not hearing:
                 continue
             title, body = event.render()
-            title, body = rendering(title)[:300], rendering(body)
+            title, body = _rendered(title, renderings)[:300], _rendered(body, renderings)
             for robot_id, robot_department in hearing:
                 audience = [
                     u for u in told if robot_department is None or u.department_id == robot_department
