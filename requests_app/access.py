@@ -67,7 +67,10 @@ def _holds(user: Any, perm: str, item: CollaborationItem) -> bool:
 
     A write asks two or three times (the view: may see, may act; the service: may act, on its
     own locked instance): the person's codenames on the instance, read with one query, answer
-    every question after it. The answers live as long as the instance (one request); the
+    every question after it. Object permissions only, as ``has_perm`` with this project's
+    backends: Django's ModelBackend answers nothing about an object and guardian reads object
+    rows, so a model-wide permission (an admin's) grants nothing on an item; rights on items are
+    granted as object rows by ``item_sync_permissions`` (tests/test_write_reads.py pins it). The answers live as long as the instance (one request); the
     services that grant or take back rights forget them on the instance they were given
     (``forget_rights``).
     """
