@@ -120,3 +120,47 @@ def test_my_work_reads_without_parallel_workers_and_leaves_the_setting_as_it_was
     with without_parallel_workers():
         assert setting() == "0"
     assert setting() == before != "0"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
+@pytest.mark.django_db(transaction=True)
+def test_served_outside_a_transaction_each_statement_is_planned_once_and_sets_nothing_that_stays(
+    org: Org,
+) -> None:
+    from django.db.models.expressions import RawSQL
+    from django.test.utils import CaptureQueriesContext
+
+    populate(org, 1)
+    connection.close()  # a new server session: nothing prepared there yet
+
+    def setting() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW max_parallel_workers_per_gather")
+            return str(cursor.fetchone()[0])
+
+    before = setting()
+    with CaptureQueriesContext(connection) as first:
+        work = my_work(org.owner)
+    with CaptureQueriesContext(connection) as second:
+        again = my_work(org.owner)
+    assert work == again and work.sections
+    statements = [q["sql"] for q in first if "EXECUTE" in q["sql"]]
+    # No BEGIN, SET or ROLLBACK of their own: each statement carries its SET LOCAL, and is
+    # PREPAREd in front of its first EXECUTE on the session, then only executed.
+    assert len(statements) == len(first) - 2  # the person's region and calendar: plain ORM reads
+    assert all(
+        sql.startswith("SET LOCAL max_parallel_workers_per_gather = 0; PREPARE ") for sql in statements
+    )
+    assert [q["sql"].split("EXECUTE ")[0] for q in second if "EXECUTE" in q["sql"]] == [
+        "SET LOCAL max_parallel_workers_per_gather = 0; "
+    ] * len(statements)
+    assert len(second) == len(first)
+    assert setting() == before != "0"
+    # The statements do run without parallel workers.
+    reads_setting = Notification.objects.filter(recipient=STAND_IN_USER).values(
+        setting=RawSQL("current_setting('max_parallel_workers_per_gather')", [])
+    )
+    Notification.objects.create(recipient=org.owner, kind="test", title="x")
+    rows = Prepared(connection, reads_setting).rows(org.owner.pk, timezone.now())
+    assert rows and {row["setting"] for row in rows} == {"0"}
+    assert setting() == before
