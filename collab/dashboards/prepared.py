@@ -74,7 +74,11 @@ def _statement(connection: BaseDatabaseWrapper, sql: str, params: Sequence[Any])
 
 # On PostgreSQL, in front of each statement run outside a transaction: a query string of several
 # statements runs as one implicit transaction, so the SET LOCAL holds for this statement only.
-SERIAL = "SET LOCAL max_parallel_workers_per_gather = 0; "
+# Besides no parallel workers: the plan made once per session for any person (a generic plan).
+# PostgreSQL's own choice kept planning the counts afresh on every call (10 ms at load 11 for
+# 5-10 ms of execution); the plan for any person executes in about the same time, a little
+# slower for a coordinator, much faster for everyone else (bench/RESULTS.md).
+SERIAL = "SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL plan_cache_mode = force_generic_plan; "
 
 
 def _carries_serial(connection: BaseDatabaseWrapper) -> bool:
@@ -207,6 +211,6 @@ def without_parallel_workers(using: str = "default") -> Iterator[None]:
         return
     with transaction.atomic(using=using):
         with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+            cursor.execute(SERIAL)
         yield
         transaction.set_rollback(True, using=using)
