@@ -70,9 +70,9 @@ def _holds(user: Any, perm: str, item: CollaborationItem) -> bool:
     every question after it. Object permissions only, as ``has_perm`` with this project's
     backends: Django's ModelBackend answers nothing about an object and guardian reads object
     rows, so a model-wide permission (an admin's) grants nothing on an item; rights on items are
-    granted as object rows by ``item_sync_permissions`` (tests/test_write_reads.py pins it). The answers live as long as the instance (one request); the
-    services that grant or take back rights forget them on the instance they were given
-    (``forget_rights``).
+    granted as object rows by ``item_sync_permissions`` (tests/test_write_reads.py pins it).
+    The answers live as long as the instance (one request); the services that grant or take
+    back rights forget them on the instance they were given (``forget_rights``).
     """
     if not user.is_authenticated:
         return bool(user.has_perm(perm, item))  # guardian's anonymous user: its own path
