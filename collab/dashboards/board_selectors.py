@@ -39,6 +39,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -156,6 +157,25 @@ def deadline_label(days_left: int, deadline: date, today: date) -> str:
     return ngettext("%(count)d working day left", "%(count)d working days left", days_left) % {
         "count": days_left
     }
+
+
+@dataclass(frozen=True)
+class CappedCount:
+    """How many rows a list has, counted up to a cap: past it, "more than 2000" (a count of a
+    department's 35,000 items read them all on every view for one figure)."""
+
+    value: int
+    capped: bool = False
+
+    def __str__(self) -> str:
+        figure = formats.number_format(self.value)
+        return _("more than %(count)s") % {"count": figure} if self.capped else figure
+
+
+def capped_count(rows: QuerySet[Any], cap: int) -> CappedCount:
+    """The number of ``rows``, reading at most ``cap`` + 1 of them."""
+    n = rows.order_by()[: cap + 1].count()
+    return CappedCount(min(n, cap), capped=n > cap)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -450,13 +470,19 @@ class ReviewRow:
     url: str
 
 
-def review_rows(
-    versions: QuerySet[DeliverableVersion], calendars: RegionCalendars, now: datetime
-) -> list[ReviewRow]:
-    rows = []
-    for v in versions.select_related(
+def ordered_reviews(versions: QuerySet[DeliverableVersion]) -> QuerySet[DeliverableVersion]:
+    """``versions`` due first, with what a review row shows: cut or page it, then ``review_rows``."""
+    return versions.select_related(
         "deliverable__task__item", "deliverable__receiver__person__region"
-    ).order_by("review_due_at", "pk")[:LIST_LIMIT]:
+    ).order_by("review_due_at", "pk")
+
+
+def review_rows(
+    versions: Iterable[DeliverableVersion], calendars: RegionCalendars, now: datetime
+) -> list[ReviewRow]:
+    """The rows of ``versions`` (from ``ordered_reviews``, cut or paged), in their order."""
+    rows = []
+    for v in versions:
         calendar = calendars.for_user(v.deliverable.receiver)
         rows.append(
             ReviewRow(
