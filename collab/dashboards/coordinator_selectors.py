@@ -131,9 +131,12 @@ def _coordinated(user: Any) -> QuerySet[CollaborationItem]:
     )
 
 
+def _items(_key: int) -> QuerySet[CollaborationItem]:
+    return CollaborationItem.objects.select_related("requesting_department")
+
+
 def _rows(ids: list[int], *, now: datetime, today: date, soon: date) -> list[ItemRow]:
-    items = CollaborationItem.objects.select_related("requesting_department")
-    return item_rows(items, ids, now=now, today=today, soon=soon)
+    return item_rows("coordinator items", _items, ids, now=now, today=today, soon=soon)
 
 
 def _may_need_attention(*, now: datetime, today: date, soon: date) -> Q:

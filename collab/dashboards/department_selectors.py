@@ -124,18 +124,23 @@ def ranked_items(department: Department, *, now: datetime, today: date, soon: da
     return ranked_ids(involved_items(department), now=now, today=today, soon=soon)
 
 
+def _items_of(department_pk: int) -> QuerySet[CollaborationItem]:
+    return CollaborationItem.objects.annotate(
+        department_open=count_of(
+            Task.objects.filter(item=OuterRef("pk"), department_id=department_pk).exclude(
+                status=TaskStatus.DONE
+            ),
+            "item",
+        )
+    ).select_related("coordinator__person")
+
+
 def item_rows_of(
     department: Department, ids: list[int], *, now: datetime, today: date, soon: date
 ) -> list[ItemRow]:
     """The rows of the items ``ids``, in that order, with their health and the department's open
     tasks: one query."""
-    items = CollaborationItem.objects.annotate(
-        department_open=count_of(
-            Task.objects.filter(item=OuterRef("pk"), department=department).exclude(status=TaskStatus.DONE),
-            "item",
-        )
-    ).select_related("coordinator__person")
-    return item_rows(items, ids, now=now, today=today, soon=soon)
+    return item_rows("department items", _items_of, ids, now=now, today=today, soon=soon, key=department.pk)
 
 
 def department_item_page(department: Department, number: Any, *, now: datetime | None = None) -> Page:
