@@ -24,9 +24,12 @@ all with one UPDATE. Who calls it:
 
 1. every service that changes what a fact reads, as its last write, in its transaction and
    under the item's row lock (so two writes of one item cannot store facts out of order);
-2. the warning sweep after each batch, in a transaction of its own that locks the items first
-   (``lock=True``): the sweep holds warning rows that a service holding the item may wait for,
-   and under READ COMMITTED the UPDATE that follows the lock sees every write committed before.
+2. the warning sweep, inside each batch's transaction, for the facts it changes
+   (``tasks_app.health_facts.sweep_store_facts``, set-based over the batch's items): it locks
+   those items with SKIP LOCKED, since it holds warning rows that a service holding an item may
+   wait for, and leaves the warnings of an item a writer holds for the next batch. Under READ
+   COMMITTED its statements after the lock see every write committed before, and the facts
+   commit with the batch (nothing is left stale if the process dies between two batches).
 
 A new item needs no refresh: the columns' database defaults are the facts of an item without
 any task (``health_gap``: no task planned yet). Rows written behind the services' back (the

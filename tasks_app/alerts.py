@@ -35,7 +35,7 @@ from collab.notify.services import Event, Recipient, notify_many, urgency_for_it
 from collab.org.calendar import RegionCalendars, calendar_for
 from collab.org.models import Region, name_of
 from requests_app.models import CollaborationItem, ItemStatus, ReportCadence, Scenario
-from tasks_app.health_facts import health_refresh_after_sweep
+from tasks_app.health_facts import sweep_changes_facts, sweep_lock_items, sweep_store_facts
 from tasks_app.models import Alert, AlertKind, Task, TaskStatus
 
 DEADLINE_KINDS = (AlertKind.DUE_SOON, AlertKind.DUE_TODAY, AlertKind.OVERDUE)
@@ -169,11 +169,17 @@ def sweep_alerts(*, now: datetime | None = None, batch_size: int = BATCH) -> int
        still wants warnings (``LIVE``, in SQL): one query (``claim``). The people they go to in
        one more; the regions and their calendars in two more (each region's moments computed
        once: ``_Clock``).
-    2. Mark the warnings sent, and cancel those no longer true (task delivered, item out of
+    2. Lock the warnings' items, skipping those a writer holds: their warnings wait for the
+       next batch or sweep (``tasks_app.health_facts.sweep_lock_items``; no deadlock with a
+       writer that holds an item and waits for its warnings).
+    3. Mark the warnings sent, and cancel those no longer true (task delivered, item out of
        execution, a deadline that is not passed in the owner's region).
-    3. Render each message and deadline once per language (``notify_many``).
-    4. Tell everyone at once (``notify_many``: one INSERT of notifications, one of deliveries)
+    4. Render each message and deadline once per language (``notify_many``).
+    5. Tell everyone at once (``notify_many``: one INSERT of notifications, one of deliveries)
        and plan the next steps with one INSERT (``collab.bulk.insert_rows``: no instances).
+    6. Store the health facts the batch changed (an escalation sent, a "report missing"
+       cancelled), in its transaction (``sweep_store_facts``: grouped queries over the
+       batch's items, one UPDATE).
 
     A failure rolls the whole batch back, claims included: the next sweep sends it again, and
     the notifications' keys (``alert:<id>``) make that once per person (at least once, never twice).
@@ -218,25 +224,40 @@ def _without_collector() -> Iterator[None]:
 
 
 def _sweep_batch(now: datetime, size: int) -> tuple[int, int]:
-    """One batch of the sweep: (warnings claimed, warnings sent)."""
+    """One batch of the sweep: (warnings claimed, warnings sent). A batch that could do nothing
+    (the item of every warning it claimed held by a writer) counts as none claimed: the sweep
+    stops there, and the next one sends them."""
     with _without_collector(), transaction.atomic():
         claimed = [_Due(*row) for row in claim(now, size)]
+        count = len(claimed)
         if not claimed:
             return 0, 0
+        # The warnings' items, locked for their health facts (below) and so that no row the
+        # batch writes waits for a writer holding one: the warnings of a held item wait.
+        stored = sweep_lock_items(due.task__item_id for due in claimed)
+        if len(stored) < len({due.task__item_id for due in claimed}):
+            claimed = [due for due in claimed if due.task__item_id in stored]
+            if not claimed:
+                return 0, 0
         people = _people(claimed)
         clock = _Clock(now)
-        warnings = [due for due in claimed if due.live and _still_true(due, people, clock)]
+        live = {due.pk for due in claimed if due.live and _still_true(due, people, clock)}
+        changing = {
+            due.task__item_id
+            for due in claimed
+            if sweep_changes_facts(due.kind, due.step, sent=due.pk in live)
+        }
+        warnings = [due for due in claimed if due.pk in live]
         Alert.objects.filter(pk__in=[due.pk for due in warnings]).update(sent_at=now)
         if len(warnings) < len(claimed):
-            sent = {due.pk for due in warnings}
-            Alert.objects.filter(pk__in=[due.pk for due in claimed if due.pk not in sent]).update(
+            Alert.objects.filter(pk__in=[due.pk for due in claimed if due.pk not in live]).update(
                 cancelled_at=now
             )
         texts = _Texts(warnings, people)
         notify_many([_event(due, people, texts) for due in warnings])
         _plan_follow_ups(warnings, people, clock)
-    health_refresh_after_sweep([due.pk for due in claimed])
-    return len(claimed), len(warnings)
+        sweep_store_facts({pk: stored[pk] for pk in changing})
+    return count, len(warnings)
 
 
 class _Due(NamedTuple):

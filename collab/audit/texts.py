@@ -105,7 +105,11 @@ class Text:
         return {"msgid": self.msgid, "params": self.params} if self.params else {"msgid": self.msgid}
 
     def __str__(self) -> str:
-        return render(self.as_json())
+        return _render(self.msgid, self.params, None)
+
+    def render(self, renderings: "Renderings | None" = None) -> str:
+        """``str()``, sharing ``renderings`` with other texts rendered in the same language."""
+        return _render(self.msgid, self.params, renderings)
 
     def __repr__(self) -> str:
         return f"Text({self.msgid!r}, **{self.params!r})"
@@ -194,19 +198,59 @@ def _param(value: Any) -> Any:
     return str(value)
 
 
-def render(data: Mapping[str, Any]) -> str:
-    """A stored system text in the active language."""
-    msgid = str(data.get("msgid", ""))
-    params = data.get("params") or {}
-    message = gettext(msgid) if msgid else ""
+def _translated(msgid: str) -> str:
+    return gettext(msgid) if msgid else ""
+
+
+class Renderings:
+    """What rendering many texts in one active language can share: each message id translated
+    once and each stored value (a date, a choice) rendered once. The thousands of warnings of a
+    sweep share a few messages and deadlines. Pass one to ``render`` (or ``Text.render``) for
+    texts rendered under the same active language only."""
+
+    def __init__(self) -> None:
+        self.messages: dict[str, str] = {}
+        self.values: dict[Any, Any] = {}
+
+    def message(self, msgid: str) -> str:
+        message = self.messages.get(msgid)
+        if message is None:
+            message = self.messages[msgid] = _translated(msgid)
+        return message
+
+    def value(self, value: Any) -> Any:
+        if not isinstance(value, Mapping):
+            return value
+        try:
+            key = tuple(value.items())
+            hash(key)
+        except TypeError:  # a nested text with parameters: rendered each time
+            return _param(value)
+        rendered = self.values.get(key)
+        if rendered is None:
+            rendered = self.values[key] = _param(value)
+        return rendered
+
+
+def _render(msgid: str, params: Mapping[str, Any], renderings: Renderings | None) -> str:
+    message = renderings.message(msgid) if renderings is not None else _translated(msgid)
     if not params:
         return message
-    values = {name: _param(value) for name, value in params.items()}
+    if renderings is not None:
+        values = {name: renderings.value(value) for name, value in params.items()}
+    else:
+        values = {name: _param(value) for name, value in params.items()}
     try:
         return message % values
     except (KeyError, ValueError, TypeError):
         # A translation that lost a placeholder must not hide the message: the source text.
         return msgid % values
+
+
+def render(data: Mapping[str, Any], renderings: Renderings | None = None) -> str:
+    """A stored system text in the active language (``renderings``: shared with other texts
+    rendered in the same language)."""
+    return _render(str(data.get("msgid", "")), data.get("params") or {}, renderings)
 
 
 def as_stored(value: Any) -> dict[str, Any] | None:

@@ -31,8 +31,9 @@ class Urgency(models.TextChoices):
 
 
 class Notification(models.Model):
+    # No index of its own: the (recipient, read_at, created_at) index below starts with it.
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", db_index=False
     )
     kind = models.CharField(_("kind"), max_length=64)
     # What the system says is stored untranslated in title_text/body_text (collab.audit.texts)
@@ -52,7 +53,9 @@ class Notification(models.Model):
         related_name="notifications",
     )
     # Idempotency: the same event for the same person is stored once. "<event>:<user id>".
-    dedupe_key = models.CharField(max_length=200, unique=True, null=True, blank=True)
+    # Unique by a constraint (see Meta), not ``unique=True``: on PostgreSQL that adds a second,
+    # pattern-ops index for LIKE that nothing uses and every notification written pays for.
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True)
     # The urgency for this person: a routine matter is "digest" only for people who take
     # routine matters in the daily digest; for the others it is "normal" and e-mailed at once.
     urgency = models.CharField(_("urgency"), max_length=8, choices=Urgency.choices, default=Urgency.NORMAL)
@@ -73,6 +76,10 @@ class Notification(models.Model):
                 condition=Q(urgency="digest", digested_at=None),
                 name="notify_notification_undigested",
             ),
+        ]
+        constraints = [
+            # The name PostgreSQL gave the column's UNIQUE (migration 0006 kept that index).
+            models.UniqueConstraint(fields=["dedupe_key"], name="notify_notification_dedupe_key_key"),
         ]
 
     def __str__(self) -> str:
@@ -262,6 +269,8 @@ class Delivery(models.Model):
         on_delete=models.CASCADE,
         related_name="deliveries",
     )
+    # No index of its own: the index "notify_delivery_robot_recent" (robot, last attempt) starts
+    # with it.
     robot = models.ForeignKey(
         RobotChannel,
         verbose_name=_("group robot"),
@@ -269,6 +278,7 @@ class Delivery(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="deliveries",
+        db_index=False,
     )
     # The event's idempotency key (an e-mail's is its notification's).
     event = models.CharField(_("event"), max_length=200)

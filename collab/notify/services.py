@@ -12,9 +12,8 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone, translation
-from django.utils.translation import gettext
 
-from collab.audit.texts import Joined, Text, as_stored, render_value
+from collab.audit.texts import Joined, Renderings, Text, as_stored
 from collab.bulk import insert_rows
 from collab.notify.models import Delivery, Notification, Preference, RobotChannel, Urgency
 from collab.notify.selectors import im_reachable, preferences_for
@@ -82,42 +81,9 @@ class Event:
     urgency: str = Urgency.NORMAL
 
 
-class _Rendering:
-    """``str()`` of many system texts in the active language, each message id translated and
-    each stored value (a date, a choice) rendered once: the thousands of warnings of a sweep
-    share a few messages and deadlines. The rules are ``collab.audit.texts.render``'s."""
-
-    def __init__(self) -> None:
-        self.messages: dict[str, str] = {}
-        self.values: dict[Any, str] = {}
-
-    def __call__(self, text: str | Text | Joined) -> str:
-        if not isinstance(text, Text):
-            return str(text)
-        message = self.messages.get(text.msgid)
-        if message is None:
-            message = self.messages[text.msgid] = gettext(text.msgid) if text.msgid else ""
-        if not text.params:
-            return message
-        values = {name: self._value(value) for name, value in text.params.items()}
-        try:
-            return message % values
-        except (KeyError, ValueError, TypeError):
-            # A translation that lost a placeholder must not hide the message: the source text.
-            return text.msgid % values
-
-    def _value(self, value: Any) -> Any:
-        if not isinstance(value, dict):
-            return value
-        try:
-            key = tuple(value.items())
-            hash(key)
-        except TypeError:  # a nested text with parameters: rendered each time
-            return render_value(value)
-        rendered = self.values.get(key)
-        if rendered is None:
-            rendered = self.values[key] = render_value(value)
-        return rendered
+def _rendered(text: str | Text | Joined, renderings: Renderings) -> str:
+    """``str()`` of a title or body in the active language, sharing ``renderings``."""
+    return text.render(renderings) if isinstance(text, Text) else str(text)
 
 
 def notify(
@@ -216,7 +182,7 @@ def _tell(events: Sequence[Event], now: Any) -> list[tuple[int, tuple[Any, ...]]
     rows: list[tuple[Any, ...]] = [()] * len(planned)
     for language, indexes in by_language.items():
         with translation.override(language):
-            rendering = _Rendering()
+            renderings = Renderings()
             for index in indexes:
                 event, recipient, dedupe_key, urgency = planned[index]
                 title, body = event.render()
@@ -225,8 +191,8 @@ def _tell(events: Sequence[Event], now: Any) -> list[tuple[int, tuple[Any, ...]]
                 rows[index] = (
                     recipient.pk,
                     event.kind,
-                    rendering(title)[:300],
-                    rendering(body),
+                    _rendered(title, renderings)[:300],
+                    _rendered(body, renderings),
                     as_stored(title),
                     as_stored(body),
                     event.url,
@@ -296,7 +262,7 @@ def _enqueue_robots(
     rows = []
     # Groups read the company's language (Simplified Chinese by default), once per event.
     with translation.override(settings.LANGUAGE_CODE):
-        rendering = _Rendering()
+        renderings = Renderings()
         for event, key, told in posts:
             own_departments = {user.department_id for user in told} - {None}
             item_id = _item_id(event.item)
@@ -310,7 +276,7 @@ def _enqueue_robots(
             if not hearing:
                 continue
             title, body = event.render()
-            title, body = rendering(title)[:300], rendering(body)
+            title, body = _rendered(title, renderings)[:300], _rendered(body, renderings)
             for robot_id, robot_department in hearing:
                 audience = [
                     u for u in told if robot_department is None or u.department_id == robot_department

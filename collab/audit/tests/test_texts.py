@@ -9,7 +9,7 @@ from django.utils import translation
 from django.utils.translation import gettext_noop
 
 from collab.audit.legacy_texts import AUDIT_NOTES, CHANGE_REASONS, NOTIFICATIONS, recognise, recogniser
-from collab.audit.texts import Choice, Date, DateTime, Joined, Text, display, msgids
+from collab.audit.texts import Choice, Date, DateTime, Joined, Renderings, Text, display, msgids, render
 from requests_app.models import ItemStatus, MeetingForm
 
 AGREED = gettext_noop("Agreed in the meeting of %(date)s: %(adjustments)s")
@@ -91,6 +91,35 @@ def test_a_translation_that_lost_its_placeholder_falls_back_to_the_source() -> N
     text = {"msgid": "Gone %(what)s.", "params": {"what": "x"}}
     with translation.override("zh-hans"):
         assert display(text) == "Gone x."
+
+
+def test_texts_rendered_together_read_as_each_alone() -> None:
+    """A sweep renders thousands of texts in one language sharing the translations and the
+    rendered dates and choices (``Renderings``): each reads as it does rendered alone."""
+    moment = datetime(2026, 9, 28, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    meeting = Text(
+        gettext_noop("%(form)s, %(time)s"), form=Choice(MeetingForm, "call"), time=DateTime(moment)
+    )
+    texts = [
+        Text(AGREED, date=date(2026, 12, 2), adjustments="测试延后3天"),
+        Text(AGREED, date=date(2026, 12, 2), adjustments="测试延后5天"),
+        Text(AGREED, date=date(2026, 12, 3), adjustments=""),
+        Text(
+            gettext_noop("%(meeting)s; recorded before the scheduled time: %(reason)s"),
+            meeting=meeting,
+            reason="提前开",
+        ),
+        Text(gettext_noop("The minutes were revised.")),
+        Text.stored("Gone %(what)s.", {"what": "x"}),
+    ]
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            alone = [str(text) for text in texts]
+            renderings = Renderings()
+            assert [text.render(renderings) for text in texts] == alone
+            assert [render(text.as_json(), renderings) for text in texts] == alone
+            assert [read(text, language) for text in texts] == alone
+    assert alone[0] == "Agreed in the meeting of Dec. 2, 2026: 测试延后3天"
 
 
 @pytest.mark.parametrize(
