@@ -403,23 +403,11 @@ def attention_rank() -> Case:
 
 
 def flagged_tasks(tasks: QuerySet[Task], *, now: datetime, today: date) -> QuerySet[Task]:
-    """``tasks`` not done, with their flags. The warnings of a task are read only when its item's
-    stored facts say one of its tasks may be stale (``health_stale_from``) or escalated
-    (``health_escalations``): a department's list ranks tens of thousands of tasks, and two
-    subqueries per task were most of its time."""
     return (
         tasks.exclude(status=TaskStatus.DONE)
         .annotate(
-            stale=Case(
-                When(item__health_stale_from__lte=now, then=report_missing(now)),
-                default=Value(False),
-                output_field=BooleanField(),
-            ),
-            escalated=Case(
-                When(item__health_escalations__gt=0, then=unanswered_escalation()),
-                default=Value(False),
-                output_field=BooleanField(),
-            ),
+            stale=report_missing(now),
+            escalated=unanswered_escalation(),
             late_flag=Case(
                 When(deadline__lt=today, then=Value(True)), default=Value(False), output_field=BooleanField()
             ),
