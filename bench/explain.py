@@ -41,6 +41,10 @@ def label(sql: str) -> str:
         return "the planner's estimate (EXPLAIN, no rows read)"
     if "COUNT(" in sql[:40]:
         return "exact COUNT (capped)"
+    if sql.startswith("SELECT EXISTS (SELECT 1 FROM"):
+        return "the period's guard (items numbered off their month)"
+    if sql.startswith("SELECT i.id, i.number"):
+        return "the page's rows: one statement"
     table = sql.split(" FROM ", 1)[1].split()[0].strip('"')
     if table == "requests_app_collaborationitem":
         return "the page's rows: values" if "ANY(" in sql or '."id" IN (' in sql else "the page's ids"
@@ -124,6 +128,8 @@ def main() -> None:
             print(f"| {name} | {shown} | {label(sql)} | {planning:.1f} | {execution:.1f} |")
             if lines and label(sql) in (
                 "the page's ids",
+                "the page's rows: one statement",
+                "the period's guard (items numbered off their month)",
                 "exact COUNT (capped)",
                 "the page's rows: tasks_app_task",
             ):

@@ -11,7 +11,7 @@ from django.forms import BaseFormSet, formset_factory
 from django.forms.utils import flatatt
 from django.http import HttpRequest
 from django.urls import reverse_lazy
-from django.utils.html import escape, format_html
+from django.utils.html import conditional_escape, escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
@@ -329,6 +329,33 @@ class QuickSelect(forms.Select):
         return mark_safe(head + "".join(options) + "</select>")  # noqa: S308 - every text is escaped
 
 
+class QuickInput(forms.TextInput):
+    """Django's text input written as a string (input.html and attrs.html, the same HTML): through
+    the template renderer each input of the register's filters cost about half a millisecond."""
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]
+        html = [f'<input type="{escape(widget["type"])}" name="{escape(widget["name"])}"']
+        if widget["value"] is not None:
+            html.append(f' value="{conditional_escape(widget["value"])}"')
+        for attr, attr_value in widget["attrs"].items():  # in their order, as attrs.html
+            if attr_value is True:
+                html.append(f" {escape(attr)}")
+            elif attr_value is not False:
+                html.append(f' {escape(attr)}="{conditional_escape(attr_value)}"')
+        html.append(">")
+        return mark_safe("".join(html))  # noqa: S308 - every value above is escaped
+
+
+class QuickDateInput(QuickInput, forms.DateInput):
+    """A date input written as a string (QuickInput), the value formatted as DateInput does."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None, format: str | None = None) -> None:
+        forms.DateInput.__init__(self, attrs, format)
+
+
 class DepartmentFilterPicker(DepartmentPicker):
     """The department picker of the register's filters, its options read as values: the 200
     Department instances it built cost 2 of its 4 ms, on every register page."""
@@ -353,7 +380,7 @@ class DepartmentFilterPicker(DepartmentPicker):
 
 
 class RegisterFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    q = forms.CharField(label=_("Search"), required=False, max_length=200, widget=QuickInput)
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
@@ -374,10 +401,10 @@ class RegisterFilterForm(forms.Form):
         widget=QuickSelect,
     )
     submitted_from = BoundedDateField(
-        label=_("Submitted from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Submitted from"), required=False, widget=QuickDateInput(attrs={"type": "date"})
     )
     submitted_to = BoundedDateField(
-        label=_("Submitted until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Submitted until"), required=False, widget=QuickDateInput(attrs={"type": "date"})
     )
     sort = forms.ChoiceField(
         label=_("Sort by"),

@@ -9,12 +9,17 @@ exact count, even one stopped at 2,001 rows, probes each counted item's visibili
 100,000 items, see bench/RESULTS.md), more than the page of 25 rows itself.
 """
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from html import escape
 from math import ceil
 from typing import Any
 from urllib.parse import urlencode
 
+from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from django.urls import reverse
@@ -22,8 +27,9 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from collab.lib.xlsx import as_text
-from requests_app.models import CollaborationItem
-from requests_app.register import RegisterLabels, RegisterRecord, records_of, register_values
+from collab.org.models import Department, name_of
+from requests_app.models import CollaborationItem, Meeting, Milestone, Participation
+from requests_app.register import RegisterLabels, RegisterRecord, records_of, register_values, task_columns
 from requests_app.register_keyset import (
     BadCursor,
     SortKey,
@@ -268,7 +274,7 @@ def _page(
 ) -> RegisterPage:
     ids = [row[-1] for row in rows]
     return RegisterPage(
-        list(records_of(ids)) if ids else [],
+        page_records(ids),
         start,
         counted,
         has_next=has_next,
@@ -276,6 +282,87 @@ def _page(
         next_cursor=cursor_of(rows[-1]) if has_next else "",
         previous_cursor=cursor_of(rows[0]) if has_previous and rows else "",
         notice=notice,
+    )
+
+
+def page_records(ids: Sequence[int]) -> list[RegisterRecord]:
+    """The records of a page's items, in the order of ``ids``: what ``records_of`` reads, in two
+    statements on PostgreSQL (the items with their names, participants, milestones and meetings
+    as arrays, then the task lines), five elsewhere. Building and compiling ``records_of``'s four
+    ORM querysets cost more CPU than the page's SQL; this statement is written once."""
+    if not ids:
+        return []
+    if connection.vendor != "postgresql":
+        return list(records_of(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(_page_rows_sql(), [list(ids)])
+        rows = {row[0]: row for row in cursor.fetchall()}
+    tasks = task_columns().lines_for(ids)
+    records = []
+    for pk in ids:
+        if (row := rows.get(pk)) is None:
+            continue  # deleted since the ids were read
+        (
+            _pk,
+            number,
+            topic,
+            goal,
+            scope,
+            remarks,
+            status,
+            last_due,
+            cells,
+            department,
+            first,
+            last,
+            login,
+            participants,
+            milestones,
+            meetings,
+        ) = row
+        records.append(
+            RegisterRecord(
+                pk=pk,
+                number=number or "",
+                topic=topic,
+                goal=goal,
+                scope=scope,
+                remarks=remarks,
+                status=status,
+                last_milestone_due=last_due,
+                imported_cells=json.loads(cells) if isinstance(cells, str) else cells,
+                requesting_department=department,
+                requester=name_of(first, last, login),
+                participants=[(name, role) for name, role in participants],
+                milestone_dates=milestones,
+                meeting_forms=meetings,
+                tasks=tasks.get(pk, []),
+            )
+        )
+    return records
+
+
+@cache
+def _page_rows_sql() -> str:
+    """The page's rows as one statement (PostgreSQL): the order of each array is records_of's."""
+    item, participation = CollaborationItem._meta.db_table, Participation._meta.db_table
+    milestone, meeting = Milestone._meta.db_table, Meeting._meta.db_table
+    department, user = Department._meta.db_table, get_user_model()._meta.db_table
+    # Only our own table and column names are interpolated; the ids are one bound parameter.
+
+    def name(column: str) -> str:
+        # A department's name by its primary key, one index probe (a join hashed all 200
+        # departments once per item).
+        return f"(SELECT name FROM {department} WHERE id = {column})"  # noqa: S608
+
+    return (
+        "SELECT i.id, i.number, i.topic, i.goal, i.scope, i.remarks, i.status, i.last_milestone_due, "  # noqa: S608
+        f"i.imported_cells, {name('i.requesting_department_id')}, u.first_name, u.last_name, u.username, "
+        f"ARRAY(SELECT ARRAY[{name('p.department_id')}, p.role] FROM {participation} p "
+        "WHERE p.item_id = i.id ORDER BY p.id), "
+        f"ARRAY(SELECT m.due_date FROM {milestone} m WHERE m.item_id = i.id ORDER BY m.due_date, m.id), "
+        f"ARRAY(SELECT mt.form FROM {meeting} mt WHERE mt.item_id = i.id ORDER BY mt.starts_at, mt.id) "
+        f"FROM {item} i JOIN {user} u ON u.id = i.requester_id WHERE i.id = ANY(%s)"
     )
 
 

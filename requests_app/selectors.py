@@ -1,7 +1,7 @@
 """Reads of stage 1 that span relations: the items a person may see, the register's rows."""
 
 import json
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection
@@ -12,6 +12,7 @@ from django.utils import timezone
 from collab.org.calendar import calendar_for
 from collab.org.models import Department
 from requests_app.models import (
+    NUMBER_KEY_SHIFT,
     SCENARIO_PRESETS,
     CollaborationItem,
     FormDraft,
@@ -99,11 +100,71 @@ def register_items(user: Any, filters: dict[str, Any]) -> QuerySet[Collaboration
         items = items.filter(
             Exists(ItemVisibility.objects.filter(item=OuterRef("pk"), department=department))
         )
-    if start := filters.get("submitted_from"):
-        items = items.filter(submitted_at__gte=_start_of(start))
-    if end := filters.get("submitted_to"):
-        items = items.filter(submitted_at__lt=_start_of(end + timedelta(days=1)))
+    after = _start_of(start) if (start := filters.get("submitted_from")) else None
+    before = _start_of(end + timedelta(days=1)) if (end := filters.get("submitted_to")) else None
+    if after:
+        items = items.filter(submitted_at__gte=after)
+    if before:
+        items = items.filter(submitted_at__lt=before)
+    if (numbers := period_numbers(after, before)) is not None:
+        items = items.filter(numbers)
     return with_register_data(items).order_by(*SORTS.get(filters.get("sort") or "", SORTS["-number"]))
+
+
+# The items whose number is not of their submission month (two days either way, in UTC): the
+# predicate of migration 0015's partial index, the same text (the planner uses the index only for
+# a query that repeats it).
+NUMBER_OFF_MONTH = (
+    "submitted_at IS NOT NULL AND (number_key IS NULL OR "
+    "number_key / 10000000000 / 100 * 12 + MOD(number_key / 10000000000, 100) NOT BETWEEN "
+    "EXTRACT(YEAR FROM (submitted_at AT TIME ZONE 'UTC') - INTERVAL '2 days') * 12 "
+    "+ EXTRACT(MONTH FROM (submitted_at AT TIME ZONE 'UTC') - INTERVAL '2 days') AND "
+    "EXTRACT(YEAR FROM (submitted_at AT TIME ZONE 'UTC') + INTERVAL '2 days') * 12 "
+    "+ EXTRACT(MONTH FROM (submitted_at AT TIME ZONE 'UTC') + INTERVAL '2 days'))"
+)
+NUMBER_SLACK = timedelta(days=2)
+
+
+def period_numbers(after: datetime | None, before: datetime | None) -> Q | None:
+    """The numbers the items submitted in [after, before) have, as a range of the number key
+    (PostgreSQL), or None when the range might leave one out or there is no period.
+
+    An item's number is YYYYMM and a sequence of its submission month, so the period's numbers
+    run from the month of ``after`` to the month of ``before`` (two days wider either way, for
+    the time zone the month was taken in). The range is redundant with the period's own condition,
+    but it is what the number index answers: the period's first page walked the index down from
+    the newest number, dropping every item submitted since (22,000 at 100,000 items, 10-20 ms).
+    Items entered with a number of their own may break the rule: when one of them lies in the
+    period (an index of only those, migration 0015), no range is added.
+    """
+    if connection.vendor != "postgresql" or (after is None and before is None):
+        return None
+    conditions, params = [NUMBER_OFF_MONTH], []
+    if after is not None:
+        conditions.append("submitted_at >= %s")
+        params.append(after)
+    if before is not None:
+        conditions.append("submitted_at < %s")
+        params.append(before)
+    table = CollaborationItem._meta.db_table
+    with connection.cursor() as cursor:
+        # Constant SQL; the moments are bound parameters.
+        cursor.execute(f'SELECT EXISTS (SELECT 1 FROM "{table}" WHERE {" AND ".join(conditions)})', params)  # noqa: S608
+        if cursor.fetchone()[0]:
+            return None
+    numbers = Q()
+    if after is not None:
+        numbers &= Q(number_key__gte=_month_key(after - NUMBER_SLACK))
+    if before is not None:
+        numbers &= Q(number_key__lt=_month_key(before + NUMBER_SLACK, months_later=1))
+    return numbers
+
+
+def _month_key(moment: datetime, months_later: int = 0) -> int:
+    """The smallest number key of the month (in UTC) of ``moment``, or of a later month."""
+    moment = moment.astimezone(UTC)
+    month = moment.year * 12 + moment.month - 1 + months_later
+    return (month // 12 * 100 + month % 12 + 1) * NUMBER_KEY_SHIFT
 
 
 def text_search_sql(table: str = "") -> str:

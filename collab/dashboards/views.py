@@ -61,7 +61,9 @@ def _require_staff(request: HttpRequest) -> None:
 @require_GET
 def my_work(request: HttpRequest) -> HttpResponse:
     """Everything waiting for the person; the lists refresh every 60 seconds through HTMX."""
-    context = {"work": my_work_of(request.user)}
+    work = my_work_of(request.user)
+    # The top bar's unread count is one of My work's counts: not counted a second time.
+    context = {"work": work, "unread_notifications": work.unread_count}
     template = "dashboards/my_work.html#lists" if _is_htmx(request) else "dashboards/my_work.html"
     return render(request, template, context)
 
