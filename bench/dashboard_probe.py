@@ -6,6 +6,7 @@ against the loaded company (DEBUG off), and EXPLAIN ANALYZE of each page's slowe
     python bench/dashboard_probe.py --pages my_work,timeline
     python bench/dashboard_probe.py --pages my_work --open-tasks 800 --queries   # the issue's person
     python bench/dashboard_probe.py --pages timeline --timeline-tasks 500
+    python bench/dashboard_probe.py --pages coordinator_tasks,department_tasks   # full lists
 
 The people are bench/run's (the task owner with most tasks, the busiest coordinator, the head of
 the largest department). Everything runs inside one transaction that is rolled back, the login
@@ -29,6 +30,36 @@ run = importlib.util.module_from_spec(spec)
 loader.exec_module(run)
 
 PAGES = ("my_work", "coordinator_dashboard", "department_dashboard", "timeline")
+# The boards' full, paged lists (page 1), measured when named in --pages.
+LIST_PAGES = (
+    "coordinator_tasks",
+    "coordinator_problems",
+    "coordinator_reviews",
+    "coordinator_gaps",
+    "department_tasks",
+    "department_people",
+    "department_measures",
+    "department_items",
+)
+
+
+def list_pages(people: dict[str, Any]) -> dict[str, tuple[Any, str]]:
+    """The boards' full lists: the coordinator's for bench/run's coordinator, the department's
+    for the head of the largest department."""
+    from django.urls import reverse
+
+    department = f"?department={people['department'].pk}"
+    pages = {
+        f"coordinator_{name}": (people["coordinator"], reverse("dashboards:coordinator_list", args=[name]))
+        for name in ("tasks", "problems", "reviews", "gaps")
+    }
+    for name in ("tasks", "people", "measures"):
+        pages[f"department_{name}"] = (
+            people["head"],
+            reverse("dashboards:department_list", args=[name]) + department,
+        )
+    pages["department_items"] = (people["head"], reverse("dashboards:department_items") + department)
+    return pages
 
 
 class Rollback(Exception):
@@ -187,7 +218,7 @@ def main() -> None:
                 add_open_tasks(people["owner"], args.open_tasks)
             if args.timeline_tasks:
                 add_tasks(people["item"], args.timeline_tasks)
-            pages = run.pages(people)
+            pages = {**run.pages(people), **list_pages(people)}
             for name in args.pages.split(","):
                 user, path = pages[name]
                 probe(name, user, path, args.runs, args.explain, args.profile, args.queries)

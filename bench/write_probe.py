@@ -255,6 +255,9 @@ def main() -> None:
         stats = pstats.Stats(PROFILED["profile"])
         stats.sort_stats("cumulative").print_stats(45)
         stats.sort_stats("tottime").print_stats(25)
+        print("the project's own functions, by cumulative time:")
+        ours = r"^(?!.*site-packages).*/(collab|requests_app|tasks_app|reviews_app)/"
+        stats.sort_stats("cumulative").print_stats(ours, 40)
     if options.queries:
         print(f"\nthe SQL of {options.queries} (last round):")
         print("\n".join(PROFILED["sql"]))

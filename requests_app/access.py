@@ -13,7 +13,9 @@ Refusals are typed (``collab.refusals``): an outsider gets ``NotVisible`` (404),
 without the right ``NotPermitted`` (403); ``collab.refusals.RefusalMiddleware`` answers both.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -27,6 +29,7 @@ from django.utils.translation import gettext_lazy
 from guardian.models import GroupObjectPermission, UserObjectPermission
 from guardian.shortcuts import get_users_with_perms
 
+from collab.prepared_rows import row_by_key
 from collab.refusals import NotPermitted, NotVisible
 from requests_app.models import CollaborationItem, Invitation
 
@@ -64,9 +67,12 @@ def _holds(user: Any, perm: str, item: CollaborationItem) -> bool:
 
     A write asks two or three times (the view: may see, may act; the service: may act, on its
     own locked instance): the person's codenames on the instance, read with one query, answer
-    every question after it. The answers live as long as the instance (one request); the
-    services that grant or take back rights forget them on the instance they were given
-    (``forget_rights``).
+    every question after it. Object permissions only, as ``has_perm`` with this project's
+    backends: Django's ModelBackend answers nothing about an object and guardian reads object
+    rows, so a model-wide permission (an admin's) grants nothing on an item; rights on items are
+    granted as object rows by ``item_sync_permissions`` (tests/test_write_reads.py pins it).
+    The answers live as long as the instance (one request); the services that grant or take
+    back rights forget them on the instance they were given (``forget_rights``).
     """
     if not user.is_authenticated:
         return bool(user.has_perm(perm, item))  # guardian's anonymous user: its own path
@@ -118,14 +124,48 @@ def may_change(user: Any, item: CollaborationItem) -> bool:
     return _holds(user, CHANGE, item)
 
 
+def _page_item(pk: int) -> QuerySet[CollaborationItem]:
+    """The item of a page, with what every page of it shows (compiled once per connection)."""
+    return (
+        CollaborationItem.objects.select_related("requesting_department", "requester", "coordinator")
+        .filter(pk=pk)
+        .order_by()
+    )
+
+
+# The items a request read before its view ran, by pk (``ArchivedItemMiddleware`` reads the item
+# of every write to decide whether it is archived): ``item_for`` takes its row from here instead
+# of reading it again. Set for the length of one request only (``items_read_ahead``).
+_READ_AHEAD: ContextVar[dict[int, CollaborationItem] | None] = ContextVar("items_read_ahead", default=None)
+
+
+@contextmanager
+def items_read_ahead() -> Iterator[None]:
+    """A request's scope for ``read_item_ahead``: what is read ahead is gone with the request."""
+    token = _READ_AHEAD.set({})
+    try:
+        yield
+    finally:
+        _READ_AHEAD.reset(token)
+
+
+def read_item_ahead(pk: int) -> CollaborationItem | None:
+    """The item of a page, read once for the request: the next ``item_for(user, pk)`` of the
+    request takes this row (with the rights ``may_view`` learnt on it) instead of a new read."""
+    item = row_by_key(_page_item, pk)
+    ahead = _READ_AHEAD.get()
+    if ahead is not None and item is not None:
+        ahead[pk] = item
+    return item
+
+
 def item_for(user: Any, pk: int, right: "Right[CollaborationItem] | None" = None) -> CollaborationItem:
     """The item if ``user`` may see it, else NotVisible (an outsider does not learn it exists);
     with ``right``, also NotPermitted unless ``user`` holds it."""
-    item = (
-        CollaborationItem.objects.select_related("requesting_department", "requester", "coordinator")
-        .filter(pk=pk)
-        .first()
-    )
+    ahead = _READ_AHEAD.get()
+    item = ahead.pop(pk, None) if ahead else None
+    if item is None:
+        item = row_by_key(_page_item, pk)
     if item is None or not may_view(user, item):
         raise NotVisible
     if right is not None:

@@ -76,12 +76,12 @@ class Committed(NamedTuple):
 
 def days_off(dates: Iterable[Committed]) -> list[DayOff]:
     """The committed dates that fall on a day off of their calendar, with its next working day."""
-    company = calendar_for(None)
+    company: Calendar | None = None  # read when a date has no calendar of its own
     found = []
     for field, what, day, own in dates:
         if day is None:
             continue
-        calendar = own or company
+        calendar = own or company or (company := calendar_for(None))
         kind = calendar.day_kind(day)
         if not kind.workday:
             reason = holiday_label(kind.reason, kind.name)

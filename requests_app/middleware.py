@@ -28,9 +28,9 @@ from django.db import models
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
+from requests_app.access import items_read_ahead, may_view, read_item_ahead
 from requests_app.errors import ItemError
 from requests_app.models import READ_ONLY_REFUSAL, CollaborationItem, ItemStatus
-from requests_app.services import VIEW
 
 ITEM_ROUTE = "items/<int:pk>/"
 ADMIN_NAMESPACE = "admin"
@@ -48,10 +48,11 @@ def archived_item_refusal(request: HttpRequest, route: str, pk: Any) -> HttpResp
     """The answer to a write request to an archived item's page, or None to let the view run."""
     if request.method in SAFE_METHODS or not route.startswith(ITEM_ROUTE):
         return None
-    item = CollaborationItem.objects.filter(pk=pk).only("pk", "status").first()
-    # The permission (two queries) only for an archived item: a write to any other goes to its
-    # view, which decides who may see it; an outsider learns nothing from either answer.
-    if item is None or not item.is_read_only or not request.user.has_perm(VIEW, item):
+    # The row the view's ``item_for`` takes over (one read of the item per request).
+    item = read_item_ahead(pk)
+    # The permission only for an archived item: a write to any other goes to its view, which
+    # decides who may see it; an outsider learns nothing from either answer.
+    if item is None or not item.is_read_only or not may_view(request.user, item):
         return None
     try:
         item.require_writable()
@@ -148,7 +149,8 @@ class ArchivedItemMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
+        with items_read_ahead():
+            return self.get_response(request)
 
     def process_view(
         self, request: HttpRequest, view: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]

@@ -16,7 +16,7 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -26,8 +26,10 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from collab.audit.services import audit_record
 from collab.audit.texts import Text
+from collab.bulk import insert_rows
 from collab.notify.handoffs import tell
 from collab.org.models import Department, display_name
+from collab.prepared_rows import row_by_key
 
 # VIEW and CHANGE are re-exported: tests and older callers name them from here.
 from requests_app.access import CHANGE as CHANGE
@@ -69,9 +71,22 @@ def _require_editor(actor: Any, item: CollaborationItem) -> None:
     EDIT_FORM.require(actor, item)
 
 
+def _item_to_lock(pk: int) -> QuerySet[CollaborationItem]:
+    return CollaborationItem.objects.select_for_update().filter(pk=pk).order_by()
+
+
+def locked_item(item_id: int) -> CollaborationItem:
+    """The item, row-locked for this transaction (the statement compiled once per connection:
+    every write of a stage locks its item first)."""
+    item = row_by_key(_item_to_lock, item_id)
+    if item is None:
+        raise CollaborationItem.DoesNotExist("CollaborationItem matching query does not exist.")
+    return item
+
+
 def lock_item(item_id: int, version: int) -> CollaborationItem:
     """The item, row-locked for this transaction, if nobody changed it since ``version``."""
-    item = CollaborationItem.objects.select_for_update().get(pk=item_id)
+    item = locked_item(item_id)
     if item.version != version:
         raise StaleVersionError(
             _(
@@ -319,7 +334,7 @@ def check_upload(upload: UploadedFile) -> None:
 
 @transaction.atomic
 def attachment_add(*, actor: Any, item_id: int, upload: UploadedFile) -> Attachment:
-    item = CollaborationItem.objects.select_for_update().get(pk=item_id)
+    item = locked_item(item_id)
     _require_editor(actor, item)
     check_upload(upload)
     attachment = Attachment(
@@ -343,7 +358,7 @@ def attachment_add(*, actor: Any, item_id: int, upload: UploadedFile) -> Attachm
 @transaction.atomic
 def attachment_remove(*, actor: Any, attachment_id: int) -> None:
     attachment = Attachment.objects.select_related("item").get(pk=attachment_id)
-    item = CollaborationItem.objects.select_for_update().get(pk=attachment.item_id)
+    item = locked_item(attachment.item_id)
     _require_editor(actor, item)
     if not item.is_draft:
         raise ItemError(_("Attachments of a submitted form are kept; add a corrected file instead."))
@@ -416,21 +431,22 @@ def item_grant_view(*, item: CollaborationItem, user_ids: Iterable[int | None]) 
         return
     forget_rights(item)
     content_type = ContentType.objects.get_for_model(CollaborationItem)
-    permission_id = Permission.objects.values_list("pk", flat=True).get(
-        content_type=content_type, codename="view_collaborationitem"
-    )
-    UserObjectPermission.objects.bulk_create(
-        [
-            UserObjectPermission(
-                permission_id=permission_id, content_type=content_type, object_pk=str(item.pk), user_id=pk
-            )
-            for pk in people
-        ],
+    permission_id = row_by_key(_view_permission, content_type.pk)
+    insert_rows(
+        UserObjectPermission,
+        ("permission_id", "content_type_id", "object_pk", "user_id"),
+        [(permission_id, content_type.pk, str(item.pk), pk) for pk in people],
         ignore_conflicts=True,
     )
-    ItemVisibility.objects.bulk_create(
-        [ItemVisibility(item_id=item.pk, user_id=pk) for pk in people], ignore_conflicts=True
+    insert_rows(
+        ItemVisibility, ("item_id", "user_id"), [(item.pk, pk) for pk in people], ignore_conflicts=True
     )
+
+
+def _view_permission(content_type_id: int) -> QuerySet[Any]:
+    return Permission.objects.filter(
+        content_type_id=content_type_id, codename="view_collaborationitem"
+    ).values_list("pk", flat=True)
 
 
 def _sync_visibility(item: CollaborationItem, *, users: set[int], department_ids: set[int]) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -39,9 +39,10 @@ from collab.org import throttle
 from collab.org.calendar import calendar_for
 from collab.org.models import display_name
 from collab.org.signin.pin import signing_secret_valid
+from collab.prepared_rows import row_by_key
 from requests_app.health_facts import item_health_refresh
 from requests_app.models import CollaborationItem, ItemStatus
-from requests_app.services import ItemError, check_upload, require_open
+from requests_app.services import ItemError, check_upload, locked_item, require_open
 from requests_app.transitions import transition
 from reviews_app.acceptance import (
     acceptance_digests,
@@ -99,17 +100,49 @@ def review_due(receiver: Any, submitted_at: datetime, calendar: Calendar | None 
     return calendar.in_working_time(calendar.add_working_days(submitted_at, REVIEW_WORKING_DAYS))
 
 
-def _lock(deliverable_id: int) -> tuple[CollaborationItem, Deliverable]:
-    """The item, then the deliverable with its task, row-locked in that order for this transaction."""
-    item_id = Deliverable.objects.values_list("task__item_id", flat=True).get(pk=deliverable_id)
-    item = CollaborationItem.objects.select_for_update().get(pk=item_id)
+# The reads of every write below, compiled once per connection (collab.prepared_rows).
+
+
+def _item_of_deliverable(pk: int) -> QuerySet[Any]:
+    return Deliverable.objects.filter(pk=pk).order_by().values_list("task__item_id", flat=True)
+
+
+def _deliverable_to_lock(pk: int) -> QuerySet[Deliverable]:
     # The people with their persons: the notification after the write is in their language.
     # The task is locked too: its status follows the deliverable's (``_task_follows``).
-    deliverable = (
+    return (
         Deliverable.objects.select_for_update(of=("self", "task"))
         .select_related("task", "deliverer__person", "receiver__person__region")
-        .get(pk=deliverable_id)
+        .filter(pk=pk)
+        .order_by()
     )
+
+
+def _item_of_task(pk: int) -> QuerySet[Any]:
+    return Task.objects.filter(pk=pk).order_by().values_list("item_id", flat=True)
+
+
+def _task_to_lock(pk: int) -> QuerySet[Task]:
+    # Locked after its item, as _task_follows would; its receiver's calendar comes along.
+    return (
+        Task.objects.select_for_update(of=("self",))
+        .select_related("receiver__person__region")
+        .filter(pk=pk)
+        .order_by()
+    )
+
+
+def _found(row: Any, model: type[Any]) -> Any:
+    if row is None:
+        raise model.DoesNotExist(f"{model.__name__} matching query does not exist.")
+    return row
+
+
+def _lock(deliverable_id: int) -> tuple[CollaborationItem, Deliverable]:
+    """The item, then the deliverable with its task, row-locked in that order for this transaction."""
+    item_id = _found(row_by_key(_item_of_deliverable, deliverable_id), Deliverable)
+    item = locked_item(item_id)
+    deliverable: Deliverable = _found(row_by_key(_deliverable_to_lock, deliverable_id), Deliverable)
     deliverable.task.item = item
     return item, deliverable
 
@@ -270,14 +303,9 @@ def deliverable_submit(
     *, actor: Any, task_id: int, data: DeliverableData, uploads: Sequence[UploadedFile]
 ) -> Deliverable:
     """The task's owner submits a deliverable to the task's receiver (version 1)."""
-    item_id = Task.objects.values_list("item_id", flat=True).get(pk=task_id)
-    item = CollaborationItem.objects.select_for_update().get(pk=item_id)
+    item = locked_item(_found(row_by_key(_item_of_task, task_id), Task))
     # Locked after its item, as _task_follows would: it follows the new deliverable below.
-    task = (
-        Task.objects.select_for_update(of=("self",))
-        .select_related("receiver__person__region")
-        .get(pk=task_id)
-    )
+    task: Task = _found(row_by_key(_task_to_lock, task_id), Task)
     task.item = item
     _require_executing(item)
     DELIVER.require(actor, task)

@@ -10,7 +10,8 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import formats, timezone
@@ -23,6 +24,7 @@ from collab.org import throttle
 from collab.org.calendar import review_clock_label
 from collab.org.models import display_name
 from collab.pdf import render_pdf
+from collab.prepared_rows import row_by_key
 from requests_app.access import item_for
 from requests_app.models import CollaborationItem, ItemStatus
 from requests_app.services import ItemError
@@ -40,10 +42,16 @@ from reviews_app.models import Deliverable, DeliverableFile, DeliverableStatus, 
 from tasks_app.models import Task
 
 
+def _task_with_people(pk: int) -> QuerySet[Task]:
+    return Task.objects.select_related("owner__person", "receiver__person").filter(pk=pk).order_by()
+
+
 def _task(item: CollaborationItem, task_pk: int) -> Task:
-    return get_object_or_404(
-        Task.objects.select_related("owner__person", "receiver__person"), pk=task_pk, item=item
-    )
+    """The item's task with its people (compiled once per connection); 404 for another item's."""
+    task: Task | None = row_by_key(_task_with_people, task_pk)
+    if task is None or task.item_id != item.pk:
+        raise Http404
+    return task
 
 
 def _deliverable(item: CollaborationItem, deliverable_pk: int) -> Deliverable:
@@ -52,12 +60,16 @@ def _deliverable(item: CollaborationItem, deliverable_pk: int) -> Deliverable:
     return deliverable
 
 
+def _deliverable_with_task(pk: int) -> QuerySet[Deliverable]:
+    return Deliverable.objects.select_related("task").filter(pk=pk).order_by()
+
+
 def _deliverable_to_act_on(item: CollaborationItem, deliverable_pk: int) -> Deliverable:
     """The deliverable a POST acts on, without its form: the service reads (and locks) what it
-    needs, and the answer is a redirect to the page that reads the rest."""
-    deliverable = get_object_or_404(
-        Deliverable.objects.select_related("task"), pk=deliverable_pk, task__item=item
-    )
+    needs, and the answer is a redirect to the page that reads the rest. 404 for another item's."""
+    deliverable: Deliverable | None = row_by_key(_deliverable_with_task, deliverable_pk)
+    if deliverable is None or deliverable.task.item_id != item.pk:
+        raise Http404
     deliverable.task.item = item
     return deliverable
 

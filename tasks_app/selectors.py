@@ -6,25 +6,26 @@ from datetime import date
 from typing import Any, NamedTuple
 
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import dateformat, formats
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from collab.lib.fill import by_position
 from collab.org.models import Department, display_name, name_of
-from requests_app.models import CollaborationItem, Todo
+from requests_app.models import CollaborationItem, Participation, Todo
 from requests_app.register import Names, rows_of
 from tasks_app.models import DepartmentExemption, Task
 
 
-def item_department_ids(item: CollaborationItem) -> set[int]:
-    """The departments a task of the item may belong to: the requesting and the participating ones."""
-    return {item.requesting_department_id} | set(item.participations.values_list("department_id", flat=True))
-
-
 def item_departments(item: CollaborationItem) -> QuerySet[Department]:
-    return Department.objects.filter(pk__in=item_department_ids(item)).order_by("name")
+    """The departments a task of the item may belong to, by name: the requesting and the
+    participating ones. One query when it runs (the participations are a subquery), none when a
+    form only sets it as a field's choices."""
+    participating = Participation.objects.filter(item_id=item.pk).values("department_id")
+    return Department.objects.filter(Q(pk=item.requesting_department_id) | Q(pk__in=participating)).order_by(
+        "name"
+    )
 
 
 def sheet_tasks(item: CollaborationItem) -> QuerySet[Task]:

@@ -32,12 +32,13 @@ from requests_app.services import (
     item_sync_permissions,
     item_transition,
     lock_item,
+    locked_item,
 )
 from tasks_app import alerts
 from tasks_app.access import PLAN_TASKS
 from tasks_app.models import DepartmentExemption, Task
 from tasks_app.rules import TaskData, task_problems
-from tasks_app.selectors import breakdown_gaps, item_department_ids
+from tasks_app.selectors import breakdown_gaps, item_departments
 
 # The stages in which tasks are planned and re-planned. Execution may still add or change tasks:
 # real work is not linear, and a meeting during execution can produce new to-dos.
@@ -47,7 +48,7 @@ PLANNING_STATUSES = {ItemStatus.CONSENSUS, ItemStatus.PLANNED, ItemStatus.EXECUT
 def _locked_item(item_id: int) -> CollaborationItem:
     # The row lock serialises every planning write of one item with item_start_execution's
     # check, so a task cannot slip in (or out) between the check and the transition.
-    return CollaborationItem.objects.select_for_update().get(pk=item_id)
+    return locked_item(item_id)
 
 
 def _require_planner(actor: Any, item: CollaborationItem) -> None:
@@ -64,16 +65,19 @@ def _require_planning_stage(item: CollaborationItem) -> None:
         )
 
 
-def _check(item: CollaborationItem, data: TaskData) -> date:
-    """The task's deadline when ``data`` keeps every rule, else ItemError with the problems."""
+def _check(item: CollaborationItem, data: TaskData) -> tuple[date, Department]:
+    """The task's deadline and department when ``data`` keeps every rule, else ItemError with
+    the problems."""
     problems = task_problems(data)
-    if data.department_id not in item_department_ids(item):
+    # The chosen department if it is one of the item's (one query; its name goes to the audit).
+    department = item_departments(item).filter(pk=data.department_id).first()
+    if department is None:
         problems.setdefault("department", []).append(
             _("Choose the requesting department or one of the participating departments of this item.")
         )
-    if problems or data.deadline is None:
+    if problems or data.deadline is None or department is None:
         raise ItemError(_("The task breaks the template's rules."), problems)
-    return data.deadline
+    return data.deadline, department
 
 
 def _snapshot(task: Task, collaborators: list[Any] | None = None) -> dict[str, str]:
@@ -94,7 +98,7 @@ def _snapshot(task: Task, collaborators: list[Any] | None = None) -> dict[str, s
     }
 
 
-def _write(task: Task, data: TaskData, deadline: date) -> None:
+def _write(task: Task, data: TaskData, deadline: date, department: Department) -> None:
     """The form's fields onto the task, saved with its collaborators; a new task has none to
     compare with, so they are inserted without ``set()``'s read."""
     new = task.pk is None
@@ -103,7 +107,7 @@ def _write(task: Task, data: TaskData, deadline: date) -> None:
     task.delivery_standard = data.delivery_standard.strip()
     task.deadline = deadline
     task.receiver_id = data.receiver_id
-    task.department_id = data.department_id
+    task.department = department
     task.save()
     if not new:
         task.collaborators.set(data.collaborator_ids)
@@ -130,10 +134,10 @@ def task_create(*, actor: Any, item_id: int, data: TaskData, source_todo_id: int
     item = _locked_item(item_id)
     _require_planner(actor, item)
     _require_planning_stage(item)
-    deadline = _check(item, data)
+    deadline, department = _check(item, data)
     todo = _todo_for_task(item, source_todo_id) if source_todo_id is not None else None
     task = Task(item=item, created_by=actor, source_todo=todo)
-    _write(task, data, deadline)
+    _write(task, data, deadline, department)
     # Its people with their persons and regions, in one query: the audit's names, the
     # assignment's languages and e-mails, the owner's calendar for the warnings.
     people = _people(task, data.collaborator_ids)
@@ -185,12 +189,12 @@ def task_update(*, actor: Any, task_id: int, version: int, data: TaskData) -> Ta
         )
     _require_planner(actor, item)
     _require_planning_stage(item)
-    deadline = _check(item, data)
+    deadline, department = _check(item, data)
     before = _snapshot(task)
     old_owner, old_receiver = task.owner_id, task.receiver_id
     old_collaborators = set(task.collaborators.values_list("pk", flat=True))
     task.version += 1
-    _write(task, data, deadline)
+    _write(task, data, deadline, department)
     after = _snapshot(task)
     changes = {key: [before[key], value] for key, value in after.items() if before[key] != value}
     if not changes:

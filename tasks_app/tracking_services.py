@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +22,7 @@ from collab.audit.texts import Text
 from collab.notify.handoffs import tell
 from collab.notify.services import notify
 from collab.org.models import display_name
+from collab.prepared_rows import row_by_key
 from requests_app.access import people_who_see
 from requests_app.health_facts import item_health_refresh
 from requests_app.models import CollaborationItem, ItemStatus, ReportCadence
@@ -72,15 +74,22 @@ def report_problems(data: ReportData) -> dict[str, list[str]]:
     return problems
 
 
-@transaction.atomic
-def progress_report(*, actor: Any, task_id: int, data: ReportData) -> ProgressReport:
+def _task_to_report_on(pk: int) -> QuerySet[Task]:
     # The owner's person and region come along for the next report's due time (its calendar);
     # the rows locked stay the task, its item and its owner (a person may have no region).
-    task = (
+    return (
         Task.objects.select_for_update(of=("self", "item", "owner"))
         .select_related("item", "owner__person__region")
-        .get(pk=task_id)
+        .filter(pk=pk)
+        .order_by()
     )
+
+
+@transaction.atomic
+def progress_report(*, actor: Any, task_id: int, data: ReportData) -> ProgressReport:
+    task: Task | None = row_by_key(_task_to_report_on, task_id)
+    if task is None:
+        raise Task.DoesNotExist("Task matching query does not exist.")
     item = task.item
     require_open(item)
     if item.status != ItemStatus.EXECUTING:

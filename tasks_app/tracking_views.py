@@ -2,7 +2,8 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -11,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from collab.downloads import xlsx_response
+from collab.prepared_rows import row_by_key
 from requests_app.access import item_for
 from requests_app.models import ItemStatus, Milestone
 from requests_app.services import ItemError
@@ -61,6 +63,10 @@ def _task(item_pk: int, task_pk: int) -> Task:
     )
 
 
+def _bare_task(pk: int) -> QuerySet[Task]:
+    return Task.objects.filter(pk=pk).order_by()
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def task_report(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
@@ -68,7 +74,10 @@ def task_report(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
     if request.method == "POST":
         # The service loads and locks what it needs; the page around a refused report loads
         # the rest as it is drawn (the people and collaborators a GET prefetches).
-        task = get_object_or_404(Task.objects.all(), pk=task_pk, item_id=item.pk)
+        found: Task | None = row_by_key(_bare_task, task_pk)
+        if found is None or found.item_id != item.pk:
+            raise Http404
+        task = found
         task.item = item
     else:
         task = _task(item.pk, task_pk)

@@ -16,11 +16,11 @@ and status, ImprovementMeasure.department and status.
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import accumulate
-from typing import Any
+from typing import Any, cast
 from weakref import WeakKeyDictionary
 
 from django.contrib.auth import get_user_model
@@ -39,9 +39,11 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from collab.dashboards.board_prepared import model_statement
 from collab.dashboards.health import BEHIND_PERCENT, HealthFacts, HealthLight, health_of
 from collab.lib.workdays import Calendar
 from collab.org.calendar import RegionCalendars, review_clock_label
@@ -156,6 +158,25 @@ def deadline_label(days_left: int, deadline: date, today: date) -> str:
     return ngettext("%(count)d working day left", "%(count)d working days left", days_left) % {
         "count": days_left
     }
+
+
+@dataclass(frozen=True)
+class CappedCount:
+    """How many rows a list has, counted up to a cap: past it, "more than 2000" (a count of a
+    department's 35,000 items read them all on every view for one figure)."""
+
+    value: int
+    capped: bool = False
+
+    def __str__(self) -> str:
+        figure = formats.number_format(self.value)
+        return _("more than %(count)s") % {"count": figure} if self.capped else figure
+
+
+def capped_count(rows: QuerySet[Any], cap: int) -> CappedCount:
+    """The number of ``rows``, reading at most ``cap`` + 1 of them."""
+    n = rows.order_by()[: cap + 1].count()
+    return CappedCount(min(n, cap), capped=n > cap)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -302,12 +323,37 @@ def ranked_ids(
     return ranked(items, now=now, today=today, soon=soon).values_list("pk", flat=True)
 
 
+# The rows of a board or a page are read this many at a time by one compiled statement.
+ROW_BATCH = 50
+
+
 def item_rows(
-    items: QuerySet[CollaborationItem], ids: list[int], *, now: datetime, today: date, soon: date
+    name: str,
+    items: Callable[[int], QuerySet[CollaborationItem]],
+    ids: list[int],
+    *,
+    now: datetime,
+    today: date,
+    soon: date,
+    key: int = 0,
 ) -> list[ItemRow]:
-    """The rows of the items ``ids`` (among ``items``, which may carry more annotations and
-    select_related), in that order, with their health: one query."""
-    loaded = with_health(items.filter(pk__in=ids), now=now, today=today, soon=soon).in_bulk()
+    """The rows of the items ``ids`` (among ``items(key)``, which may carry more annotations and
+    select_related, with ``key`` its one value that changes, e.g. a department), in that order,
+    with their health: one query per ROW_BATCH rows. The query is built and compiled once per
+    connection (``board_prepared``, under ``name``): ten correlated counts cost more to compile
+    than to run."""
+
+    def build(
+        ids: list[int], now: datetime, dates: tuple[date, ...], key: int
+    ) -> QuerySet[CollaborationItem]:
+        today, soon = dates
+        return with_health(items(key).filter(pk__in=ids), now=now, today=today, soon=soon)
+
+    loaded: dict[int, CollaborationItem] = {}
+    for start in range(0, len(ids), ROW_BATCH):
+        statement = model_statement(name, build, ROW_BATCH)
+        for item in statement.objects(ids[start : start + ROW_BATCH], now, (today, soon), key):
+            loaded[item.pk] = cast(CollaborationItem, item)
     return [
         ItemRow(item=loaded[pk], light=health_of(HealthFacts.of(loaded[pk]))) for pk in ids if pk in loaded
     ]
@@ -450,13 +496,19 @@ class ReviewRow:
     url: str
 
 
-def review_rows(
-    versions: QuerySet[DeliverableVersion], calendars: RegionCalendars, now: datetime
-) -> list[ReviewRow]:
-    rows = []
-    for v in versions.select_related(
+def ordered_reviews(versions: QuerySet[DeliverableVersion]) -> QuerySet[DeliverableVersion]:
+    """``versions`` due first, with what a review row shows: cut or page it, then ``review_rows``."""
+    return versions.select_related(
         "deliverable__task__item", "deliverable__receiver__person__region"
-    ).order_by("review_due_at", "pk")[:LIST_LIMIT]:
+    ).order_by("review_due_at", "pk")
+
+
+def review_rows(
+    versions: Iterable[DeliverableVersion], calendars: RegionCalendars, now: datetime
+) -> list[ReviewRow]:
+    """The rows of ``versions`` (from ``ordered_reviews``, cut or paged), in their order."""
+    rows = []
+    for v in versions:
         calendar = calendars.for_user(v.deliverable.receiver)
         rows.append(
             ReviewRow(

@@ -1,6 +1,7 @@
 """Reads behind the coordinator's dashboard, in a fixed number of queries."""
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
 
@@ -10,7 +11,6 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from collab.dashboards.board_selectors import (
-    LIST_LIMIT,
     STAGE_ORDER,
     ItemRow,
     RegionCalendars,
@@ -24,6 +24,7 @@ from collab.dashboards.board_selectors import (
     group_by_stage,
     has_breakdown_gap,
     item_rows,
+    ordered_reviews,
     ranked,
     ranked_ids,
     review_rows,
@@ -38,6 +39,12 @@ from tasks_app.models import Problem, ProblemStatus, Task, TaskStatus
 # Items shown per stage on the board, worst health first; the full list is paged.
 TOP_ITEMS = 10
 ITEMS_PAGE_SIZE = 50
+# Each other list of a board shows its most urgent entries with its count; the rest are one
+# click away, paged (``coordinator_list``, the department's lists).
+TOP_ENTRIES = 10
+LIST_PAGE_SIZE = 50
+# The board's lists besides the stages, each with its full, paged page.
+COORDINATOR_LISTS = ("tasks", "problems", "reviews", "gaps")
 
 
 class ArithmeticClock:
@@ -88,7 +95,7 @@ class ArithmeticClock:
 
 
 def coordinator_review_rows(
-    versions: QuerySet[DeliverableVersion], calendars: RegionCalendars, now: datetime
+    versions: Iterable[DeliverableVersion], calendars: RegionCalendars, now: datetime
 ) -> list[ReviewRow]:
     """``review_rows`` with each receiver's calendar counted by arithmetic (ArithmeticClock)."""
     clocks: dict[int, ArithmeticClock] = {}
@@ -124,9 +131,12 @@ def _coordinated(user: Any) -> QuerySet[CollaborationItem]:
     )
 
 
+def _items(_key: int) -> QuerySet[CollaborationItem]:
+    return CollaborationItem.objects.select_related("requesting_department")
+
+
 def _rows(ids: list[int], *, now: datetime, today: date, soon: date) -> list[ItemRow]:
-    items = CollaborationItem.objects.select_related("requesting_department")
-    return item_rows(items, ids, now=now, today=today, soon=soon)
+    return item_rows("coordinator items", _items, ids, now=now, today=today, soon=soon)
 
 
 def _may_need_attention(*, now: datetime, today: date, soon: date) -> Q:
@@ -142,16 +152,16 @@ def _may_need_attention(*, now: datetime, today: date, soon: date) -> Q:
     )
 
 
-def _first_reviews(user: Any) -> QuerySet[DeliverableVersion]:
+def _first_reviews(user: Any, limit: int = TOP_ENTRIES) -> QuerySet[DeliverableVersion]:
     """The versions waiting for review on the items ``user`` coordinates, among which are the
-    LIST_LIMIT due first: those of the items whose earliest review deadline (the stored fact
-    health_review_from) is at most the LIST_LIMIT-th earliest. Any other item has LIST_LIMIT
+    ``limit`` due first: those of the items whose earliest review deadline (the stored fact
+    health_review_from) is at most the ``limit``-th earliest. Any other item has ``limit``
     items, each with a version due no later than its own earliest, before it; ties stay in.
     Without this cut PostgreSQL walked every pending version of the company by due date
     (282,000 in the benchmark) looking for this person's; the items are read first (one query)
     so that it starts from these few."""
     waiting = _coordinated(user).filter(health_review_from__isnull=False)
-    cut = waiting.order_by("health_review_from").values("health_review_from")[LIST_LIMIT - 1 : LIST_LIMIT]
+    cut = waiting.order_by("health_review_from").values("health_review_from")[limit - 1 : limit]
     items = list(
         waiting.filter(Q(health_review_from__lte=Subquery(cut)) | ~Exists(cut))
         .order_by()
@@ -178,15 +188,118 @@ def coordinated_stage(user: Any, stage: str, number: Any, *, now: datetime | Non
     return page
 
 
+@dataclass(frozen=True)
+class Moment:
+    """The moment a board is read at, and the dates its rules compare with."""
+
+    now: datetime
+    today: date
+    soon: date
+    calendars: RegionCalendars
+
+    @classmethod
+    def at(cls, now: datetime | None = None) -> "Moment":
+        now = now or timezone.now()
+        calendars = RegionCalendars()
+        company = calendars.for_region(None)
+        today = timezone.localdate(now, company.tz)
+        return cls(now=now, today=today, soon=due_soon_limit(company, today), calendars=calendars)
+
+
+def _attention_tasks(user: Any, moment: Moment) -> QuerySet[Task]:
+    """The open tasks of the items ``user`` executes as coordinator that are late, stale,
+    escalated, blocked or due soon and behind: most urgent first."""
+    now, today, soon = moment.now, moment.today, moment.soon
+    return (
+        flagged_tasks(
+            Task.objects.filter(item__coordinator=user, item__status=ItemStatus.EXECUTING).filter(
+                _may_need_attention(now=now, today=today, soon=soon)
+            ),
+            now=now,
+            today=today,
+        )
+        .filter(
+            Q(late_flag=True)
+            | Q(stale=True)
+            | Q(escalated=True)
+            | Q(status=TaskStatus.BLOCKED)
+            | Q(deadline__lte=soon, percent_done__lt=BEHIND_PERCENT)
+        )
+        .annotate(rank=attention_rank())
+        .order_by("rank", "deadline", "pk")
+    )
+
+
+def _open_problems(user: Any) -> QuerySet[Problem]:
+    """Open problems of the items still running (an archived item's are read-only, and archiving
+    requires none open), blockers first, then the oldest."""
+    return (
+        Problem.objects.filter(item__coordinator=user, status=ProblemStatus.OPEN)
+        .exclude(item__status__in=[ItemStatus.DRAFT, ItemStatus.CLOSED])
+        .select_related("item", "task", "owner__person")
+        .order_by("-blocking", "raised_at", "pk")
+    )
+
+
+def _waiting_reviews(user: Any) -> QuerySet[DeliverableVersion]:
+    """Every version waiting for review on the open items ``user`` coordinates (the full list)."""
+    return DeliverableVersion.objects.filter(
+        decision="",
+        deliverable__task__item__in=_coordinated(user).filter(health_review_from__isnull=False).values("pk"),
+    )
+
+
+def _gap_ids(user: Any, moment: Moment) -> QuerySet[Any]:
+    """The open items ``user`` coordinates whose breakdown leaves something out, worst health first."""
+    return ranked_ids(
+        _coordinated(user).filter(has_breakdown_gap()), now=moment.now, today=moment.today, soon=moment.soon
+    )
+
+
+def _with_gaps(rows: list[ItemRow]) -> list[ItemRow]:
+    """``rows`` with the gaps of their breakdowns in words."""
+    gaps = breakdown_gaps_for([row.item for row in rows])
+    for row in rows:
+        row.gaps = gaps.get(row.item.pk, [])
+    return rows
+
+
+def _gap_rows(ids: list[int], moment: Moment) -> list[ItemRow]:
+    return _with_gaps(_rows(ids, now=moment.now, today=moment.today, soon=moment.soon))
+
+
+def list_page(rows: Any, number: Any) -> Page[Any]:
+    """One page of ``rows`` (its object_list then replaced by what the page shows)."""
+    return Paginator(rows, LIST_PAGE_SIZE).get_page(number)
+
+
+def coordinator_list(user: Any, name: str, number: Any, *, now: datetime | None = None) -> Page | None:
+    """One page of one of the board's lists in full (``COORDINATOR_LISTS``), in the board's order;
+    the page's rows only are read with what they show. None for an unknown list."""
+    if name not in COORDINATOR_LISTS:
+        return None
+    moment = Moment.at(now)
+    if name == "tasks":
+        page = list_page(_attention_tasks(user, moment), number)
+        page.object_list = task_rows(page.object_list, moment.calendars, moment.today, moment.soon)
+    elif name == "problems":
+        page = list_page(_open_problems(user), number)
+    elif name == "reviews":
+        page = list_page(ordered_reviews(_waiting_reviews(user)), number)
+        page.object_list = coordinator_review_rows(list(page.object_list), moment.calendars, moment.now)
+    else:
+        page = list_page(_gap_ids(user, moment), number)
+        page.object_list = _gap_rows(list(page.object_list), moment)
+    return page
+
+
 def coordinator_board(user: Any, *, now: datetime | None = None) -> CoordinatorBoard:
     """The items ``user`` coordinates by stage (the worst TOP_ITEMS of each, with each stage's
     count); late, stale and at-risk tasks first; open problems; reviews running out of time;
-    breakdown gaps: a fixed number of queries, and rows read for what is shown only."""
-    now = now or timezone.now()
-    calendars = RegionCalendars()
-    company = calendars.for_region(None)
-    today = timezone.localdate(now, company.tz)
-    soon = due_soon_limit(company, today)
+    breakdown gaps: each list its TOP_ENTRIES most urgent with its count (the rest paged by
+    ``coordinator_list``), in a fixed number of queries, and rows read for what is shown only."""
+    moment = Moment.at(now)
+    now, today, soon = moment.now, moment.today, moment.soon
 
     # Per stage: how many items, how many with breakdown gaps, open problems and versions
     # waiting for review (one grouped query over the stored facts).
@@ -217,51 +330,30 @@ def coordinator_board(user: Any, *, now: datetime | None = None) -> CoordinatorB
         .filter(place__lte=TOP_ITEMS)
         .values_list("pk", flat=True)
     )
-    rows = _rows(list(top), now=now, today=today, soon=soon)
+    # The items with breakdown gaps, worst health first: the database finds and cuts them. Their
+    # rows are read with the stages' in one query (building and compiling the rows' query with
+    # its health counts is most of its cost).
+    top_ids, gap_ids = list(top), list(_gap_ids(user, moment)[:TOP_ENTRIES])
+    loaded = {
+        row.item.pk: row
+        for row in _rows(list(dict.fromkeys(top_ids + gap_ids)), now=now, today=today, soon=soon)
+    }
     groups = [
         StageGroup(status=g.status, label=g.label, rows=g.rows, total=per_stage[g.status][0])
-        for g in group_by_stage(rows)
+        for g in group_by_stage(loaded[pk] for pk in top_ids if pk in loaded)
     ]
+    gap_rows = _with_gaps([replace(loaded[pk]) for pk in gap_ids if pk in loaded])
 
-    # The items with breakdown gaps, worst health first: the database finds and cuts them.
-    gap_ids = ranked_ids(_coordinated(user).filter(has_breakdown_gap()), now=now, today=today, soon=soon)
-    gap_rows = _rows(list(gap_ids[:LIST_LIMIT]), now=now, today=today, soon=soon)
-    gaps = breakdown_gaps_for([row.item for row in gap_rows])
-    for row in gap_rows:
-        row.gaps = gaps.get(row.item.pk, [])
+    flagged = _attention_tasks(user, moment)
+    attention = task_rows(flagged[:TOP_ENTRIES], moment.calendars, today, soon)
 
-    flagged = (
-        flagged_tasks(
-            Task.objects.filter(item__coordinator=user, item__status=ItemStatus.EXECUTING).filter(
-                _may_need_attention(now=now, today=today, soon=soon)
-            ),
-            now=now,
-            today=today,
-        )
-        .filter(
-            Q(late_flag=True)
-            | Q(stale=True)
-            | Q(escalated=True)
-            | Q(status=TaskStatus.BLOCKED)
-            | Q(deadline__lte=soon, percent_done__lt=BEHIND_PERCENT)
-        )
-        .annotate(rank=attention_rank())
-        .order_by("rank", "deadline", "pk")
+    # The heading's count is the stored open problems of the items still running (the same
+    # rows as the list).
+    problem_rows = list(_open_problems(user)[:TOP_ENTRIES])
+
+    reviews = coordinator_review_rows(
+        ordered_reviews(_first_reviews(user))[:TOP_ENTRIES], moment.calendars, now
     )
-    attention = task_rows(flagged[:LIST_LIMIT], calendars, today, soon)
-
-    # The heading's count and the list come from this one queryset (open problems of the items
-    # still running: an archived item's are read-only, and archiving requires none open).
-    problems = Problem.objects.filter(item__coordinator=user, status=ProblemStatus.OPEN).exclude(
-        item__status__in=[ItemStatus.DRAFT, ItemStatus.CLOSED]
-    )
-    problem_rows = list(
-        problems.select_related("item", "task", "owner__person").order_by("-blocking", "raised_at", "pk")[
-            :LIST_LIMIT
-        ]
-    )
-
-    reviews = coordinator_review_rows(_first_reviews(user), calendars, now)
 
     return CoordinatorBoard(
         groups=groups,

@@ -1,5 +1,6 @@
 """Reads behind the department head's dashboard, in a fixed number of queries."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -10,12 +11,13 @@ from django.db.models import Count, F, OuterRef, Q, QuerySet, Window
 from django.utils import timezone
 
 from collab.dashboards.board_selectors import (
-    LIST_LIMIT,
     LIVE_STATUSES,
+    CappedCount,
     ItemRow,
     RegionCalendars,
     TaskRow,
     attention_rank,
+    capped_count,
     count_of,
     flagged_tasks,
     item_rows,
@@ -24,12 +26,24 @@ from collab.dashboards.board_selectors import (
     task_rows,
     unanswered_escalation,
 )
-from collab.dashboards.coordinator_selectors import ITEMS_PAGE_SIZE, TOP_ITEMS
+from collab.dashboards.coordinator_selectors import (
+    ITEMS_PAGE_SIZE,
+    TOP_ENTRIES,
+    TOP_ITEMS,
+    Moment,
+    list_page,
+)
 from collab.dashboards.health import due_soon_limit
 from collab.org.models import Department, Person
 from requests_app.models import CollaborationItem, ItemStatus, Participation
 from reviews_app.models import DeliverableVersion, ImprovementMeasure, MeasureStatus
 from tasks_app.models import Task, TaskStatus
+
+# The board's lists besides the items, each with its full, paged page.
+DEPARTMENT_LISTS = ("tasks", "people", "measures")
+# The count of the department's items stops here: past it the board says "more than 2,000"
+# (a department's 35,000 items were read for an exact total on every view).
+ITEM_COUNT_CAP = 2000
 
 
 def departments_for(user: Any) -> QuerySet[Department]:
@@ -61,14 +75,16 @@ class Turnaround:
 class DepartmentBoard:
     department: Department
     items: list[ItemRow]  # the TOP_ITEMS in worst health
-    item_total: int
-    tasks: list[TaskRow]
+    item_count: "CappedCount"  # of every open item the department takes part in
+    tasks: list[TaskRow]  # the TOP_ENTRIES most urgent
     task_total: int
     late_count: int
     escalated_count: int
-    workload: list[MemberLoad]
+    workload: list[MemberLoad]  # the TOP_ENTRIES people with most open tasks
+    people_total: int
     turnaround: Turnaround
-    measures: list[ImprovementMeasure]
+    measures: list[ImprovementMeasure]  # the TOP_ENTRIES first, open ones first
+    measure_total: int
     open_measures: int
     today: date
 
@@ -108,18 +124,23 @@ def ranked_items(department: Department, *, now: datetime, today: date, soon: da
     return ranked_ids(involved_items(department), now=now, today=today, soon=soon)
 
 
+def _items_of(department_pk: int) -> QuerySet[CollaborationItem]:
+    return CollaborationItem.objects.annotate(
+        department_open=count_of(
+            Task.objects.filter(item=OuterRef("pk"), department_id=department_pk).exclude(
+                status=TaskStatus.DONE
+            ),
+            "item",
+        )
+    ).select_related("coordinator__person")
+
+
 def item_rows_of(
     department: Department, ids: list[int], *, now: datetime, today: date, soon: date
 ) -> list[ItemRow]:
     """The rows of the items ``ids``, in that order, with their health and the department's open
     tasks: one query."""
-    items = CollaborationItem.objects.annotate(
-        department_open=count_of(
-            Task.objects.filter(item=OuterRef("pk"), department=department).exclude(status=TaskStatus.DONE),
-            "item",
-        )
-    ).select_related("coordinator__person")
-    return item_rows(items, ids, now=now, today=today, soon=soon)
+    return item_rows("department items", _items_of, ids, now=now, today=today, soon=soon, key=department.pk)
 
 
 def department_item_page(department: Department, number: Any, *, now: datetime | None = None) -> Page:
@@ -135,77 +156,134 @@ def department_item_page(department: Department, number: Any, *, now: datetime |
     return page
 
 
-def department_board(
-    department: Department, *, start_at: datetime, end_at: datetime, now: datetime | None = None
-) -> DepartmentBoard:
-    """The department's items and open tasks, its people's workload, its acceptance turnaround
-    over [start_at, end_at) and its improvement measures, in a fixed number of queries."""
-    now = now or timezone.now()
-    calendars = RegionCalendars()
-    calendar = calendars.for_region(department.region)
-    today = timezone.localdate(now, calendar.tz)
-    soon = due_soon_limit(calendar, today)
-
-    # The top and the count of every item in one query: ranking reads every item anyway (a
-    # separate COUNT read the 35,000 items of the largest department again, 220 ms).
-    top = list(
-        ranked(involved_items(department), now=now, today=today, soon=soon)
-        .annotate(total=Window(Count("*")))
-        .values_list("pk", "total")[:TOP_ITEMS]
+def _open_tasks(department: Department) -> QuerySet[Task]:
+    return Task.objects.filter(department=department, item__status__in=LIVE_STATUSES).exclude(
+        status=TaskStatus.DONE
     )
-    item_rows = item_rows_of(department, [pk for pk, _total in top], now=now, today=today, soon=soon)
 
-    open_tasks = Task.objects.filter(department=department, item__status__in=LIVE_STATUSES)
-    # The Exists goes into the aggregate's filter itself: filtering on an annotation's alias
-    # here lets Django prune the annotation from the inner query (SQLite then compares a string).
-    counts = open_tasks.exclude(status=TaskStatus.DONE).aggregate(
-        total=Count("pk"),
-        late=Count("pk", filter=Q(deadline__lt=today)),
-        # Only tasks of items whose stored facts count an unanswered escalation are tested.
-        escalated=Count("pk", filter=Q(Q(item__health_escalations__gt=0), unanswered_escalation())),
-    )
-    tasks = (
-        flagged_tasks(open_tasks, now=now, today=today)
+
+def _ranked_tasks(department: Department, moment: Moment) -> QuerySet[Task]:
+    """The department's open tasks on live items, late, escalated, stale and blocked first."""
+    return (
+        flagged_tasks(_open_tasks(department), now=moment.now, today=moment.today)
         .annotate(rank=attention_rank())
-        .order_by("rank", "deadline", "pk")[:LIST_LIMIT]
+        .order_by("rank", "deadline", "pk")
     )
 
+
+def _workload(department: Department, today: date) -> QuerySet[Any]:
+    """The department's active members and its head, most open tasks (on live items, of any
+    department) first, each with their open and late tasks counted by the database."""
     members = Person.objects.filter(department=department).values("user_id")  # index: Person.department
     people = get_user_model().objects.filter(Q(pk__in=members) | Q(pk=department.head_id), is_active=True)
     owned = Task.objects.filter(owner=OuterRef("pk"), item__status__in=LIVE_STATUSES).exclude(
         status=TaskStatus.DONE
     )
-    workload = [
-        MemberLoad(user=u, open_tasks=u.open_tasks, late_tasks=u.late_tasks)
-        for u in people.annotate(
+    return (
+        people.annotate(
             open_tasks=count_of(owned, "owner"),
             late_tasks=count_of(owned.filter(deadline__lt=today), "owner"),
         )
         .select_related("person")
         .order_by("-open_tasks", "last_name", "first_name", "pk")
-    ]
+    )
+
+
+def _loads(users: Iterable[Any]) -> list[MemberLoad]:
+    return [MemberLoad(user=u, open_tasks=u.open_tasks, late_tasks=u.late_tasks) for u in users]
+
+
+def _measures(department: Department) -> QuerySet[ImprovementMeasure]:
+    return (
+        ImprovementMeasure.objects.filter(department=department)
+        .select_related("owner__person", "retrospective__item")
+        .order_by("status", "due_date", "pk")
+    )
+
+
+def _moment(department: Department, now: datetime | None) -> Moment:
+    """The board's moment on the department's regional calendar."""
+    now = now or timezone.now()
+    calendars = RegionCalendars()
+    calendar = calendars.for_region(department.region)
+    today = timezone.localdate(now, calendar.tz)
+    return Moment(now=now, today=today, soon=due_soon_limit(calendar, today), calendars=calendars)
+
+
+def department_list(
+    department: Department, name: str, number: Any, *, now: datetime | None = None
+) -> tuple[Page, date] | None:
+    """One page of one of the board's lists in full (``DEPARTMENT_LISTS``), in the board's order,
+    and the department's today; the page's rows only are read with what they show. None for an
+    unknown list."""
+    if name not in DEPARTMENT_LISTS:
+        return None
+    moment = _moment(department, now)
+    if name == "tasks":
+        page = list_page(_ranked_tasks(department, moment), number)
+        page.object_list = task_rows(page.object_list, moment.calendars, moment.today, moment.soon)
+    elif name == "people":
+        page = list_page(_workload(department, moment.today), number)
+        page.object_list = _loads(page.object_list)
+    else:
+        page = list_page(_measures(department), number)
+    return page, moment.today
+
+
+def department_board(
+    department: Department, *, start_at: datetime, end_at: datetime, now: datetime | None = None
+) -> DepartmentBoard:
+    """The department's items and open tasks, its people's workload, its acceptance turnaround
+    over [start_at, end_at) and its improvement measures: each list its most urgent entries
+    with its count (the rest paged by ``department_item_page`` and ``department_list``), in a
+    fixed number of queries."""
+    moment = _moment(department, now)
+    now, today, soon = moment.now, moment.today, moment.soon
+
+    # The worst TOP_ITEMS: the database ranks every item and keeps the top (a sort bounded by
+    # the limit); the count stops at ITEM_COUNT_CAP (the items are counted by index only).
+    top = list(
+        ranked(involved_items(department), now=now, today=today, soon=soon).values_list("pk", flat=True)[
+            :TOP_ITEMS
+        ]
+    )
+    item_rows = item_rows_of(department, top, now=now, today=today, soon=soon)
+    item_count = capped_count(involved_items(department), ITEM_COUNT_CAP)
+
+    # The Exists goes into the aggregate's filter itself: filtering on an annotation's alias
+    # here lets Django prune the annotation from the inner query (SQLite then compares a string).
+    counts = _open_tasks(department).aggregate(
+        total=Count("pk"),
+        late=Count("pk", filter=Q(deadline__lt=today)),
+        # Only tasks of items whose stored facts count an unanswered escalation are tested.
+        escalated=Count("pk", filter=Q(Q(item__health_escalations__gt=0), unanswered_escalation())),
+    )
+    tasks = _ranked_tasks(department, moment)[:TOP_ENTRIES]
+
+    # The members with the most open tasks, and how many people there are (a window over the
+    # rows the sort reads anyway).
+    loads = list(_workload(department, today).annotate(people=Window(Count("*")))[:TOP_ENTRIES])
 
     reviews = counted_reviews(start_at, end_at, now).filter(
         deliverable__receiver__person__department=department
     )
     measures = ImprovementMeasure.objects.filter(department=department)
-    open_measures = measures.filter(status=MeasureStatus.OPEN).count()
-    measure_rows = list(
-        measures.select_related("owner__person", "retrospective__item").order_by("status", "due_date", "pk")[
-            :LIST_LIMIT
-        ]
+    measure_counts = measures.aggregate(
+        total=Count("pk"), open=Count("pk", filter=Q(status=MeasureStatus.OPEN))
     )
     return DepartmentBoard(
         department=department,
         items=item_rows,
-        item_total=top[0][1] if top else 0,
-        tasks=task_rows(tasks, calendars, today, soon),
+        item_count=item_count,
+        tasks=task_rows(tasks, moment.calendars, today, soon),
         task_total=counts["total"],
         late_count=counts["late"],
         escalated_count=counts["escalated"],
-        workload=workload,
+        workload=_loads(loads),
+        people_total=loads[0].people if loads else 0,
         turnaround=turnaround_of(reviews),
-        measures=measure_rows,
-        open_measures=open_measures,
+        measures=list(_measures(department)[:TOP_ENTRIES]),
+        measure_total=measure_counts["total"],
+        open_measures=measure_counts["open"],
         today=today,
     )

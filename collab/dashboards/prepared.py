@@ -14,6 +14,7 @@ converted to a date) fails the compilation loudly, and a test compares every pre
 with the queryset compiled afresh for real values.
 """
 
+import itertools
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from weakref import WeakKeyDictionary
 from django.contrib.auth import get_user_model
 from django.db import connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.postgresql.psycopg_any import is_psycopg3
 from django.db.models import QuerySet
 
 # Values no real row has: a user id past any sequence and a moment in 1901.
@@ -70,6 +72,68 @@ def _statement(connection: BaseDatabaseWrapper, sql: str, params: Sequence[Any])
     return Statement(sql, tuple(params), tuple(slots))
 
 
+# On PostgreSQL, in front of each statement run outside a transaction: a query string of several
+# statements runs as one implicit transaction, so the SET LOCAL holds for this statement only.
+# Besides no parallel workers: the plan made once per session for any person (a generic plan).
+# PostgreSQL's own choice kept planning the counts afresh on every call (10 ms at load 11 for
+# 5-10 ms of execution); the plan for any person executes in about the same time, a little
+# slower for a coordinator, much faster for everyone else (bench/RESULTS.md).
+SERIAL = "SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL plan_cache_mode = force_generic_plan; "
+
+
+def _carries_serial(connection: BaseDatabaseWrapper) -> bool:
+    """Whether each statement sets its own ``SERIAL`` (see ``without_parallel_workers``):
+    PostgreSQL through psycopg2 (which sends a statement with its values as one query string)
+    and no transaction open."""
+    return connection.vendor == "postgresql" and not is_psycopg3 and connection.get_autocommit()
+
+
+# Per psycopg2 connection (a server session): the name each statement is PREPAREd under there.
+_NUMBERS = itertools.count(1)
+_SERVER_NAMES: "WeakKeyDictionary[Any, dict[tuple[str, str], str]]" = WeakKeyDictionary()
+
+
+def _server_statement(connection: BaseDatabaseWrapper, cursor: Any, statement: Statement) -> tuple[str, str]:
+    """The statement's name on the server session, and the PREPARE to send in front of its first
+    EXECUTE there ("" after): the person as $1, the moment as $2, its other values written in as
+    literals (psycopg2's own quoting) so the planner sees them as before."""
+    from psycopg2.extensions import AsIs
+
+    names = _SERVER_NAMES.setdefault(connection.connection, {})
+    key = (statement.sql, repr(statement.params))
+    if (name := names.get(key)) is not None:
+        return name, ""
+    values: list[Any] = list(statement.params)
+    for index, slot in statement.slots:
+        values[index] = AsIs("$1" if slot == _USER else "$2")
+    # The finished text goes through psycopg2 once more (with the EXECUTE's values): its % doubled.
+    body = cursor.mogrify(statement.sql, values).decode().replace("%", "%%")
+    name = names[key] = f"collab_my_work_{next(_NUMBERS)}"
+    # Written in one query string with the first EXECUTE: no round trip of its own (and a
+    # failed PREPARE fails that EXECUTE, so the name is dropped with the connection's error).
+    return name, f"PREPARE {name} (integer, timestamptz) AS {body}; "
+
+
+def run(connection: BaseDatabaseWrapper, statement: Statement, user_pk: int, now: datetime) -> list[Any]:
+    """The rows of ``statement`` for the person and moment, read without parallel workers on
+    PostgreSQL, where it is planned once per server session (a PREPAREd statement): planning
+    the counts took longer than running them (bench/RESULTS.md)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and not is_psycopg3:
+            name, prepare = _server_statement(connection, cursor, statement)
+            serial = SERIAL if _carries_serial(connection) else ""
+            now_value = connection.ops.adapt_datetimefield_value(now)
+            try:
+                cursor.execute(f"{serial}{prepare}EXECUTE {name} (%s, %s)", [user_pk, now_value])
+            except Exception:
+                if prepare:
+                    del _SERVER_NAMES[connection.connection][(statement.sql, repr(statement.params))]
+                raise
+        else:
+            cursor.execute(statement.sql, statement.filled(connection, user_pk, now))
+        return cursor.fetchall()
+
+
 class Prepared:
     """One ``values()`` queryset compiled for the stand-ins, for one database connection."""
 
@@ -88,9 +152,7 @@ class Prepared:
 
     def rows(self, user_pk: int, now: datetime) -> list[dict[str, Any]]:
         statement = self.statement
-        with self.connection.cursor() as cursor:
-            cursor.execute(statement.sql, statement.filled(self.connection, user_pk, now))
-            fetched = cursor.fetchall()
+        fetched = run(self.connection, statement, user_pk, now)
         names = self.names
         return [dict(zip(names, row, strict=True)) for row in self.compiler.results_iter(results=[fetched])]
 
@@ -113,9 +175,7 @@ class Counts:
 
     def counts(self, user_pk: int, now: datetime) -> list[int]:
         statement = self.statement
-        with self.connection.cursor() as cursor:
-            cursor.execute(statement.sql, statement.filled(self.connection, user_pk, now))
-            row = cursor.fetchone()
+        (row,) = run(self.connection, statement, user_pk, now)
         return [int(n) for n in row]
 
 
@@ -140,15 +200,17 @@ def without_parallel_workers(using: str = "default") -> Iterator[None]:
     (1,400 deliverables per receiver at 100,000 items) and starts a worker for it: 0.25 ms of
     work, 19 ms waiting for the worker on a busy 2-core machine (bench/RESULTS.md).
 
-    ``SET LOCAL`` in a transaction (a savepoint inside one) that is rolled back at the end, so
-    the setting never outlives these reads; they only read.
+    Outside a transaction (a page served normally), each statement carries its own ``SET LOCAL``
+    (``run``): no BEGIN, SET and ROLLBACK round trips around the reads. Inside one (a test, a
+    probe), ``SET LOCAL`` in a savepoint that is rolled back at the end. Either way the setting
+    never outlives these reads; they only read.
     """
     connection = connections[using]
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or _carries_serial(connection):
         yield
         return
     with transaction.atomic(using=using):
         with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+            cursor.execute(SERIAL)
         yield
         transaction.set_rollback(True, using=using)

@@ -19,7 +19,13 @@ from django.views.decorators.vary import vary_on_cookie
 from collab.dashboards import management
 from collab.dashboards.board_selectors import roles_of
 from collab.dashboards.coordinator_selectors import TOP_ITEMS, coordinated_stage, coordinator_board
-from collab.dashboards.department_selectors import department_board, department_item_page, departments_for
+from collab.dashboards.coordinator_selectors import coordinator_list as coordinator_list_page
+from collab.dashboards.department_selectors import (
+    department_board,
+    department_item_page,
+    departments_for,
+)
+from collab.dashboards.department_selectors import department_list as department_list_page
 from collab.dashboards.forms import DepartmentChoiceForm, period_from
 from collab.dashboards.management_exports import figure_export_kind
 from collab.dashboards.my_work_selectors import PAGE_SIZE, SOURCES, entries_of, full_list
@@ -55,7 +61,9 @@ def _require_staff(request: HttpRequest) -> None:
 @require_GET
 def my_work(request: HttpRequest) -> HttpResponse:
     """Everything waiting for the person; the lists refresh every 60 seconds through HTMX."""
-    context = {"work": my_work_of(request.user)}
+    work = my_work_of(request.user)
+    # The top bar's unread count is one of My work's counts: not counted a second time.
+    context = {"work": work, "unread_notifications": work.unread_count}
     template = "dashboards/my_work.html#lists" if _is_htmx(request) else "dashboards/my_work.html"
     return render(request, template, context)
 
@@ -127,6 +135,42 @@ def coordinator_items(request: HttpRequest, stage: str) -> HttpResponse:
     return render(request, "dashboards/item_list.html", context)
 
 
+def _list_texts() -> dict[str, tuple[str, str]]:
+    """Each board list's title and what its page says when it is empty."""
+    return {
+        "tasks": (_("Tasks that need you"), _("No task needs your attention.")),
+        "problems": (_("Open risks and problems"), ""),
+        "reviews": (_("Reviews running out of time"), ""),
+        "gaps": (_("Nothing left out?"), ""),
+        "department-tasks": (_("Tasks of the department"), _("The department has no open task.")),
+        "people": (_("Workload per person"), ""),
+        "measures": (_("Improvement measures assigned to the department"), ""),
+    }
+
+
+@login_required
+@require_GET
+def coordinator_list(request: HttpRequest, name: str) -> HttpResponse:
+    """One list of the coordinator's board in full, most urgent first, paged: the person's own
+    items only."""
+    page = coordinator_list_page(request.user, name, request.GET.get("page"))
+    if page is None:
+        raise Http404
+    title, empty_text = _list_texts()[name]
+    context = {
+        "title": title,
+        "empty_text": empty_text,
+        "name": name,
+        "list_id": f"list-{name}",
+        "page": page,
+        "back": reverse("dashboards:coordinator"),
+        "query": "",
+        "roles": roles_of(request.user),
+        "tab": "coordinator",
+    }
+    return render(request, "dashboards/board_list.html", context)
+
+
 def _chosen_department(request: HttpRequest, choices: list[Department] | None = None) -> Department:
     choices = list(departments_for(request.user)) if choices is None else choices
     if not choices:
@@ -163,9 +207,35 @@ def department(request: HttpRequest) -> HttpResponse:
         "form": form,
         "roles": roles_of(request.user),
         "tab": "department",
-        "top": TOP_ITEMS,
+        "department_query": f"?department={board.department.pk}",
     }
     return render(request, "dashboards/department.html", context)
+
+
+@login_required
+@require_GET
+def department_list(request: HttpRequest, name: str) -> HttpResponse:
+    """One list of the department's board in full, most urgent first, paged: for the head of the
+    department (staff: any department), the department kept from page to page."""
+    department = _chosen_department(request)
+    found = department_list_page(department, name, request.GET.get("page"))
+    if found is None:
+        raise Http404
+    page, today = found
+    title, empty_text = _list_texts()["department-tasks" if name == "tasks" else name]
+    context = {
+        "title": f"{title} · {department}",
+        "empty_text": empty_text,
+        "name": name,
+        "list_id": f"list-{name}",
+        "page": page,
+        "today": today,
+        "back": f"{reverse('dashboards:department')}?department={department.pk}",
+        "query": f"department={department.pk}&",
+        "roles": roles_of(request.user),
+        "tab": "department",
+    }
+    return render(request, "dashboards/board_list.html", context)
 
 
 @login_required

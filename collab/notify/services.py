@@ -7,9 +7,10 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import batched
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone, translation
 
@@ -118,13 +119,260 @@ def notify(
 
 
 def notify_all(events: Sequence[Event]) -> list[Notification]:
-    """``notify`` for many events at once, in a number of queries that does not grow with the
-    events or their recipients. Returns the notifications stored (not those told before)."""
+    """``notify`` for many events at once: the few of one request (a new task's owner,
+    collaborators and receiver; a hand-off), in a number of queries that does not grow with the
+    events or their recipients. Returns the notifications stored (not those told before).
+
+    The rules are ``_tell``'s (see there); the way suits a request, where building statements
+    cost more than running them: one read of everyone who listens (``_listeners``: preferences,
+    who is reachable by IM, the robots), one INSERT of the notifications, one of their e-mail and
+    IM deliveries, and one of the robots' posts when a robot listens. A sweep that tells
+    thousands goes through ``notify_many``.
+    """
+    urgencies = set(Urgency.values)
+    for event in events:
+        if event.urgency not in urgencies:
+            raise ValueError(f"urgency must be one of {Urgency.values}, not {event.urgency!r}")
+    told: list[tuple[Event, str, dict[int, Recipient]]] = []
+    for event in events:
+        people = {r.pk: recipient_of(r) for r in event.recipients if r is not None}
+        if people:
+            told.append((event, event.dedupe or f"{event.kind}:{uuid.uuid4().hex}", people))
+    if not told:
+        return []
     now = timezone.now()
-    return [
-        Notification(id=pk, created_at=now, **dict(zip(NOTIFICATION_FIELDS, row, strict=True)))
-        for pk, row in _tell(events, now)
+    recipients = {pk: recipient for _event, _key, people in told for pk, recipient in people.items()}
+    posting = [(event, key, people) for event, key, people in told if event.urgency != Urgency.DIGEST]
+    listening = _listeners(
+        list(recipients),
+        departments={r.department_id for r in recipients.values() if r.department_id is not None},
+        items={pk for event, _key, _people in posting if (pk := _item_id(event.item)) is not None},
+        company_wide=any(event.urgency == Urgency.INSTANT for event, _key, _people in posting),
+    )
+    preferences = listening.preferences
+    # Each (event, recipient) once, in order; rendered grouped by language.
+    planned: list[tuple[Event, Recipient, str, str]] = []
+    seen: set[str] = set()
+    for event, key, people in told:
+        for recipient in people.values():
+            dedupe_key = f"{key}:{recipient.pk}"
+            if dedupe_key in seen:
+                continue  # the same event twice in one call
+            seen.add(dedupe_key)
+            urgency = event.urgency
+            if urgency == Urgency.DIGEST and not preferences[recipient.pk].routine_digest:
+                urgency = Urgency.NORMAL
+            planned.append((event, recipient, dedupe_key, urgency))
+    by_language: dict[str, list[int]] = {}
+    for index, (_event, recipient, _key, _urgency) in enumerate(planned):
+        by_language.setdefault(recipient.language, []).append(index)
+    rows: list[tuple[Any, ...]] = [()] * len(planned)
+    for language, indexes in by_language.items():
+        with translation.override(language):
+            renderings = Renderings()
+            for index in indexes:
+                event, recipient, dedupe_key, urgency = planned[index]
+                title, body = event.render()
+                rows[index] = (
+                    recipient.pk,
+                    event.kind,
+                    _rendered(title, renderings)[:300],
+                    _rendered(body, renderings),
+                    as_stored(title),
+                    as_stored(body),
+                    event.url,
+                    _item_id(event.item),
+                    dedupe_key,
+                    urgency,
+                )
+    by_key = {row[8]: row for row in rows}
+    created = [
+        Notification(id=pk, created_at=now, **dict(zip(NOTIFICATION_FIELDS, by_key[key], strict=True)))
+        for pk, key in insert_rows(
+            Notification, NOTIFICATION_FIELDS, rows, returning=("id", "dedupe_key"), ignore_conflicts=True
+        )
     ]
+    deliveries: list[tuple[Any, ...]] = []
+    for notification in created:
+        if notification.urgency == Urgency.DIGEST:
+            continue
+        preference = preferences[notification.recipient_id]
+        fields = (notification.pk, notification.dedupe_key, notification.urgency, notification.item_id, now)
+        if preference.email and recipients[notification.recipient_id].email:
+            deliveries.append((Delivery.Channel.EMAIL, *fields))
+        if preference.im_messages and notification.recipient_id in listening.reachable_in_im:
+            deliveries.append((Delivery.Channel.IM, *fields))
+    ids = [
+        pk
+        for (pk,) in insert_rows(
+            Delivery,
+            ("channel", "notification_id", "event", "urgency", "item_id", "next_attempt_at"),
+            deliveries,
+            returning=("id",),
+        )
+    ]
+    if listening.robots:
+        new_keys = {notification.dedupe_key for notification in created}
+        posts = [
+            (event, key, [people[pk] for pk in people if f"{key}:{pk}" in new_keys])
+            for event, key, people in posting
+        ]
+        ids += _post_to_robots([post for post in posts if post[2]], listening, now=now)
+    if ids:
+        from collab.notify.tasks import deliver
+
+        # robust: a broker that is down must not fail the request that already committed; the
+        # rows are pending and the sweep delivers them.
+        for chunk in batched(ids, DELIVERIES_PER_TASK):
+            enqueue_after_commit(deliver, list(chunk))
+    return created
+
+
+@dataclass(frozen=True, slots=True)
+class Listening:
+    """Who listens to a request's events (``_listeners``): each recipient's preference (what
+    ``preferences_for`` gives), who is reachable by IM (``im_reachable``), and the active robots
+    that may hear them as (id, item id, department id)."""
+
+    preferences: dict[int, Any]
+    reachable_in_im: set[int]
+    robots: list[tuple[int, int | None, int | None]]
+
+
+class _Preference(NamedTuple):
+    email: bool
+    im_messages: bool
+    robot_mentions: bool
+    routine_digest: bool
+
+
+# The one read of ``_listeners``; the models' own tables, the values as parameters. The NULLs
+# are typed: PostgreSQL types an untyped NULL of the first branches as text.
+_LISTENERS = """
+    SELECT 0, user_id, email, im_messages, robot_mentions, routine_digest,
+           CAST(NULL AS INTEGER), CAST(NULL AS INTEGER)
+      FROM {preference} WHERE user_id IN ({people})
+    UNION ALL
+    SELECT 1, p.user_id, CAST(NULL AS BOOLEAN), CAST(NULL AS BOOLEAN), CAST(NULL AS BOOLEAN),
+           CAST(NULL AS BOOLEAN), CAST(NULL AS INTEGER), CAST(NULL AS INTEGER)
+      FROM {person} p JOIN {source} s ON s.id = p.source_id
+     WHERE p.user_id IN ({people}) AND s.kind IN ({kinds}) AND p.source_user_id <> ''
+"""
+_ROBOTS = """
+    UNION ALL
+    SELECT 2, id, CAST(NULL AS BOOLEAN), CAST(NULL AS BOOLEAN), CAST(NULL AS BOOLEAN),
+           CAST(NULL AS BOOLEAN), item_id, department_id
+      FROM {robot} WHERE active AND ({wanted})
+"""
+
+
+def _listeners(
+    user_ids: list[int], *, departments: set[int], items: set[int], company_wide: bool
+) -> Listening:
+    """Everyone who listens to events told to ``user_ids``, in one statement: their saved
+    preferences (the model's defaults for people who never chose), whether a directory sync links
+    them to a personal IM (as ``im_reachable``), and the active robots of their ``departments``,
+    of the ``items``, and the company-wide ones when an event is ``company_wide`` (instant)."""
+    from collab.notify.personal import PERSONAL_IM_KINDS
+    from collab.org.models import DirectorySource, Person
+
+    def marks(count: int) -> str:
+        return ", ".join(["%s"] * count)
+
+    sql = _LISTENERS.format(
+        preference=Preference._meta.db_table,
+        person=Person._meta.db_table,
+        source=DirectorySource._meta.db_table,
+        people=marks(len(user_ids)),
+        kinds=marks(len(PERSONAL_IM_KINDS)),
+    )
+    params: list[Any] = [*user_ids, *user_ids, *(str(kind) for kind in PERSONAL_IM_KINDS)]
+    wanted = []
+    if departments:
+        wanted.append(f"(item_id IS NULL AND department_id IN ({marks(len(departments))}))")
+        params += sorted(departments)
+    if items:
+        wanted.append(f"item_id IN ({marks(len(items))})")
+        params += sorted(items)
+    if company_wide:
+        wanted.append("(item_id IS NULL AND department_id IS NULL)")
+    if wanted:
+        sql += _ROBOTS.format(robot=RobotChannel._meta.db_table, wanted=" OR ".join(wanted))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    defaults = Preference()
+    default = _Preference(
+        defaults.email, defaults.im_messages, defaults.robot_mentions, defaults.routine_digest
+    )
+    preferences: dict[int, Any] = dict.fromkeys(user_ids, default)
+    reachable: set[int] = set()
+    robots: list[tuple[int, int | None, int | None]] = []
+    for kind, pk, email, im_messages, mentions, digest, item_id, department_id in found:
+        if kind == 0:
+            preferences[pk] = _Preference(bool(email), bool(im_messages), bool(mentions), bool(digest))
+        elif kind == 1:
+            reachable.add(pk)
+        else:
+            robots.append((pk, item_id, department_id))
+    return Listening(preferences, reachable, robots)
+
+
+def _post_to_robots(
+    posts: list[tuple[Event, str, list[Recipient]]], listening: Listening, *, now: Any
+) -> list[int]:
+    """``_enqueue_robots`` for the robots ``_listeners`` read already: one post per matching
+    robot and event, mentioning who allows it. Returns the new deliveries' ids."""
+    rows = []
+    # Groups read the company's language (Simplified Chinese by default), once per event.
+    with translation.override(settings.LANGUAGE_CODE):
+        renderings = Renderings()
+        for event, key, told in posts:
+            own_departments = {user.department_id for user in told} - {None}
+            item_id = _item_id(event.item)
+            hearing = [
+                (robot_id, robot_department)
+                for robot_id, robot_item, robot_department in listening.robots
+                if (robot_item is None and robot_department in own_departments)
+                or (item_id is not None and robot_item == item_id)
+                or (event.urgency == Urgency.INSTANT and robot_item is None and robot_department is None)
+            ]
+            if not hearing:
+                continue
+            title, body = event.render()
+            title, body = _rendered(title, renderings)[:300], _rendered(body, renderings)
+            for robot_id, robot_department in hearing:
+                audience = [
+                    u for u in told if robot_department is None or u.department_id == robot_department
+                ]
+                mentioned = [u.pk for u in audience if listening.preferences[u.pk].robot_mentions]
+                rows.append(
+                    (
+                        Delivery.Channel.ROBOT,
+                        robot_id,
+                        key,
+                        event.urgency,
+                        title,
+                        body,
+                        event.url,
+                        item_id,
+                        mentioned,
+                        now,
+                    )
+                )
+    fields = (
+        "channel",
+        "robot_id",
+        "event",
+        "urgency",
+        "title",
+        "body",
+        "url",
+        "item_id",
+        "mention_user_ids",
+        "next_attempt_at",
+    )
+    return [pk for (pk,) in insert_rows(Delivery, fields, rows, returning=("id",), ignore_conflicts=True)]
 
 
 def notify_many(events: Sequence[Event]) -> int:

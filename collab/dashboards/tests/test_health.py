@@ -9,6 +9,7 @@ import time_machine
 from django.utils import timezone, translation
 
 from collab.dashboards.board_selectors import health_rank, item_rows
+from collab.dashboards.coordinator_selectors import _items
 from collab.dashboards.health import Health, HealthFacts, due_soon_limit, health_of
 from collab.dashboards.tests.support import alert, at, problem, raw_item, raw_task, refresh_facts, version
 from collab.lib.workdays import Calendar
@@ -61,7 +62,7 @@ def _lights(org: Org) -> dict[str, str]:
         today = timezone.localdate(now, Calendar().tz)
         soon = due_soon_limit(Calendar(), today)
         ids = list(CollaborationItem.objects.filter(coordinator=org.coordinator).values_list("pk", flat=True))
-        rows = item_rows(CollaborationItem.objects.all(), ids, now=now, today=today, soon=soon)
+        rows = item_rows("coordinator items", _items, ids, now=now, today=today, soon=soon)
         # The SQL rank that sorts and cuts the lists before any light is computed must agree
         # with the light of every item.
         ranks = dict(

@@ -28,6 +28,7 @@ from collab.dashboards.my_work_selectors import (
     section_of,
 )
 from collab.dashboards.prepared import (
+    SERIAL,
     STAND_IN_NOW,
     STAND_IN_USER,
     Counts,
@@ -120,3 +121,57 @@ def test_my_work_reads_without_parallel_workers_and_leaves_the_setting_as_it_was
     with without_parallel_workers():
         assert setting() == "0"
     assert setting() == before != "0"
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW plan_cache_mode")
+        assert cursor.fetchone()[0] == "auto"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
+@pytest.mark.django_db(transaction=True)
+def test_served_outside_a_transaction_each_statement_is_planned_once_and_sets_nothing_that_stays(
+    org: Org,
+) -> None:
+    from django.db.models.expressions import RawSQL
+    from django.test.utils import CaptureQueriesContext
+
+    populate(org, 1)
+    connection.close()  # a new server session: nothing prepared there yet
+
+    def setting() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW max_parallel_workers_per_gather")
+            return str(cursor.fetchone()[0])
+
+    before = setting()
+    with CaptureQueriesContext(connection) as first:
+        work = my_work(org.owner)
+    with CaptureQueriesContext(connection) as second:
+        again = my_work(org.owner)
+    assert work == again and work.sections
+    statements = [q["sql"] for q in first if "EXECUTE" in q["sql"]]
+    # No BEGIN, SET or ROLLBACK of their own: each statement carries its SET LOCAL, and is
+    # PREPAREd in front of its first EXECUTE on the session, then only executed.
+    assert len(statements) == len(first) - 2  # the person's region and calendar: plain ORM reads
+    assert all(sql.startswith(f"{SERIAL}PREPARE ") for sql in statements)
+    assert [q["sql"].split("EXECUTE ")[0] for q in second if "EXECUTE" in q["sql"]] == [SERIAL] * len(
+        statements
+    )
+    assert len(second) == len(first)
+    assert setting() == before != "0"
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW plan_cache_mode")
+        assert cursor.fetchone()[0] == "auto"
+        # Planned once for any person, not again for each call.
+        cursor.execute(
+            "SELECT count(*), bool_and(generic_plans = 2 AND custom_plans = 0) FROM pg_prepared_statements"
+            " WHERE name LIKE 'collab_my_work_%%'"
+        )
+        assert cursor.fetchone() == (len(statements), True)
+    # The statements do run without parallel workers.
+    reads_setting = Notification.objects.filter(recipient=STAND_IN_USER).values(
+        setting=RawSQL("current_setting('max_parallel_workers_per_gather')", [])
+    )
+    Notification.objects.create(recipient=org.owner, kind="test", title="x")
+    rows = Prepared(connection, reads_setting).rows(org.owner.pk, timezone.now())
+    assert rows and {row["setting"] for row in rows} == {"0"}
+    assert setting() == before

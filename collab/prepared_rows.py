@@ -1,0 +1,133 @@
+"""Rows read by one key, from SQL compiled once per database connection.
+
+A write reads a handful of rows by their key, with their related rows (``select_related``), some
+of them row-locked (``select_for_update``): the item of the page, the item locked by the service,
+the task or deliverable acted on. Building and compiling those querysets cost more CPU than
+running them (bench/RESULTS.md, writes: about 2 ms of ORM for a statement of 0.4 ms). A
+``PreparedRows`` compiles its queryset once, built for a stand-in key no row has, notes which
+parameter the stand-in is, and on each call puts the real key there and runs the same SQL; the
+rows become model instances as Django's own iterable makes them (the backend's converters,
+``from_db``, the related populators of ``select_related``), or tuples for a ``values_list()``.
+
+The querysets are written as usual, as a module-level function of the key (``build``) whose
+queryset filters on it once, as a parameter: ``Task.objects.select_related("item").filter(
+pk=key)``. A stand-in that shows up anywhere else fails the compilation loudly, and
+``tests/test_prepared_rows.py`` compares each prepared read with its queryset run afresh.
+No ``prefetch_related``, no ``iterator()``: a prefetch is a second statement.
+"""
+
+from collections.abc import Callable
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Model, QuerySet
+from django.db.models.query import (  # type: ignore[attr-defined]
+    FlatValuesListIterable,
+    ModelIterable,
+    ValuesListIterable,
+    _get_from_db,
+    get_related_populators,
+)
+from django.db.transaction import TransactionManagementError
+
+# A key no row has: past any sequence of the project's tables (and unlike the one of
+# collab.dashboards.prepared, so the two never meet in one statement).
+STAND_IN_KEY = 2_147_480_531
+
+Build = Callable[[Any], QuerySet[Any]]
+
+
+class PreparedRows:
+    """One queryset compiled for ``STAND_IN_KEY`` on one database connection."""
+
+    def __init__(self, connection: BaseDatabaseWrapper, queryset: QuerySet[Any]) -> None:
+        state: Any = queryset  # the queryset's private settings, read as Django's iterables do
+        if state._prefetch_related_lookups:
+            raise ValueError("a prepared read is one statement: no prefetch_related")
+        query = queryset.query
+        compiler = query.get_compiler(connection=connection)
+        sql, params = compiler.as_sql()
+        slots = [index for index, value in enumerate(params) if type(value) is int and value == STAND_IN_KEY]
+        if (
+            len(slots) != 1
+            or str(STAND_IN_KEY) in sql
+            or any(
+                str(STAND_IN_KEY) in str(value) for index, value in enumerate(params) if index not in slots
+            )
+        ):
+            raise ValueError("the stand-in key must be one parameter of the statement, as it is")
+        self.connection = connection
+        self.compiler = compiler
+        self.sql, self.params, self.slot = sql, list(params), slots[0]
+        self.locks = bool(query.select_for_update)
+        self.instances = queryset._iterable_class is ModelIterable
+        self.flat = queryset._iterable_class is FlatValuesListIterable
+        if not (self.instances or self.flat or queryset._iterable_class is ValuesListIterable):
+            raise ValueError("a prepared read makes instances or values_list() rows")
+        if self.instances:
+            select, klass_info = compiler.select, compiler.klass_info
+            if compiler.annotation_col_map or state._known_related_objects:
+                raise ValueError("a prepared read makes plain instances: no annotations")
+            self.model: type[Model] = klass_info["model"]
+            fields = klass_info["select_fields"]
+            self.start, self.end = fields[0], fields[-1] + 1
+            self.init_list = [column[0].target.attname for column in select[self.start : self.end]]
+            fetch_mode = state._fetch_mode
+            if fetch_mode.track_peers:
+                raise ValueError("a prepared read makes plain instances: no peers to fetch with")
+            self.from_db = _get_from_db(self.model, fetch_mode)
+            self.populators = get_related_populators(klass_info, select, connection.alias, fetch_mode)
+
+    def all(self, key: Any) -> list[Any]:
+        """The rows for ``key``: instances (with their related rows), tuples, or values (flat)."""
+        connection = self.connection
+        if self.locks and connection.features.has_select_for_update and connection.get_autocommit():
+            raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
+        params = self.params.copy()
+        params[self.slot] = key
+        with self.connection.cursor() as cursor:
+            cursor.execute(self.sql, params)
+            fetched = cursor.fetchall()
+        if not fetched:
+            return []
+        rows = self.compiler.results_iter(results=[fetched], tuple_expected=not self.instances)
+        if self.flat:
+            return [row[0] for row in rows]
+        if not self.instances:
+            return list(rows)
+        found = []
+        alias = self.connection.alias
+        for row in rows:
+            obj = self.from_db(alias, self.init_list, row[self.start : self.end])
+            for populator in self.populators:
+                populator.populate(row, obj)
+            found.append(obj)
+        return found
+
+    def first(self, key: Any) -> Any:
+        """The row for ``key``, or None."""
+        rows = self.all(key)
+        return rows[0] if rows else None
+
+
+# Per connection object (one per thread and database alias), so each keeps its own backend's SQL
+# and converters; dropped with the connection.
+_CACHE: "WeakKeyDictionary[BaseDatabaseWrapper, dict[Build, PreparedRows]]" = WeakKeyDictionary()
+
+
+def prepared(build: Build, using: str = DEFAULT_DB_ALIAS) -> PreparedRows:
+    """``build(STAND_IN_KEY)`` compiled once per connection (``build``: a module-level function,
+    the cache's key)."""
+    connection = connections[using]
+    per_connection = _CACHE.setdefault(connection, {})
+    found = per_connection.get(build)
+    if found is None:
+        found = per_connection[build] = PreparedRows(connection, build(STAND_IN_KEY))
+    return found
+
+
+def row_by_key(build: Build, key: Any, using: str = DEFAULT_DB_ALIAS) -> Any:
+    """The first row of ``build(key)``, or None, through its prepared statement."""
+    return prepared(build, using).first(key)
