@@ -118,17 +118,9 @@ def notify(
     return notify_all([Event(list(recipients), kind, render, url, item, dedupe, urgency)])
 
 
-def notify_all(events: Sequence[Event]) -> list[Notification]:
-    """``notify`` for many events at once: the few of one request (a new task's owner,
-    collaborators and receiver; a hand-off), in a number of queries that does not grow with the
-    events or their recipients. Returns the notifications stored (not those told before).
-
-    The rules are ``_tell``'s (see there); the way suits a request, where building statements
-    cost more than running them: one read of everyone who listens (``_listeners``: preferences,
-    who is reachable by IM, the robots), one INSERT of the notifications, one of their e-mail and
-    IM deliveries, and one of the robots' posts when a robot listens. A sweep that tells
-    thousands goes through ``notify_many``.
-    """
+def _told(events: Sequence[Event]) -> list[tuple[Event, str, dict[int, Recipient]]]:
+    """The events with anyone to tell, as (event, its key, its recipients by id); an unknown
+    urgency is refused before anything is stored."""
     urgencies = set(Urgency.values)
     for event in events:
         if event.urgency not in urgencies:
@@ -138,19 +130,17 @@ def notify_all(events: Sequence[Event]) -> list[Notification]:
         people = {r.pk: recipient_of(r) for r in event.recipients if r is not None}
         if people:
             told.append((event, event.dedupe or f"{event.kind}:{uuid.uuid4().hex}", people))
-    if not told:
-        return []
-    now = timezone.now()
-    recipients = {pk: recipient for _event, _key, people in told for pk, recipient in people.items()}
-    posting = [(event, key, people) for event, key, people in told if event.urgency != Urgency.DIGEST]
-    listening = _listeners(
-        list(recipients),
-        departments={r.department_id for r in recipients.values() if r.department_id is not None},
-        items={pk for event, _key, _people in posting if (pk := _item_id(event.item)) is not None},
-        company_wide=any(event.urgency == Urgency.INSTANT for event, _key, _people in posting),
-    )
-    preferences = listening.preferences
-    # Each (event, recipient) once, in order; rendered grouped by language.
+    return told
+
+
+def _notification_rows(
+    told: list[tuple[Event, str, dict[int, Recipient]]], preferences: dict[int, Any]
+) -> list[tuple[Any, ...]]:
+    """The values of NOTIFICATION_FIELDS for each (event, recipient) once, in order: the texts
+    rendered in the recipient's language (each language made active once, for all its
+    recipients; the recipient's language at the time is kept for the admin and for older readers
+    of title/body: the pages, e-mails and IM messages render title_text/body_text), a routine
+    event for someone who turned the digest off made normal."""
     planned: list[tuple[Event, Recipient, str, str]] = []
     seen: set[str] = set()
     for event, key, people in told:
@@ -185,6 +175,34 @@ def notify_all(events: Sequence[Event]) -> list[Notification]:
                     dedupe_key,
                     urgency,
                 )
+    return rows
+
+
+def notify_all(events: Sequence[Event]) -> list[Notification]:
+    """``notify`` for many events at once: the few of one request (a new task's owner,
+    collaborators and receiver; a hand-off), in a number of queries that does not grow with the
+    events or their recipients. Returns the notifications stored (not those told before).
+
+    The rules are ``_tell``'s (see there); the way suits a request, where building statements
+    cost more than running them: one read of everyone who listens (``_listeners``: preferences,
+    who is reachable by IM, the robots), one INSERT of the notifications, one of their e-mail and
+    IM deliveries, and one of the robots' posts when a robot listens. A sweep that tells
+    thousands goes through ``notify_many``.
+    """
+    told = _told(events)
+    if not told:
+        return []
+    now = timezone.now()
+    recipients = {pk: recipient for _event, _key, people in told for pk, recipient in people.items()}
+    posting = [(event, key, people) for event, key, people in told if event.urgency != Urgency.DIGEST]
+    listening = _listeners(
+        list(recipients),
+        departments={r.department_id for r in recipients.values() if r.department_id is not None},
+        items={pk for event, _key, _people in posting if (pk := _item_id(event.item)) is not None},
+        company_wide=any(event.urgency == Urgency.INSTANT for event, _key, _people in posting),
+    )
+    preferences = listening.preferences
+    rows = _notification_rows(told, preferences)
     by_key = {row[8]: row for row in rows}
     created = [
         Notification(id=pk, created_at=now, **dict(zip(NOTIFICATION_FIELDS, by_key[key], strict=True)))
@@ -395,59 +413,14 @@ def _tell(events: Sequence[Event], now: Any) -> list[tuple[int, tuple[Any, ...]]
        robots of every event are read with one query.
     4. After commit, deliver the new deliveries by id.
     """
-    urgencies = set(Urgency.values)
-    for event in events:
-        if event.urgency not in urgencies:
-            raise ValueError(f"urgency must be one of {Urgency.values}, not {event.urgency!r}")
-    # (event, its key, its recipients by id) for events with anyone to tell.
-    told: list[tuple[Event, str, dict[int, Recipient]]] = []
-    for event in events:
-        people = {r.pk: recipient_of(r) for r in event.recipients if r is not None}
-        if people:
-            told.append((event, event.dedupe or f"{event.kind}:{uuid.uuid4().hex}", people))
+    told = _told(events)
     if not told:
         return []
     recipients = {pk: recipient for _event, _key, people in told for pk, recipient in people.items()}
     user_ids = list(recipients)
     preferences = preferences_for(user_ids)
     reachable_in_im = im_reachable(user_ids)
-    # Each (event, recipient) once, in order; rendered below grouped by language.
-    planned: list[tuple[Event, Recipient, str, str]] = []
-    seen: set[str] = set()
-    for event, key, people in told:
-        for recipient in people.values():
-            dedupe_key = f"{key}:{recipient.pk}"
-            if dedupe_key in seen:
-                continue  # the same event twice in one call
-            seen.add(dedupe_key)
-            urgency = event.urgency
-            if urgency == Urgency.DIGEST and not preferences[recipient.pk].routine_digest:
-                urgency = Urgency.NORMAL
-            planned.append((event, recipient, dedupe_key, urgency))
-    by_language: dict[str, list[int]] = {}
-    for index, (_event, recipient, _key, _urgency) in enumerate(planned):
-        by_language.setdefault(recipient.language, []).append(index)
-    rows: list[tuple[Any, ...]] = [()] * len(planned)
-    for language, indexes in by_language.items():
-        with translation.override(language):
-            renderings = Renderings()
-            for index in indexes:
-                event, recipient, dedupe_key, urgency = planned[index]
-                title, body = event.render()
-                # The recipient's language at the time: for the admin and for older readers of
-                # title/body; the pages, e-mails and IM messages render title_text/body_text.
-                rows[index] = (
-                    recipient.pk,
-                    event.kind,
-                    _rendered(title, renderings)[:300],
-                    _rendered(body, renderings),
-                    as_stored(title),
-                    as_stored(body),
-                    event.url,
-                    _item_id(event.item),
-                    dedupe_key,
-                    urgency,
-                )
+    rows = _notification_rows(told, preferences)
     by_key = {row[8]: row for row in rows}
     created = [
         (pk, by_key[key])
