@@ -123,6 +123,8 @@ EXPECTED: dict[str, str] = {
     "dashboards:figure_rows_export": "LFFFFFA",
     "dashboards:timeline": "LNAAAAA",
     "dashboards:coordinator_items": "LNNNANN",  # one's own coordinated items only
+    "dashboards:coordinator_list": "LAAAAAA",  # each person's own coordinated items (none: empty)
+    "dashboards:department_list": "LFFFFAA",
     "dashboards:department_items": "LFFFFAA",
     "movein:register_import": "LFFFFFA",  # staff
     "signin_start": "NNNNNNN",  # no single sign-on provider is set up here
@@ -192,6 +194,7 @@ def played(org: Org) -> dict[str, Any]:
         ).pk,
         "figure": "items",
         "entry": "tasks",
+        "name": "tasks",
         "stage": "executing",
         "uidb64": "MQ",
         "token": "set-password",
