@@ -61,13 +61,14 @@ def played_item(org: Org) -> CollaborationItem:
     return item
 
 
-def played_ids(item: CollaborationItem) -> dict[str, int]:
+def played_ids(item: CollaborationItem) -> dict[str, Any]:
     """The first object of each kind the item's URLs name, by the URL parameter's name."""
     from collab.exports.models import Export
     from reviews_app.models import Deliverable, DeliverableFile, ImprovementMeasure
 
     candidates: dict[str, Any] = {
         "pk": item.pk,
+        "name": "tasks",  # the boards' full lists (dashboard/…/list/<name>/)
         "export_pk": Export.objects.order_by("pk").values_list("pk", flat=True).first(),
         "task_pk": item.tasks.order_by("pk").values_list("pk", flat=True).first(),
         "meeting_pk": item.meetings.order_by("pk").values_list("pk", flat=True).first(),
