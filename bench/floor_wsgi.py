@@ -43,10 +43,14 @@ def once_prepared(sql: str) -> str:
 
 
 def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-    statements = STATEMENTS.get(environ["PATH_INFO"].strip("/"))
-    if statements is None:
-        start_response("200 OK", [("Content-Type", "text/plain")])  # the server's readiness probe
+    path = environ["PATH_INFO"].strip("/")
+    if path == "accounts/login":  # the server's readiness probe
+        start_response("200 OK", [("Content-Type", "text/plain")])
         return [b"floor"]
+    statements = STATEMENTS.get(path)
+    if statements is None:  # a page this run did not record: no floor to measure
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"no such page"]
     with connection.cursor() as cursor:
         for sql in statements:
             if sql.startswith("DECLARE "):  # a server-side cursor (a form's choices): run its query

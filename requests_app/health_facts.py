@@ -84,20 +84,21 @@ def item_health_refresh(
     for callers that do not hold the items' locks already (the warning sweep). ``only`` names the
     facts a caller can change, when it knows (the sweep changes the warnings' two).
     """
-    columns = {name: value for name, value in health_fact_columns().items() if not only or name in only}
     if isinstance(items, QuerySet):
         rows = items
     else:
         ids = list(items)
         if len(ids) == 1 and not lock and not only:
+            # The writes' path: the compiled UPDATE, without building the facts' expressions.
             _refresh_one(ids[0])
             return
         rows = CollaborationItem.objects.filter(pk__in=ids)
+    columns = {name: value for name, value in health_fact_columns().items() if not only or name in only}
     if not lock:
         rows.update(**columns)
         return
     with transaction.atomic():
-        locked = list(rows.order_by("pk").select_for_update().values_list("pk", flat=True))
+        locked = list(rows.order_by("pk").select_for_update(no_key=True).values_list("pk", flat=True))
         CollaborationItem.objects.filter(pk__in=locked).update(**columns)
 
 

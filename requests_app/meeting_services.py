@@ -74,7 +74,7 @@ class MeetingData:
 @transaction.atomic
 def meeting_schedule(*, actor: Any, item_id: int, data: MeetingData) -> Meeting:
     """Schedules a meeting and sends the pre-read (requirement form and files) to every invitee."""
-    item = CollaborationItem.objects.select_for_update().get(pk=item_id)
+    item = CollaborationItem.objects.select_for_update(no_key=True).get(pk=item_id)
     _require_organiser(actor, item)
     if item.is_draft:
         raise ItemError(_("Submit the requirement form before scheduling a meeting about it."))
@@ -175,7 +175,7 @@ def minutes_record(*, actor: Any, meeting_id: int, data: MinutesData) -> Minutes
     4. The heads of the participating departments are asked to confirm in writing.
     """
     meeting = Meeting.objects.select_related("item").get(pk=meeting_id)
-    item = CollaborationItem.objects.select_for_update().get(pk=meeting.item_id)
+    item = CollaborationItem.objects.select_for_update(no_key=True).get(pk=meeting.item_id)
     _require_organiser(actor, item)
     if not data.conclusions.strip():
         raise ItemError(_("Write down the conclusions of the meeting."), {"conclusions": [_("Required.")]})
@@ -209,7 +209,7 @@ def minutes_record(*, actor: Any, meeting_id: int, data: MinutesData) -> Minutes
             {k: v for k, v in problems.items() if v},
         )
 
-    minutes = Minutes.objects.select_for_update().filter(meeting=meeting).first()
+    minutes = Minutes.objects.select_for_update(no_key=True).filter(meeting=meeting).first()
     revising = minutes is not None
     if minutes is None:
         minutes = Minutes(meeting=meeting, recorded_by=actor)  # issued for confirmation at once
@@ -346,12 +346,12 @@ def minutes_confirm(
 ) -> Confirmation:
     """A department's written confirmation of, or objection to, one version of the minutes."""
     minutes = Minutes.objects.select_related("meeting").get(pk=minutes_id)
-    item = CollaborationItem.objects.select_for_update().get(pk=minutes.meeting.item_id)
+    item = CollaborationItem.objects.select_for_update(no_key=True).get(pk=minutes.meeting.item_id)
     department = Department.objects.get(pk=department_id)
     if department not in participating_departments(item):
         raise ItemError(_("%(department)s does not take part in this item.") % {"department": department})
     require_confirmer(actor, department)
-    minutes = Minutes.objects.select_for_update().get(pk=minutes_id)
+    minutes = Minutes.objects.select_for_update(no_key=True).get(pk=minutes_id)
     if version != minutes.version:
         raise ItemError(
             _("The minutes were revised to version %(version)s since you opened them: read them again.")

@@ -72,12 +72,15 @@ def _require_editor(actor: Any, item: CollaborationItem) -> None:
 
 
 def _item_to_lock(pk: int) -> QuerySet[CollaborationItem]:
-    return CollaborationItem.objects.select_for_update().filter(pk=pk).order_by()
+    # FOR NO KEY UPDATE: writers of the item queue behind each other (as with FOR UPDATE), but
+    # rows inserted meanwhile that name the item (a notification, a task, the sweep's warnings)
+    # are not held up by their foreign key's FOR KEY SHARE. No write changes an item's id.
+    return CollaborationItem.objects.select_for_update(no_key=True).filter(pk=pk).order_by()
 
 
 def locked_item(item_id: int) -> CollaborationItem:
     """The item, row-locked for this transaction (the statement compiled once per connection:
-    every write of a stage locks its item first)."""
+    every write of a stage locks its item first, then the rows of the stage it changes)."""
     item = row_by_key(_item_to_lock, item_id)
     if item is None:
         raise CollaborationItem.DoesNotExist("CollaborationItem matching query does not exist.")

@@ -237,7 +237,7 @@ def archive_build(
 
 def _finish(archive: Archive, item: CollaborationItem, *, stored_name: str, sha256: str, close: bool) -> None:
     with transaction.atomic():
-        locked = CollaborationItem.objects.select_for_update().get(pk=item.pk)
+        locked = CollaborationItem.objects.select_for_update(no_key=True).get(pk=item.pk)
         closing = close and locked.status != ItemStatus.CLOSED
         if closing:
             problems = archive_problems(locked)

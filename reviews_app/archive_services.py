@@ -65,7 +65,7 @@ def archive_request(*, actor: Any, item_id: int) -> Archive:
     2. Create the archive row (queued), write the audit row.
     3. After commit, enqueue the build by id.
     """
-    item = CollaborationItem.objects.select_for_update().get(pk=item_id)
+    item = CollaborationItem.objects.select_for_update(no_key=True).get(pk=item_id)
     require_open(item)
     ARCHIVE.require(actor, item)
     _fail_stale(item)
@@ -93,7 +93,7 @@ def archive_snapshot(
     ready, and is closed at the end like a build the coordinator requested.
     """
     with transaction.atomic():
-        item = CollaborationItem.objects.select_for_update().get(pk=item_id)
+        item = CollaborationItem.objects.select_for_update(no_key=True).get(pk=item_id)
         _fail_stale(item)
         if close:
             require_open(item)

@@ -111,7 +111,7 @@ def _deliverable_to_lock(pk: int) -> QuerySet[Deliverable]:
     # The people with their persons: the notification after the write is in their language.
     # The task is locked too: its status follows the deliverable's (``_task_follows``).
     return (
-        Deliverable.objects.select_for_update(of=("self", "task"))
+        Deliverable.objects.select_for_update(no_key=True, of=("self", "task"))
         .select_related("task", "deliverer__person", "receiver__person__region")
         .filter(pk=pk)
         .order_by()
@@ -125,7 +125,7 @@ def _item_of_task(pk: int) -> QuerySet[Any]:
 def _task_to_lock(pk: int) -> QuerySet[Task]:
     # Locked after its item, as _task_follows would; its receiver's calendar comes along.
     return (
-        Task.objects.select_for_update(of=("self",))
+        Task.objects.select_for_update(no_key=True, of=("self",))
         .select_related("receiver__person__region")
         .filter(pk=pk)
         .order_by()
@@ -197,7 +197,7 @@ def _task_follows(*, actor: Any, task_id: int, deliverable: Deliverable, task: T
     - else (changes requested on every one): back in progress.
     """
     # ``task``: the caller's, already row-locked with its item.
-    task = task or Task.objects.select_for_update().select_related("item").get(pk=task_id)
+    task = task or Task.objects.select_for_update(no_key=True).select_related("item").get(pk=task_id)
     if task.status == TaskStatus.DONE:
         return
     statuses = set(Deliverable.objects.filter(task_id=task_id).values_list("status", flat=True))

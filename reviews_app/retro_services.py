@@ -138,7 +138,7 @@ def retrospective_problems(
 
 
 def _lock_item(item_id: int) -> CollaborationItem:
-    return CollaborationItem.objects.select_for_update().get(pk=item_id)
+    return CollaborationItem.objects.select_for_update(no_key=True).get(pk=item_id)
 
 
 def _require_recorder(actor: Any, item: CollaborationItem) -> None:
@@ -362,7 +362,7 @@ def measure_complete(*, actor: Any, measure_id: int, note: str) -> ImprovementMe
     item_id = ImprovementMeasure.objects.values_list("retrospective__item_id", flat=True).get(pk=measure_id)
     item = _lock_item(item_id)
     measure = (
-        ImprovementMeasure.objects.select_for_update(of=("self",))
+        ImprovementMeasure.objects.select_for_update(no_key=True, of=("self",))
         .select_related("owner", "department")
         .get(pk=measure_id)
     )

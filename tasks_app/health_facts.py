@@ -146,7 +146,7 @@ def sweep_lock_items(item_ids: Iterable[int]) -> dict[int, tuple[int, datetime |
     """Inside a batch of the warning sweep: row-locks the items of its warnings, skipping those a
     writer holds, and returns the stored ``SWEEP_FACTS`` of those it locked.
 
-    Skipped, not waited for: a writer holding an item (``FOR UPDATE``) may be waiting for a
+    Skipped, not waited for: a writer holding an item (``FOR NO KEY UPDATE``) may be waiting for a
     warning row the batch holds, and the batch's rows that name the item (notifications,
     deliveries) would wait for the writer: a deadlock. The batch leaves the warnings of a held
     item for the next batch or sweep. ``FOR NO KEY UPDATE``: the batch changes no key, so

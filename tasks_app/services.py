@@ -163,7 +163,13 @@ def task_create(*, actor: Any, item_id: int, data: TaskData, source_todo_id: int
 
 
 def _todo_for_task(item: CollaborationItem, todo_id: int) -> Todo:
-    todo = Todo.objects.select_for_update().select_related("minutes__meeting").filter(pk=todo_id).first()
+    # Only the to-do is locked (not its minutes and meeting, which confirmations and to-dos name).
+    todo = (
+        Todo.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("minutes__meeting")
+        .filter(pk=todo_id)
+        .first()
+    )
     if todo is None or todo.minutes.meeting.item_id != item.pk:
         raise ItemError(_("This to-do is not in the minutes of this item."))
     if Task.objects.filter(source_todo=todo).exists():
@@ -348,7 +354,7 @@ def todo_drop(*, actor: Any, todo_id: int, reason: str) -> Todo:
     item = _locked_item(item_id)
     _require_planner(actor, item)
     _require_planning_stage(item)
-    todo = Todo.objects.select_for_update().get(pk=todo_id)
+    todo = Todo.objects.select_for_update(no_key=True).get(pk=todo_id)
     if not reason.strip():
         raise ItemError(
             _("Say why the to-do needs no task: every party will read it."),

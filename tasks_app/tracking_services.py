@@ -27,7 +27,7 @@ from requests_app.access import people_who_see
 from requests_app.health_facts import item_health_refresh
 from requests_app.models import CollaborationItem, ItemStatus, ReportCadence
 from requests_app.rules import vague_wording_errors
-from requests_app.services import ItemError, require_open
+from requests_app.services import ItemError, locked_item, require_open
 from requests_app.transitions import transition
 from tasks_app import alerts
 from tasks_app.access import HAND_OVER_PROBLEM, REPORT, RESOLVE_PROBLEM, SET_CADENCE
@@ -75,10 +75,13 @@ def report_problems(data: ReportData) -> dict[str, list[str]]:
 
 
 def _task_to_report_on(pk: int) -> QuerySet[Task]:
-    # The owner's person and region come along for the next report's due time (its calendar);
-    # the rows locked stay the task, its item and its owner (a person may have no region).
+    # Locked: the item, then the task (PostgreSQL locks in the order of OF), the order of every
+    # write of an item, so a report never holds the task while it waits for the item that a
+    # deliverable's write holds; FOR NO KEY UPDATE, which queues writers without holding up the
+    # rows that others insert naming the task or the item (their foreign keys' FOR KEY SHARE).
+    # The owner's person and region come along, not locked, for the next report's due time.
     return (
-        Task.objects.select_for_update(of=("self", "item", "owner"))
+        Task.objects.select_for_update(no_key=True, of=("item", "self"))
         .select_related("item", "owner__person__region")
         .filter(pk=pk)
         .order_by()
@@ -206,7 +209,11 @@ def _require_problem_manager(actor: Any, problem: Problem) -> None:
 
 @transaction.atomic
 def problem_resolve(*, actor: Any, problem_id: int, resolution: str) -> Problem:
-    problem = Problem.objects.select_for_update().select_related("item", "task").get(pk=problem_id)
+    problem = (
+        Problem.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("item", "task")
+        .get(pk=problem_id)
+    )
     _require_problem_manager(actor, problem)
     if problem.status == ProblemStatus.RESOLVED:
         raise ItemError(_("This problem is already resolved."))
@@ -243,7 +250,11 @@ def problem_resolve(*, actor: Any, problem_id: int, resolution: str) -> Problem:
 @transaction.atomic
 def problem_assign(*, actor: Any, problem_id: int, owner_id: int) -> Problem:
     """The coordinator hands a problem to whoever must resolve it (e.g. the product manager)."""
-    problem = Problem.objects.select_for_update().select_related("item", "task").get(pk=problem_id)
+    problem = (
+        Problem.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("item", "task")
+        .get(pk=problem_id)
+    )
     HAND_OVER_PROBLEM.require(actor, problem.item)
     if problem.status != ProblemStatus.OPEN:
         raise ItemError(_("This problem is already resolved."))
@@ -282,7 +293,7 @@ def problem_assign(*, actor: Any, problem_id: int, owner_id: int) -> Problem:
 
 @transaction.atomic
 def item_set_cadence(*, actor: Any, item_id: int, cadence: str) -> CollaborationItem:
-    item = CollaborationItem.objects.select_for_update().get(pk=item_id)
+    item = locked_item(item_id)
     SET_CADENCE.require(actor, item)
     if cadence not in ReportCadence.values:
         raise ItemError(_("Choose one of the offered cadences."))

@@ -111,7 +111,7 @@ def delivery_attempt(*, delivery_id: int) -> str:
         if delivery.robot_id is not None:
             # The robot's row lock serialises claims for one robot, so the count below cannot
             # be read by two workers at once (on SQLite the IMMEDIATE transaction does that).
-            RobotChannel.objects.select_for_update().filter(pk=delivery.robot_id).first()
+            RobotChannel.objects.select_for_update(no_key=True).filter(pk=delivery.robot_id).first()
             free_at = _rate_limited_until(delivery.robot_id, now)
             if free_at is not None:
                 Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.PENDING).update(
