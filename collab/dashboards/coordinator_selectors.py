@@ -20,6 +20,7 @@ from collab.dashboards.board_selectors import (
     attention_rank,
     breakdown_gaps_for,
     day_count,
+    first_by_attention,
     flagged_tasks,
     group_by_stage,
     has_breakdown_gap,
@@ -345,7 +346,7 @@ def coordinator_board(user: Any, *, now: datetime | None = None) -> CoordinatorB
     gap_rows = _with_gaps([replace(loaded[pk]) for pk in gap_ids if pk in loaded])
 
     flagged = _attention_tasks(user, moment)
-    attention = task_rows(flagged[:TOP_ENTRIES], moment.calendars, today, soon)
+    attention = task_rows(first_by_attention(flagged, today, TOP_ENTRIES), moment.calendars, today, soon)
 
     # The heading's count is the stored open problems of the items still running (the same
     # rows as the list).
