@@ -402,6 +402,19 @@ def attention_rank() -> Case:
     )
 
 
+def first_by_attention(tasks: QuerySet[Task], today: date, limit: int) -> list[Task]:
+    """The first ``limit`` of ``tasks`` (``flagged_tasks`` ordered by ``attention_rank``, deadline,
+    pk), read without ranking them all: late tasks rank first (rank 0 is exactly "deadline before
+    today"), so the late ones in deadline order come first, read by the deadline index and cut at
+    ``limit``; only when there are fewer are the others ranked (a second query). Ranking every
+    open task of a department (4,000 in the benchmark, with a report and an escalation test
+    each) to keep 10 took 100 ms of the department board. Equal to ``tasks[:limit]`` (tested)."""
+    first = list(tasks.filter(deadline__lt=today).order_by("deadline", "pk")[:limit])
+    if len(first) < limit:
+        first += list(tasks.filter(deadline__gte=today)[: limit - len(first)])
+    return first
+
+
 def flagged_tasks(tasks: QuerySet[Task], *, now: datetime, today: date) -> QuerySet[Task]:
     return (
         tasks.exclude(status=TaskStatus.DONE)

@@ -19,6 +19,7 @@ from collab.dashboards.board_selectors import (
     attention_rank,
     capped_count,
     count_of,
+    first_by_attention,
     flagged_tasks,
     item_rows,
     ranked,
@@ -258,7 +259,7 @@ def department_board(
         # Only tasks of items whose stored facts count an unanswered escalation are tested.
         escalated=Count("pk", filter=Q(Q(item__health_escalations__gt=0), unanswered_escalation())),
     )
-    tasks = _ranked_tasks(department, moment)[:TOP_ENTRIES]
+    tasks = first_by_attention(_ranked_tasks(department, moment), today, TOP_ENTRIES)
 
     # The members with the most open tasks, and how many people there are (a window over the
     # rows the sort reads anyway).

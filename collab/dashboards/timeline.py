@@ -129,7 +129,13 @@ def build_timeline(
     """
     now = now or timezone.now()
     today = timezone.localtime(now, calendar.tz).date()
-    starts = {t.pk: min(_local_date(t.created_at, calendar) or t.deadline, t.deadline) for t in tasks}
+    # The day each task was assigned: the moment in the calendar's zone (no checks for a naive
+    # moment, as timezone.localtime makes: the database gives aware ones).
+    tz = calendar.tz
+    starts = {
+        t.pk: min(t.created_at.astimezone(tz).date(), t.deadline) if t.created_at is not None else t.deadline
+        for t in tasks
+    }
     dates = [today, *starts.values(), *(t.deadline for t in tasks), *(m.due_date for m in milestones)]
     begun = _local_date(item.submitted_at or item.created_at, calendar)
     if begun is not None:
@@ -144,27 +150,40 @@ def build_timeline(
         return 2 + (day - start).days
 
     days = []
+    # Each kind of day (working, weekend, a holiday, a make-up day for it…) is named once.
+    labels: dict[tuple[Any, ...], str] = {}
     for offset in range(count):
         day = start + timedelta(days=offset)
         kind = calendar.day_kind(day)
+        named = (
+            kind.workday,
+            kind.override_note is None,
+            kind.makeup,
+            kind.makeup_for,
+            kind.reason,
+            kind.name,
+        )
+        if (label := labels.get(named)) is None:
+            label = labels[named] = day_label(kind)
         days.append(
             Day(
                 day=day,
                 column=column(day),
                 working=kind.workday,
                 makeup=kind.workday and day.weekday() >= 5,
-                label=day_label(kind),
+                label=label,
                 today=day == today,
                 show_number=not dense or day.weekday() == 0 or day.day == 1,
             )
         )
     months: list[Month] = []
+    month = None
     for d in days:
-        label = f"{d.day:%Y-%m}"
-        if months and months[-1].label == label:
+        if (d.day.year, d.day.month) == month:
             months[-1].span += 1
         else:
-            months.append(Month(label=label, column=d.column, span=1))
+            month = (d.day.year, d.day.month)
+            months.append(Month(label=f"{d.day.year:04d}-{d.day.month:02d}", column=d.column, span=1))
 
     bars = []
     for task in tasks:

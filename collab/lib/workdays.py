@@ -159,6 +159,9 @@ class NoticeDay(NamedTuple):
 
 # The imported notices: by the notice's year, its days (which may reach into the year before).
 Notices = Mapping[int, Mapping[date, NoticeDay]]
+# What counts of the imported notices for one year (``Calendar._notice_key``): the notice of the
+# year as sorted (day, NoticeDay) pairs or None, and the next year's days falling in this year.
+NoticeKey = tuple[tuple[tuple[date, NoticeDay], ...] | None, tuple[tuple[date, NoticeDay], ...]] | None
 
 
 def _notice_day(d: date, notice: Mapping[date, NoticeDay]) -> DayKind:
@@ -339,6 +342,7 @@ class Calendar:
         self.work_week = frozenset(work_week)
         self._notices = notices if self.is_china else None
         self._kinds: dict[date, DayKind] = {}
+        self._official_years: dict[int, dict[date, DayKind]] = {}
         self._exceptions: dict[int, dict[date, int]] = {}
 
     def __repr__(self) -> str:
@@ -392,49 +396,38 @@ class Calendar:
         return replace(kind, override_note=override.note, official=official)
 
     def _official(self, d: date) -> DayKind:
-        """The day by the official data, then adjusted to this calendar's work week."""
-        kind = self._china(d) if self.is_china else self._other_country(d)
-        in_week = d.weekday() in self.work_week
-        if not kind.workday and kind.reason == WEEKEND and in_week:
-            return replace(kind, workday=True, reason=None)  # the offices work that weekday
-        if kind.workday and not kind.makeup and not in_week:
-            return replace(kind, workday=False, reason=WEEKEND)  # their rest day
-        if kind.makeup and in_week:
-            return replace(kind, makeup=False, makeup_for=None)  # an ordinary working day here
-        return kind
+        """The day by the official data, then adjusted to this calendar's work week.
+
+        Read from the whole year's days, worked out once per process for each setting of the
+        calendar (country, language, work week) and each imported notice of the year: a page
+        asks about hundreds of days (a timeline's year) and each answer took 5 µs to work out.
+        """
+        days = self._official_years.get(d.year)
+        if days is None:
+            days = self._official_years[d.year] = _official_year(
+                self.country,
+                self.subdivision,
+                None if self.is_china else self.language,
+                self.work_week,
+                d.year,
+                self._notice_key(d.year),
+            )
+        return days[d]
 
     def official_day(self, d: date) -> DayKind:
         """What the official data says about ``d`` here, without the company's overrides."""
         return self._official(d)
 
-    def _china(self, d: date) -> DayKind:
-        # A notice can name a day of the year before (元旦 from 31 December): it counts while
-        # that year is not published either.
-        if is_published(d.year):
-            return day_kind(d)
-        spill = self.notices.get(d.year + 1, {}).get(d)
-        if spill is not None:
-            return _notice_day(d, {d: spill})
-        return day_kind(d, self.notices.get(d.year))
-
-    def _other_country(self, d: date) -> DayKind:
-        calendar = _country_holidays(self.country, self.subdivision, d.year, self.language)
-        known = calendar is not None and calendar.start_year <= d.year <= calendar.end_year
-        weekend = d.weekday() >= 5
-        if not known:
-            return DayKind(
-                day=d,
-                workday=not weekend,
-                reason=WEEKEND if weekend else None,
-                known=False,
-                schedule=WEEKDAYS_ONLY,
-            )
-        name = calendar.get(d)
-        if name:
-            return DayKind(day=d, workday=False, reason=PUBLIC_HOLIDAY, name=name)
-        if d in calendar.weekend_workdays:
-            return DayKind(day=d, workday=True, makeup=True)
-        return DayKind(day=d, workday=not weekend, reason=WEEKEND if weekend else None)
+    def _notice_key(self, year: int) -> NoticeKey:
+        """The imported notice's days that count for ``year``: none for a published year or
+        another country; else the notice of the year (None when none was imported) and the days
+        of the next year's notice that fall in this year (元旦 from 31 December)."""
+        if not self.is_china or is_published(year):
+            return None
+        notices = self.notices
+        own = notices.get(year)
+        spill = tuple(sorted((d, day) for d, day in notices.get(year + 1, {}).items() if d.year == year))
+        return (None if own is None else tuple(sorted(own.items())), spill)
 
     def _warn_unknown(self, kind: DayKind) -> None:
         key = (self.label, self.country, kind.day.year)
@@ -696,6 +689,75 @@ class Calendar:
             yield from reversed(found)
             day -= timedelta(days=1)
         raise ValueError(f"{self!r} has no working time within {_MAX_IDLE_DAYS} days of {day}.")
+
+
+@functools.lru_cache(maxsize=256)
+def _official_year(
+    country: str,
+    subdivision: str | None,
+    language: str | None,
+    work_week: frozenset[int],
+    year: int,
+    notice_key: NoticeKey,
+) -> dict[date, DayKind]:
+    """Every day of ``year`` by the official data, adjusted to the work week (``Calendar._official``).
+    Shared by every calendar of the same setting: read only."""
+    first = date(year, 1, 1)
+    own, spill = notice_key if notice_key is not None else (None, ())
+    notice, spilled = (dict(own) if own is not None else None), dict(spill)
+    days = {}
+    for n in range((date(year, 12, 31) - first).days + 1):
+        d = first + timedelta(days=n)
+        if country == CHINA and subdivision is None:
+            kind = _china_day(d, notice_key is None, notice, spilled)
+        else:
+            kind = _other_country_day(country, subdivision, language, d)
+        days[d] = _in_work_week(kind, work_week)
+    return days
+
+
+def _in_work_week(kind: DayKind, work_week: frozenset[int]) -> DayKind:
+    in_week = kind.day.weekday() in work_week
+    if not kind.workday and kind.reason == WEEKEND and in_week:
+        return replace(kind, workday=True, reason=None)  # the offices work that weekday
+    if kind.workday and not kind.makeup and not in_week:
+        return replace(kind, workday=False, reason=WEEKEND)  # their rest day
+    if kind.makeup and in_week:
+        return replace(kind, makeup=False, makeup_for=None)  # an ordinary working day here
+    return kind
+
+
+def _china_day(
+    d: date, published: bool, notice: Mapping[date, NoticeDay] | None, spilled: Mapping[date, NoticeDay]
+) -> DayKind:
+    if published:
+        return day_kind(d)
+    # A notice can name a day of the year before (元旦 from 31 December): it counts while
+    # that year is not published either.
+    spill = spilled.get(d)
+    if spill is not None:
+        return _notice_day(d, {d: spill})
+    return day_kind(d, notice)
+
+
+def _other_country_day(country: str, subdivision: str | None, language: str | None, d: date) -> DayKind:
+    calendar = _country_holidays(country, subdivision, d.year, language)
+    known = calendar is not None and calendar.start_year <= d.year <= calendar.end_year
+    weekend = d.weekday() >= 5
+    if not known:
+        return DayKind(
+            day=d,
+            workday=not weekend,
+            reason=WEEKEND if weekend else None,
+            known=False,
+            schedule=WEEKDAYS_ONLY,
+        )
+    name = calendar.get(d)
+    if name:
+        return DayKind(day=d, workday=False, reason=PUBLIC_HOLIDAY, name=name)
+    if d in calendar.weekend_workdays:
+        return DayKind(day=d, workday=True, makeup=True)
+    return DayKind(day=d, workday=not weekend, reason=WEEKEND if weekend else None)
 
 
 def _checked_periods(periods: tuple[Period, ...] | list[Period]) -> tuple[Period, ...]:

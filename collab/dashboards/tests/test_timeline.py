@@ -16,7 +16,7 @@ from django.utils import translation
 
 from collab.dashboards.tests.support import at, raw_task
 from collab.dashboards.timeline import MAX_DAYS, Timeline, build_timeline, timeline_milestones, timeline_tasks
-from collab.org.calendar import calendar_for
+from collab.org.calendar import calendar_for, day_label
 from collab.org.models import CalendarOverride
 from collab.testing import Org, client_for, make_item
 from requests_app.models import CollaborationItem
@@ -90,6 +90,34 @@ def test_bars_run_from_assignment_to_deadline_and_late_ones_are_marked(item: Col
     assert bars["逾期任务"].late and not bars["已完成"].late and bars["已完成"].done
     # Due 09-29 (column 5), late today 09-30: the overrun covers column 6.
     assert bars["逾期任务"].overrun == (6, 7) and plan.overrun is None and bars["已完成"].overrun is None
+
+
+def test_a_bar_starts_on_the_day_it_was_assigned_in_the_companys_time_zone(
+    org: Org, item: CollaborationItem
+) -> None:
+    # 00:30 in Shanghai is still 09-28 in UTC: the bar starts 09-29 all the same.
+    raw_task(org, item, name="半夜分配", deadline=date(2026, 10, 9), created="2026-09-29 00:30")
+    timeline = chart(item)
+    bar = next(b for b in timeline.bars if b.task.name == "半夜分配")
+    assert timeline.days[bar.start_column - 2].day == date(2026, 9, 29)
+
+
+def test_each_day_is_labelled_as_the_calendar_names_it(org: Org, item: CollaborationItem) -> None:
+    """The labels are worked out once per kind of day: the same words as for each day alone,
+    company overrides included."""
+    CalendarOverride.objects.create(date=date(2026, 10, 9), is_workday=False, note="司庆")
+    CalendarOverride.objects.create(date=date(2026, 10, 11), is_workday=True, note="加班")
+    raw_task(org, item, name="明年", deadline=date(2027, 6, 1))
+    calendar = calendar_for(None)
+    with translation.override("en"):
+        days = chart(item).days
+        assert days[-1].day == date(2027, 6, 3)  # into a year without a published schedule
+        assert [d.label for d in days] == [day_label(calendar.day_kind(d.day)) for d in days]
+        labels = {d.day: d.label for d in days}
+    assert (
+        labels[date(2026, 10, 9)] == "company day off" and labels[date(2026, 10, 11)] == "extra working day"
+    )
+    assert labels[date(2026, 10, 10)] == "make-up workday for National Day"
 
 
 def test_milestones_sit_on_their_dates(item: CollaborationItem) -> None:

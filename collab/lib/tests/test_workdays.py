@@ -379,6 +379,27 @@ def test_an_imported_notice_decides_a_year_the_library_lacks() -> None:
     assert Calendar("DE", notices={2027: notice}).year_schedule(2027) == OFFICIAL
 
 
+def test_calendars_share_a_worked_out_year_only_when_its_sources_agree() -> None:
+    """A year's official days are worked out once per process and setting: a calendar with
+    another notice, work week or language still reads its own, in any order."""
+    saturday, new_years_eve = date(2027, 2, 20), date(2027, 12, 31)
+    makeup = {2027: {saturday: NoticeDay(True, "spring_festival")}}
+    other = {2027: {date(2027, 2, 11): NoticeDay(False, "spring_festival")}}
+    spill = {2028: {new_years_eve: NoticeDay(False, "new_years_day")}}
+    for _ in range(2):
+        assert not Calendar().is_working_day(saturday)  # statutory: make-up days unknown
+        assert Calendar(notices=makeup).day_kind(saturday).is_makeup_workday
+        assert not Calendar(notices=other).is_working_day(saturday)  # this notice does not name it
+        assert Calendar(notices=other).day_kind(date(2027, 2, 11)).reason == "spring_festival"
+        assert Calendar().is_working_day(new_years_eve)
+        assert Calendar(notices=spill).day_kind(new_years_eve).reason == "new_years_day"
+        assert Calendar(work_week={0, 1, 2, 3, 4, 5}).is_working_day(date(2027, 3, 6))
+        assert not Calendar().is_working_day(date(2027, 3, 6))
+        german = Calendar("DE", language="de").day_kind(date(2026, 12, 25)).name
+        english = Calendar("DE", language="en_US").day_kind(date(2026, 12, 25)).name
+        assert (german, english) == ("Erster Weihnachtstag", "Christmas Day")
+
+
 def test_a_regions_work_week_decides_its_weekends_and_make_up_days() -> None:
     six_days = Calendar(work_week={0, 1, 2, 3, 4, 5})
     # A Saturday is a working day here; the State Council's make-up Saturday is nothing special.

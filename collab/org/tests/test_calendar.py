@@ -12,11 +12,12 @@ from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import IntegrityError, transaction
+from django.db.models.sql.compiler import SQLCompiler
 from django.test import Client
 from django.urls import reverse
 
 from collab.lib.workdays import COMPANY_DAY_OFF, DEFAULT_PERIODS, NOTICE, OFFICIAL
-from collab.org.calendar import RegionCalendars, calendar_for
+from collab.org.calendar import RegionCalendars, _calendar_rows, _is_china, _rows_query, calendar_for
 from collab.org.models import CalendarOverride, Region
 from collab.org.services import holiday_notice_confirm
 from collab.testing import EXAMPLE_NOTICE_2027, Org, client_for
@@ -119,6 +120,46 @@ def test_calendar_for_costs_one_query(org: Org, django_assert_num_queries: Any) 
         assert calendar.working_time_between(
             datetime(2026, 9, 28, 18, tzinfo=SHANGHAI), datetime(2026, 10, 9, 9, tzinfo=SHANGHAI)
         ) == timedelta(hours=8)  # only 8 October remains
+
+
+def test_calendar_for_compiles_its_query_once_and_reads_what_was_saved_since(
+    org: Org, berlin: Region, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The query is compiled once per connection and kind of calendar; what it reads is the
+    database's of the moment, the same rows as the query built afresh."""
+    holiday_notice_confirm(actor=None, text=EXAMPLE_NOTICE_2027)
+    CalendarOverride.objects.create(date=date(2026, 9, 29), note="Company anniversary")
+    CalendarOverride.objects.create(region=org.region, date=date(2026, 9, 30), note="Offsite")
+    CalendarOverride.objects.create(region=berlin, date=date(2026, 10, 1), is_workday=True, note="Fair")
+    kinds: list[tuple[Region | None, bool]] = [
+        (None, False),
+        (org.region, False),
+        (berlin, False),
+        (None, True),
+    ]
+    for region, all_regions in kinds:  # compiled here, if not already
+        assert sorted(map(tuple, _calendar_rows(region, all_regions=all_regions)), key=repr) == sorted(
+            _rows_query(region, all_regions=all_regions, notices=all_regions or _is_china(region)), key=repr
+        )
+    compiled = 0
+    as_sql = SQLCompiler.as_sql
+
+    def counted(self: SQLCompiler, *args: Any, **kwargs: Any) -> Any:
+        nonlocal compiled
+        compiled += 1
+        return as_sql(self, *args, **kwargs)
+
+    monkeypatch.setattr(SQLCompiler, "as_sql", counted)
+    CalendarOverride.objects.create(region=org.region, date=date(2026, 10, 9), note="Stocktaking")
+    compiled = 0
+    shanghai = calendar_for(org.region)
+    assert not shanghai.is_working_day(date(2026, 10, 9)) and not shanghai.is_working_day(date(2026, 9, 29))
+    assert shanghai.year_schedule(2027) == NOTICE
+    assert calendar_for(berlin).day_kind(date(2026, 10, 1)).override_note == "Fair"
+    assert calendar_for(berlin).is_working_day(date(2026, 10, 9))  # Shanghai's override stays there
+    assert calendar_for(None).is_working_day(date(2026, 9, 30))
+    assert RegionCalendars().for_region(org.region).is_working_day(date(2026, 10, 8))
+    assert compiled == 0
 
 
 def test_a_date_has_at_most_one_override_per_region_and_one_company_wide(org: Org) -> None:
