@@ -38,6 +38,7 @@ class ModelStatement:
         connection: BaseDatabaseWrapper,
         build: Callable[[list[int], datetime, tuple[date, ...], int], QuerySet[Any]],
         id_count: int,
+        counted: bool = False,
     ) -> None:
         ids = [STAND_IN_ID + n for n in range(id_count)]
         key = STAND_IN_ID - 1
@@ -49,6 +50,8 @@ class ModelStatement:
         wanted.update({ops.adapt_datefield_value(d): ("date", n) for n, d in enumerate(STAND_IN_DATES)})
         self.compiler = queryset.query.get_compiler(connection=connection)
         sql, params = self.compiler.as_sql()
+        if counted:  # the number of rows (``count``), as QuerySet.count() of a sliced queryset
+            sql = f"SELECT COUNT(*) FROM ({sql}) AS counted"  # noqa: S608 (the ORM's own SQL)
         if any(mark in sql for mark in _MARKS):
             raise ValueError("a stand-in value is written into the SQL itself")
         slots = []
@@ -64,11 +67,36 @@ class ModelStatement:
         self.model = queryset.model
         self.db = queryset.db
         self.fetch_mode = getattr(queryset, "_fetch_mode")  # noqa: B009 (Django's, untyped)
+        query = queryset.query
+        self.names = (
+            list(query.selected)
+            if query.selected
+            else [*query.extra_select, *query.values_select, *query.annotation_select]
+        )
 
     def objects(
         self, ids: Sequence[int], now: datetime, dates: tuple[date, ...], key: int = 0
     ) -> list[Model]:
         """The rows for the real values, as model instances (at most ``id_count`` ids)."""
+        return self._instances(self._fetch(ids, now, dates, key))
+
+    def values(
+        self, ids: Sequence[int], now: datetime, dates: tuple[date, ...], key: int = 0
+    ) -> list[tuple[Any, ...]]:
+        """The rows of a ``values_list()`` queryset for the real values, as tuples of its fields
+        (converted as the ORM converts them)."""
+        fetched = self._fetch(ids, now, dates, key)
+        width = len(self.names)
+        return [tuple(row[:width]) for row in self.compiler.results_iter(results=[fetched])]
+
+    def count(self, now: datetime, dates: tuple[date, ...], key: int = 0) -> int:
+        """The number of rows, for a statement compiled ``counted``."""
+        ((n,),) = self._fetch([], now, dates, key)
+        return int(n)
+
+    def _fetch(
+        self, ids: Sequence[int], now: datetime, dates: tuple[date, ...], key: int
+    ) -> list[tuple[Any, ...]]:
         if len(ids) > self.id_count:
             raise ValueError(f"{len(ids)} ids, compiled for {self.id_count}")
         ops = self.connection.ops
@@ -83,8 +111,7 @@ class ModelStatement:
             params[index] = values[name][n]
         with self.connection.cursor() as cursor:
             cursor.execute(self.sql, params)
-            fetched = cursor.fetchall()
-        return self._instances(fetched)
+            return cursor.fetchall()
 
     def _instances(self, fetched: list[tuple[Any, ...]]) -> list[Model]:
         """What Django's ModelIterable makes of the rows (select_related, annotations)."""
@@ -116,8 +143,11 @@ def model_statement(
     build: Callable[[list[int], datetime, tuple[date, ...], int], QuerySet[Any]],
     id_count: int,
     using: str = "default",
+    counted: bool = False,
 ) -> ModelStatement:
     """The statement ``name`` of this connection, compiled on first use."""
     return cached(
-        ("board", name, id_count), lambda connection: ModelStatement(connection, build, id_count), using
+        ("board", name, id_count, counted),
+        lambda connection: ModelStatement(connection, build, id_count, counted),
+        using,
     )

@@ -10,6 +10,7 @@ from django.db.models import Count, Exists, F, Q, QuerySet, Subquery, Sum, Windo
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
+from collab.dashboards.board_prepared import model_statement
 from collab.dashboards.board_selectors import (
     STAGE_ORDER,
     ItemRow,
@@ -20,7 +21,6 @@ from collab.dashboards.board_selectors import (
     attention_rank,
     breakdown_gaps_for,
     day_count,
-    first_by_attention,
     flagged_tasks,
     group_by_stage,
     has_breakdown_gap,
@@ -161,14 +161,14 @@ def _first_reviews(user: Any, limit: int = TOP_ENTRIES) -> QuerySet[DeliverableV
     Without this cut PostgreSQL walked every pending version of the company by due date
     (282,000 in the benchmark) looking for this person's; the items are read first (one query)
     so that it starts from these few."""
+    items = list(_first_review_items(user, limit).values_list("pk", flat=True))
+    return DeliverableVersion.objects.filter(decision="", deliverable__task__item__in=items)
+
+
+def _first_review_items(user: Any, limit: int = TOP_ENTRIES) -> QuerySet[CollaborationItem]:
     waiting = _coordinated(user).filter(health_review_from__isnull=False)
     cut = waiting.order_by("health_review_from").values("health_review_from")[limit - 1 : limit]
-    items = list(
-        waiting.filter(Q(health_review_from__lte=Subquery(cut)) | ~Exists(cut))
-        .order_by()
-        .values_list("pk", flat=True)
-    )
-    return DeliverableVersion.objects.filter(decision="", deliverable__task__item__in=items)
+    return waiting.filter(Q(health_review_from__lte=Subquery(cut)) | ~Exists(cut)).order_by()
 
 
 def coordinated_stage(user: Any, stage: str, number: Any, *, now: datetime | None = None) -> Page | None:
@@ -210,7 +210,10 @@ class Moment:
 def _attention_tasks(user: Any, moment: Moment) -> QuerySet[Task]:
     """The open tasks of the items ``user`` executes as coordinator that are late, stale,
     escalated, blocked or due soon and behind: most urgent first."""
-    now, today, soon = moment.now, moment.today, moment.soon
+    return _attention(user, now=moment.now, today=moment.today, soon=moment.soon)
+
+
+def _attention(user: Any, *, now: datetime, today: date, soon: date) -> QuerySet[Task]:
     return (
         flagged_tasks(
             Task.objects.filter(item__coordinator=user, item__status=ItemStatus.EXECUTING).filter(
@@ -294,18 +297,18 @@ def coordinator_list(user: Any, name: str, number: Any, *, now: datetime | None 
     return page
 
 
-def coordinator_board(user: Any, *, now: datetime | None = None) -> CoordinatorBoard:
-    """The items ``user`` coordinates by stage (the worst TOP_ITEMS of each, with each stage's
-    count); late, stale and at-risk tasks first; open problems; reviews running out of time;
-    breakdown gaps: each list its TOP_ENTRIES most urgent with its count (the rest paged by
-    ``coordinator_list``), in a fixed number of queries, and rows read for what is shown only."""
-    moment = Moment.at(now)
-    now, today, soon = moment.now, moment.today, moment.soon
+# The board's queries, each compiled once per connection for stand-in values (board_prepared)
+# and run with the person (``key``), the moment and the dates (today, soon): building and
+# compiling them was a third of the board's app CPU. Each is the ORM queryset of the full lists
+# (tests hold the board equal to them).
+Dates = tuple[date, ...]
 
-    # Per stage: how many items, how many with breakdown gaps, open problems and versions
-    # waiting for review (one grouped query over the stored facts).
-    mine = CollaborationItem.objects.filter(coordinator=user).exclude(status=ItemStatus.DRAFT)
-    stage_rows = list(
+
+def _stage_counts(_ids: list[int], _now: datetime, _dates: Dates, user_pk: int) -> QuerySet[Any]:
+    """Per stage: how many items, how many with breakdown gaps, open problems and versions
+    waiting for review (one grouped query over the stored facts)."""
+    mine = CollaborationItem.objects.filter(coordinator=user_pk).exclude(status=ItemStatus.DRAFT)
+    return (
         mine.order_by()
         .values("status")
         .annotate(
@@ -316,11 +319,13 @@ def coordinator_board(user: Any, *, now: datetime | None = None) -> CoordinatorB
         )
         .values_list("status", "n", "gaps", "open_problems", "waiting_reviews")
     )
-    per_stage = {status: (count, gap_count) for status, count, gap_count, _p, _r in stage_rows}
-    running = [row for row in stage_rows if row[0] != ItemStatus.CLOSED]
-    # Each stage's worst TOP_ITEMS: numbered within the stage in the database, cut there.
-    top = (
-        ranked(_coordinated(user), now=now, today=today, soon=soon)
+
+
+def _stage_tops(_ids: list[int], now: datetime, dates: Dates, user_pk: int) -> QuerySet[Any]:
+    """Each stage's worst TOP_ITEMS: numbered within the stage in the database, cut there."""
+    today, soon = dates
+    return (
+        ranked(_coordinated(user_pk), now=now, today=today, soon=soon)
         .annotate(
             place=Window(
                 RowNumber(),
@@ -329,12 +334,106 @@ def coordinator_board(user: Any, *, now: datetime | None = None) -> CoordinatorB
             )
         )
         .filter(place__lte=TOP_ITEMS)
-        .values_list("pk", flat=True)
+        .values_list("pk")
     )
+
+
+def _first_gaps(_ids: list[int], now: datetime, dates: Dates, user_pk: int) -> QuerySet[Any]:
+    today, soon = dates
+    return ranked(
+        _coordinated(user_pk).filter(has_breakdown_gap()), now=now, today=today, soon=soon
+    ).values_list("pk")[:TOP_ENTRIES]
+
+
+def _late_attention(_ids: list[int], now: datetime, dates: Dates, user_pk: int) -> QuerySet[Task]:
+    """The late tasks of the attention list, which rank first (``first_by_attention``)."""
+    today, soon = dates
+    tasks = _attention(user_pk, now=now, today=today, soon=soon)
+    return tasks.filter(deadline__lt=today).order_by("deadline", "pk")[:TOP_ENTRIES]
+
+
+def _other_attention(_ids: list[int], now: datetime, dates: Dates, user_pk: int) -> QuerySet[Task]:
+    today, soon = dates
+    return _attention(user_pk, now=now, today=today, soon=soon).filter(deadline__gte=today)[:TOP_ENTRIES]
+
+
+def _all_attention(_ids: list[int], now: datetime, dates: Dates, user_pk: int) -> QuerySet[Any]:
+    today, soon = dates
+    return _attention(user_pk, now=now, today=today, soon=soon).order_by().values("pk")
+
+
+def _first_problems(_ids: list[int], _now: datetime, _dates: Dates, user_pk: int) -> QuerySet[Problem]:
+    return _open_problems(user_pk)[:TOP_ENTRIES]
+
+
+def _review_items(_ids: list[int], _now: datetime, _dates: Dates, user_pk: int) -> QuerySet[Any]:
+    return _first_review_items(user_pk).values_list("pk")
+
+
+# The items whose versions the board's reviews are read from: TOP_ENTRIES, more with ties.
+REVIEW_ITEMS = 50
+
+
+def _first_versions(ids: list[int], _now: datetime, _dates: Dates, _key: int) -> QuerySet[DeliverableVersion]:
+    return ordered_reviews(DeliverableVersion.objects.filter(decision="", deliverable__task__item__in=ids))[
+        :TOP_ENTRIES
+    ]
+
+
+def _board_reviews(user: Any, moment: Moment) -> list[DeliverableVersion]:
+    dates = (moment.today, moment.soon)
+    items = [
+        row[0]
+        for row in model_statement("coordinator review items", _review_items, 0).values(
+            [], moment.now, dates, user.pk
+        )
+    ]
+    if len(items) > REVIEW_ITEMS:  # ties at the cut: read by the ORM
+        return list(
+            ordered_reviews(
+                DeliverableVersion.objects.filter(decision="", deliverable__task__item__in=items)
+            )[:TOP_ENTRIES]
+        )
+    statement = model_statement("coordinator reviews", _first_versions, REVIEW_ITEMS)
+    return cast(list[DeliverableVersion], statement.objects(items, moment.now, dates, user.pk))
+
+
+def _board_attention(user: Any, moment: Moment) -> tuple[list[Task], int]:
+    """The attention list's TOP_ENTRIES (``first_by_attention``) and its count."""
+    now, dates = moment.now, (moment.today, moment.soon)
+    first = model_statement("coordinator late attention", _late_attention, 0).objects([], now, dates, user.pk)
+    if len(first) < TOP_ENTRIES:
+        rest = model_statement("coordinator other attention", _other_attention, 0).objects(
+            [], now, dates, user.pk
+        )
+        first += rest[: TOP_ENTRIES - len(first)]
+    total = model_statement("coordinator attention count", _all_attention, 0, counted=True).count(
+        now, dates, user.pk
+    )
+    return cast(list[Task], first), total
+
+
+def coordinator_board(user: Any, *, now: datetime | None = None) -> CoordinatorBoard:
+    """The items ``user`` coordinates by stage (the worst TOP_ITEMS of each, with each stage's
+    count); late, stale and at-risk tasks first; open problems; reviews running out of time;
+    breakdown gaps: each list its TOP_ENTRIES most urgent with its count (the rest paged by
+    ``coordinator_list``), in a fixed number of queries, and rows read for what is shown only."""
+    moment = Moment.at(now)
+    now, today, soon = moment.now, moment.today, moment.soon
+    dates = (today, soon)
+
+    stage_rows = model_statement("coordinator stages", _stage_counts, 0).values([], now, dates, user.pk)
+    per_stage = {status: (count, gap_count) for status, count, gap_count, _p, _r in stage_rows}
+    running = [row for row in stage_rows if row[0] != ItemStatus.CLOSED]
     # The items with breakdown gaps, worst health first: the database finds and cuts them. Their
     # rows are read with the stages' in one query (building and compiling the rows' query with
     # its health counts is most of its cost).
-    top_ids, gap_ids = list(top), list(_gap_ids(user, moment)[:TOP_ENTRIES])
+    top_ids = [
+        row[0] for row in model_statement("coordinator tops", _stage_tops, 0).values([], now, dates, user.pk)
+    ]
+    gap_ids = [
+        row[0] for row in model_statement("coordinator gaps", _first_gaps, 0).values([], now, dates, user.pk)
+    ]
     loaded = {
         row.item.pk: row
         for row in _rows(list(dict.fromkeys(top_ids + gap_ids)), now=now, today=today, soon=soon)
@@ -345,22 +444,23 @@ def coordinator_board(user: Any, *, now: datetime | None = None) -> CoordinatorB
     ]
     gap_rows = _with_gaps([replace(loaded[pk]) for pk in gap_ids if pk in loaded])
 
-    flagged = _attention_tasks(user, moment)
-    attention = task_rows(first_by_attention(flagged, today, TOP_ENTRIES), moment.calendars, today, soon)
+    flagged, attention_total = _board_attention(user, moment)
+    attention = task_rows(flagged, moment.calendars, today, soon)
 
     # The heading's count is the stored open problems of the items still running (the same
     # rows as the list).
-    problem_rows = list(_open_problems(user)[:TOP_ENTRIES])
-
-    reviews = coordinator_review_rows(
-        ordered_reviews(_first_reviews(user))[:TOP_ENTRIES], moment.calendars, now
+    problem_rows = cast(
+        list[Problem],
+        model_statement("coordinator problems", _first_problems, 0).objects([], now, dates, user.pk),
     )
+
+    reviews = coordinator_review_rows(_board_reviews(user, moment), moment.calendars, now)
 
     return CoordinatorBoard(
         groups=groups,
         closed_count=per_stage.get(ItemStatus.CLOSED, (0, 0))[0],
         attention=attention,
-        attention_total=flagged.count(),
+        attention_total=attention_total,
         problems=problem_rows,
         problem_total=sum(row[3] or 0 for row in running),
         reviews=reviews,
