@@ -13,7 +13,9 @@ The querysets are written as usual, as a module-level function of the key (``bui
 queryset filters on it once, as a parameter: ``Task.objects.select_related("item").filter(
 pk=key)``. A stand-in that shows up anywhere else fails the compilation loudly, and
 ``tests/test_prepared_rows.py`` compares each prepared read with its queryset run afresh.
-No ``prefetch_related``, no ``iterator()``: a prefetch is a second statement.
+No ``prefetch_related``, no ``iterator()``: a prefetch is a second statement. What a prefetch
+would give is read by a prepared statement of its own and handed to the instance with
+``prefetched`` (``obj.<relation>.all()`` then gives those rows, as after ``prefetch_related``).
 """
 
 from collections.abc import Callable
@@ -131,3 +133,20 @@ def prepared(build: Build, using: str = DEFAULT_DB_ALIAS) -> PreparedRows:
 def row_by_key(build: Build, key: Any, using: str = DEFAULT_DB_ALIAS) -> Any:
     """The first row of ``build(key)``, or None, through its prepared statement."""
     return prepared(build, using).first(key)
+
+
+def prefetched(obj: Model, relation: str, rows: list[Any]) -> None:
+    """``obj.<relation>.all()`` gives ``rows`` from now on, without a query, as after
+    ``prefetch_related(relation)`` (a reverse foreign key): ``rows`` must be exactly the related
+    rows, in the order the relation lists them. Each row's own foreign key to ``obj`` is set too.
+    Anything chained on the relation (``filter``, ``order_by``) still queries, scoped to ``obj``."""
+    manager: Any = getattr(obj, relation)
+    field = manager.field  # the foreign key of the rows' model to obj's
+    queryset = manager.get_queryset()
+    for row in rows:
+        field.set_cached_value(row, obj)
+    queryset._result_cache = rows
+    queryset._prefetch_done = True
+    if not hasattr(obj, "_prefetched_objects_cache"):
+        obj._prefetched_objects_cache = {}  # type: ignore[attr-defined]
+    obj._prefetched_objects_cache[field.remote_field.cache_name] = queryset  # type: ignore[attr-defined]

@@ -39,14 +39,13 @@ from collab.org import throttle
 from collab.org.calendar import calendar_for
 from collab.org.models import display_name
 from collab.org.signin.pin import signing_secret_valid
-from collab.prepared_rows import row_by_key
+from collab.prepared_rows import prefetched, prepared, row_by_key
 from requests_app.health_facts import item_health_refresh
 from requests_app.models import CollaborationItem, ItemStatus
 from requests_app.services import ItemError, check_upload, locked_item, require_open
 from requests_app.transitions import transition
 from reviews_app.acceptance import (
     acceptance_digests,
-    acceptance_queryset,
     accepted_snapshot,
     accepted_version,
     recorded_files_digest,
@@ -130,6 +129,34 @@ def _task_to_lock(pk: int) -> QuerySet[Task]:
         .filter(pk=pk)
         .order_by()
     )
+
+
+def _versions_of(pk: int) -> QuerySet[DeliverableVersion]:
+    return DeliverableVersion.objects.filter(deliverable_id=pk)
+
+
+def _files_of(pk: int) -> QuerySet[DeliverableFile]:
+    return DeliverableFile.objects.filter(version__deliverable_id=pk)
+
+
+def _signatures_of(pk: int) -> QuerySet[Signature]:
+    return Signature.objects.select_related("signer__person").filter(deliverable_id=pk)
+
+
+def _with_versions(deliverable: Deliverable, *, signatures: bool = False) -> list[DeliverableVersion]:
+    """The row-locked deliverable's versions with their files (and its signatures), read by
+    prepared statements and handed to it as ``acceptance_queryset`` would prefetch them: what
+    the acceptance form's functions read (``reviews_app.acceptance``). Returns the versions."""
+    versions: list[DeliverableVersion] = prepared(_versions_of).all(deliverable.pk)
+    files: dict[int, list[DeliverableFile]] = {version.pk: [] for version in versions}
+    for file in prepared(_files_of).all(deliverable.pk):
+        files[file.version_id].append(file)
+    for version in versions:
+        prefetched(version, "files", files[version.pk])
+    prefetched(deliverable, "versions", versions)
+    if signatures:
+        prefetched(deliverable, "signatures", prepared(_signatures_of).all(deliverable.pk))
+    return versions
 
 
 def _found(row: Any, model: type[Any]) -> Any:
@@ -461,7 +488,8 @@ def _review(
     REVIEW.require(actor, deliverable)
     if deliverable.status != DeliverableStatus.IN_REVIEW:
         raise ItemError(_("This deliverable is not waiting for a review."))
-    latest = deliverable.versions.order_by("-number").first()
+    versions = _with_versions(deliverable)
+    latest = max(versions, key=lambda version: version.number) if versions else None
     if latest is None or latest.number != version_number or latest.decision:
         raise ItemError(
             _("Version %(number)s is not the one waiting for review: reload the page and review the latest.")
@@ -656,16 +684,17 @@ def _sign(
             _("The password is not correct: nothing was signed."),
             {"password": [_("Enter your login password to sign.")]},
         )
-    # The form with its versions, files and signatures, read once under the locks taken above.
-    form = acceptance_queryset().get(pk=deliverable.pk)
-    signatures = list(form.signatures.all())
+    # The form with its versions, files and signatures, read once under the locks taken above
+    # (the deliverable's task, item and people came with its lock).
+    _with_versions(deliverable, signatures=True)
+    signatures = list(deliverable.signatures.all())
     if any(s.role == role or s.signer_id == actor.pk for s in signatures):
         raise ItemError(_("You have already signed this acceptance form."))
     if problem := drawing_problem(drawing):
         raise ItemError(problem, {"drawing": [problem]})
 
-    content_digest, files_digest = acceptance_digests(form)
-    if files_digest != recorded_files_digest(form):
+    content_digest, files_digest = acceptance_digests(deliverable)
+    if files_digest != recorded_files_digest(deliverable):
         raise ItemError(
             _(
                 "A file of the accepted version no longer matches what was submitted, so the form "
@@ -674,7 +703,7 @@ def _sign(
         )
     # The snapshot is what is signed; the stored form must still say the same (a change made
     # behind the application's back), the item's number and topic aside.
-    changed = not snapshot_agrees(form)
+    changed = not snapshot_agrees(deliverable)
     if changed and not signatures:
         raise ItemError(
             _(
@@ -688,7 +717,7 @@ def _sign(
                 _("The form changed after %(person)s signed it, so it cannot be signed.")
                 % {"person": display_name(other.signer)}
             )
-    accepted = accepted_version(form)
+    accepted = accepted_version(deliverable)
     if accepted is None:  # the status says accepted; a version must say it too
         raise ItemError(
             _("Only an accepted version is signed: the receiver has not accepted this deliverable.")

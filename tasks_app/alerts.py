@@ -140,14 +140,15 @@ def plan_report_alert(task: Task, *, since: datetime) -> None:
     Alert.objects.create(task=task, kind=AlertKind.REPORT_MISSING, due_at=_cadence_after(task, since))
 
 
-def plan_alerts(task: Task, *, new: bool = False) -> None:
+def plan_alerts(task: Task, *, new: bool = False, calendar: Calendar | None = None) -> None:
     """``plan_deadline_alerts`` and ``plan_report_alert`` in one go: one UPDATE cancels what is
-    pending (nothing for a ``new`` task), one calendar, one INSERT."""
+    pending (nothing for a ``new`` task), one calendar (``calendar``: the owner's, when the caller
+    has built it already), one INSERT."""
     if not new:
         cancel_alerts(task, (*DEADLINE_KINDS, AlertKind.REPORT_MISSING))
     if _quiet(task):
         return
-    calendar = calendar_for(_region(task))
+    calendar = calendar or calendar_for(_region(task))
     report = Alert(
         task=task,
         kind=AlertKind.REPORT_MISSING,

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from collab.formfields import BoundedDateField, ChoiceById, ChoicesById, IdField
+from collab.lib.numbers import parse_whole_number
 from collab.org.models import Department, display_name
 from collab.org.pickers import PeoplePicker
 from requests_app.forms import PersonChoiceField, people
@@ -20,10 +21,29 @@ from tasks_app.selectors import item_departments
 
 class PeopleChoiceField(ChoicesById):
     widget = PeoplePicker
+    # The posted people, read by the form at once (``TaskForm.people``): ids -> users.
+    found: dict[int, Any] = {}
 
     def label_from_instance(self, obj: Any) -> str:
         department = getattr(getattr(obj, "person", None), "department", None)
         return f"{display_name(obj)} ({department})" if department else display_name(obj)
+
+    def _check_values(self, value: Any) -> Any:
+        ids = [parse_whole_number(str(one)) for one in value]
+        if ids and all(pk in self.found for pk in ids):
+            return [self.found[pk] for pk in dict.fromkeys(ids) if pk is not None]
+        return super()._check_values(value)
+
+
+class TaskPersonField(PersonChoiceField):
+    """The owner or the receiver, found among the people the form read at once when posted."""
+
+    found: dict[int, Any] = {}
+
+    def to_python(self, value: Any) -> Any:
+        if value not in self.empty_values and (pk := parse_whole_number(str(value))) in self.found:
+            return self.found[pk]
+        return super().to_python(value)
 
 
 class TaskForm(forms.Form):
@@ -35,7 +55,7 @@ class TaskForm(forms.Form):
     department = ChoiceById(
         label=_("Department"), queryset=Department.objects.none(), empty_label=_("Choose a department")
     )
-    owner = PersonChoiceField(
+    owner = TaskPersonField(
         label=_("Owner"),
         queryset=people(),
         empty_label=_("Choose a person"),
@@ -58,7 +78,7 @@ class TaskForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": _("Enter a date such as 2026-10-05: deadlines are dates, not words.")},
     )
-    receiver = PersonChoiceField(
+    receiver = TaskPersonField(
         label=_("Receiver"),
         queryset=people(),
         empty_label=_("Choose a person"),
@@ -69,6 +89,7 @@ class TaskForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.item = item
         cast(forms.ModelChoiceField, self.fields["department"]).queryset = item_departments(item)
+        self.people = self._posted_people() if self.is_bound else {}
         # While the person types, HTMX asks the server for the same checks as on saving.
         for name in ("deadline", "delivery_standard"):
             self.fields[name].widget.attrs.update(
@@ -79,6 +100,26 @@ class TaskForm(forms.Form):
                     "hx-vals": json.dumps({"field": name}),
                 }
             )
+
+    def _posted_people(self) -> dict[int, Any]:
+        """The posted owner, receiver and collaborators who may be chosen (``people()``), with
+        their persons and regions, in one query; each field takes its own from them (an id not
+        among them goes the usual way, to its error). The service and the owner's calendar use
+        them too."""
+        names = ("owner", "receiver", "collaborators")
+        posted: list[Any] = []
+        for name in names:
+            value = self.fields[name].widget.value_from_datadict(self.data, self.files, self.add_prefix(name))
+            posted += value if isinstance(value, list | tuple) else [value]
+        ids = {pk for value in posted if (pk := parse_whole_number(str(value))) is not None}
+        if not ids:
+            return {}
+        found = {
+            user.pk: user for user in people().select_related("person__region").filter(pk__in=ids).order_by()
+        }
+        for name in names:
+            cast(Any, self.fields[name]).found = found
+        return found
 
     @classmethod
     def for_todo(cls, *, item: CollaborationItem, todo: Todo) -> "TaskForm":

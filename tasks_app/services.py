@@ -20,6 +20,7 @@ from django.utils.translation import gettext_noop, pgettext
 
 from collab.audit.services import audit_record
 from collab.audit.texts import Joined, Text
+from collab.lib.workdays import Calendar
 from collab.notify.handoffs import handoff_event
 from collab.notify.services import notify, notify_all, urgency_for_item
 from collab.org.models import Department, display_name
@@ -116,21 +117,38 @@ def _write(task: Task, data: TaskData, deadline: date, department: Department) -
         Through.objects.bulk_create(Through(task_id=task.pk, user_id=pk) for pk in set(data.collaborator_ids))
 
 
-def _people(task: Task, collaborator_ids: list[int]) -> dict[int, Any]:
+def _people(task: Task, collaborator_ids: list[int], known: dict[int, Any] | None = None) -> dict[int, Any]:
     """The task's owner, receiver and collaborators by id, each with their person and region;
-    the owner and the receiver are set on the task (no lazy load of each later)."""
+    the owner and the receiver are set on the task (no lazy load of each later). ``known``: the
+    users the caller read already with their persons and regions (the form), used when it has
+    them all."""
     wanted = {task.owner_id, task.receiver_id, *collaborator_ids}
-    people = {
-        user.pk: user
-        for user in get_user_model().objects.select_related("person__region").filter(pk__in=wanted)
-    }
+    if known is not None and wanted <= known.keys():
+        people = {pk: known[pk] for pk in wanted}
+    else:
+        people = {
+            user.pk: user
+            for user in get_user_model().objects.select_related("person__region").filter(pk__in=wanted)
+        }
     task.owner, task.receiver = people[task.owner_id], people[task.receiver_id]
     return people
 
 
 @transaction.atomic
-def task_create(*, actor: Any, item_id: int, data: TaskData, source_todo_id: int | None = None) -> Task:
-    """A new task of the item; the first one moves the item from consensus to planning."""
+def task_create(
+    *,
+    actor: Any,
+    item_id: int,
+    data: TaskData,
+    source_todo_id: int | None = None,
+    people: dict[int, Any] | None = None,
+    calendar: Calendar | None = None,
+) -> Task:
+    """A new task of the item; the first one moves the item from consensus to planning.
+
+    What the caller has read already is not read again: ``people``, users by id with their
+    persons and regions (the form's), and ``calendar``, the owner's (the view's day-off question).
+    """
     item = _locked_item(item_id)
     _require_planner(actor, item)
     _require_planning_stage(item)
@@ -140,7 +158,7 @@ def task_create(*, actor: Any, item_id: int, data: TaskData, source_todo_id: int
     _write(task, data, deadline, department)
     # Its people with their persons and regions, in one query: the audit's names, the
     # assignment's languages and e-mails, the owner's calendar for the warnings.
-    people = _people(task, data.collaborator_ids)
+    people = _people(task, data.collaborator_ids, people)
     if item.status == ItemStatus.CONSENSUS:
         item_transition(
             actor=actor,
@@ -157,7 +175,7 @@ def task_create(*, actor: Any, item_id: int, data: TaskData, source_todo_id: int
     audit_record(actor=actor, action="task.created", target=item, changes=changes)
     _announce(task, owner=True, collaborator_ids=set(data.collaborator_ids), receiver=True, people=people)
     if item.status == ItemStatus.EXECUTING:
-        alerts.plan_alerts(task, new=True)
+        alerts.plan_alerts(task, new=True, calendar=calendar)
     item_health_refresh([item.pk])
     return task
 

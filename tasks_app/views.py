@@ -154,14 +154,21 @@ def task_create(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         posted = answered(request.POST)
         form = TaskForm(posted, item=item)
-        if form.is_valid() and (ask := question(posted, _deadline(form))):
-            context = {"item": item, "form": form, "task": None, "todo": todo, "warnings": {}}
-            return render(request, "tasks_app/task_form.html", {**context, **ask})
         if form.is_valid():
+            deadline = _deadline(form)
+            if ask := question(posted, deadline):
+                context = {"item": item, "form": form, "task": None, "todo": todo, "warnings": {}}
+                return render(request, "tasks_app/task_form.html", {**context, **ask})
             data = form.data_for_service()
             try:
+                # The people the form read and the owner's calendar the question used.
                 task = services.task_create(
-                    actor=request.user, item_id=item.pk, data=data, source_todo_id=todo.pk if todo else None
+                    actor=request.user,
+                    item_id=item.pk,
+                    data=data,
+                    source_todo_id=todo.pk if todo else None,
+                    people=form.people,
+                    calendar=deadline[0].calendar,
                 )
             except ItemError as error:
                 form.apply_rules(error.problems)

@@ -10,6 +10,7 @@ connection (``collab.prepared_rows``), and rights answered from the item's objec
 - The writes the issue bounds keep their number of statements.
 """
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -19,11 +20,11 @@ from django.db.models import QuerySet
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from collab.prepared_rows import prepared, row_by_key
+from collab.prepared_rows import prefetched, prepared, row_by_key
 from collab.testing import PASSWORD, Org, client_for
 from requests_app.access import CHANGE, VIEW, item_for, may_change, may_view
 from requests_app.models import CollaborationItem, ItemStatus
-from reviews_app.models import Deliverable
+from reviews_app.models import Deliverable, DeliverableVersion
 from reviews_app.tests.delivery_support import accept, plan_task, started_item, submit, upload
 from tasks_app.models import Task
 
@@ -206,3 +207,72 @@ def test_accepting_and_signing_stay_within_their_statements(org: Org) -> None:
     )
     assert deliverable.signatures.count() == 1
     assert signed <= 26, signed
+
+
+def test_a_new_task_reads_its_people_and_its_owners_calendar_once(org: Org) -> None:
+    """The coordinator's new task through the view: the form reads the owner, the receiver and
+    the collaborators in one query (with their persons and regions, which the service and the
+    owner's calendar use), and the calendar that asked about the deadline plans the warnings.
+    The statements do not grow with the collaborators or the item's tasks."""
+    item = started_item(org)
+    client = client_for(org.coordinator)
+    url = reverse("tasks_app:task_create", args=[item.pk])
+
+    def posted(name: str, collaborators: list[int]) -> dict[str, Any]:
+        return {
+            "name": name,
+            "department": org.qa.pk,
+            "owner": org.owner.pk,
+            "collaborators": collaborators,
+            "delivery_standard": "回归用例通过率≥98%",
+            "deadline": "2026-12-16",
+            "receiver": org.receiver.pk,
+        }
+
+    _count(client, url, posted("补充回归测试", []))  # the statements compiled on first use
+    with CaptureQueriesContext(connection) as queries:
+        assert client.post(url, posted("补充性能测试", [])).status_code == 302
+    alone = len(queries)
+    users = [q for q in queries.captured_queries if q["sql"].startswith('SELECT "auth_user"')]
+    calendars = [q for q in queries.captured_queries if '"org_calendaroverride"' in q["sql"]]
+    assert len(users) == 2 and len(calendars) == 1  # the session's user, then the task's people
+    for number in range(3):
+        Task.objects.create(
+            item=item,
+            name=f"旧任务{number}",
+            owner=org.collaborator,
+            delivery_standard="缺陷修复率100%",
+            deadline=date(2026, 12, 18),
+            receiver=org.owner,
+            department=org.rnd,
+            created_by=org.coordinator,
+        )
+    many = _count(client, url, posted("补充安全测试", [org.collaborator.pk, org.qa_head.pk]))
+    assert many == alone + 1, (alone, many)  # + the collaborators' row insert
+    task = Task.objects.get(item=item, name="补充安全测试")
+    assert set(task.collaborators.values_list("pk", flat=True)) == {org.collaborator.pk, org.qa_head.pk}
+    assert task.alerts.filter(cancelled_at=None).exists()  # its warnings planned
+    assert alone <= 22, alone
+
+
+def _versions(pk: int) -> QuerySet[DeliverableVersion]:
+    return DeliverableVersion.objects.filter(deliverable_id=pk)
+
+
+def test_rows_handed_to_an_instance_read_as_its_prefetch(org: Org) -> None:
+    """``prefetched``: a relation's rows read by a prepared statement give what
+    ``prefetch_related`` gives, without a query; what is chained on it still asks the database,
+    for this instance's rows only."""
+    task = plan_task(started_item(org))
+    deliverable = submit(org, task)
+    other = submit(org, task, name="第二份报告")
+    fresh = Deliverable.objects.prefetch_related("versions").get(pk=deliverable.pk)
+    handed = Deliverable.objects.get(pk=deliverable.pk)
+    prefetched(handed, "versions", prepared(_versions).all(deliverable.pk))
+    with CaptureQueriesContext(connection) as queries:
+        versions = list(handed.versions.all())
+        assert versions[0].deliverable is handed
+    assert not queries.captured_queries
+    assert [_values(v) for v in versions] == [_values(v) for v in fresh.versions.all()]
+    assert list(handed.versions.filter(number=1)) == [versions[0]]
+    assert other.versions.get().pk not in {v.pk for v in handed.versions.filter(number__gte=1)}
