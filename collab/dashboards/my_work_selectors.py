@@ -64,7 +64,7 @@ from collab.lib.workdays import Calendar
 from collab.notify.handoffs import HANDOFFS, Handoff
 from collab.notify.models import Notification
 from collab.org.calendar import calendar_for
-from collab.org.models import Department, Region
+from collab.org.models import Department, Person, Region
 from requests_app.models import (
     CollaborationItem,
     Confirmation,
@@ -645,9 +645,19 @@ def _unread_statement() -> Prepared:
     )
 
 
+def _region_of(user: Any) -> Region | None:
+    """The person's region (None without a person or a region), read with the person, who is
+    kept on ``user``: the top bar shows the person's name, without a query of its own."""
+    person = Person.objects.select_related("region").filter(user=user.pk).first()
+    if person is None:
+        return None
+    user.person = person
+    return person.region
+
+
 def context_for(user: Any, now: datetime | None = None) -> Context:
     now = now or timezone.now()
-    calendar = calendar_for(Region.objects.filter(person__user=user.pk).first())
+    calendar = calendar_for(_region_of(user))
     return Context(user=user, now=now, today=timezone.localdate(now, calendar.tz), calendar=calendar)
 
 

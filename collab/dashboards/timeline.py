@@ -8,13 +8,14 @@ Tasks have no dependency field, so no dependency arrows are drawn. A task's bar 
 it was assigned (its creation, in the company time zone) to its deadline.
 """
 
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from html import escape
 from typing import Any, NamedTuple
 
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
@@ -31,7 +32,7 @@ MAX_DAYS = 366
 DENSE_DAYS = 62
 
 
-@dataclass
+@dataclass(frozen=True)
 class Day:
     day: date
     column: int
@@ -87,17 +88,28 @@ class MilestoneMark:
     passed: bool
 
 
+class Grid(NamedTuple):
+    """The day columns of a span as drawn: shared by every page that draws the same days (read
+    only)."""
+
+    days: tuple[Day, ...]
+    months: tuple[Month, ...]
+    shades: SafeString  # the shaded columns behind the rows
+    cells: SafeString  # the header's day cells
+
+
 @dataclass
 class Timeline:
     start: date
     end: date
-    days: list[Day]
-    months: list[Month]
+    days: Sequence[Day]
+    months: Sequence[Month]
     bars: list[Bar]
     milestones: list[MilestoneMark]
     today: date
     today_shown: bool
     dense: bool
+    grid: Grid
 
     @property
     def columns(self) -> int:
@@ -106,6 +118,73 @@ class Timeline:
 
 def _local_date(moment: datetime | None, calendar: Calendar) -> date | None:
     return timezone.localtime(moment, calendar.tz).date() if moment is not None else None
+
+
+# The day grids drawn lately, by everything that decides them (see ``day_grid``). A few dozen:
+# each is up to a year of days and about 70 KB of HTML.
+_GRIDS: dict[Hashable, Grid] = {}
+_GRIDS_KEPT = 32
+
+
+def day_grid(calendar: Calendar, start: date, count: int, today: date) -> Grid:
+    """The ``count`` day columns from ``start``: each day working or not, a make-up workday,
+    its label, today; the months above them; and their HTML.
+
+    Drawn once per process for the same days: the key holds everything that decides them (the
+    calendar's sources for those days, its overrides among them included, so an override saved
+    a moment ago draws a new grid; the span, today and the reader's language). Up to a year of
+    days cost the page 3 ms to draw each time.
+    """
+    end = start + timedelta(days=count - 1)
+    key = (calendar.days_key(start, end), start, count, today, translation.get_language())
+    grid = _GRIDS.get(key)
+    if grid is None:
+        grid = _draw_grid(calendar, start, count, today)
+        if len(_GRIDS) >= _GRIDS_KEPT:
+            _GRIDS.clear()
+        _GRIDS[key] = grid
+    return grid
+
+
+def _draw_grid(calendar: Calendar, start: date, count: int, today: date) -> Grid:
+    dense = count > DENSE_DAYS
+    days = []
+    # Each kind of day (working, weekend, a holiday, a make-up day for it…) is named once.
+    labels: dict[tuple[Any, ...], str] = {}
+    for offset in range(count):
+        day = start + timedelta(days=offset)
+        kind = calendar.day_kind(day)
+        named = (
+            kind.workday,
+            kind.override_note is None,
+            kind.makeup,
+            kind.makeup_for,
+            kind.reason,
+            kind.name,
+        )
+        if (label := labels.get(named)) is None:
+            label = labels[named] = day_label(kind)
+        days.append(
+            Day(
+                day=day,
+                column=2 + offset,
+                working=kind.workday,
+                makeup=kind.workday and day.weekday() >= 5,
+                label=label,
+                today=day == today,
+                show_number=not dense or day.weekday() == 0 or day.day == 1,
+            )
+        )
+    months: list[Month] = []
+    month = None
+    for d in days:
+        if (d.day.year, d.day.month) == month:
+            months[-1].span += 1
+        else:
+            month = (d.day.year, d.day.month)
+            months.append(Month(label=f"{d.day.year:04d}-{d.day.month:02d}", column=d.column, span=1))
+    shades, cells = _grid_html(days)
+    return Grid(tuple(days), tuple(months), shades, cells)
 
 
 def build_timeline(
@@ -122,7 +201,8 @@ def build_timeline(
        MARGIN_DAYS on each side; it is cut at MAX_DAYS from its start (today's line may then
        fall outside, and is not drawn).
     2. Each day is a grid column (column 1 holds the labels): working or not on the calendar,
-       a make-up workday marked as such, today marked.
+       a make-up workday marked as such, today marked (``day_grid``: drawn once per process
+       for the same days).
     3. Each task is a bar from its assignment day to its deadline; late when not done and the
        deadline is before today, and then its overrun is drawn from the day after the deadline
        to today.
@@ -149,41 +229,7 @@ def build_timeline(
     def column(day: date) -> int:
         return 2 + (day - start).days
 
-    days = []
-    # Each kind of day (working, weekend, a holiday, a make-up day for it…) is named once.
-    labels: dict[tuple[Any, ...], str] = {}
-    for offset in range(count):
-        day = start + timedelta(days=offset)
-        kind = calendar.day_kind(day)
-        named = (
-            kind.workday,
-            kind.override_note is None,
-            kind.makeup,
-            kind.makeup_for,
-            kind.reason,
-            kind.name,
-        )
-        if (label := labels.get(named)) is None:
-            label = labels[named] = day_label(kind)
-        days.append(
-            Day(
-                day=day,
-                column=column(day),
-                working=kind.workday,
-                makeup=kind.workday and day.weekday() >= 5,
-                label=label,
-                today=day == today,
-                show_number=not dense or day.weekday() == 0 or day.day == 1,
-            )
-        )
-    months: list[Month] = []
-    month = None
-    for d in days:
-        if (d.day.year, d.day.month) == month:
-            months[-1].span += 1
-        else:
-            month = (d.day.year, d.day.month)
-            months.append(Month(label=f"{d.day.year:04d}-{d.day.month:02d}", column=d.column, span=1))
+    grid = day_grid(calendar, start, count, today)
 
     bars = []
     for task in tasks:
@@ -213,13 +259,14 @@ def build_timeline(
     return Timeline(
         start=start,
         end=end,
-        days=days,
-        months=months,
+        days=grid.days,
+        months=grid.months,
         bars=bars,
         milestones=marks,
         today=today,
         today_shown=start <= today <= end,
         dense=dense,
+        grid=grid,
     )
 
 
@@ -261,9 +308,13 @@ _ANY_ID = 987654321
 
 def day_cells_html(timeline: Timeline) -> tuple[SafeString, SafeString]:
     """The shaded day columns behind the rows and the header's day cells (up to a year of days,
-    two cells each), written once per page like the task rows."""
+    two cells each), written once per grid like the task rows once per page."""
+    return timeline.grid.shades, timeline.grid.cells
+
+
+def _grid_html(days: Sequence[Day]) -> tuple[SafeString, SafeString]:
     back, header = [], []
-    for d in timeline.days:
+    for d in days:
         shade = "off" if not d.working else "makeup" if d.makeup else ""
         today = " today" if d.today else ""
         back.append(f'<span class="{shade}{today}" style="grid-column: {d.column}"></span>')

@@ -21,7 +21,7 @@ workdays). Every deadline in Collab is computed by a ``Calendar``.
 
 import functools
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple
@@ -417,6 +417,19 @@ class Calendar:
     def official_day(self, d: date) -> DayKind:
         """What the official data says about ``d`` here, without the company's overrides."""
         return self._official(d)
+
+    def days_key(self, start: date, end: date) -> Hashable:
+        """Everything that decides ``day_kind`` of the days from ``start`` to ``end``: two
+        calendars with equal keys say the same of each of those days (for caches of what is
+        drawn from them)."""
+        return (
+            self.country,
+            self.subdivision,
+            None if self.is_china else self.language,
+            self.work_week,
+            tuple(self._notice_key(year) for year in range(start.year, end.year + 1)),
+            tuple(sorted((d, o) for d, o in self.overrides.items() if start <= d <= end)),
+        )
 
     def _notice_key(self, year: int) -> NoticeKey:
         """The imported notice's days that count for ``year``: none for a published year or

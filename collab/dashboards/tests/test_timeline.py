@@ -82,6 +82,33 @@ def test_a_company_day_off_is_shaded_too(item: CollaborationItem) -> None:
     assert not days[date(2026, 10, 9)].working
 
 
+def test_the_day_grid_is_drawn_again_when_what_decides_it_changes(org: Org, item: CollaborationItem) -> None:
+    """The grid is kept for the same days, calendar and language: an override saved after a
+    first view shows on the next, and each language has its own labels."""
+    url = reverse("dashboards:timeline", args=[item.pk])
+    client = client_for(org.coordinator)
+
+    def header(day: str, language: str) -> str:
+        body = client.get(url, headers={"accept-language": language}).content.decode()
+        found = re.search(rf'<div class="tl-day[^"]*"[^>]*title="{day} [^"]*"[^>]*data-day="{day}"', body)
+        assert found
+        return found.group(0)
+
+    for _ in range(2):
+        assert header("2026-10-09", "en") == (
+            '<div class="tl-day" style="grid-column: 15" title="2026-10-09 working day" data-day="2026-10-09"'
+        )
+    override = CalendarOverride.objects.create(date=date(2026, 10, 9), is_workday=False, note="司庆")
+    assert 'class="tl-day off"' in header("2026-10-09", "en") and "company day off" in header(
+        "2026-10-09", "en"
+    )
+    assert "公司休息日" in header("2026-10-09", "zh-hans")
+    override.delete()
+    assert header("2026-10-09", "en").startswith('<div class="tl-day" ')
+    with translation.override("en"):
+        assert chart(item).grid is chart(item).grid  # the same days: drawn once
+
+
 def test_bars_run_from_assignment_to_deadline_and_late_ones_are_marked(item: CollaborationItem) -> None:
     bars = {b.task.name: b for b in chart(item).bars}
     plan = bars["提交测试计划"]
