@@ -3,13 +3,14 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Window
 from django.utils import timezone
 
+from collab.dashboards.board_prepared import model_statement
 from collab.dashboards.board_selectors import (
     LIVE_STATUSES,
     CappedCount,
@@ -17,9 +18,7 @@ from collab.dashboards.board_selectors import (
     RegionCalendars,
     TaskRow,
     attention_rank,
-    capped_count,
     count_of,
-    first_by_attention,
     flagged_tasks,
     item_rows,
     ranked,
@@ -109,7 +108,7 @@ def turnaround_of(versions: QuerySet[DeliverableVersion]) -> Turnaround:
     return Turnaround(total=figures["total"], on_time=figures["on_time"])
 
 
-def involved_items(department: Department) -> QuerySet[CollaborationItem]:
+def involved_items(department: Department | int) -> QuerySet[CollaborationItem]:
     """The open items ``department`` takes part in (as requester or participant)."""
     involved = Q(requesting_department=department) | Q(
         pk__in=Participation.objects.filter(department=department).values("item_id")
@@ -157,16 +156,20 @@ def department_item_page(department: Department, number: Any, *, now: datetime |
     return page
 
 
-def _open_tasks(department: Department) -> QuerySet[Task]:
+def _open_tasks(department: Department | int) -> QuerySet[Task]:
     return Task.objects.filter(department=department, item__status__in=LIVE_STATUSES).exclude(
         status=TaskStatus.DONE
     )
 
 
-def _ranked_tasks(department: Department, moment: Moment) -> QuerySet[Task]:
+def _ranked_tasks(department: Department | int, moment: Moment) -> QuerySet[Task]:
     """The department's open tasks on live items, late, escalated, stale and blocked first."""
+    return _tasks_by_attention(department, now=moment.now, today=moment.today)
+
+
+def _tasks_by_attention(department: Department | int, *, now: datetime, today: date) -> QuerySet[Task]:
     return (
-        flagged_tasks(_open_tasks(department), now=moment.now, today=moment.today)
+        flagged_tasks(_open_tasks(department), now=now, today=today)
         .annotate(rank=attention_rank())
         .order_by("rank", "deadline", "pk")
     )
@@ -175,8 +178,13 @@ def _ranked_tasks(department: Department, moment: Moment) -> QuerySet[Task]:
 def _workload(department: Department, today: date) -> QuerySet[Any]:
     """The department's active members and its head, most open tasks (on live items, of any
     department) first, each with their open and late tasks counted by the database."""
-    members = Person.objects.filter(department=department).values("user_id")  # index: Person.department
-    people = get_user_model().objects.filter(Q(pk__in=members) | Q(pk=department.head_id), is_active=True)
+    return _people_by_load(department.pk, [department.head_id or 0], today)
+
+
+def _people_by_load(department_pk: int, head: list[int], today: date) -> QuerySet[Any]:
+    """``_workload`` with the head as a one-id list (0: none)."""
+    members = Person.objects.filter(department=department_pk).values("user_id")  # index: Person.department
+    people = get_user_model().objects.filter(Q(pk__in=members) | Q(pk__in=head), is_active=True)
     owned = Task.objects.filter(owner=OuterRef("pk"), item__status__in=LIVE_STATUSES).exclude(
         status=TaskStatus.DONE
     )
@@ -194,7 +202,7 @@ def _loads(users: Iterable[Any]) -> list[MemberLoad]:
     return [MemberLoad(user=u, open_tasks=u.open_tasks, late_tasks=u.late_tasks) for u in users]
 
 
-def _measures(department: Department) -> QuerySet[ImprovementMeasure]:
+def _measures(department: Department | int) -> QuerySet[ImprovementMeasure]:
     return (
         ImprovementMeasure.objects.filter(department=department)
         .select_related("owner__person", "retrospective__item")
@@ -231,6 +239,74 @@ def department_list(
     return page, moment.today
 
 
+# The board's queries, each compiled once per connection for stand-in values (board_prepared)
+# and run with the department (``key``), the moment and the dates (today, soon): building and
+# compiling them was most of the board's selector CPU. Each is the ORM queryset of the full
+# list it heads (tests hold the board equal to them).
+Dates = tuple[date, ...]
+
+
+def _top_items(_ids: list[int], now: datetime, dates: Dates, key: int) -> QuerySet[Any]:
+    today, soon = dates
+    return ranked(involved_items(key), now=now, today=today, soon=soon).values_list("pk")[:TOP_ITEMS]
+
+
+def _capped_items(_ids: list[int], _now: datetime, _dates: Dates, key: int) -> QuerySet[Any]:
+    return involved_items(key).order_by().values("pk")[: ITEM_COUNT_CAP + 1]
+
+
+def _task_counts(_ids: list[int], _now: datetime, dates: Dates, key: int) -> QuerySet[Any]:
+    """The open tasks, the late ones and the escalated ones (one row; none without open tasks).
+    The Exists goes into the aggregate's filter itself: filtering on an annotation's alias here
+    lets Django prune the annotation from the inner query (SQLite then compares a string)."""
+    today = dates[0]
+    return (
+        _open_tasks(key)
+        .order_by()
+        .values("department")
+        .annotate(
+            total=Count("pk"),
+            late=Count("pk", filter=Q(deadline__lt=today)),
+            # Only tasks of items whose stored facts count an unanswered escalation are tested.
+            escalated=Count("pk", filter=Q(Q(item__health_escalations__gt=0), unanswered_escalation())),
+        )
+        .values_list("total", "late", "escalated")
+    )
+
+
+def _late_tasks(_ids: list[int], now: datetime, dates: Dates, key: int) -> QuerySet[Task]:
+    """The late open tasks, which rank first (``first_by_attention``), in deadline order."""
+    today = dates[0]
+    tasks = _tasks_by_attention(key, now=now, today=today)
+    return tasks.filter(deadline__lt=today).order_by("deadline", "pk")[:TOP_ENTRIES]
+
+
+def _other_tasks(_ids: list[int], now: datetime, dates: Dates, key: int) -> QuerySet[Task]:
+    today = dates[0]
+    return _tasks_by_attention(key, now=now, today=today).filter(deadline__gte=today)[:TOP_ENTRIES]
+
+
+def _top_loads(head: list[int], _now: datetime, dates: Dates, key: int) -> QuerySet[Any]:
+    """The members with the most open tasks, and how many people there are (a window over the
+    rows the sort reads anyway)."""
+    return _people_by_load(key, head, dates[0]).annotate(people=Window(Count("*")))[:TOP_ENTRIES]
+
+
+def _first_measures(_ids: list[int], _now: datetime, _dates: Dates, key: int) -> QuerySet[Any]:
+    return _measures(key)[:TOP_ENTRIES]
+
+
+def _board_tasks(department: Department, now: datetime, dates: Dates) -> list[Task]:
+    """``first_by_attention`` of ``_ranked_tasks``, through the compiled statements."""
+    first = model_statement("department late tasks", _late_tasks, 0).objects([], now, dates, department.pk)
+    if len(first) < TOP_ENTRIES:
+        rest = model_statement("department other tasks", _other_tasks, 0).objects(
+            [], now, dates, department.pk
+        )
+        first += rest[: TOP_ENTRIES - len(first)]
+    return cast(list[Task], first)
+
+
 def department_board(
     department: Department, *, start_at: datetime, end_at: datetime, now: datetime | None = None
 ) -> DepartmentBoard:
@@ -241,29 +317,25 @@ def department_board(
     moment = _moment(department, now)
     now, today, soon = moment.now, moment.today, moment.soon
 
+    dates, key = (today, soon), department.pk
+
     # The worst TOP_ITEMS: the database ranks every item and keeps the top (a sort bounded by
     # the limit); the count stops at ITEM_COUNT_CAP (the items are counted by index only).
-    top = list(
-        ranked(involved_items(department), now=now, today=today, soon=soon).values_list("pk", flat=True)[
-            :TOP_ITEMS
-        ]
-    )
+    top = [
+        row[0] for row in model_statement("department top items", _top_items, 0).values([], now, dates, key)
+    ]
     item_rows = item_rows_of(department, top, now=now, today=today, soon=soon)
-    item_count = capped_count(involved_items(department), ITEM_COUNT_CAP)
+    # (The cap in the name: a statement compiled for another cap is another statement.)
+    name = f"department item count {ITEM_COUNT_CAP}"
+    n = model_statement(name, _capped_items, 0, counted=True).count(now, dates, key)
+    item_count = CappedCount(min(n, ITEM_COUNT_CAP), capped=n > ITEM_COUNT_CAP)
 
-    # The Exists goes into the aggregate's filter itself: filtering on an annotation's alias
-    # here lets Django prune the annotation from the inner query (SQLite then compares a string).
-    counts = _open_tasks(department).aggregate(
-        total=Count("pk"),
-        late=Count("pk", filter=Q(deadline__lt=today)),
-        # Only tasks of items whose stored facts count an unanswered escalation are tested.
-        escalated=Count("pk", filter=Q(Q(item__health_escalations__gt=0), unanswered_escalation())),
-    )
-    tasks = first_by_attention(_ranked_tasks(department, moment), today, TOP_ENTRIES)
+    counted = model_statement("department task counts", _task_counts, 0).values([], now, dates, key)
+    total, late, escalated = counted[0] if counted else (0, 0, 0)
+    tasks = _board_tasks(department, now, dates)
 
-    # The members with the most open tasks, and how many people there are (a window over the
-    # rows the sort reads anyway).
-    loads = list(_workload(department, today).annotate(people=Window(Count("*")))[:TOP_ENTRIES])
+    head = [department.head_id or 0]
+    loads = model_statement("department workload", _top_loads, 1).objects(head, now, dates, key)
 
     reviews = counted_reviews(start_at, end_at, now).filter(
         deliverable__receiver__person__department=department
@@ -277,13 +349,16 @@ def department_board(
         items=item_rows,
         item_count=item_count,
         tasks=task_rows(tasks, moment.calendars, today, soon),
-        task_total=counts["total"],
-        late_count=counts["late"],
-        escalated_count=counts["escalated"],
+        task_total=total,
+        late_count=late,
+        escalated_count=escalated,
         workload=_loads(loads),
-        people_total=loads[0].people if loads else 0,
+        people_total=getattr(loads[0], "people", 0) if loads else 0,
         turnaround=turnaround_of(reviews),
-        measures=list(_measures(department)[:TOP_ENTRIES]),
+        measures=cast(
+            list[ImprovementMeasure],
+            model_statement("department measures", _first_measures, 0).objects([], now, dates, key),
+        ),
         measure_total=measure_counts["total"],
         open_measures=measure_counts["open"],
         today=today,
