@@ -11,7 +11,9 @@ rows become model instances as Django's own iterable makes them (the backend's c
 
 The querysets are written as usual, as a module-level function of the key (``build``) whose
 queryset filters on it once, as a parameter: ``Task.objects.select_related("item").filter(
-pk=key)``. A stand-in that shows up anywhere else fails the compilation loudly, and
+pk=key)``; a read that needs the key in several places says so (``key_repeats``: every
+parameter that is the stand-in is the key). A stand-in that shows up anywhere else fails the
+compilation loudly, and
 ``tests/test_prepared_rows.py`` compares each prepared read with its queryset run afresh.
 No ``prefetch_related``, no ``iterator()``: a prefetch is a second statement. What a prefetch
 would give is read by a prepared statement of its own and handed to the instance with
@@ -44,7 +46,9 @@ Build = Callable[[Any], QuerySet[Any]]
 class PreparedRows:
     """One queryset compiled for ``STAND_IN_KEY`` on one database connection."""
 
-    def __init__(self, connection: BaseDatabaseWrapper, queryset: QuerySet[Any]) -> None:
+    def __init__(
+        self, connection: BaseDatabaseWrapper, queryset: QuerySet[Any], *, key_repeats: bool = False
+    ) -> None:
         state: Any = queryset  # the queryset's private settings, read as Django's iterables do
         if state._prefetch_related_lookups:
             raise ValueError("a prepared read is one statement: no prefetch_related")
@@ -53,7 +57,8 @@ class PreparedRows:
         sql, params = compiler.as_sql()
         slots = [index for index, value in enumerate(params) if type(value) is int and value == STAND_IN_KEY]
         if (
-            len(slots) != 1
+            not slots
+            or (len(slots) > 1 and not key_repeats)
             or str(STAND_IN_KEY) in sql
             or any(
                 str(STAND_IN_KEY) in str(value) for index, value in enumerate(params) if index not in slots
@@ -62,8 +67,13 @@ class PreparedRows:
             raise ValueError("the stand-in key must be one parameter of the statement, as it is")
         self.connection = connection
         self.compiler = compiler
-        self.sql, self.params, self.slot = sql, list(params), slots[0]
+        self.sql, self.params, self.slots = sql, list(params), slots
         self.locks = bool(query.select_for_update)
+        # The columns' converters, found once (``results_iter`` looks them up for every read:
+        # a converter check per column, sixty for an item).
+        fields = [column[0] for column in compiler.select[0 : compiler.col_count]]
+        self.converters = compiler.get_converters(fields)
+        self.composite_fields = fields if compiler.has_composite_fields(fields) else None
         self.instances = queryset._iterable_class is ModelIterable
         self.flat = queryset._iterable_class is FlatValuesListIterable
         if not (self.instances or self.flat or queryset._iterable_class is ValuesListIterable):
@@ -88,13 +98,21 @@ class PreparedRows:
         if self.locks and connection.features.has_select_for_update and connection.get_autocommit():
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
         params = self.params.copy()
-        params[self.slot] = key
+        for slot in self.slots:
+            params[slot] = key
         with self.connection.cursor() as cursor:
             cursor.execute(self.sql, params)
             fetched = cursor.fetchall()
         if not fetched:
             return []
-        rows = self.compiler.results_iter(results=[fetched], tuple_expected=not self.instances)
+        # As ``results_iter`` turns them into values, with the converters found once.
+        rows: Any = fetched
+        if self.converters:
+            rows = self.compiler.apply_converters(rows, self.converters)
+        if self.composite_fields is not None:
+            rows = self.compiler.composite_fields_to_tuples(rows, self.composite_fields)
+        if not self.instances:
+            rows = map(tuple, rows)
         if self.flat:
             return [row[0] for row in rows]
         if not self.instances:
@@ -119,14 +137,14 @@ class PreparedRows:
 _CACHE: "WeakKeyDictionary[BaseDatabaseWrapper, dict[Build, PreparedRows]]" = WeakKeyDictionary()
 
 
-def prepared(build: Build, using: str = DEFAULT_DB_ALIAS) -> PreparedRows:
+def prepared(build: Build, using: str = DEFAULT_DB_ALIAS, *, key_repeats: bool = False) -> PreparedRows:
     """``build(STAND_IN_KEY)`` compiled once per connection (``build``: a module-level function,
-    the cache's key)."""
+    the cache's key). ``key_repeats``: the statement holds the key in several places."""
     connection = connections[using]
     per_connection = _CACHE.setdefault(connection, {})
     found = per_connection.get(build)
     if found is None:
-        found = per_connection[build] = PreparedRows(connection, build(STAND_IN_KEY))
+        found = per_connection[build] = PreparedRows(connection, build(STAND_IN_KEY), key_repeats=key_repeats)
     return found
 
 

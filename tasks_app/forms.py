@@ -16,7 +16,7 @@ from requests_app.models import CollaborationItem, Todo
 from requests_app.rules import vague_wording_errors
 from tasks_app.models import Task
 from tasks_app.rules import TaskData, task_problems
-from tasks_app.selectors import item_departments
+from tasks_app.selectors import item_department_rows, item_departments
 
 
 class PeopleChoiceField(ChoicesById):
@@ -28,11 +28,27 @@ class PeopleChoiceField(ChoicesById):
         department = getattr(getattr(obj, "person", None), "department", None)
         return f"{display_name(obj)} ({department})" if department else display_name(obj)
 
+    def clean(self, value: Any) -> Any:
+        if not value and not self.required:
+            return []  # nobody: no empty queryset to build and run
+        return super().clean(value)
+
     def _check_values(self, value: Any) -> Any:
         ids = [parse_whole_number(str(one)) for one in value]
         if ids and all(pk in self.found for pk in ids):
             return [self.found[pk] for pk in dict.fromkeys(ids) if pk is not None]
         return super()._check_values(value)
+
+
+class TaskDepartmentField(ChoiceById):
+    """The department, found among the item's that the form read (``item_department_rows``)."""
+
+    found: dict[int, Any] = {}
+
+    def to_python(self, value: Any) -> Any:
+        if value not in self.empty_values and (pk := parse_whole_number(str(value))) in self.found:
+            return self.found[pk]
+        return super().to_python(value)
 
 
 class TaskPersonField(PersonChoiceField):
@@ -52,7 +68,7 @@ class TaskForm(forms.Form):
         max_length=200,
         help_text=_('A concrete piece of work, e.g. "test case design".'),
     )
-    department = ChoiceById(
+    department = TaskDepartmentField(
         label=_("Department"), queryset=Department.objects.none(), empty_label=_("Choose a department")
     )
     owner = TaskPersonField(
@@ -90,6 +106,8 @@ class TaskForm(forms.Form):
         self.item = item
         cast(forms.ModelChoiceField, self.fields["department"]).queryset = item_departments(item)
         self.people = self._posted_people() if self.is_bound else {}
+        if self.is_bound:
+            cast(Any, self.fields["department"]).found = {d.pk: d for d in item_department_rows(item)}
         # While the person types, HTMX asks the server for the same checks as on saving.
         for name in ("deadline", "delivery_standard"):
             self.fields[name].widget.attrs.update(

@@ -39,7 +39,7 @@ from tasks_app import alerts
 from tasks_app.access import PLAN_TASKS
 from tasks_app.models import DepartmentExemption, Task
 from tasks_app.rules import TaskData, task_problems
-from tasks_app.selectors import breakdown_gaps, item_departments
+from tasks_app.selectors import breakdown_gaps, item_department_rows
 
 # The stages in which tasks are planned and re-planned. Execution may still add or change tasks:
 # real work is not linear, and a meeting during execution can produce new to-dos.
@@ -71,7 +71,7 @@ def _check(item: CollaborationItem, data: TaskData) -> tuple[date, Department]:
     the problems."""
     problems = task_problems(data)
     # The chosen department if it is one of the item's (one query; its name goes to the audit).
-    department = item_departments(item).filter(pk=data.department_id).first()
+    department = next((d for d in item_department_rows(item) if d.pk == data.department_id), None)
     if department is None:
         problems.setdefault("department", []).append(
             _("Choose the requesting department or one of the participating departments of this item.")
