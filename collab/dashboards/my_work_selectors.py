@@ -136,6 +136,9 @@ class Source:
     item: str  # the path from a row to its item ("" when the rows are items)
     columns: tuple[str, ...]  # what the entry reads besides the item
     entry: Callable[[Row, Context], Entry]
+    # The top rows read in the list's own order under the LIMIT, rather than numbered by a window
+    # (see ``top``): for a list an index of the person's rows gives in that order.
+    in_order: bool = False
 
     def listing(self, user: Any, now: datetime) -> QuerySet[Any]:
         """The whole list as values, most urgent first."""
@@ -148,8 +151,14 @@ class Source:
         LIMIT over a sort it can read from an index as if it could stop after TOP rows, so it
         walked every pending review by due date (every task by deadline) and filtered the
         person's few rows out of 300,000 (1.3 s at 100,000 items, bench/RESULTS.md). Sorted by a
-        window, the LIMIT sits above a sort of the person's rows, read from the person's index."""
+        window, the LIMIT sits above a sort of the person's rows, read from the person's index.
+
+        Except a list ``in_order``: the person's open tasks come by deadline from their own index
+        (task_open_by_owner: owner, deadline), so the LIMIT stops after the first few of them;
+        through the window every open task was read and checked (800 rows for 5, 2.5 ms)."""
         rows = self.rows(user, now)
+        if self.in_order:
+            return rows.values(*self.columns, **_item_columns(self.item))[:TOP]
         order = cast(list[Any], list(rows.query.order_by))
         return (
             rows.annotate(place=Window(RowNumber(), order_by=order))
@@ -542,7 +551,7 @@ SOURCES: dict[str, Source] = {
         _minutes_to_revise, "", ("meeting_id", "minutes_version"), _minutes_to_revise_entry
     ),
     "breakdown": Source(_breakdowns, "", ("status",), _breakdown),
-    "tasks": Source(_my_tasks, "item__", _TASK_COLUMNS, _my_task),
+    "tasks": Source(_my_tasks, "item__", _TASK_COLUMNS, _my_task, in_order=True),
     "reports_owed": Source(_reports_owed, "item__", _TASK_COLUMNS, _report_owed),
     "risks": Source(_risks, "item__", _PROBLEM_COLUMNS, _problem),
     "problems": Source(_handed_on, "item__", _PROBLEM_COLUMNS, _problem),
