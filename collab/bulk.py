@@ -6,15 +6,20 @@ every field of every row through its field: most of a sweep batch's CPU when it 
 ``insert_rows`` takes each row as a tuple of the named fields' values, fills every other field
 with its default once for all rows (``auto_now``/``auto_now_add``: now), adapts only the values
 that need it (JSON, dates) and writes with multi-row INSERTs, as many rows per statement as the
-database takes parameters.
+database takes parameters. What a statement's shape needs (the columns, the adapters, the
+defaults that do not change) is worked out once per connection and shape (``_shape``): a
+request's few rows cost less than looking it up again.
 """
 
 import json
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from itertools import batched
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
 # Rows per INSERT when the database sets no limit of its own (PostgreSQL): bounds the statement.
@@ -47,6 +52,69 @@ def _column(field: models.Field) -> str:
     return connection.ops.quote_name(str(field.column))
 
 
+def _is_now(field: models.Field) -> bool:
+    return bool(getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """An INSERT of one model's named fields, worked out once (``_shape``)."""
+
+    start: str  # INSERT INTO table (columns) VALUES
+    placeholders: str  # one row's
+    suffix: str  # ON CONFLICT, RETURNING
+    adapters: list[tuple[int, Callable[[Any], Any]]]  # the named values that need adapting
+    defaults: tuple[Any, ...]  # the other fields' values, those of ``fresh`` left to each call
+    fresh: list[tuple[int, models.Field]]  # defaults made per call: now, or a callable's
+    per_insert: int  # rows per statement
+
+
+_SHAPES: "WeakKeyDictionary[BaseDatabaseWrapper, dict[tuple[Any, ...], _Shape]]" = WeakKeyDictionary()
+
+
+def _shape(
+    model: type[models.Model], fields: Sequence[str], returning: Sequence[str], ignore_conflicts: bool
+) -> _Shape:
+    wrapper = connections[DEFAULT_DB_ALIAS]
+    shapes = _SHAPES.setdefault(wrapper, {})
+    key = (model, tuple(fields), tuple(returning), ignore_conflicts)
+    found = shapes.get(key)
+    if found is not None:
+        return found
+    meta = model._meta
+    named = [_field(model, name) for name in fields]
+    rest = [
+        field
+        for field in meta.concrete_fields
+        if field not in named and not (field.primary_key and isinstance(field, models.AutoField))
+    ]
+    # Every row of a call gets the same defaults; those that cannot change between calls are
+    # prepared here, the others (now, a callable default) by each call.
+    fresh = [(index, field) for index, field in enumerate(rest) if _is_now(field) or callable(field.default)]
+    defaults = tuple(
+        None
+        if _is_now(field) or callable(field.default)
+        else field.get_db_prep_save(field.get_default(), connection)
+        for field in rest
+    )
+    suffix = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
+    if returning:
+        suffix += " RETURNING " + ", ".join(_column(_field(model, name)) for name in returning)
+    limit = connection.features.max_query_params
+    columns = ", ".join(_column(field) for field in [*named, *rest])
+    found = shapes[key] = _Shape(
+        # Only the model's own names and placeholders: the values go as parameters.
+        start=f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({columns}) VALUES ",  # noqa: S608
+        placeholders="(" + ", ".join(["%s"] * (len(named) + len(rest))) + ")",
+        suffix=suffix,
+        adapters=[(index, adapter) for index, field in enumerate(named) if (adapter := _adapter(field))],
+        defaults=defaults,
+        fresh=fresh,
+        per_insert=min(ROWS_PER_INSERT, limit // (len(named) + len(rest))) if limit else ROWS_PER_INSERT,
+    )
+    return found
+
+
 def insert_rows(
     model: type[models.Model],
     fields: Sequence[str],
@@ -61,35 +129,18 @@ def insert_rows(
     With ``ignore_conflicts`` a row that breaks a unique constraint (an event told already) is
     left out, and only the rows inserted are returned (``ON CONFLICT DO NOTHING``).
     """
-    meta = model._meta
-    named = [_field(model, name) for name in fields]
-    now = timezone.now()
-    rest = [
-        field
-        for field in meta.concrete_fields
-        if field not in named and not (field.primary_key and isinstance(field, models.AutoField))
-    ]
-    # Every row gets the same defaults: prepared once.
-    defaults = tuple(
-        field.get_db_prep_save(
-            now
-            if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
-            else field.get_default(),
-            connection,
-        )
-        for field in rest
-    )
-    adapters = [(index, adapter) for index, field in enumerate(named) if (adapter := _adapter(field))]
-    columns = ", ".join(_column(field) for field in [*named, *rest])
-    placeholders = "(" + ", ".join(["%s"] * (len(named) + len(rest))) + ")"
-    suffix = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
-    if returning:
-        suffix += " RETURNING " + ", ".join(_column(_field(model, name)) for name in returning)
-    limit = connection.features.max_query_params
-    per_insert = min(ROWS_PER_INSERT, limit // (len(named) + len(rest))) if limit else ROWS_PER_INSERT
+    shape = _shape(model, fields, returning, ignore_conflicts)
+    defaults = shape.defaults
+    if shape.fresh:
+        now = timezone.now()
+        made = list(defaults)
+        for index, field in shape.fresh:
+            made[index] = field.get_db_prep_save(now if _is_now(field) else field.get_default(), connection)
+        defaults = tuple(made)
+    adapters, placeholders = shape.adapters, shape.placeholders
     inserted: list[tuple[Any, ...]] = []
     with connection.cursor() as cursor:
-        for chunk in batched(rows, per_insert):
+        for chunk in batched(rows, shape.per_insert):
             params: list[Any] = []
             for row in chunk:
                 if adapters:
@@ -98,12 +149,7 @@ def insert_rows(
                         row[index] = adapter(row[index])
                 params += row
                 params += defaults
-            values = ", ".join([placeholders] * len(chunk))
-            # Only the model's own names and placeholders: the values go as parameters.
-            sql = (
-                f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({columns}) VALUES {values}{suffix}"  # noqa: S608
-            )
-            cursor.execute(sql, params)
+            cursor.execute(shape.start + ", ".join([placeholders] * len(chunk)) + shape.suffix, params)
             if returning:
                 inserted += cursor.fetchall()
     return inserted

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -85,10 +85,6 @@ def _cadence_after(task: Task, since: datetime, calendar: Any = None) -> datetim
     return calendar.in_working_time(calendar.add_working_days(since, days))
 
 
-def _pending(task: Task, kinds: tuple[str, ...]) -> Any:
-    return Alert.objects.filter(task=task, kind__in=kinds, sent_at=None, cancelled_at=None)
-
-
 def _quiet(task: Task) -> bool:
     """No warning about a task whose result is delivered (under review or signed), nor about an
     item out of execution: the owner has nothing to report; a request for changes replans them.
@@ -100,7 +96,16 @@ LIVE = Q(task__item__status=ItemStatus.EXECUTING) & ~Q(task__status__in=QUIET_ST
 
 
 def cancel_alerts(task: Task, kinds: tuple[str, ...] = tuple(AlertKind.values)) -> None:
-    _pending(task, kinds).update(cancelled_at=timezone.now())
+    """Cancels the task's pending warnings (not sent, not cancelled) of ``kinds``: one UPDATE,
+    written out rather than compiled for every write that re-plans a warning (every report)."""
+    table = connection.ops.quote_name(Alert._meta.db_table)
+    marks = ", ".join(["%s"] * len(kinds))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET cancelled_at = %s WHERE task_id = %s AND kind IN ({marks})"  # noqa: S608
+            " AND sent_at IS NULL AND cancelled_at IS NULL",
+            [connection.ops.adapt_datetimefield_value(timezone.now()), task.pk, *kinds],
+        )
 
 
 def plan_deadline_alerts(task: Task) -> None:
@@ -137,7 +142,8 @@ def plan_report_alert(task: Task, *, since: datetime) -> None:
     cancel_alerts(task, (AlertKind.REPORT_MISSING,))
     if _quiet(task):
         return
-    Alert.objects.create(task=task, kind=AlertKind.REPORT_MISSING, due_at=_cadence_after(task, since))
+    due = _cadence_after(task, since)
+    insert_rows(Alert, ("task_id", "kind", "due_at"), [(task.pk, AlertKind.REPORT_MISSING, due)])
 
 
 def plan_alerts(task: Task, *, new: bool = False, calendar: Calendar | None = None) -> None:
