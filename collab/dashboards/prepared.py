@@ -143,6 +143,10 @@ class Prepared:
         self.compiler = query.get_compiler(connection=connection)
         sql, params = self.compiler.as_sql()
         self.statement = _statement(connection, sql, params)
+        fields = [column[0] for column in self.compiler.select[: self.compiler.col_count]]
+        self.as_fetched = not self.compiler.get_converters(fields) and not self.compiler.has_composite_fields(
+            fields
+        )
         # The names ValuesIterable gives the columns.
         self.names = (
             list(query.selected)
@@ -155,6 +159,14 @@ class Prepared:
         fetched = run(self.connection, statement, user_pk, now)
         names = self.names
         return [dict(zip(names, row, strict=True)) for row in self.compiler.results_iter(results=[fetched])]
+
+    def tuples(self, user_pk: int, now: datetime) -> list[Sequence[Any]]:
+        """The rows as sequences of values, in the queryset's column order (``values_list``):
+        as the database driver gives them when no column needs converting."""
+        fetched = run(self.connection, self.statement, user_pk, now)
+        if self.as_fetched:
+            return fetched
+        return list(self.compiler.results_iter(results=[fetched]))
 
 
 class Counts:

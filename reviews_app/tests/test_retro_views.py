@@ -389,3 +389,19 @@ def test_the_log_takes_the_same_queries_for_3_or_15_measures(org: Org, item: Col
     _add_measures(org, item, 12)
     assert ImprovementMeasure.objects.count() == 15
     assert _log_queries(client) == few
+
+
+def test_a_long_log_pages_and_its_pages_keep_the_filter(org: Org, item: CollaborationItem) -> None:
+    record_retro(org, item)
+    _add_measures(org, item, 60)  # 15 of them R&D's
+    client = client_for(org.coordinator)
+    first = client.get(reverse("reviews_app:improvement_log"), {"status": "open"}, headers=EN)
+    page = first.content.decode()
+    assert "Page 1 of 3" in html.unescape(text(first))
+    assert 'href="?status=open&amp;page=2"' in page
+    second = client.get(reverse("reviews_app:improvement_log"), {"status": "open", "page": 2}, headers=EN)
+    assert "Page 2 of 3" in text(second)
+    assert 'href="?status=open&amp;page=1"' in second.content.decode()
+    # A filter that fits one page shows no pager.
+    rnd = client.get(reverse("reviews_app:improvement_log"), {"department": org.rnd.pk}, headers=EN)
+    assert "Page 1 of" not in text(rnd) and 'class="pager"' not in rnd.content.decode()

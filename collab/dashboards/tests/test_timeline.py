@@ -14,8 +14,17 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
+from collab.dashboards.prepared import STAND_IN_NOW
 from collab.dashboards.tests.support import at, raw_task
-from collab.dashboards.timeline import MAX_DAYS, Timeline, build_timeline, timeline_milestones, timeline_tasks
+from collab.dashboards.timeline import (
+    MAX_DAYS,
+    Timeline,
+    _tasks_of,
+    _tasks_statement,
+    build_timeline,
+    timeline_milestones,
+    timeline_tasks,
+)
 from collab.org.calendar import calendar_for, day_label
 from collab.org.models import CalendarOverride
 from collab.testing import Org, client_for, make_item
@@ -207,6 +216,21 @@ def test_the_page_takes_the_same_queries_for_few_or_many_tasks(org: Org, item: C
             department=org.rnd,
         )
     assert count() == few
+
+
+def test_the_tasks_statement_is_the_querysets_own_and_reads_what_the_orm_reads(
+    org: Org, item: CollaborationItem
+) -> None:
+    """Compiled once for a stand-in item: for the real one, the SQL the ORM compiles and its rows."""
+    statement = _tasks_statement()
+    assert statement is _tasks_statement()
+    sql, params = _tasks_of(item.pk).query.get_compiler(connection=connection).as_sql()
+    assert (statement.statement.sql, statement.statement.filled(connection, item.pk, STAND_IN_NOW)) == (
+        sql,
+        list(params),
+    )
+    rows = [tuple(row) for row in statement.tuples(item.pk, STAND_IN_NOW)]
+    assert len(rows) == 3 and rows == list(_tasks_of(item.pk))
 
 
 def test_the_timeline_prints_on_a_landscape_page() -> None:
