@@ -20,7 +20,7 @@ would give is read by a prepared statement of its own and handed to the instance
 ``prefetched`` (``obj.<relation>.all()`` then gives those rows, as after ``prefetch_related``).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -44,10 +44,16 @@ Build = Callable[[Any], QuerySet[Any]]
 
 
 class PreparedRows:
-    """One queryset compiled for ``STAND_IN_KEY`` on one database connection."""
+    """One queryset compiled for ``STAND_IN_KEY`` on one database connection (or for the
+    ``stand_ins`` of several keys: ``prepared_for_keys``)."""
 
     def __init__(
-        self, connection: BaseDatabaseWrapper, queryset: QuerySet[Any], *, key_repeats: bool = False
+        self,
+        connection: BaseDatabaseWrapper,
+        queryset: QuerySet[Any],
+        *,
+        key_repeats: bool = False,
+        stand_ins: tuple[int, ...] = (STAND_IN_KEY,),
     ) -> None:
         state: Any = queryset  # the queryset's private settings, read as Django's iterables do
         if state._prefetch_related_lookups:
@@ -55,13 +61,23 @@ class PreparedRows:
         query = queryset.query
         compiler = query.get_compiler(connection=connection)
         sql, params = compiler.as_sql()
-        slots = [index for index, value in enumerate(params) if type(value) is int and value == STAND_IN_KEY]
+        # (parameter, which key): where each stand-in is.
+        slots = [
+            (index, stand_ins.index(value))
+            for index, value in enumerate(params)
+            if type(value) is int and value in stand_ins
+        ]
+        keys = [key for _index, key in slots]
+        indexes = {index for index, _key in slots}
         if (
-            not slots
-            or (len(slots) > 1 and not key_repeats)
-            or str(STAND_IN_KEY) in sql
+            set(keys) != set(range(len(stand_ins)))
+            or (len(keys) > len(stand_ins) and not key_repeats)
+            or any(str(stand_in) in sql for stand_in in stand_ins)
             or any(
-                str(STAND_IN_KEY) in str(value) for index, value in enumerate(params) if index not in slots
+                str(stand_in) in str(value)
+                for index, value in enumerate(params)
+                if index not in indexes
+                for stand_in in stand_ins
             )
         ):
             raise ValueError("the stand-in key must be one parameter of the statement, as it is")
@@ -93,13 +109,15 @@ class PreparedRows:
             self.populators = get_related_populators(klass_info, select, connection.alias, fetch_mode)
 
     def all(self, key: Any) -> list[Any]:
-        """The rows for ``key``: instances (with their related rows), tuples, or values (flat)."""
+        """The rows for ``key``: instances (with their related rows), tuples, or values (flat).
+        Compiled for several keys, ``key`` is the sequence of them, in the stand-ins' order."""
         connection = self.connection
         if self.locks and connection.features.has_select_for_update and connection.get_autocommit():
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
         params = self.params.copy()
-        for slot in self.slots:
-            params[slot] = key
+        keys = key if isinstance(key, list | tuple) else None
+        for slot, position in self.slots:
+            params[slot] = key if keys is None else keys[position]
         with self.connection.cursor() as cursor:
             cursor.execute(self.sql, params)
             fetched = cursor.fetchall()
@@ -134,7 +152,7 @@ class PreparedRows:
 
 # Per connection object (one per thread and database alias), so each keeps its own backend's SQL
 # and converters; dropped with the connection.
-_CACHE: "WeakKeyDictionary[BaseDatabaseWrapper, dict[Build, PreparedRows]]" = WeakKeyDictionary()
+_CACHE: "WeakKeyDictionary[BaseDatabaseWrapper, dict[Any, PreparedRows]]" = WeakKeyDictionary()
 
 
 def prepared(build: Build, using: str = DEFAULT_DB_ALIAS, *, key_repeats: bool = False) -> PreparedRows:
@@ -146,6 +164,29 @@ def prepared(build: Build, using: str = DEFAULT_DB_ALIAS, *, key_repeats: bool =
     if found is None:
         found = per_connection[build] = PreparedRows(connection, build(STAND_IN_KEY), key_repeats=key_repeats)
     return found
+
+
+# Statements compiled for several keys are kept for up to this many keys; more go the usual way.
+MOST_KEYS = 8
+
+
+def rows_for_keys(build: Callable[[list[int]], QuerySet[Any]], keys: Sequence[int]) -> list[Any]:
+    """The rows of ``build(keys)`` (``keys``: distinct ids, e.g. for ``pk__in``), through a
+    statement compiled once per connection for each number of keys, up to ``MOST_KEYS``."""
+    if not keys:
+        return []
+    if len(keys) > MOST_KEYS:
+        return list(build(list(keys)))
+    connection = connections[DEFAULT_DB_ALIAS]
+    per_connection = _CACHE.setdefault(connection, {})
+    cache_key: Any = (build, len(keys))
+    found = per_connection.get(cache_key)
+    if found is None:
+        stand_ins = tuple(STAND_IN_KEY - number for number in range(len(keys)))
+        found = per_connection[cache_key] = PreparedRows(
+            connection, build(list(stand_ins)), stand_ins=stand_ins
+        )
+    return found.all(list(keys))
 
 
 def row_by_key(build: Build, key: Any, using: str = DEFAULT_DB_ALIAS) -> Any:

@@ -4,6 +4,7 @@ import json
 from typing import Any, cast
 
 from django import forms
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -11,12 +12,18 @@ from collab.formfields import BoundedDateField, ChoiceById, ChoicesById, IdField
 from collab.lib.numbers import parse_whole_number
 from collab.org.models import Department, display_name
 from collab.org.pickers import PeoplePicker
+from collab.prepared_rows import rows_for_keys
 from requests_app.forms import PersonChoiceField, people
 from requests_app.models import CollaborationItem, Todo
 from requests_app.rules import vague_wording_errors
 from tasks_app.models import Task
 from tasks_app.rules import TaskData, task_problems
 from tasks_app.selectors import item_department_rows, item_departments
+
+
+def _posted_people(ids: list[int]) -> QuerySet[Any]:
+    """The people of ``ids`` who may be chosen (``people()``), with their persons and regions."""
+    return people().select_related("person__region").filter(pk__in=ids).order_by()
 
 
 class PeopleChoiceField(ChoicesById):
@@ -105,7 +112,7 @@ class TaskForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.item = item
         cast(forms.ModelChoiceField, self.fields["department"]).queryset = item_departments(item)
-        self.people = self._posted_people() if self.is_bound else {}
+        self.people = self._people_posted() if self.is_bound else {}
         if self.is_bound:
             cast(Any, self.fields["department"]).found = {d.pk: d for d in item_department_rows(item)}
         # While the person types, HTMX asks the server for the same checks as on saving.
@@ -119,7 +126,7 @@ class TaskForm(forms.Form):
                 }
             )
 
-    def _posted_people(self) -> dict[int, Any]:
+    def _people_posted(self) -> dict[int, Any]:
         """The posted owner, receiver and collaborators who may be chosen (``people()``), with
         their persons and regions, in one query; each field takes its own from them (an id not
         among them goes the usual way, to its error). The service and the owner's calendar use
@@ -132,9 +139,7 @@ class TaskForm(forms.Form):
         ids = {pk for value in posted if (pk := parse_whole_number(str(value))) is not None}
         if not ids:
             return {}
-        found = {
-            user.pk: user for user in people().select_related("person__region").filter(pk__in=ids).order_by()
-        }
+        found = {user.pk: user for user in rows_for_keys(_posted_people, sorted(ids))}
         for name in names:
             cast(Any, self.fields[name]).found = found
         return found

@@ -14,13 +14,14 @@ from datetime import date
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from collab.prepared_rows import prefetched, prepared, row_by_key
+from collab.prepared_rows import MOST_KEYS, prefetched, prepared, row_by_key, rows_for_keys
 from collab.testing import PASSWORD, Org, client_for
 from requests_app.access import CHANGE, VIEW, item_for, may_change, may_view
 from requests_app.models import CollaborationItem, ItemStatus
@@ -276,3 +277,23 @@ def test_rows_handed_to_an_instance_read_as_its_prefetch(org: Org) -> None:
     assert [_values(v) for v in versions] == [_values(v) for v in fresh.versions.all()]
     assert list(handed.versions.filter(number=1)) == [versions[0]]
     assert other.versions.get().pk not in {v.pk for v in handed.versions.filter(number__gte=1)}
+
+
+def _people_of(ids: list[int]) -> QuerySet[Any]:
+    return get_user_model().objects.select_related("person").filter(pk__in=ids).order_by("pk")
+
+
+def test_a_read_by_several_keys_is_compiled_for_their_number(org: Org) -> None:
+    """``rows_for_keys``: ``pk__in`` a few ids, from a statement compiled once per number of ids,
+    gives what the queryset gives; past ``MOST_KEYS`` ids it is the queryset."""
+    users = [org.owner, org.receiver, org.collaborator, org.coordinator, org.requester]
+    for count in (1, 2, 5):
+        ids = [user.pk for user in users[:count]]
+        assert [_values(u) for u in rows_for_keys(_people_of, ids)] == [_values(u) for u in _people_of(ids)]
+    rows_for_keys(_people_of, [org.owner.pk, org.receiver.pk])
+    with CaptureQueriesContext(connection) as queries:
+        found = rows_for_keys(_people_of, [org.collaborator.pk, org.owner.pk])
+        assert {u.person.pk for u in found} == {org.collaborator.person.pk, org.owner.person.pk}
+    assert len(queries) == 1
+    many = list(get_user_model().objects.order_by("pk").values_list("pk", flat=True)[: MOST_KEYS + 1])
+    assert [u.pk for u in rows_for_keys(_people_of, many)] == many
