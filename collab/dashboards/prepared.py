@@ -12,6 +12,9 @@ queryset, the same function that serves the whole list, paged, through the ORM. 
 that shows up anywhere else than as a parameter of its own (inside a text, in the SQL itself,
 converted to a date) fails the compilation loudly, and a test compares every prepared query
 with the queryset compiled afresh for real values.
+
+The person's stand-in is an id like any other: the timeline's task query is compiled for it as
+a stand-in item (``collab.dashboards.timeline``), the moment left unused.
 """
 
 import itertools
@@ -135,7 +138,8 @@ def run(connection: BaseDatabaseWrapper, statement: Statement, user_pk: int, now
 
 
 class Prepared:
-    """One ``values()`` queryset compiled for the stand-ins, for one database connection."""
+    """One ``values()`` (or ``values_list()``) queryset compiled for the stand-ins, for one
+    database connection."""
 
     def __init__(self, connection: BaseDatabaseWrapper, queryset: QuerySet[Any]) -> None:
         query = queryset.query
