@@ -85,7 +85,7 @@ class Bar:
 
 @dataclass
 class MilestoneMark:
-    milestone: Milestone
+    milestone: "TimelineMilestone"
     column: int
     passed: bool
 
@@ -192,7 +192,7 @@ def _draw_grid(calendar: Calendar, start: date, count: int, today: date) -> Grid
 def build_timeline(
     item: CollaborationItem,
     tasks: list[TimelineTask],
-    milestones: list[Milestone],
+    milestones: Sequence["TimelineMilestone"],
     calendar: Calendar,
     *,
     now: datetime | None = None,
@@ -307,8 +307,20 @@ def timeline_tasks(item: CollaborationItem) -> list[TimelineTask]:
     return tasks
 
 
-def timeline_milestones(item: CollaborationItem) -> list[Any]:
-    return list(Milestone.objects.filter(item=item).order_by("due_date", "pk"))
+class TimelineMilestone(NamedTuple):
+    """What the page shows of a milestone."""
+
+    name: str
+    due_date: date
+
+
+def timeline_milestones(item: CollaborationItem) -> list[TimelineMilestone]:
+    return [
+        TimelineMilestone(*row)
+        for row in Milestone.objects.filter(item=item)
+        .order_by("due_date", "pk")
+        .values_list("name", "due_date")
+    ]
 
 
 # The task rows of the chart and of the table below it, written here rather than by the template
