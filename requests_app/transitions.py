@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from collab.audit.services import audit_record
 from collab.audit.texts import FieldChoice, Text
+from collab.prepared_rows import save_fields
 from requests_app.errors import ItemError
 from requests_app.models import CollaborationItem
 
@@ -87,7 +88,7 @@ def transition(
         update.append("version")
     if "updated_at" in names:
         update.append("updated_at")
-    obj.save(update_fields=list(dict.fromkeys(update)))
+    save_fields(obj, list(dict.fromkeys(update)))
     audit_record(
         actor=actor,
         action=action,

@@ -39,7 +39,7 @@ from collab.org import throttle
 from collab.org.calendar import calendar_for
 from collab.org.models import display_name
 from collab.org.signin.pin import signing_secret_valid
-from collab.prepared_rows import prefetched, prepared, row_by_key
+from collab.prepared_rows import prefetched, prepared, row_by_key, save_fields
 from requests_app.health_facts import item_health_refresh
 from requests_app.models import CollaborationItem, ItemStatus
 from requests_app.services import ItemError, check_upload, locked_item, require_open
@@ -511,7 +511,7 @@ def _review(
         # The form's content as accepted: what both sides sign, whatever changes later.
         latest.accepted_content = accepted_snapshot(deliverable, latest)
         fields.append("accepted_content")
-    latest.save(update_fields=fields)
+    save_fields(latest, fields)
     _transition(
         deliverable,
         DeliverableStatus.ACCEPTED
@@ -757,7 +757,7 @@ def _sign(
         )
     else:
         deliverable.version += 1
-        deliverable.save(update_fields=["version"])
+        save_fields(deliverable, ["version"])
         audit_record(
             actor=actor, action="deliverable.signed", target=item, changes=changes, note=ip_address or ""
         )

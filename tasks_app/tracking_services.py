@@ -22,7 +22,7 @@ from collab.audit.texts import Text
 from collab.notify.handoffs import tell
 from collab.notify.services import notify
 from collab.org.models import display_name
-from collab.prepared_rows import row_by_key
+from collab.prepared_rows import row_by_key, save_fields
 from requests_app.access import people_who_see
 from requests_app.health_facts import item_health_refresh
 from requests_app.models import CollaborationItem, ItemStatus, ReportCadence
@@ -122,7 +122,7 @@ def progress_report(*, actor: Any, task_id: int, data: ReportData) -> ProgressRe
         task.percent_done = data.percent_done
         fields = ["percent_done", "last_reported_at", "updated_at"]
     if task.status in (TaskStatus.DELIVERED, data.status):
-        task.save(update_fields=fields)
+        save_fields(task, fields)
         audit_record(actor=actor, action="task.reported", target=item, changes=changes, note=report.summary)
     else:
         task_transition(

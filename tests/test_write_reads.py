@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import QuerySet
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from collab.prepared_rows import MOST_KEYS, prefetched, prepared, row_by_key, rows_for_keys
+from collab.prepared_rows import MOST_KEYS, prefetched, prepared, row_by_key, rows_for_keys, save_fields
 from collab.testing import PASSWORD, Org, client_for
 from requests_app.access import CHANGE, VIEW, item_for, may_change, may_view
 from requests_app.models import CollaborationItem, ItemStatus
@@ -297,3 +297,26 @@ def test_a_read_by_several_keys_is_compiled_for_their_number(org: Org) -> None:
     assert len(queries) == 1
     many = list(get_user_model().objects.order_by("pk").values_list("pk", flat=True)[: MOST_KEYS + 1])
     assert [u.pk for u in rows_for_keys(_people_of, many)] == many
+
+
+def test_saving_fields_writes_what_save_writes(org: Org) -> None:
+    """``save_fields``: the named columns of an existing row, ``auto_now`` included (set on the
+    instance too), in one UPDATE; a row that is gone is an error, as with ``save``; a model that
+    overrides ``save`` (the item) is saved by it."""
+    task = plan_task(started_item(org))
+    before = Task.objects.get(pk=task.pk)
+    task.percent_done, task.name = 55, "不保存的名称"
+    with CaptureQueriesContext(connection) as queries:
+        save_fields(task, ["percent_done", "updated_at"])
+    assert len(queries) == 1 and queries.captured_queries[0]["sql"].startswith("UPDATE")
+    stored = Task.objects.get(pk=task.pk)
+    assert (stored.percent_done, stored.name) == (55, before.name)
+    assert stored.updated_at == task.updated_at and stored.updated_at > before.updated_at
+    gone = Task.objects.get(pk=task.pk)
+    gone.pk = 2_000_000_000
+    with pytest.raises(DatabaseError), transaction.atomic():
+        save_fields(gone, ["percent_done"])
+    item = CollaborationItem.objects.get(pk=task.item_id)
+    item.topic = "经由save保存"
+    save_fields(item, ["topic"])
+    assert CollaborationItem.objects.get(pk=item.pk).topic == "经由save保存"
