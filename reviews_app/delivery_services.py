@@ -131,6 +131,10 @@ def _task_to_lock(pk: int) -> QuerySet[Task]:
     )
 
 
+def _statuses_of_task(pk: int) -> QuerySet[Any]:
+    return Deliverable.objects.filter(task_id=pk).order_by().values_list("status", flat=True)
+
+
 def _versions_of(pk: int) -> QuerySet[DeliverableVersion]:
     return DeliverableVersion.objects.filter(deliverable_id=pk)
 
@@ -227,7 +231,7 @@ def _task_follows(*, actor: Any, task_id: int, deliverable: Deliverable, task: T
     task = task or Task.objects.select_for_update(no_key=True).select_related("item").get(pk=task_id)
     if task.status == TaskStatus.DONE:
         return
-    statuses = set(Deliverable.objects.filter(task_id=task_id).values_list("status", flat=True))
+    statuses = set(prepared(_statuses_of_task).all(task_id))
     fields: list[str] = []
     if DeliverableStatus.SIGNED in statuses:
         task.percent_done, task.done_at = 100, timezone.now()
