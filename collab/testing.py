@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.test import Client
 from django.utils import translation
 from django.utils.translation import gettext
@@ -33,6 +34,7 @@ from collab.org.models import Department, Person, Region
 from requests_app import services
 from requests_app.models import CollaborationItem, Scenario
 from requests_app.rules import MilestoneData, ParticipationData, RequirementData
+from requests_app.services import locked_item
 
 PASSWORD = "correct horse battery"
 
@@ -415,3 +417,30 @@ def celery_worker(python: str, env: dict[str, str], *extra: str, purge: bool = T
             worker.stop()
         app.conf.task_always_eager = True
         shutil.rmtree(log_dir, ignore_errors=True)
+
+
+@contextmanager
+def item_held(item: CollaborationItem) -> Iterator[None]:
+    """Another writer of the item holds its row (as every write of an item does first, through
+    ``locked_item``) until the block ends: a thread with a connection and a transaction of its
+    own (PostgreSQL; a transactional test, so the item is committed for it to see)."""
+    held, release = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        try:
+            with transaction.atomic():
+                locked_item(item.pk)
+                held.set()
+                release.wait(60)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        if not held.wait(30):
+            raise AssertionError("the other writer did not get the item's row within 30 s")
+        yield
+    finally:
+        release.set()
+        thread.join(60)

@@ -16,8 +16,7 @@ measured; a passing insert is immediate).
 """
 
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -25,7 +24,7 @@ from django.db import DatabaseError, connection, connections, transaction
 
 from collab.notify.models import Notification
 from collab.prepared_rows import row_by_key
-from collab.testing import Org, make_org
+from collab.testing import Org, item_held, make_org
 from requests_app.models import CollaborationItem, Todo
 from requests_app.services import locked_item
 from reviews_app import delivery_services
@@ -139,31 +138,6 @@ def test_a_new_task_from_a_to_do_holds_up_neither_its_minutes_nor_its_meeting(or
 
         assert in_another_transaction(insert) == ""
         assert "lock timeout" in in_another_transaction(lambda: locked_item(item.pk))
-
-
-@contextmanager
-def item_held(item: CollaborationItem) -> Iterator[None]:
-    """Another writer of the item holds its row (as a deliverable's or a task's write does first)
-    until the block ends."""
-    held, release = threading.Event(), threading.Event()
-
-    def writer() -> None:
-        try:
-            with transaction.atomic():
-                locked_item(item.pk)
-                held.set()
-                release.wait(60)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=writer)
-    thread.start()
-    try:
-        assert held.wait(30)
-        yield
-    finally:
-        release.set()
-        thread.join(60)
 
 
 def waiting_for_a_lock() -> bool:

@@ -2,15 +2,13 @@
 missing" cancelled) are written in the batch's own transaction, set-based over its items, and the
 sweep never waits for an item a writer holds."""
 
-import threading
-
 import pytest
 import time_machine
-from django.db import connection, connections, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from collab.dashboards.tests.test_health_facts import facts
-from collab.testing import Org, make_org
+from collab.testing import Org, item_held, make_org
 from requests_app.health_facts import item_health_refresh
 from requests_app.models import CollaborationItem
 from tasks_app import alerts
@@ -66,28 +64,10 @@ def test_the_sweep_leaves_the_warnings_of_an_item_a_writer_holds_for_later() -> 
     due_warnings(org, held, 7, label="占用")
     due_warnings(org, free, 7, label="空闲")
     item_health_refresh([held.pk, free.pk])
-    locked, release = threading.Event(), threading.Event()
-
-    def writer() -> None:
-        try:
-            with transaction.atomic():
-                CollaborationItem.objects.select_for_update().get(pk=held.pk)
-                locked.set()
-                release.wait(60)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=writer)
-    thread.start()
-    try:
-        assert locked.wait(30)
+    with item_held(held):
         # Not waited for: the held item's warnings stay due, the other item's go out.
         assert sweep("2026-10-12 09:30") == 7
-        assert thread.is_alive()
         assert facts(free)["health_escalations"] == 4
         assert facts(held)["health_escalations"] == 0
-    finally:
-        release.set()
-        thread.join()
     assert sweep("2026-10-12 09:31") == 7
     assert facts(held)["health_escalations"] == 4
