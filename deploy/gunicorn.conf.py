@@ -20,9 +20,12 @@ worker_class = "gthread"
 # A PDF of a long form takes seconds; nothing legitimate takes a minute.
 timeout = int(os.environ.get("COLLAB_WEB_TIMEOUT", "60"))
 graceful_timeout = 20
-# Restart a process now and then so a slow leak never grows into an outage.
-max_requests = 2000
-max_requests_jitter = 200
+# Restart a process now and then so a slow leak never grows into an outage: rarely, since a new
+# process starts cold (imports, connections, compiled statements) while the other carries the
+# load. At 2,000, a worker serving 50 requests a second restarted every 40 s (bench/RESULTS.md,
+# run 7).
+max_requests = 20000
+max_requests_jitter = 2000
 accesslog = "-"
 # Gunicorn believes X-Forwarded-Proto only from these addresses (Collab itself believes
 # X-Forwarded-For only from COLLAB_TRUSTED_PROXIES): the reverse proxy's, loopback by default.
