@@ -235,7 +235,7 @@ def notify_all(events: Sequence[Event]) -> list[Notification]:
             (event, key, [people[pk] for pk in people if f"{key}:{pk}" in new_keys])
             for event, key, people in posting
         ]
-        ids += _post_to_robots([post for post in posts if post[2]], listening, now=now)
+        ids += _post_to_robots([post for post in posts if post[2]], listening.robots, preferences, now=now)
     if ids:
         from collab.notify.tasks import deliver
 
@@ -337,10 +337,14 @@ def _listeners(
 
 
 def _post_to_robots(
-    posts: list[tuple[Event, str, list[Recipient]]], listening: Listening, *, now: Any
+    posts: list[tuple[Event, str, list[Recipient]]],
+    robots: Sequence[tuple[int, int | None, int | None]],
+    preferences: dict[int, Any],
+    *,
+    now: Any,
 ) -> list[int]:
-    """``_enqueue_robots`` for the robots ``_listeners`` read already: one post per matching
-    robot and event, mentioning who allows it. Returns the new deliveries' ids."""
+    """One post per event and each of the ``robots`` (id, item id, department id) that hears
+    it, mentioning who allows it (``preferences``). Returns the new deliveries' ids."""
     rows = []
     # Groups read the company's language (Simplified Chinese by default), once per event.
     with translation.override(settings.LANGUAGE_CODE):
@@ -350,7 +354,7 @@ def _post_to_robots(
             item_id = _item_id(event.item)
             hearing = [
                 (robot_id, robot_department)
-                for robot_id, robot_item, robot_department in listening.robots
+                for robot_id, robot_item, robot_department in robots
                 if (robot_item is None and robot_department in own_departments)
                 or (item_id is not None and robot_item == item_id)
                 or (event.urgency == Urgency.INSTANT and robot_item is None and robot_department is None)
@@ -363,7 +367,7 @@ def _post_to_robots(
                 audience = [
                     u for u in told if robot_department is None or u.department_id == robot_department
                 ]
-                mentioned = [u.pk for u in audience if listening.preferences[u.pk].robot_mentions]
+                mentioned = [u.pk for u in audience if preferences[u.pk].robot_mentions]
                 rows.append(
                     (
                         Delivery.Channel.ROBOT,
@@ -480,56 +484,7 @@ def _enqueue_robots(
     )
     if not robots:
         return []
-    rows = []
-    # Groups read the company's language (Simplified Chinese by default), once per event.
-    with translation.override(settings.LANGUAGE_CODE):
-        renderings = Renderings()
-        for event, key, told in posts:
-            own_departments = {user.department_id for user in told} - {None}
-            item_id = _item_id(event.item)
-            hearing = [
-                (robot_id, robot_department)
-                for robot_id, robot_item, robot_department in robots
-                if (robot_item is None and robot_department in own_departments)
-                or (item_id is not None and robot_item == item_id)
-                or (event.urgency == Urgency.INSTANT and robot_item is None and robot_department is None)
-            ]
-            if not hearing:
-                continue
-            title, body = event.render()
-            title, body = _rendered(title, renderings)[:300], _rendered(body, renderings)
-            for robot_id, robot_department in hearing:
-                audience = [
-                    u for u in told if robot_department is None or u.department_id == robot_department
-                ]
-                mentioned = [u.pk for u in audience if preferences[u.pk].robot_mentions]
-                rows.append(
-                    (
-                        Delivery.Channel.ROBOT,
-                        robot_id,
-                        key,
-                        event.urgency,
-                        title,
-                        body,
-                        event.url,
-                        item_id,
-                        mentioned,
-                        now,
-                    )
-                )
-    fields = (
-        "channel",
-        "robot_id",
-        "event",
-        "urgency",
-        "title",
-        "body",
-        "url",
-        "item_id",
-        "mention_user_ids",
-        "next_attempt_at",
-    )
-    return [pk for (pk,) in insert_rows(Delivery, fields, rows, returning=("id",), ignore_conflicts=True)]
+    return _post_to_robots(posts, robots, preferences, now=now)
 
 
 def notification_open(*, recipient: Any, notification_id: int) -> Notification:
