@@ -3,11 +3,13 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import pairwise
 from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Sum, Window
+from django.db import connection
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Sum, Value, Window
 from django.utils import timezone
 
 from collab.dashboards.board_prepared import model_statement
@@ -20,6 +22,7 @@ from collab.dashboards.board_selectors import (
     attention_rank,
     count_of,
     flagged_tasks,
+    health_rank,
     item_rows,
     ranked,
     task_rows,
@@ -277,6 +280,45 @@ def _top_items(_ids: list[int], now: datetime, dates: Dates, key: int) -> QueryS
     return ranked(involved_rows(key), now=now, today=today, soon=soon).values_list("item_id")[:TOP_ITEMS]
 
 
+# The rank's values (``health_rank``) and the open stages, in the order the board ranks them.
+RANKS = (0, 1, 2)
+OPEN_STAGES = (ItemStatus.SUBMITTED, ItemStatus.CONSENSUS, ItemStatus.PLANNED, ItemStatus.EXECUTING)
+
+
+def _top_items_by_tier(_ids: list[int], now: datetime, dates: Dates, key: int) -> QuerySet[Any]:
+    """``_top_items`` read tier by tier, each (rank, stage) newest first from the rows' index:
+    ``(tier 1 LIMIT 10) UNION ALL (tier 2 LIMIT 10) … LIMIT 10``, which the database stops
+    once it has 10. The largest department's 35,000 rows were all ranked to keep 10 (17 ms);
+    its worst tiers come first (1.6 ms). A company whose items are all on track reads every
+    row twice at worst (the empty tiers of rank 0 and 1), as much as ranking them. Each row
+    carries its tier, so the order the database returned them in is checked
+    (``_department_top``). PostgreSQL only: SQLite cuts no part of a compound statement."""
+    today, soon = dates
+    rank = health_rank(now=now, today=today, soon=soon)
+    tiers = [
+        involved_rows(key)
+        .annotate(rank=rank, tier=Value(n))
+        .filter(rank=r, status=stage)
+        .order_by("-number_key", "-item_id")
+        .values_list("tier", "item_id")[:TOP_ITEMS]
+        for n, (r, stage) in enumerate((r, stage) for r in RANKS for stage in OPEN_STAGES)
+    ]
+    return tiers[0].union(*tiers[1:], all=True)[:TOP_ITEMS]
+
+
+def _department_top(now: datetime, dates: Dates, key: int) -> list[int]:
+    """The ids of the department's TOP_ITEMS open items in worst health (``ranked_items``)."""
+    if connection.features.supports_slicing_ordering_in_compound:
+        rows = model_statement("department top items by tier", _top_items_by_tier, 0).values(
+            [], now, dates, key
+        )
+        if all(a[0] <= b[0] for a, b in pairwise(rows)):
+            return [item for _tier, item in rows]
+    return [
+        row[0] for row in model_statement("department top items", _top_items, 0).values([], now, dates, key)
+    ]
+
+
 def _capped_items(_ids: list[int], _now: datetime, _dates: Dates, key: int) -> QuerySet[Any]:
     return involved_rows(key).order_by().values("item_id")[: ITEM_COUNT_CAP + 1]
 
@@ -345,11 +387,9 @@ def department_board(
 
     dates, key = (today, soon), department.pk
 
-    # The worst TOP_ITEMS: the database ranks every item and keeps the top (a sort bounded by
-    # the limit); the count stops at ITEM_COUNT_CAP (the items are counted by index only).
-    top = [
-        row[0] for row in model_statement("department top items", _top_items, 0).values([], now, dates, key)
-    ]
+    # The worst TOP_ITEMS, tier by tier from the department's rows (``_department_top``); the
+    # count stops at ITEM_COUNT_CAP (the rows are counted by index only).
+    top = _department_top(now, dates, key)
     item_rows = item_rows_of(department, top, now=now, today=today, soon=soon)
     # (The cap in the name: a statement compiled for another cap is another statement.)
     name = f"department item count {ITEM_COUNT_CAP}"
