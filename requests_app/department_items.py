@@ -7,7 +7,8 @@ single-item UPDATE, the warning sweep's batches, the importer, the admin, the be
 generator), and a copy that one of them forgot would rank a department's items wrong in
 silence. A trigger runs whatever writes the row.
 
-- An item inserted: a row for its requesting department.
+- An item inserted: a row for its requesting department, and for the departments of
+  participations written before it (foreign keys are checked at commit).
 - An item updated: its rows take the copied columns when one of them changed; a changed
   requesting department moves that row (kept while the department also participates).
 - A participation inserted: a row for its department, unless there is one.
@@ -103,12 +104,19 @@ def _postgresql(copies: Sequence[str]) -> list[str]:
         f"VALUES (NEW.requesting_department_id, NEW.id, {_columns(copies, 'NEW.')}) "
         "ON CONFLICT (department_id, item_id) DO NOTHING"
     )
+    # Participations written before their item (the foreign keys are checked at commit).
+    insert_participating = (
+        f"INSERT INTO {ROWS} (department_id, item_id, {_columns(copies)}) "
+        f"SELECT p.department_id, NEW.id, {_columns(copies, 'NEW.')} FROM {PARTICIPATIONS} p "
+        "WHERE p.item_id = NEW.id ON CONFLICT (department_id, item_id) DO NOTHING"
+    )
     set_copies = f"({_columns(copies)}) = ({_columns(copies, 'NEW.')})"
     item_function = f"""
 CREATE OR REPLACE FUNCTION {_ITEM_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
         {insert_new};
+        {insert_participating};
         RETURN NULL;
     END IF;
     IF NEW.requesting_department_id IS DISTINCT FROM OLD.requesting_department_id THEN
@@ -152,16 +160,19 @@ $$"""
 
 
 def _sqlite(copies: Sequence[str]) -> list[str]:
-    def insert_new(department: str, item: str) -> str:
+    def insert_new(department: str, item: str, join: str = "") -> str:
         return (
             f"INSERT OR IGNORE INTO {ROWS} (department_id, item_id, {_columns(copies)}) "
-            f"SELECT {department}, i.id, {_columns(copies, 'i.')} FROM {ITEMS} i WHERE i.id = {item}"
+            f"SELECT {department}, i.id, {_columns(copies, 'i.')} FROM {ITEMS} i{join} WHERE i.id = {item}"
         )
+
+    # Participations written before their item (the foreign keys are checked at commit).
+    participating = insert_new("p.department_id", "NEW.id", f" JOIN {PARTICIPATIONS} p ON p.item_id = i.id")
 
     set_copies = ", ".join(f"{column} = NEW.{column}" for column in copies)
     return [
         f"CREATE TRIGGER department_items_item_insert AFTER INSERT ON {ITEMS} BEGIN "
-        f"{insert_new('NEW.requesting_department_id', 'NEW.id')}; END",
+        f"{insert_new('NEW.requesting_department_id', 'NEW.id')}; {participating}; END",
         f"CREATE TRIGGER department_items_item_update AFTER UPDATE ON {ITEMS} "
         f"WHEN {_changed(copies, 'IS NOT', 'OR')} BEGIN "
         f"UPDATE {ROWS} SET {set_copies} WHERE item_id = NEW.id; END",

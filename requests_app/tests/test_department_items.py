@@ -7,6 +7,7 @@ rank it by stale facts, without any error."""
 from typing import Any
 
 import pytest
+from django.db import transaction
 
 from collab.testing import Org, make_item
 from requests_app import services
@@ -130,3 +131,17 @@ def test_a_deleted_item_leaves_no_row(org: Org) -> None:
     assert rows_match(item)
     CollaborationItem.objects.filter(pk=item.pk).delete()
     assert not DepartmentItem.objects.filter(item_id=item.pk).exists()
+
+
+def test_participations_written_before_their_item_get_their_rows(org: Org) -> None:
+    """The foreign keys are checked at commit: a loader may write an item's participations
+    first. The item's arrival gives them their rows."""
+    item = make_item(org, submit=False)
+    new_id = CollaborationItem.objects.order_by("-pk").values_list("pk", flat=True)[0] + 100
+    with transaction.atomic():
+        Participation.objects.create(item_id=new_id, department=org.finance, core_need="预算")
+        copy = CollaborationItem.objects.get(pk=item.pk)
+        copy.pk = new_id  # a draft: no number yet
+        copy._state.adding = True
+        copy.save(force_insert=True)
+    assert org.finance.pk in rows_match(new_id)
