@@ -9,7 +9,8 @@ from typing import Any, cast
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Sum, Value, Window
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, Window
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from collab.dashboards.board_prepared import model_statement
@@ -154,13 +155,13 @@ def ranked_items(department: Department, *, now: datetime, today: date, soon: da
 
 
 def _items_of(department_pk: int) -> QuerySet[CollaborationItem]:
+    """The items with the department's open tasks on each counted among the item's open tasks
+    (by the item's index: with the department in the WHERE, SQLite read the department's
+    thousands of tasks for each row, 40 ms for 10 rows)."""
+    open_tasks = Task.objects.filter(item=OuterRef("pk")).exclude(status=TaskStatus.DONE).order_by()
+    department_open = open_tasks.values("item").annotate(n=Count("pk", filter=Q(department_id=department_pk)))
     return CollaborationItem.objects.annotate(
-        department_open=count_of(
-            Task.objects.filter(item=OuterRef("pk"), department_id=department_pk).exclude(
-                status=TaskStatus.DONE
-            ),
-            "item",
-        )
+        department_open=Coalesce(Subquery(department_open.values("n")[:1], output_field=IntegerField()), 0)
     ).select_related("coordinator__person")
 
 
