@@ -16,8 +16,9 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from collab.dashboards.board_prepared import model_statement
+from collab.dashboards.board_prepared import model_statement, server_statement
 from collab.dashboards.board_selectors import (
+    ROW_BATCH,
     STAGE_ORDER,
     ItemRow,
     RegionCalendars,
@@ -30,19 +31,21 @@ from collab.dashboards.board_selectors import (
     flagged_tasks,
     group_by_stage,
     has_breakdown_gap,
-    item_rows,
     ordered_reviews,
     ranked,
     ranked_ids,
     review_rows,
     task_rows,
+    with_health,
 )
-from collab.dashboards.health import BEHIND_PERCENT, due_soon_limit
+from collab.dashboards.health import BEHIND_PERCENT, HealthFacts, due_soon_limit, health_of
 from collab.lib.workdays import Calendar
 from requests_app.models import CollaborationItem, ItemStatus, Scenario
 from reviews_app.models import DeliverableVersion
 from tasks_app.models import Problem, ProblemStatus, Task, TaskStatus
 
+# The dates a board's statement compares with: today and the last day that counts as soon.
+Dates = tuple[date, ...]
 # Items shown per stage on the board, worst health first; the full list is paged.
 TOP_ITEMS = 10
 ITEMS_PAGE_SIZE = 50
@@ -247,8 +250,22 @@ def _items(_key: int) -> QuerySet[CollaborationItem]:
     return CollaborationItem.objects.select_related("requesting_department")
 
 
+def _with_health(ids: list[int], now: datetime, dates: Dates, key: int) -> QuerySet[CollaborationItem]:
+    today, soon = dates
+    return with_health(_items(key).filter(pk__in=ids), now=now, today=today, soon=soon)
+
+
 def _rows(ids: list[int], *, now: datetime, today: date, soon: date) -> list[ItemRow]:
-    return item_rows("coordinator items", _items, ids, now=now, today=today, soon=soon)
+    """``item_rows`` (the rows of the items ``ids`` in that order, with their health), read by a
+    statement PREPAREd on the server (``server_statement``)."""
+    loaded: dict[int, CollaborationItem] = {}
+    statement = server_statement("coordinator items", _with_health, ROW_BATCH)
+    for start in range(0, len(ids), ROW_BATCH):
+        for item in statement.objects(ids[start : start + ROW_BATCH], now, (today, soon)):
+            loaded[item.pk] = cast(CollaborationItem, item)
+    return [
+        ItemRow(item=loaded[pk], light=health_of(HealthFacts.of(loaded[pk]))) for pk in ids if pk in loaded
+    ]
 
 
 def _may_need_attention(*, now: datetime, today: date, soon: date) -> Q:
@@ -412,7 +429,6 @@ def coordinator_list(user: Any, name: str, number: Any, *, now: datetime | None 
 # and run with the person (``key``), the moment and the dates (today, soon): building and
 # compiling them was a third of the board's app CPU. Each is the ORM queryset of the full lists
 # (tests hold the board equal to them).
-Dates = tuple[date, ...]
 
 
 def _stage_counts(_ids: list[int], _now: datetime, _dates: Dates, user_pk: int) -> QuerySet[Any]:
@@ -476,11 +492,12 @@ def _late_attention(_ids: list[int], now: datetime, dates: Dates, user_pk: int) 
     today, soon = dates
     tasks = _attention(user_pk, now=now, today=today, soon=soon)
     cut = _late_cut(user_pk, today)
-    return (
-        tasks.filter(deadline__lt=today)
-        .filter(Q(item__health_late_from__lte=Subquery(cut)) | ~Exists(cut))
-        .order_by("deadline", "pk")[:TOP_ENTRIES]
-    )
+    first = CollaborationItem.objects.filter(
+        coordinator=user_pk, status=ItemStatus.EXECUTING, health_late_from__lt=today
+    ).filter(Q(health_late_from__lte=Subquery(cut)) | ~Exists(cut))
+    return tasks.filter(deadline__lt=today, item__in=first.values("pk")).order_by("deadline", "pk")[
+        :TOP_ENTRIES
+    ]
 
 
 def _other_attention(_ids: list[int], now: datetime, dates: Dates, user_pk: int) -> QuerySet[Task]:
@@ -525,20 +542,22 @@ def _board_reviews(user: Any, moment: Moment) -> list[DeliverableVersion]:
                 DeliverableVersion.objects.filter(decision="", deliverable__task__item__in=items)
             )[:TOP_ENTRIES]
         )
-    statement = model_statement("coordinator reviews", _first_versions, REVIEW_ITEMS)
+    statement = server_statement("coordinator reviews", _first_versions, REVIEW_ITEMS)
     return cast(list[DeliverableVersion], statement.objects(items, moment.now, dates, user.pk))
 
 
 def _board_attention(user: Any, moment: Moment) -> tuple[list[Task], int]:
     """The attention list's TOP_ENTRIES (``first_by_attention``) and its count."""
     now, dates = moment.now, (moment.today, moment.soon)
-    first = model_statement("coordinator late attention", _late_attention, 0).objects([], now, dates, user.pk)
+    first = server_statement("coordinator late attention", _late_attention, 0).objects(
+        [], now, dates, user.pk
+    )
     if len(first) < TOP_ENTRIES:
-        rest = model_statement("coordinator other attention", _other_attention, 0).objects(
+        rest = server_statement("coordinator other attention", _other_attention, 0).objects(
             [], now, dates, user.pk
         )
         first += rest[: TOP_ENTRIES - len(first)]
-    total = model_statement("coordinator attention count", _all_attention, 0, counted=True).count(
+    total = server_statement("coordinator attention count", _all_attention, 0, counted=True).count(
         now, dates, user.pk
     )
     return cast(list[Task], first), total
@@ -582,7 +601,7 @@ def coordinator_board(user: Any, *, now: datetime | None = None) -> CoordinatorB
     # rows as the list).
     problem_rows = cast(
         list[Problem],
-        model_statement("coordinator problems", _first_problems, 0).objects([], now, dates, user.pk),
+        server_statement("coordinator problems", _first_problems, 0).objects([], now, dates, user.pk),
     )
 
     reviews = coordinator_review_rows(_board_reviews(user, moment), moment.calendars, now)
