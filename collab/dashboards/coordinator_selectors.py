@@ -7,11 +7,12 @@ from functools import cached_property
 from html import escape
 from typing import Any, cast
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, F, Q, QuerySet, Subquery, Sum, Window
 from django.db.models.functions import RowNumber
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -216,6 +217,72 @@ def item_rows_html(rows: Iterable[ItemRow]) -> list[SafeString]:
     return html
 
 
+def _name_of(user: Any) -> str:
+    """What ``user.person|default:user.get_username`` shows in a template."""
+    try:
+        return str(user.person)
+    except ObjectDoesNotExist:
+        return str(user.get_username())
+
+
+def review_list_html(rows: Iterable[ReviewRow]) -> str:
+    """The reviews running out of time (the board's and their full list's), as HTML: the words
+    translated once for all rows, every text escaped."""
+    view, receiver = escape(_("View")), escape(_("Receiver"))
+    due_text = _("Review due %(due)s")  # as blocktranslate: the values escaped, not the sentence
+    entries = []
+    for row in rows:
+        version = row.version
+        deliverable = version.deliverable
+        late = " late" if row.overdue else ""
+        due = escape(dateformat.format(timezone.localtime(version.review_due_at), "Y-m-d H:i"))
+        entries.append(
+            f'<li class="work-entry{late}" data-version="{version.pk}">'
+            f'<a class="work-action button" href="{escape(row.url)}">{view}</a>'
+            f'<div class="work-main"><strong>{escape(deliverable.name)}</strong> '
+            f'<span class="muted">v{version.number}</span>'
+            f'<div class="work-meta"><span class="number">{escape(str(deliverable.task.item.number))}</span> '
+            f"{receiver}: {escape(_name_of(deliverable.receiver))}</div>"
+            f'<div class="work-meta">{due_text % {"due": due}} · '
+            f'<span class="{"tag danger" if row.overdue else "tag warn"}">{escape(row.clock)}</span></div>'
+            "</div></li>"
+        )
+    if not entries:
+        entries.append(f'<li class="muted">{escape(_("No deliverable is waiting for review."))}</li>')
+    return '<ul class="work-list">' + "\n".join(entries) + "</ul>"
+
+
+def gap_list_html(rows: Iterable[ItemRow]) -> str:
+    """The items whose breakdown leaves something out, with the gaps in words, as HTML."""
+    head, tail = _around_id("tasks_app:task_sheet")
+    entries = [
+        f'<div class="gap-item" data-item="{row.item.pk}"><h3><a href="{head}{row.item.pk}{tail}">'
+        f'<span class="number">{escape(str(row.item.number))}</span> {escape(row.item.topic)}</a></h3>'
+        f'<ul class="warnings">{"".join(f"<li>{escape(gap)}</li>" for gap in row.gaps)}</ul></div>'
+        for row in rows
+    ]
+    if not entries:
+        covered = _("Every to-do and every participating department is covered.")
+        entries.append(f'<p class="muted">{escape(covered)}</p>')
+    return "\n".join(entries)
+
+
+class ReviewList(list[ReviewRow]):
+    """Review rows with the list's HTML (``{{ reviews.html }}`` in _review_list.html)."""
+
+    @property
+    def html(self) -> SafeString:
+        return mark_safe(review_list_html(self))  # noqa: S308 - every text escaped there
+
+
+class GapList(list[ItemRow]):
+    """Item rows with their gaps and the list's HTML (``{{ gaps.html }}`` in _gap_list.html)."""
+
+    @property
+    def html(self) -> SafeString:
+        return mark_safe(gap_list_html(self))  # noqa: S308 - every text escaped there
+
+
 @dataclass
 class CoordinatorStage(StageGroup):
     """A stage of the board, with its rows as HTML (``item_rows_html``, made when shown)."""
@@ -246,8 +313,13 @@ def _coordinated(user: Any) -> QuerySet[CollaborationItem]:
     )
 
 
+# What the board's and the stage lists' item rows show of an item (item_rows_html, _gap_list.html,
+# the health light and breakdown_gaps_for): read alone, not the item's texts.
+ROW_FIELDS = ("number", "topic", "scenario", "status", "requesting_department__name")
+
+
 def _items(_key: int) -> QuerySet[CollaborationItem]:
-    return CollaborationItem.objects.select_related("requesting_department")
+    return CollaborationItem.objects.select_related("requesting_department").only(*ROW_FIELDS)
 
 
 def _with_health(ids: list[int], now: datetime, dates: Dates, key: int) -> QuerySet[CollaborationItem]:
@@ -418,10 +490,12 @@ def coordinator_list(user: Any, name: str, number: Any, *, now: datetime | None 
         page = list_page(_open_problems(user), number)
     elif name == "reviews":
         page = list_page(ordered_reviews(_waiting_reviews(user)), number)
-        page.object_list = coordinator_review_rows(list(page.object_list), moment.calendars, moment.now)
+        page.object_list = ReviewList(
+            coordinator_review_rows(list(page.object_list), moment.calendars, moment.now)
+        )
     else:
         page = list_page(_gap_ids(user, moment), number)
-        page.object_list = _gap_rows(list(page.object_list), moment)
+        page.object_list = GapList(_gap_rows(list(page.object_list), moment))
     return page
 
 
@@ -592,7 +666,7 @@ def coordinator_board(user: Any, *, now: datetime | None = None) -> CoordinatorB
         CoordinatorStage(status=g.status, label=g.label, rows=g.rows, total=per_stage[g.status][0])
         for g in group_by_stage(loaded[pk] for pk in top_ids if pk in loaded)
     ]
-    gap_rows = _with_gaps([replace(loaded[pk]) for pk in gap_ids if pk in loaded])
+    gap_rows = GapList(_with_gaps([replace(loaded[pk]) for pk in gap_ids if pk in loaded]))
 
     flagged, attention_total = _board_attention(user, moment)
     attention = task_rows(flagged, moment.calendars, today, soon)
@@ -604,7 +678,7 @@ def coordinator_board(user: Any, *, now: datetime | None = None) -> CoordinatorB
         server_statement("coordinator problems", _first_problems, 0).objects([], now, dates, user.pk),
     )
 
-    reviews = coordinator_review_rows(_board_reviews(user, moment), moment.calendars, now)
+    reviews = ReviewList(coordinator_review_rows(_board_reviews(user, moment), moment.calendars, now))
 
     return CoordinatorBoard(
         groups=groups,

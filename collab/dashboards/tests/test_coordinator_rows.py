@@ -167,3 +167,70 @@ def test_each_item_row_shows_its_health_links_and_counts_escaped(org: Org) -> No
         .content.decode()
     )
     assert chinese[str(ids["executing"])].startswith(EXPECTED["zh-hans"]["executing"])
+
+
+def _entries(body: str, section: str) -> str:
+    """A section of the board, as a browser lays it out (runs of white space as one, none
+    between block elements)."""
+    found = re.search(rf'<section class="card" id="{section}">(.*?)</section>', body, flags=re.S)
+    assert found, section
+    text = re.sub(r"\s+", " ", found.group(1))
+    return re.sub(r"\s*(</?(?:ul|li|div|h2|h3|p)\b[^>]*>)\s*", r"\1", text)
+
+
+def test_the_reviews_and_the_gaps_read_as_before_with_their_texts_escaped(org: Org) -> None:
+    from django.contrib.auth import get_user_model
+
+    nobody = get_user_model().objects.create_user("no<person>", password="x")  # no Person row
+    item = raw_item(org, topic="上线 <准备> & 验收")
+    task = raw_task(org, item, name="测试 & 验收", deadline=TODAY + timedelta(days=5))
+    late = version(
+        task, receiver=nobody, submitted="2026-09-28 10:00", due="2026-09-29 11:00", name="计划<v2>"
+    )
+    soon = version(task, receiver=org.receiver, submitted="2026-09-30 09:00", due="2026-10-08 09:00")
+    number = item.number
+    client = client_for(org.coordinator)
+    english = client.get(
+        reverse("dashboards:coordinator"), headers={"accept-language": "en"}
+    ).content.decode()
+    reviews = _entries(english, "reviews")
+    assert (
+        f'<li class="work-entry late" data-version="{late.pk}">'
+        f'<a class="work-action button" href="/items/{item.pk}/deliverables/{late.deliverable_id}/">View</a>'
+        '<div class="work-main"><strong>计划&lt;v2&gt;</strong> <span class="muted">v1</span>'
+        f'<div class="work-meta"><span class="number">{number}</span> Receiver: no&lt;person&gt;</div>'
+        '<div class="work-meta">Review due 2026-09-29 11:00 · <span class="tag danger">'
+    ) in reviews
+    assert (
+        f'<li class="work-entry" data-version="{soon.pk}">'
+        f'<a class="work-action button" href="/items/{item.pk}/deliverables/{soon.deliverable_id}/">View</a>'
+        f'<div class="work-main"><strong>测试计划</strong> <span class="muted">v1</span>'
+        f'<div class="work-meta"><span class="number">{number}</span> Receiver: 钱多</div>'
+        '<div class="work-meta">Review due 2026-10-08 09:00 · <span class="tag warn">'
+    ) in reviews
+    gaps = _entries(english, "gaps")
+    assert gaps.startswith(
+        '<h2>Nothing left out? <span class="db-count">1</span></h2>'
+        f'<div class="gap-item" data-item="{item.pk}"><h3><a href="/items/{item.pk}/tasks/">'
+        f'<span class="number">{number}</span> 上线 &lt;准备&gt; &amp; 验收</a></h3><ul class="warnings"><li>'
+    )
+    chinese = client.get(
+        reverse("dashboards:coordinator"), headers={"accept-language": "zh-hans"}
+    ).content.decode()
+    assert '<div class="work-meta">审核截止：2026-09-29 11:00 · ' in _entries(chinese, "reviews")
+    listed = client.get(reverse("dashboards:coordinator_list", args=["reviews"])).content.decode()
+    assert f'data-version="{late.pk}"' in listed and "no&lt;person&gt;" in listed
+
+
+def test_empty_reviews_and_gaps_say_so(org: Org) -> None:
+    body = client_for(org.coordinator).get(
+        reverse("dashboards:coordinator"), headers={"accept-language": "en"}
+    )
+    text = body.content.decode()
+    assert (
+        '<ul class="work-list"><li class="muted">No deliverable is waiting for review.</li></ul>'
+        in _entries(text, "reviews")
+    )
+    assert '<p class="muted">Every to-do and every participating department is covered.</p>' in _entries(
+        text, "gaps"
+    )
