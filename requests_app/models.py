@@ -257,20 +257,12 @@ class CollaborationItem(models.Model):
             models.Index(fields=["last_milestone_due", "number_key"], name="item_sort_deadline"),
             models.Index(fields=["topic", "number_key"], name="item_sort_topic"),
             models.Index(fields=["status", "-number_key"], name="item_sort_status"),
-            # The dashboards rank every open item a department takes part in (35,000 for the
-            # largest) by its stored health facts: read from this index alone, not the wide rows.
-            # (Key columns, not INCLUDE: SQLite has no INCLUDE, and only "id" is ever searched.)
+            # The boards count the open tasks of live items (a department's, a member's): each
+            # task's item probed here by id for its status (and escalations), without its row.
             models.Index(
-                fields=[
-                    "id",
-                    "requesting_department",
-                    "status",
-                    "scenario",
-                    "number_key",
-                    *HEALTH_RANK_FACTS,
-                ],
-                condition=~models.Q(status__in=[ItemStatus.DRAFT, ItemStatus.CLOSED]),
-                name="item_open_health",
+                fields=["id", "health_escalations"],
+                condition=models.Q(status__in=[ItemStatus.PLANNED, ItemStatus.EXECUTING]),
+                name="item_live",
             ),
             # The coordinator board reads a person's open items (stage tops, gaps, the reviews'
             # cut, the items of the attention list) by their rank columns: from this index alone
@@ -368,6 +360,56 @@ class Participation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.department} {self.role}".strip()
+
+
+# What a department's row copies from its item: what the department board ranks and sorts by.
+DEPARTMENT_ITEM_COPIES = ("status", "number_key", "scenario", *HEALTH_RANK_FACTS)
+
+
+class DepartmentItem(models.Model):
+    """An item as one department it involves sees it on its board: one row per department the
+    item involves (the requesting department and each participating one) with a copy of the
+    item's status, number, scenario and health facts (``DEPARTMENT_ITEM_COPIES``).
+
+    The department board ranks the open items of a department by these rows alone, read from
+    their index: the largest department takes part in 35,000 open items, and ranking them from
+    the items meant reading the company's items and hashing its participations on each view.
+
+    The database keeps the rows (``requests_app/department_items.py``: triggers on the items
+    and the participations, made by migration 0017), whatever code writes an item: the
+    services, the importer, the admin, the benchmark's generator. The application never writes
+    them; a test drives every kind of write and holds the rows equal to their definition.
+    """
+
+    pk = models.CompositePrimaryKey("department", "item")
+    # (The primary key's index leads with the department; the item's index is the triggers'.)
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="+", db_index=False)
+    item = models.ForeignKey(CollaborationItem, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=32, choices=ItemStatus.choices)
+    number_key = models.BigIntegerField(null=True)
+    scenario = models.CharField(max_length=32, choices=Scenario.choices)
+    health_late_from = models.DateField(null=True)
+    health_behind_from = models.DateField(null=True)
+    health_stale_from = models.DateTimeField(null=True)
+    health_review_from = models.DateTimeField(null=True)
+    health_escalations = models.PositiveIntegerField()
+    health_problems = models.PositiveIntegerField()
+    health_blocked = models.PositiveIntegerField()
+    health_meeting = models.BooleanField()
+
+    class Meta:
+        indexes = [
+            # The board's ranking and count of a department's open items, from this index alone
+            # (key columns: SQLite has no INCLUDE).
+            models.Index(
+                fields=["department", "status", "number_key", "item", "scenario", *HEALTH_RANK_FACTS],
+                condition=~models.Q(status__in=[ItemStatus.DRAFT, ItemStatus.CLOSED]),
+                name="department_item_open",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.department_id} {self.item_id}"
 
 
 class Milestone(models.Model):

@@ -188,7 +188,7 @@ def count_of(queryset: QuerySet[Any], group: str) -> Coalesce:
     at the outer row): the outer rows are not multiplied by joins, and the database counts."""
     return Coalesce(
         Subquery(
-            queryset.order_by().values(group).annotate(n=Count("pk")).values("n")[:1],
+            queryset.order_by().values(group).annotate(n=Count("*")).values("n")[:1],
             output_field=IntegerField(),
         ),
         0,
@@ -308,10 +308,11 @@ def group_by_stage(rows: Iterable[ItemRow]) -> list[StageGroup]:
     ]
 
 
-def ranked(items: QuerySet[CollaborationItem], *, now: datetime, today: date, soon: date) -> QuerySet[Any]:
+def ranked(items: QuerySet[Any], *, now: datetime, today: date, soon: date) -> QuerySet[Any]:
     """``items`` worst health first (``rank``), then by stage (``stage``) and newest: ranked and
     sorted by the database, so a page or a board's top reads the health counts of its own rows
-    only (``item_rows``)."""
+    only (``item_rows``). Items, or a department's rows of them (``DepartmentItem``: the same
+    columns, and a key that ends with the item)."""
     return items.annotate(rank=health_rank(now=now, today=today, soon=soon), stage=stage_order()).order_by(
         "rank", "stage", "-number_key", "-pk"
     )

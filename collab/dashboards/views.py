@@ -177,37 +177,35 @@ def coordinator_list(request: HttpRequest, name: str) -> HttpResponse:
     return render(request, "dashboards/board_list.html", context)
 
 
-def _chosen_department(request: HttpRequest, choices: list[Department] | None = None) -> Department:
-    choices = list(departments_for(request.user)) if choices is None else choices
-    if not choices:
+def _chosen_department(request: HttpRequest) -> Department:
+    """The department asked for in the query, if the user may open it (the picker offers them
+    all, searched beyond the page's list), else the first they may."""
+    allowed = departments_for(request.user)
+    wanted = parse_whole_number(request.GET.get("department", ""))
+    chosen = allowed.filter(pk=wanted).first() if wanted is not None else None
+    chosen = chosen or allowed.first()
+    if chosen is None:
         raise PermissionDenied(_("Only department heads have a department dashboard."))
-    wanted = request.GET.get("department", "")
-    chosen = next((d for d in choices if str(d.pk) == wanted), None)
-    if chosen is None and (wanted_pk := parse_whole_number(wanted)) is not None:
-        # More departments than the page lists (a company's 300): the picker found this one.
-        chosen = departments_for(request.user).filter(pk=wanted_pk).first()
-    return chosen or choices[0]
-
-
-def _department_board(request: HttpRequest) -> tuple[Any, list[Department], Any, Any]:
-    choices = list(departments_for(request.user))
-    chosen = _chosen_department(request, choices)
-    period, form = period_from(request.GET)
-    return department_board(chosen, start_at=period.start_at, end_at=period.end_at), choices, period, form
+    return chosen
 
 
 @login_required
 @require_GET
 def department(request: HttpRequest) -> HttpResponse:
-    board, choices, period, form = _department_board(request)
+    chosen = _chosen_department(request)
+    period, form = period_from(request.GET)
+    board = department_board(chosen, start_at=period.start_at, end_at=period.end_at)
+    choices = departments_for(request.user)
     department_form = DepartmentChoiceForm(
         initial={"department": board.department.pk},
-        choices=departments_for(request.user),
+        choices=choices,
         headed_only=not request.user.is_staff,
     )
     context = {
         "board": board,
-        "departments": choices,
+        # The picker only for more than one department (staff: every one; its list is read once,
+        # by the picker).
+        "several_departments": choices[:2].count() > 1,
         "department_form": department_form,
         "period": period,
         "form": form,

@@ -125,3 +125,22 @@ def test_the_board_costs_a_bounded_number_of_queries(org: Org) -> None:
     with CaptureQueriesContext(connection) as second:
         ds.department_board(org.qa, start_at=START, end_at=END)
     assert len(second) <= len(first) <= len(second) + 1 <= 11
+
+
+def test_the_top_items_are_read_tier_by_tier_and_equal_the_ranking(org: Org) -> None:
+    """Items over every stage and health, more than the top in some (rank, stage) tiers and none
+    in others: the top read tier by tier (PostgreSQL) equals the full ranking cut at the top,
+    at moments that move items between tiers."""
+    for n in range(30):
+        status = (ItemStatus.SUBMITTED, ItemStatus.CONSENSUS, ItemStatus.PLANNED, ItemStatus.EXECUTING)[n % 4]
+        item = raw_item(org, status=status, topic=f"事项{n}")
+        if status in (ItemStatus.PLANNED, ItemStatus.EXECUTING):
+            raw_task(org, item, name=f"任务{n}", deadline=date(2026, 9, 20) + timedelta(days=n), percent=n)
+    for when in ("2026-09-30 10:00", "2026-10-10 10:00", "2026-09-01 10:00", "2026-11-30 10:00"):
+        now = at(when)
+        with CaptureQueriesContext(connection) as queries:
+            board = ds.department_board(org.qa, start_at=START, end_at=END, now=now)
+        assert shown(board)["items"] == expected(org.qa, now)["items"], when
+        assert len(board.items) == TOP_ITEMS
+        tiered = any('AS "tier"' in q["sql"] for q in queries.captured_queries)
+        assert tiered == connection.features.supports_slicing_ordering_in_compound

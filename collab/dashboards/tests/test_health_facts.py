@@ -1,5 +1,6 @@
-"""The health facts stored on each item (requests_app.health_facts) stay equal to their
-recomputation after every kind of write the services make: the boards rank by them, so a fact a
+"""The health facts stored on each item (requests_app.health_facts), and their copies on the
+item's department rows, stay equal to their recomputation after every kind of write the
+services make: the boards rank by them, so a fact a
 write forgot would put an item in the wrong place without any error."""
 
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from collab.dashboards.tests.support import at
 from collab.testing import Org, make_item, schedule_meeting
 from requests_app.health_facts import health_fact_columns, item_health_refresh
 from requests_app.models import CollaborationItem, ReportCadence, Scenario
+from requests_app.tests.test_department_items import rows_match
 from reviews_app.tests.delivery_support import accept, png_data_url, request_changes, revise, sign, submit
 from tasks_app import services
 from tasks_app.alerts import sweep_alerts
@@ -43,6 +45,7 @@ def facts(item: CollaborationItem) -> dict[str, Any]:
     )
     stored = {name: row[name] for name in columns}
     assert stored == {name: row[f"fresh_{name}"] for name in columns}
+    rows_match(item)  # and the departments' copies (DepartmentItem) follow
     return stored
 
 
