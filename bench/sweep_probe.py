@@ -8,6 +8,10 @@ the end (the loaded company is left as it was).
     python bench/sweep_probe.py --commit [--wave all] # on a copy: prepare once, committed, then
     python bench/sweep_probe.py --prepared [...]      #   run on it again and again (faster, and
                                                       #   no table rewritten in the transaction)
+    python bench/sweep_probe.py --prepared --parts 2  # two sweeps at once, as the beat task
+                                                      #   starts them on PostgreSQL
+    python bench/sweep_probe.py --prepared --scratch [--parts 2]  # committed, on a throwaway
+                                                      #   copy of the copy (as production)
 
 1. Every task is made open (in progress, 30 % done) in an item in execution, 10 % of the people
    read English, and 40 departments (every fifth) have a DingTalk group robot: the sweep sends
@@ -28,21 +32,26 @@ the end (the loaded company is left as it was).
 
 3. EXPLAIN ANALYZE the sweep's claim query, then run the sweep: ``sweep_alerts`` itself (batch
    after batch until nothing is due, as the beat runs it), or with ``--batches`` only the
-   first batches, one by one. Reported: the sweep's wall time, this process's CPU (Django,
-   Python, the driver's client side) and PostgreSQL's (the connection's backend process, read
-   from /proc), per batch and per warning sent, and the queries per batch.
+   first batches, one by one; with ``--parts N`` (prepared copies only) N sweeps at once, each
+   over its share of the items (``sweep_alerts(part=…)``) in a process and a transaction of its
+   own, rolled back, as the beat task runs them in N worker processes. Reported: the sweep's
+   wall time, this process's CPU (Django, Python, the driver's client side) and PostgreSQL's
+   (the connection's backend process, read from /proc), per batch and per warning sent, and
+   the queries per batch.
 
 The machine is shared: compare the calibration loop's CPU between runs before their figures.
 """
 
 import argparse
 import cProfile
+import multiprocessing
 import os
 import pstats
 import sys
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "collab.settings")
@@ -178,8 +187,25 @@ def main() -> None:
         "--commit", action="store_true", help="prepare and commit, on a copy; then run --prepared"
     )
     parser.add_argument("--prepared", action="store_true", help="run on a copy prepared with --commit")
+    parser.add_argument(
+        "--parts", type=int, default=1, help="with --prepared: N sweeps at once (processes), as the beat"
+    )
+    parser.add_argument(
+        "--scratch",
+        action="store_true",
+        help="with --prepared: on a throwaway copy of the copy, each batch committed (dropped after)",
+    )
     options = parser.parse_args()
     print(f"load {os.getloadavg()[0]:.1f}; calibration loop {calibration():.0f} ms CPU")
+    if options.parts > 1 or options.scratch:
+        if not options.prepared or options.wave != "morning" or options.batches or options.profile:
+            raise SystemExit("--parts, --scratch: the whole morning wave of a prepared copy only")
+        if options.scratch:
+            scratch(options.batch_size, options.parts)
+            return
+        parallel(options.batch_size, options.parts)
+        print(f"rolled back; load {os.getloadavg()[0]:.1f}; calibration loop {calibration():.0f} ms CPU")
+        return
     if options.commit:
         if connection.settings_dict["NAME"] == "collab_bench":
             raise SystemExit("--commit changes the company: use a copy (createdb -T collab_bench …)")
@@ -248,6 +274,102 @@ def whole(now: datetime, size: int, due: int) -> None:
         f"{1e6 * database / max(sent, 1):.0f} µs PostgreSQL CPU, {1e6 * wall / max(sent, 1):.0f} µs wall; "
         f"load {os.getloadavg()[0]:.1f}"
     )
+
+
+def scratch(size: int, parts: int) -> None:
+    """The sweep as the beat runs it, each batch committed, on a copy of the prepared copy made
+    for the run (``CREATE DATABASE … TEMPLATE``, about 20 s for the 100,000-item company) and
+    dropped after it: a rolled-back run keeps every sent warning's old row in the index that
+    each claim walks, and two rolled-back sweeps walk each other's too; committed, they are dead
+    rows the index learns to skip, as in production."""
+    from collab.celery import app
+
+    # Each batch's commit hands its deliveries to the broker, as in production: here an
+    # in-memory one, so that nothing is left for a worker to send.
+    app.conf.broker_url = "memory://"
+    source = connection.settings_dict["NAME"]
+    copy = f"{source}_scratch"
+    quote = connection.ops.quote_name
+    connection.close()
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS {quote(copy)}")
+        cursor.execute(f"CREATE DATABASE {quote(copy)} TEMPLATE {quote(source)}")
+    connection.settings_dict["NAME"] = copy
+    try:
+        parallel(size, parts, commit=True)
+    finally:
+        connection.close()
+        connection.settings_dict["NAME"] = source
+        with connection._nodb_cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS {quote(copy)}")
+    print(f"dropped {copy}; load {os.getloadavg()[0]:.1f}; calibration loop {calibration():.0f} ms CPU")
+
+
+def parallel(size: int, parts: int, *, commit: bool = False) -> None:
+    """``parts`` sweeps of the prepared morning at once, each in a forked process with its own
+    connection and transaction (rolled back at the end; with ``commit``, batch after batch
+    committed as in production), as the beat's worker processes run them; the wall time is
+    until the last one ends."""
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM tasks_app_alert")
+    now = Alert.objects.filter(kind="due_today", sent_at=None).earliest("due_at").due_at
+    due = Alert.objects.filter(due_at__lte=now, sent_at=None, cancelled_at=None).count()
+    print(f"prepared (morning): {due:,} due at {timezone.localtime(now):%Y-%m-%d %H:%M}; {parts} sweeps")
+    connection.close()  # each process opens its own
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    began = time.monotonic()
+    processes = [
+        context.Process(target=part, args=(now, size, (k, parts), results, commit)) for k in range(parts)
+    ]
+    for process in processes:
+        process.start()
+    done = [results.get() for _process in processes]
+    wall = time.monotonic() - began
+    for process in processes:
+        process.join()
+    sent = sum(row[1] for row in done)
+    cpu, database = sum(row[3] for row in done), sum(row[4] for row in done)
+    for k, part_sent, part_wall, part_cpu, part_database, queries in sorted(done):
+        print(
+            f"  part {k}: {part_sent:,} sent in {part_wall:.1f} s wall; {part_cpu:.1f} s app CPU, "
+            f"{part_database:.1f} s PostgreSQL CPU; {queries} queries"
+        )
+    print(
+        f"{parts} sweep(s) at once{', committed' if commit else ''}: "
+        f"{due:,} due, {sent:,} sent in {wall:.1f} s wall; {cpu:.1f} s app CPU, "
+        f"{database:.1f} s PostgreSQL CPU; per warning sent: {1e6 * cpu / max(sent, 1):.0f} µs app CPU, "
+        f"{1e6 * database / max(sent, 1):.0f} µs PostgreSQL CPU, {1e6 * wall / max(sent, 1):.0f} µs wall; "
+        f"load {os.getloadavg()[0]:.1f}"
+    )
+
+
+def part(now: datetime, size: int, share: tuple[int, int], results: Any, commit: bool) -> None:
+    """One of ``parallel``'s sweeps (a forked process): puts (part, sent, wall, app CPU,
+    PostgreSQL CPU, queries) on ``results``."""
+    if commit:
+        wall, cpu, database = time.monotonic(), time.process_time(), database_cpu()
+        with CaptureQueriesContext(connection) as queries:
+            # One part: the sweep without parts, as on SQLite or before parts.
+            sent = alerts.sweep_alerts(now=now, batch_size=size, part=share if share[1] > 1 else None)
+        wall, cpu = time.monotonic() - wall, time.process_time() - cpu
+        results.put((share[0], sent, wall, cpu, database_cpu() - database, len(queries)))
+        connection.close()
+        return
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # as at each batch's commit
+            wall, cpu, database = time.monotonic(), time.process_time(), database_cpu()
+            with CaptureQueriesContext(connection) as queries:
+                sent = alerts.sweep_alerts(now=now, batch_size=size, part=share)
+            wall, cpu = time.monotonic() - wall, time.process_time() - cpu
+            results.put((share[0], sent, wall, cpu, database_cpu() - database, len(queries)))
+            raise Rollback
+    except Rollback:
+        pass
+    finally:
+        connection.close()
 
 
 def batches(now: datetime, size: int, count: int, *, verbose: bool = False) -> None:

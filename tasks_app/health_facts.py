@@ -4,8 +4,10 @@ single task that both the stored facts and the dashboards' task lists use."""
 
 from collections.abc import Iterable
 from datetime import datetime
+from itertools import batched
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
@@ -189,15 +191,35 @@ def sweep_store_facts(stored: dict[int, tuple[int, datetime | None]]) -> int:
         .values_list("task__item_id", "first")
     )
     fresh = {pk: (escalations.get(pk, 0), stale_from.get(pk)) for pk in ids}
-    changed = [pk for pk in ids if fresh[pk] != stored[pk]]
+    changed = [(pk, *fresh[pk]) for pk in ids if fresh[pk] != stored[pk]]
     if changed:
-        CollaborationItem.objects.filter(pk__in=changed).update(
-            health_escalations=Case(
-                *(When(pk=pk, then=Value(fresh[pk][0])) for pk in changed), output_field=IntegerField()
-            ),
-            health_stale_from=Case(
-                *(When(pk=pk, then=Value(fresh[pk][1], DateTimeField())) for pk in changed),
-                output_field=DateTimeField(),
-            ),
-        )
+        _store_facts(changed)
     return len(changed)
+
+
+def _store_facts(changed: list[tuple[int, int, datetime | None]]) -> None:
+    """One UPDATE of the items' ``SWEEP_FACTS`` from a list of (id, escalations, stale from):
+    joined with the values (``UPDATE … FROM (VALUES …)``, PostgreSQL and SQLite ≥ 3.33), not a
+    ``CASE`` of a branch per item, which Django compiled for 0.3 s and the database tested for
+    every row (1,000 items: 1,000,000 comparisons). The first row's values are typed on
+    PostgreSQL (its NULLs would be text)."""
+    meta = CollaborationItem._meta
+    quote = connection.ops.quote_name
+    columns = {field.name: str(field.column) for field in meta.concrete_fields}
+    escalations, stale_from = (quote(columns[name]) for name in SWEEP_FACTS)
+    if connection.vendor == "postgresql":
+        first = "(CAST(%s AS integer), CAST(%s AS integer), CAST(%s AS timestamp with time zone))"
+    else:
+        first = "(%s, %s, %s)"
+    table, key = quote(meta.db_table), quote(columns["id"])
+    adapt = connection.ops.adapt_datetimefield_value
+    limit = connection.features.max_query_params
+    with connection.cursor() as cursor:
+        for chunk in batched(changed, limit // 3 if limit else len(changed)):
+            rows = ", ".join([first] + ["(%s, %s, %s)"] * (len(chunk) - 1))
+            cursor.execute(
+                # Only the model's own names and placeholders: the values go as parameters.
+                f"UPDATE {table} SET {escalations} = v.column2, {stale_from} = v.column3"  # noqa: S608
+                f" FROM (VALUES {rows}) AS v WHERE {table}.{key} = v.column1",
+                [value for pk, count, first_due in chunk for value in (pk, count, adapt(first_due))],
+            )

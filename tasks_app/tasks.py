@@ -1,12 +1,44 @@
-from celery import shared_task
+import logging
+from datetime import datetime
 
-from tasks_app.alerts import sweep_alerts
+from celery import shared_task
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from tasks_app.alerts import sweep_alerts, sweep_parts
 from tasks_app.digest import send_digests
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="tasks_app.sweep_alerts")
 def sweep_alerts_task() -> int:
-    return sweep_alerts()
+    """The beat's sweep. On PostgreSQL it shares the wave with ``sweep_parts() - 1`` more sweeps
+    (``sweep_alerts_part_task``, taken by the other worker processes at once), each over its
+    own items: a morning's 60,000 warnings go out on both cores. It sweeps the first part
+    itself; when the broker does not take a part, it sweeps that part too, after its own."""
+    parts = sweep_parts()
+    if parts == 1:
+        return sweep_alerts()
+    now = timezone.now()
+    left = []
+    for part in range(1, parts):
+        try:
+            sweep_alerts_part_task.delay(now.isoformat(), part, parts)
+        except (OperationalError, OSError) as error:
+            logger.warning("The broker did not take part %s of the warning sweep (%s).", part, error)
+            left.append(part)
+    sent = sweep_alerts(now=now, part=(0, parts))
+    for part in left:
+        sent += sweep_alerts(now=now, part=(part, parts))
+    return sent
+
+
+@shared_task(name="tasks_app.sweep_alerts_part")
+def sweep_alerts_part_task(now: str, part: int, parts: int) -> int:
+    """One part of the beat's sweep (see ``sweep_alerts_task``): the warnings due at ``now`` of
+    the items whose id is ``part`` modulo ``parts``."""
+    return sweep_alerts(now=datetime.fromisoformat(now), part=(part, parts))
 
 
 @shared_task(name="tasks_app.send_digests")

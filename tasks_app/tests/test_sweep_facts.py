@@ -2,6 +2,8 @@
 missing" cancelled) are written in the batch's own transaction, set-based over its items, and the
 sweep never waits for an item a writer holds."""
 
+from typing import Any
+
 import pytest
 import time_machine
 from django.db import connection
@@ -27,7 +29,7 @@ def executing_items(org: Org, count: int) -> list[CollaborationItem]:
     return items
 
 
-def sweep(moment: str, **options: int) -> int:
+def sweep(moment: str, **options: Any) -> int:
     with time_machine.travel(at(moment), tick=False):
         return alerts.sweep_alerts(**options)
 
