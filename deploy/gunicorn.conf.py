@@ -33,3 +33,16 @@ forwarded_allow_ips = os.environ.get("COLLAB_TRUSTED_PROXIES", "127.0.0.1,::1")
 # Gunicorn 23+ opens a control socket in the home folder; Collab does not use it, and two servers
 # on one machine would fight over it.
 control_socket_disable = True
+
+# After this many requests a process has built what it keeps for its life (URL patterns,
+# templates, translations, compiled statements): the garbage collector leaves it alone from then
+# on (collab.lib.memory.settle). Its full passes over all of it took 150-230 ms of CPU with the
+# GIL held, stalling the process's threads (bench/RESULTS.md, run 8). 0: never.
+SETTLE_AFTER_REQUESTS = int(os.environ.get("COLLAB_WEB_SETTLE_AFTER", "50"))
+
+
+def post_request(worker, req, environ, resp):  # gunicorn calls it after each request
+    if SETTLE_AFTER_REQUESTS and worker.nr >= SETTLE_AFTER_REQUESTS:
+        from collab.lib.memory import settle
+
+        settle()

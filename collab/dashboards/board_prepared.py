@@ -13,15 +13,18 @@ A stand-in found anywhere else than as a parameter of its own (in a text, in the
 fails the compilation loudly; a test compares the rows with those of the queryset run afresh.
 """
 
+import itertools
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.postgresql.psycopg_any import is_psycopg3
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
 
-from collab.dashboards.prepared import cached
+from collab.dashboards.prepared import SERIAL, _carries_serial, cached
 
 # Values no real row has: ids past any sequence, a moment and two dates in 1901.
 STAND_IN_ID = 2_147_470_000
@@ -149,5 +152,89 @@ def model_statement(
     return cached(
         ("board", name, id_count, counted),
         lambda connection: ModelStatement(connection, build, id_count, counted),
+        using,
+    )
+
+
+# Each slot's type on the server: the PREPAREd statement's $n.
+_SLOT_TYPES = {"id": "bigint", "key": "bigint", "now": "timestamptz", "date": "date"}
+_SERVER_NUMBERS = itertools.count(1)
+
+
+class ServerStatement(ModelStatement):
+    """A ``ModelStatement`` PREPAREd once per PostgreSQL session (psycopg2) and run by EXECUTE
+    with the request's values: planned once for any person and moment (``prepared.run``'s
+    generic plan, no parallel workers), where the board's joins took 1-2 ms each to plan, as
+    long as they took to run. Elsewhere (SQLite, psycopg 3) the SQL runs as a ModelStatement's."""
+
+    @property
+    def server_key(self) -> tuple[str, str]:
+        """What the statement is known by on a session: its SQL and the values written into it."""
+        return self.sql, repr(self.params)
+
+    def _fetch(
+        self, ids: Sequence[int], now: datetime, dates: tuple[date, ...], key: int
+    ) -> list[tuple[Any, ...]]:
+        connection = self.connection
+        if connection.vendor != "postgresql" or is_psycopg3:
+            return super()._fetch(ids, now, dates, key)
+        if len(ids) > self.id_count:
+            raise ValueError(f"{len(ids)} ids, compiled for {self.id_count}")
+        ops = connection.ops
+        values: dict[str, list[Any]] = {
+            "id": [*ids, *[0] * (self.id_count - len(ids))],
+            "now": [ops.adapt_datetimefield_value(now)],
+            "date": [ops.adapt_datefield_value(d) for d in dates],
+            "key": [key],
+        }
+        with connection.cursor() as cursor:
+            name, prepare, order = self._server_name(cursor)
+            serial = SERIAL if _carries_serial(connection) else ""
+            arguments = [values[slot][n] for slot, n in order]
+            marks = ", ".join(["%s"] * len(arguments))
+            try:
+                cursor.execute(f"{serial}{prepare}EXECUTE {name} ({marks})", arguments)
+            except Exception:
+                if prepare:
+                    del _PREPARED[connection.connection][self.server_key]
+                raise
+            return cursor.fetchall()
+
+    def _server_name(self, cursor: Any) -> tuple[str, str, list[tuple[str, int]]]:
+        """The statement's name on this server session, the PREPARE to send in front of its
+        first EXECUTE there ("" after), and which value each $n takes."""
+        from psycopg2.extensions import AsIs
+
+        names = _PREPARED.setdefault(self.connection.connection, {})
+        order = sorted({(slot, n) for _index, slot, n in self.slots})
+        if (name := names.get(self.server_key)) is not None:
+            return name, "", order
+        number = {place: k + 1 for k, place in enumerate(order)}
+        values: list[Any] = list(self.params)
+        for index, slot, n in self.slots:
+            values[index] = AsIs(f"${number[slot, n]}")
+        # The finished text goes through psycopg2 once more (with the EXECUTE's values): its % doubled.
+        body = cursor.mogrify(self.sql, values).decode().replace("%", "%%")
+        name = names[self.server_key] = f"collab_board_{next(_SERVER_NUMBERS)}"
+        types = ", ".join(_SLOT_TYPES[slot] for slot, _n in order)
+        return name, f"PREPARE {name} ({types}) AS {body}; ", order
+
+
+# Per psycopg2 connection (a server session): the name each statement is PREPAREd under there.
+_PREPARED: "WeakKeyDictionary[Any, dict[tuple[str, str], str]]" = WeakKeyDictionary()
+
+
+def server_statement(
+    name: str,
+    build: Callable[[list[int], datetime, tuple[date, ...], int], QuerySet[Any]],
+    id_count: int,
+    using: str = "default",
+    counted: bool = False,
+) -> ModelStatement:
+    """The statement ``name`` of this connection, compiled on first use and PREPAREd on the
+    PostgreSQL session (``ServerStatement``)."""
+    return cached(
+        ("board server", name, id_count, counted),
+        lambda connection: ServerStatement(connection, build, id_count, counted),
         using,
     )

@@ -18,7 +18,12 @@ from django.views.decorators.vary import vary_on_cookie
 
 from collab.dashboards import management
 from collab.dashboards.board_selectors import roles_of
-from collab.dashboards.coordinator_selectors import TOP_ITEMS, coordinated_stage, coordinator_board
+from collab.dashboards.coordinator_selectors import (
+    TOP_ITEMS,
+    coordinated_stage,
+    coordinator_board,
+    item_rows_html,
+)
 from collab.dashboards.coordinator_selectors import coordinator_list as coordinator_list_page
 from collab.dashboards.department_selectors import (
     department_board,
@@ -123,6 +128,7 @@ def coordinator_items(request: HttpRequest, stage: str) -> HttpResponse:
     page = coordinated_stage(request.user, stage, request.GET.get("page"))
     if page is None:
         raise Http404
+    page.object_list = item_rows_html(page.object_list)  # each row as HTML (_coordinator_item_row)
     context = {
         "title": ItemStatus(stage).label,
         "page": page,

@@ -11,6 +11,12 @@ while it runs, and the memory it used given back to the system when it ends.
 - What a long export used stays with the process after it ends: the C library keeps freed
   blocks for reuse rather than returning them. ``give_back`` collects the export's cycles and
   asks glibc to return what is free (``malloc_trim``); elsewhere (musl, macOS) only the former.
+- A web worker, once it has served its first requests, keeps what it built (Django, the URL
+  patterns, templates, translations, compiled statements): ``settle`` freezes it for good. A
+  full collection walked all of it, 150-230 ms of CPU with the GIL held, stalling the worker's
+  every thread once every few hundred requests (the 8-user p99; bench/RESULTS.md, run 8).
+  After an export in a settled process the collector is settled again (what the export left
+  collected first), not set back to freezing nothing.
 """
 
 import ctypes
@@ -21,6 +27,20 @@ from contextlib import contextmanager
 
 _lock = threading.Lock()
 _running = 0  # exports running in this process (a web worker may run several in its threads)
+_settled = False  # ``settle`` has run in this process
+
+
+def settle() -> None:
+    """Collects once, then leaves every object alive now out of later collections (once per
+    process: the gunicorn worker calls it after its first requests, deploy/gunicorn.conf.py)."""
+    global _settled
+    with _lock:
+        if _settled:
+            return
+        _settled = True
+        if _running == 0:
+            gc.collect()
+            gc.freeze()
 
 
 @contextmanager
@@ -38,6 +58,9 @@ def collector_at_rest() -> Iterator[None]:
             _running -= 1
             if _running == 0:
                 gc.unfreeze()
+                if _settled:
+                    gc.collect()
+                    gc.freeze()
 
 
 def _malloc_trim() -> Callable[[int], int] | None:

@@ -1,0 +1,236 @@
+"""The coordinator's board as a person sees it after two savings: the late tasks read from the
+items whose first deadline falls before the cut (``_late_cut``), and the item rows written as
+HTML once per page (``item_rows_html``) instead of through a template per row."""
+
+import re
+from collections.abc import Iterator
+from datetime import date, timedelta
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from collab.dashboards import coordinator_selectors as cs
+from collab.dashboards.tests.support import at, raw_item, raw_task, version
+from collab.testing import Org, client_for
+from requests_app.models import ItemStatus, Scenario
+from tasks_app.models import TaskStatus
+
+pytestmark = pytest.mark.django_db
+
+TODAY = date(2026, 9, 30)
+
+
+@pytest.fixture(autouse=True)
+def _frozen() -> Iterator[None]:
+    with time_machine.travel(at("2026-09-30 10:00"), tick=False):
+        yield
+
+
+def late_everywhere(org: Org) -> None:
+    """Sixteen executing items with one to three late tasks each, many first deadlines shared
+    (ties at the cut), done and not-yet-late tasks before and after them, and late tasks on a
+    planned item and on another coordinator's item (neither on the list)."""
+    for n in range(16):
+        item = raw_item(org)
+        first = TODAY - timedelta(days=n % 6 + 1)
+        for k in range(n % 3 + 1):
+            raw_task(org, item, name=f"迟{n}-{k}", deadline=first + timedelta(days=k * 2 - k))
+        raw_task(org, item, name=f"完{n}", deadline=first - timedelta(days=9), status=TaskStatus.DONE)
+        raw_task(org, item, name=f"后{n}", deadline=TODAY + timedelta(days=n % 4))
+    planned = raw_item(org, status=ItemStatus.PLANNED)
+    raw_task(org, planned, name="未启动", deadline=TODAY - timedelta(days=30))
+    other = raw_item(org, coordinator=org.receiver)
+    raw_task(org, other, name="别人的", deadline=TODAY - timedelta(days=30))
+
+
+@pytest.mark.parametrize(
+    "when", ["2026-09-30 10:00", "2026-09-27 10:00", "2026-09-22 10:00", "2026-10-09 10:00"]
+)
+def test_the_late_tasks_shown_are_the_first_of_the_full_list(org: Org, when: str) -> None:
+    """Whatever the moment (many late tasks, ties at the cut, fewer late items than the top,
+    none late), the board's tasks are the head of the ranked list of every attention task."""
+    late_everywhere(org)
+    moment = cs.Moment.at(at(when))
+    board = cs.coordinator_board(org.coordinator, now=moment.now)
+    ranked = cs._attention_tasks(org.coordinator, moment)
+    assert [row.task.pk for row in board.attention] == [task.pk for task in ranked[: cs.TOP_ENTRIES]]
+    assert board.attention_total == ranked.count()
+
+
+def test_the_cut_keeps_every_late_task_of_a_tie(org: Org) -> None:
+    """Twelve items with the same first deadline and several late tasks each: the late tasks
+    of all of them come into the sort, the first by id win."""
+    for n in range(12):
+        item = raw_item(org)
+        for k in range(2):
+            raw_task(org, item, name=f"同{n}-{k}", deadline=TODAY - timedelta(days=3 + k))
+    moment = cs.Moment.at()
+    board = cs.coordinator_board(org.coordinator)
+    ranked = list(cs._attention_tasks(org.coordinator, moment)[: cs.TOP_ENTRIES])
+    assert [row.task.pk for row in board.attention] == [task.pk for task in ranked]
+    assert {row.task.deadline for row in board.attention} == {TODAY - timedelta(days=4)}
+
+
+def _rows(body: str) -> dict[str, str]:
+    """Each item row of a page, by item id, as a browser lays it out: runs of white space as one,
+    none around the table's cells and the list's entries."""
+    rows = re.findall(r'<tr data-item="(\d+)">(.*?)</tr>', body, flags=re.S)
+    return {
+        pk: re.sub(r"\s*(</?(?:td|ul|li)\b[^>]*>)\s*", r"\1", re.sub(r"\s+", " ", html)) for pk, html in rows
+    }
+
+
+def items_of_each_kind(org: Org) -> dict[str, int]:
+    executing = raw_item(org, topic="发布 <b>\"Q3\" & 'Q4'</b>", scenario=Scenario.EMERGENCY)
+    task = raw_task(org, executing, name="逾期", deadline=TODAY - timedelta(days=2))
+    for n in range(2):
+        version(task, receiver=org.owner, submitted="2026-09-28 10:00", due=f"2026-09-29 1{n}:00")
+    planned = raw_item(org, status=ItemStatus.PLANNED, scenario=Scenario.ROUTINE_SYNC)
+    submitted = raw_item(org, status=ItemStatus.SUBMITTED)
+    org.product.name = "产品部 <R&D>"
+    org.product.save()
+    return {"executing": executing.pk, "planned": planned.pk, "submitted": submitted.pk}
+
+
+EXPECTED = {
+    "en": {
+        "executing": (
+            '<td data-label="Health"><span class="db-health db-health-off_track" data-health="off_track">'
+            '<span class="dot" aria-hidden="true"></span>Off track</span><ul class="db-reasons">'
+            "<li>1 late task</li><li>2 overdue reviews</li></ul></td>"
+            '<td data-label="Item"><a href="/items/{executing}/">'
+            '<span class="number">{executing_number}</span> '
+            "发布 &lt;b&gt;&quot;Q3&quot; &amp; &#x27;Q4&#x27;&lt;/b&gt;</a><br>"
+            '<span class="muted">Emergency · 产品部 &lt;R&amp;D&gt;</span></td>'
+            '<td data-label="Tasks done">0 / 1</td><td data-label="Open problems">0</td>'
+            '<td data-label="Reviews waiting">2 <span class="tag danger">2 overdue</span></td>'
+            '<td class="actions-cell"><a href="/items/{executing}/progress/">Progress tracking</a> '
+            '<a href="/items/{executing}/timeline/">Timeline</a></td>'
+        ),
+        "planned": (
+            '<td data-label="Health"><span class="db-health db-health-on_track" data-health="on_track">'
+            '<span class="dot" aria-hidden="true"></span>On track</span></td>'
+            '<td data-label="Item"><a href="/items/{planned}/"><span class="number">{planned_number}</span> '
+            'Q3产品上线测试</a><br><span class="muted">Routine sync · 产品部 &lt;R&amp;D&gt;</span></td>'
+            '<td data-label="Tasks done">0 / 0</td><td data-label="Open problems">0</td>'
+            '<td data-label="Reviews waiting">0</td>'
+            '<td class="actions-cell"><a href="/items/{planned}/tasks/">Task breakdown</a> '
+            '<a href="/items/{planned}/timeline/">Timeline</a></td>'
+        ),
+        "submitted": (
+            '<td data-label="Health"><span class="db-health db-health-on_track" data-health="on_track">'
+            '<span class="dot" aria-hidden="true"></span>On track</span></td>'
+            '<td data-label="Item"><a href="/items/{submitted}/">'
+            '<span class="number">{submitted_number}</span> Q3产品上线测试</a><br>'
+            '<span class="muted">Cross-department project · 产品部 &lt;R&amp;D&gt;</span></td>'
+            '<td data-label="Tasks done">0 / 0</td><td data-label="Open problems">0</td>'
+            '<td data-label="Reviews waiting">0</td>'
+            '<td class="actions-cell"><a href="/items/{submitted}/timeline/">Timeline</a></td>'
+        ),
+    },
+    "zh-hans": {
+        "executing": (
+            '<td data-label="健康状况"><span class="db-health db-health-off_track" data-health="off_track">'
+            '<span class="dot" aria-hidden="true"></span>已偏离</span><ul class="db-reasons">'
+            "<li>滞后任务1个</li><li>审核逾期2项</li></ul></td>"
+        ),
+    },
+}
+
+
+def test_each_item_row_shows_its_health_links_and_counts_escaped(org: Org) -> None:
+    ids = items_of_each_kind(org)
+    numbers = {
+        f"{name}_number": item.number
+        for name, item in ((name, cs.CollaborationItem.objects.get(pk=pk)) for name, pk in ids.items())
+    }
+    values = {**{name: str(pk) for name, pk in ids.items()}, **numbers}
+    for page in (
+        reverse("dashboards:coordinator"),
+        reverse("dashboards:coordinator_items", args=[ItemStatus.EXECUTING]),
+    ):
+        rows = _rows(
+            client_for(org.coordinator).get(page, headers={"accept-language": "en"}).content.decode()
+        )
+        assert rows[str(ids["executing"])] == EXPECTED["en"]["executing"].format(**values), page
+    rows = _rows(
+        client_for(org.coordinator)
+        .get(reverse("dashboards:coordinator"), headers={"accept-language": "en"})
+        .content.decode()
+    )
+    for name in ("planned", "submitted"):
+        assert rows[str(ids[name])] == EXPECTED["en"][name].format(**values)
+    chinese = _rows(
+        client_for(org.coordinator)
+        .get(reverse("dashboards:coordinator"), headers={"accept-language": "zh-hans"})
+        .content.decode()
+    )
+    assert chinese[str(ids["executing"])].startswith(EXPECTED["zh-hans"]["executing"])
+
+
+def _entries(body: str, section: str) -> str:
+    """A section of the board, as a browser lays it out (runs of white space as one, none
+    between block elements)."""
+    found = re.search(rf'<section class="card" id="{section}">(.*?)</section>', body, flags=re.S)
+    assert found, section
+    text = re.sub(r"\s+", " ", found.group(1))
+    return re.sub(r"\s*(</?(?:ul|li|div|h2|h3|p)\b[^>]*>)\s*", r"\1", text)
+
+
+def test_the_reviews_and_the_gaps_read_as_before_with_their_texts_escaped(org: Org) -> None:
+    from django.contrib.auth import get_user_model
+
+    nobody = get_user_model().objects.create_user("no<person>", password="x")  # no Person row
+    item = raw_item(org, topic="上线 <准备> & 验收")
+    task = raw_task(org, item, name="测试 & 验收", deadline=TODAY + timedelta(days=5))
+    late = version(
+        task, receiver=nobody, submitted="2026-09-28 10:00", due="2026-09-29 11:00", name="计划<v2>"
+    )
+    soon = version(task, receiver=org.receiver, submitted="2026-09-30 09:00", due="2026-10-08 09:00")
+    number = item.number
+    client = client_for(org.coordinator)
+    english = client.get(
+        reverse("dashboards:coordinator"), headers={"accept-language": "en"}
+    ).content.decode()
+    reviews = _entries(english, "reviews")
+    assert (
+        f'<li class="work-entry late" data-version="{late.pk}">'
+        f'<a class="work-action button" href="/items/{item.pk}/deliverables/{late.deliverable_id}/">View</a>'
+        '<div class="work-main"><strong>计划&lt;v2&gt;</strong> <span class="muted">v1</span>'
+        f'<div class="work-meta"><span class="number">{number}</span> Receiver: no&lt;person&gt;</div>'
+        '<div class="work-meta">Review due 2026-09-29 11:00 · <span class="tag danger">'
+    ) in reviews
+    assert (
+        f'<li class="work-entry" data-version="{soon.pk}">'
+        f'<a class="work-action button" href="/items/{item.pk}/deliverables/{soon.deliverable_id}/">View</a>'
+        f'<div class="work-main"><strong>测试计划</strong> <span class="muted">v1</span>'
+        f'<div class="work-meta"><span class="number">{number}</span> Receiver: 钱多</div>'
+        '<div class="work-meta">Review due 2026-10-08 09:00 · <span class="tag warn">'
+    ) in reviews
+    gaps = _entries(english, "gaps")
+    assert gaps.startswith(
+        '<h2>Nothing left out? <span class="db-count">1</span></h2>'
+        f'<div class="gap-item" data-item="{item.pk}"><h3><a href="/items/{item.pk}/tasks/">'
+        f'<span class="number">{number}</span> 上线 &lt;准备&gt; &amp; 验收</a></h3><ul class="warnings"><li>'
+    )
+    chinese = client.get(
+        reverse("dashboards:coordinator"), headers={"accept-language": "zh-hans"}
+    ).content.decode()
+    assert '<div class="work-meta">审核截止：2026-09-29 11:00 · ' in _entries(chinese, "reviews")
+    listed = client.get(reverse("dashboards:coordinator_list", args=["reviews"])).content.decode()
+    assert f'data-version="{late.pk}"' in listed and "no&lt;person&gt;" in listed
+
+
+def test_empty_reviews_and_gaps_say_so(org: Org) -> None:
+    body = client_for(org.coordinator).get(
+        reverse("dashboards:coordinator"), headers={"accept-language": "en"}
+    )
+    text = body.content.decode()
+    assert (
+        '<ul class="work-list"><li class="muted">No deliverable is waiting for review.</li></ul>'
+        in _entries(text, "reviews")
+    )
+    assert '<p class="muted">Every to-do and every participating department is covered.</p>' in _entries(
+        text, "gaps"
+    )
