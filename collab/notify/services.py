@@ -11,13 +11,11 @@ from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Q
 from django.utils import timezone, translation
 
 from collab.audit.texts import Joined, Renderings, Text, as_stored
 from collab.bulk import insert_rows
 from collab.notify.models import Delivery, Notification, Preference, RobotChannel, Urgency
-from collab.notify.selectors import im_reachable, preferences_for
 from collab.queueing import enqueue_after_commit
 
 Render = Callable[[], tuple[str | Text, str | Text | Joined]]
@@ -414,16 +412,23 @@ def _tell(events: Sequence[Event], now: Any) -> list[tuple[int, tuple[Any, ...]]
        e-mail off or has no address; one IM message likewise. One INSERT for all.
     3. Enqueue one post per matching active robot and event (not per person), mentioning the
        recipients who allow mentions (a department's robot: those of the department). The
-       robots of every event are read with one query.
+       robots of every event are read with the preferences and IM links, in one query
+       (``_listeners``).
     4. After commit, deliver the new deliveries by id.
     """
     told = _told(events)
     if not told:
         return []
     recipients = {pk: recipient for _event, _key, people in told for pk, recipient in people.items()}
-    user_ids = list(recipients)
-    preferences = preferences_for(user_ids)
-    reachable_in_im = im_reachable(user_ids)
+    posting = [(event, key, people) for event, key, people in told if event.urgency != Urgency.DIGEST]
+    # One read of everyone who listens, as ``notify_all`` (not one per kind of listener).
+    listening = _listeners(
+        list(recipients),
+        departments={r.department_id for r in recipients.values() if r.department_id is not None},
+        items={pk for event, _key, _people in posting if (pk := _item_id(event.item)) is not None},
+        company_wide=any(event.urgency == Urgency.INSTANT for event, _key, _people in posting),
+    )
+    preferences = listening.preferences
     rows = _notification_rows(told, preferences)
     by_key = {row[8]: row for row in rows}
     created = [
@@ -439,7 +444,7 @@ def _tell(events: Sequence[Event], now: Any) -> list[tuple[int, tuple[Any, ...]]
         preference = preferences[recipient_id]
         if preference.email and recipients[recipient_id].email:
             deliveries.append((Delivery.Channel.EMAIL, pk, dedupe_key, urgency, item_id, now))
-        if preference.im_messages and recipient_id in reachable_in_im:
+        if preference.im_messages and recipient_id in listening.reachable_in_im:
             deliveries.append((Delivery.Channel.IM, pk, dedupe_key, urgency, item_id, now))
     ids = [
         pk
@@ -450,13 +455,13 @@ def _tell(events: Sequence[Event], now: Any) -> list[tuple[int, tuple[Any, ...]]
             returning=("id",),
         )
     ]
-    new_keys = {row[8] for _pk, row in created}
-    posts = [
-        (event, key, [people[pk] for pk in people if f"{key}:{pk}" in new_keys])
-        for event, key, people in told
-        if event.urgency != Urgency.DIGEST
-    ]
-    ids += _enqueue_robots([post for post in posts if post[2]], preferences=preferences, now=now)
+    if listening.robots:
+        new_keys = {row[8] for _pk, row in created}
+        posts = [
+            (event, key, [people[pk] for pk in people if f"{key}:{pk}" in new_keys])
+            for event, key, people in posting
+        ]
+        ids += _post_to_robots([post for post in posts if post[2]], listening.robots, preferences, now=now)
     if ids:
         from collab.notify.tasks import deliver
 
@@ -465,26 +470,6 @@ def _tell(events: Sequence[Event], now: Any) -> list[tuple[int, tuple[Any, ...]]
         for chunk in batched(ids, DELIVERIES_PER_TASK):
             enqueue_after_commit(deliver, list(chunk))
     return created
-
-
-def _enqueue_robots(
-    posts: list[tuple[Event, str, list[Recipient]]], *, preferences: dict[int, Preference], now: Any
-) -> list[int]:
-    """The group posts of events told to someone: (event, its key, who was told). Returns the
-    new deliveries' ids."""
-    if not posts:
-        return []
-    departments = {user.department_id for _event, _key, told in posts for user in told} - {None}
-    items = {_item_id(event.item) for event, _key, _told in posts} - {None}
-    wanted = Q(item=None, department_id__in=departments) | Q(item_id__in=items)
-    if any(event.urgency == Urgency.INSTANT for event, _key, _told in posts):
-        wanted |= Q(item=None, department=None)
-    robots = list(
-        RobotChannel.objects.filter(wanted, active=True).values_list("pk", "item_id", "department_id")
-    )
-    if not robots:
-        return []
-    return _post_to_robots(posts, robots, preferences, now=now)
 
 
 def notification_open(*, recipient: Any, notification_id: int) -> Notification:
