@@ -28,7 +28,7 @@ from collab.dashboards.board_selectors import (
     StageGroup,
     TaskRow,
     attention_rank,
-    breakdown_gaps_for,
+    breakdown_gaps_read,
     day_count,
     flagged_tasks,
     group_by_stage,
@@ -539,7 +539,7 @@ def _gap_ids(user: Any, moment: Moment) -> QuerySet[Any]:
 
 def _with_gaps(rows: list[ItemRow]) -> list[ItemRow]:
     """``rows`` with the gaps of their breakdowns in words."""
-    gaps = breakdown_gaps_for([row.item for row in rows])
+    gaps = breakdown_gaps_read([row.item for row in rows])
     for row in rows:
         row.gaps = gaps.get(row.item.pk, [])
     return rows

@@ -275,3 +275,41 @@ def test_the_boards_task_table_is_the_one_the_template_writes(org: Org) -> None:
                 )
                 written = cs.task_table_html(rows, "attention-tasks", empty)
                 assert _laid_out(written) == _laid_out(template), language
+
+
+def test_the_gaps_read_by_compiled_statements_are_breakdown_gaps_for(org: Org) -> None:
+    """breakdown_gaps_read (the board's and the gaps list's) says what breakdown_gaps_for says,
+    item by item and in the same order, over more items than one statement reads at once."""
+    from collab.dashboards.board_selectors import (
+        GAP_BATCH,
+        breakdown_gaps_for,
+        breakdown_gaps_read,
+        with_health,
+    )
+    from collab.dashboards.tests.support import minutes_for
+    from tasks_app.models import DepartmentExemption, Task
+
+    for n in range(GAP_BATCH + 5):
+        item = raw_item(org, status=[ItemStatus.CONSENSUS, ItemStatus.PLANNED, ItemStatus.EXECUTING][n % 3])
+        if n % 2:
+            minutes_for(org, item)
+        if n % 3 == 1:
+            raw_task(org, item, name=f"任务{n}", department=org.qa)
+        if n % 4 == 2:
+            raw_task(org, item, name=f"无标准{n}", department=org.rnd)
+            Task.objects.filter(item=item, name=f"无标准{n}").update(delivery_standard="  ")
+        if n % 5 == 3:
+            DepartmentExemption.objects.create(
+                item=item, department=org.rnd, reason="支持", decided_by=org.coordinator
+            )
+    raw_item(org, status=ItemStatus.SUBMITTED)  # no breakdown yet: no gaps either way
+    moment = cs.Moment.at()
+    items = list(
+        with_health(
+            cs.CollaborationItem.objects.order_by("-pk"), now=moment.now, today=moment.today, soon=moment.soon
+        )
+    )
+    expected = breakdown_gaps_for(items)
+    assert breakdown_gaps_read(items) == expected
+    assert sum(len(gaps) for gaps in expected.values()) > 2 * GAP_BATCH
+    assert breakdown_gaps_read([]) == {}
