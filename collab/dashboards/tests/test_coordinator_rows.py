@@ -313,3 +313,21 @@ def test_the_gaps_read_by_compiled_statements_are_breakdown_gaps_for(org: Org) -
     assert breakdown_gaps_read(items) == expected
     assert sum(len(gaps) for gaps in expected.values()) > 2 * GAP_BATCH
     assert breakdown_gaps_read([]) == {}
+
+
+def test_the_roles_read_by_a_compiled_statement_are_roles_of(org: Org) -> None:
+    from django.contrib.auth.models import AnonymousUser
+
+    from collab.dashboards.board_selectors import roles_of, roles_read
+
+    raw_item(org)
+    org.pmo.head = org.coordinator  # coordinates and heads
+    org.pmo.save()
+    people = [org.coordinator, org.qa_head, org.owner, AnonymousUser()]
+    assert [roles_read(person) for person in people] == [roles_of(person) for person in people]
+    assert [(r.coordinates, r.heads) for r in map(roles_read, people)] == [
+        (True, True),
+        (False, True),
+        (False, False),
+        (False, False),
+    ]
