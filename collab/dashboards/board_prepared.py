@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from weakref import WeakKeyDictionary
 
+from django.db import DatabaseError
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.postgresql.psycopg_any import is_psycopg3
 from django.db.models import Model, QuerySet
@@ -156,6 +157,8 @@ def model_statement(
     )
 
 
+# PostgreSQL's error for an EXECUTE of a name the session has not prepared.
+_NO_SUCH_STATEMENT = "26000"
 # Each slot's type on the server: the PREPAREd statement's $n.
 _SLOT_TYPES = {"id": "bigint", "key": "bigint", "now": "timestamptz", "date": "date"}
 _SERVER_NUMBERS = itertools.count(1)
@@ -188,15 +191,21 @@ class ServerStatement(ModelStatement):
             "key": [key],
         }
         with connection.cursor() as cursor:
+            session = connection.connection
             name, prepare, order = self._server_name(cursor)
             serial = SERIAL if _carries_serial(connection) else ""
             arguments = [values[slot][n] for slot, n in order]
             marks = ", ".join(["%s"] * len(arguments))
             try:
                 cursor.execute(f"{serial}{prepare}EXECUTE {name} ({marks})", arguments)
-            except Exception:
-                if prepare:
-                    del _PREPARED[connection.connection][self.server_key]
+            except DatabaseError as error:
+                # A PREPARE failed, or the session lost its statements (a DEALLOCATE, a pooler's
+                # reset): each is prepared again, under a new name, on its next call; outside a
+                # transaction a lost statement is prepared again at once (no page fails for it).
+                _PREPARED.pop(session, None)
+                lost = getattr(error.__cause__, "pgcode", None) == _NO_SUCH_STATEMENT
+                if lost and not prepare and connection.get_autocommit():
+                    return self._fetch(ids, now, dates, key)
                 raise
             return cursor.fetchall()
 
