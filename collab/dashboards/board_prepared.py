@@ -98,18 +98,24 @@ class ModelStatement:
         ((n,),) = self._fetch([], now, dates, key)
         return int(n)
 
-    def _fetch(
+    def _values(
         self, ids: Sequence[int], now: datetime, dates: tuple[date, ...], key: int
-    ) -> list[tuple[Any, ...]]:
+    ) -> dict[str, list[Any]]:
+        """The request's values by slot name, adapted as the compiled SQL's parameters were."""
         if len(ids) > self.id_count:
             raise ValueError(f"{len(ids)} ids, compiled for {self.id_count}")
         ops = self.connection.ops
-        values: dict[str, list[Any]] = {
+        return {
             "id": [*ids, *[0] * (self.id_count - len(ids))],
             "now": [ops.adapt_datetimefield_value(now)],
             "date": [ops.adapt_datefield_value(d) for d in dates],
             "key": [key],
         }
+
+    def _fetch(
+        self, ids: Sequence[int], now: datetime, dates: tuple[date, ...], key: int
+    ) -> list[tuple[Any, ...]]:
+        values = self._values(ids, now, dates, key)
         params = list(self.params)
         for index, name, n in self.slots:
             params[index] = values[name][n]
@@ -181,15 +187,7 @@ class ServerStatement(ModelStatement):
         connection = self.connection
         if connection.vendor != "postgresql" or is_psycopg3:
             return super()._fetch(ids, now, dates, key)
-        if len(ids) > self.id_count:
-            raise ValueError(f"{len(ids)} ids, compiled for {self.id_count}")
-        ops = connection.ops
-        values: dict[str, list[Any]] = {
-            "id": [*ids, *[0] * (self.id_count - len(ids))],
-            "now": [ops.adapt_datetimefield_value(now)],
-            "date": [ops.adapt_datefield_value(d) for d in dates],
-            "key": [key],
-        }
+        values = self._values(ids, now, dates, key)
         with connection.cursor() as cursor:
             session = connection.connection
             name, prepare, order = self._server_name(cursor)
