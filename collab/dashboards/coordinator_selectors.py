@@ -275,10 +275,10 @@ def _task_labels() -> list[str]:
 
 
 def task_table_html(rows: Iterable[TaskRow], table_id: str, empty_text: str) -> str:
-    """The table of _task_table.html (the board's tasks that need the coordinator), as HTML:
+    """The table of _task_table.html (both boards' top tasks), as HTML:
     each word translated once for all rows, every text escaped, the links from one reverse each
-    with stand-in ids. A test holds it equal to the template, which the department's board and
-    the full lists still include."""
+    with stand-in ids. A test holds it equal to the template, which the full lists still
+    include."""
     labels = _task_labels()
     task_cell, item_cell, owner_cell, deadline_cell, percent_cell, why_cell = (
         f'<td data-label="{label}"' for label in labels

@@ -243,7 +243,7 @@ def _laid_out(html: str) -> str:
 
 
 def test_the_boards_task_table_is_the_one_the_template_writes(org: Org) -> None:
-    """task_table_html writes what _task_table.html (still the department board's) writes, for
+    """task_table_html (both boards') writes what _task_table.html (the full lists') writes, for
     every reason a task is listed, an owner without a person, a long topic to cut and texts to
     escape, in both languages; and the table without rows says so."""
     from django.contrib.auth import get_user_model
