@@ -53,6 +53,9 @@ NOT_WORKFLOWS = {
     # The outbox's delivery attempts of a notification (pending, sent, failed, retried): the
     # delivery machinery's own bookkeeping, claimed by conditional UPDATEs in collab/notify.
     "notify.delivery",
+    # A department's copy of its item's status (the department board ranks by it), written by
+    # the database's triggers from the item (requests_app/department_items.py), never by code.
+    "requests_app.departmentitem",
 }
 # (module, function): the only code that writes a status.
 DOORS = {

@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from weakref import WeakKeyDictionary
 
+from django.db import DatabaseError
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.postgresql.psycopg_any import is_psycopg3
 from django.db.models import Model, QuerySet
@@ -97,18 +98,24 @@ class ModelStatement:
         ((n,),) = self._fetch([], now, dates, key)
         return int(n)
 
-    def _fetch(
+    def _values(
         self, ids: Sequence[int], now: datetime, dates: tuple[date, ...], key: int
-    ) -> list[tuple[Any, ...]]:
+    ) -> dict[str, list[Any]]:
+        """The request's values by slot name, adapted as the compiled SQL's parameters were."""
         if len(ids) > self.id_count:
             raise ValueError(f"{len(ids)} ids, compiled for {self.id_count}")
         ops = self.connection.ops
-        values: dict[str, list[Any]] = {
+        return {
             "id": [*ids, *[0] * (self.id_count - len(ids))],
             "now": [ops.adapt_datetimefield_value(now)],
             "date": [ops.adapt_datefield_value(d) for d in dates],
             "key": [key],
         }
+
+    def _fetch(
+        self, ids: Sequence[int], now: datetime, dates: tuple[date, ...], key: int
+    ) -> list[tuple[Any, ...]]:
+        values = self._values(ids, now, dates, key)
         params = list(self.params)
         for index, name, n in self.slots:
             params[index] = values[name][n]
@@ -156,6 +163,8 @@ def model_statement(
     )
 
 
+# PostgreSQL's error for an EXECUTE of a name the session has not prepared.
+_NO_SUCH_STATEMENT = "26000"
 # Each slot's type on the server: the PREPAREd statement's $n.
 _SLOT_TYPES = {"id": "bigint", "key": "bigint", "now": "timestamptz", "date": "date"}
 _SERVER_NUMBERS = itertools.count(1)
@@ -178,25 +187,23 @@ class ServerStatement(ModelStatement):
         connection = self.connection
         if connection.vendor != "postgresql" or is_psycopg3:
             return super()._fetch(ids, now, dates, key)
-        if len(ids) > self.id_count:
-            raise ValueError(f"{len(ids)} ids, compiled for {self.id_count}")
-        ops = connection.ops
-        values: dict[str, list[Any]] = {
-            "id": [*ids, *[0] * (self.id_count - len(ids))],
-            "now": [ops.adapt_datetimefield_value(now)],
-            "date": [ops.adapt_datefield_value(d) for d in dates],
-            "key": [key],
-        }
+        values = self._values(ids, now, dates, key)
         with connection.cursor() as cursor:
+            session = connection.connection
             name, prepare, order = self._server_name(cursor)
             serial = SERIAL if _carries_serial(connection) else ""
             arguments = [values[slot][n] for slot, n in order]
             marks = ", ".join(["%s"] * len(arguments))
             try:
                 cursor.execute(f"{serial}{prepare}EXECUTE {name} ({marks})", arguments)
-            except Exception:
-                if prepare:
-                    del _PREPARED[connection.connection][self.server_key]
+            except DatabaseError as error:
+                # A PREPARE failed, or the session lost its statements (a DEALLOCATE, a pooler's
+                # reset): each is prepared again, under a new name, on its next call; outside a
+                # transaction a lost statement is prepared again at once (no page fails for it).
+                _PREPARED.pop(session, None)
+                lost = getattr(error.__cause__, "pgcode", None) == _NO_SUCH_STATEMENT
+                if lost and not prepare and connection.get_autocommit():
+                    return self._fetch(ids, now, dates, key)
                 raise
             return cursor.fetchall()
 

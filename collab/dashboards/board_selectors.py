@@ -39,7 +39,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.urls import reverse
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -494,6 +494,88 @@ def breakdown_gaps_for(items: Iterable[CollaborationItem]) -> dict[int, list[str
     return gaps
 
 
+# The items whose gaps one compiled statement reads at a time (``breakdown_gaps_read``).
+GAP_BATCH = 50
+# Each gap query's rows, by the query's name.
+Found = dict[str, list[tuple[Any, ...]]]
+
+
+def _open_todos(ids: list[int], _now: datetime, _dates: tuple[date, ...], _key: int) -> QuerySet[Any]:
+    return (
+        Todo.objects.filter(minutes__meeting__item_id__in=ids, task__isnull=True)
+        .filter(Q(dropped_at=None) | Q(dropped_reason__regex=r"^\s*$"))
+        .values_list("minutes__meeting__item_id", "text")
+        .order_by("due_date", "pk")
+    )
+
+
+def _uncovered(ids: list[int], _now: datetime, _dates: tuple[date, ...], _key: int) -> QuerySet[Any]:
+    return (
+        Participation.objects.filter(item_id__in=ids)
+        .annotate(
+            has_task=Exists(Task.objects.filter(item=OuterRef("item"), department=OuterRef("department"))),
+            exempt=Exists(
+                DepartmentExemption.objects.filter(item=OuterRef("item"), department=OuterRef("department"))
+            ),
+        )
+        .filter(has_task=False, exempt=False)
+        .values_list("item_id", "department_id", "department__name")
+        .order_by("pk")
+    )
+
+
+def _blank_standards(ids: list[int], _now: datetime, _dates: tuple[date, ...], _key: int) -> QuerySet[Any]:
+    return (
+        Task.objects.filter(item_id__in=ids, delivery_standard__regex=r"^\s*$")
+        .values_list("item_id", "name")
+        .order_by("deadline", "pk")
+    )
+
+
+def breakdown_gaps_read(items: Iterable[CollaborationItem]) -> dict[int, list[str]]:
+    """``breakdown_gaps_for`` with its three queries compiled once per connection
+    (``board_prepared``) and run for the items' ids, GAP_BATCH at a time: building and compiling
+    them cost 2-3 ms of the coordinator board's CPU for 10 items. The same rows and sentences
+    (a test holds the two equal)."""
+    items = [i for i in items if i.status in BREAKDOWN_STATUSES]
+    ids = [i.pk for i in items]
+    found: Found = {"todos": [], "uncovered": [], "blank": []}
+    now = timezone.now()  # the statements read no moment
+    for start in range(0, len(ids), GAP_BATCH):
+        batch = ids[start : start + GAP_BATCH]
+        for name, build in (("todos", _open_todos), ("uncovered", _uncovered), ("blank", _blank_standards)):
+            statement = model_statement(f"breakdown {name}", build, GAP_BATCH)
+            found[name] += statement.values(batch, now, ())
+    return _gaps_in_words(items, found)
+
+
+def _gaps_in_words(
+    items: list[CollaborationItem], found: dict[str, list[tuple[Any, ...]]]
+) -> dict[int, list[str]]:
+    gaps: dict[int, list[str]] = {item.pk: [] for item in items}
+    for item in items:
+        if not getattr(item, "task_total", 0):
+            gaps[item.pk].append(_("No task has been planned yet."))
+    # Each item's rows come from one batch, in the order breakdown_gaps_for reads them.
+    for item_id, text in found["todos"]:
+        gaps[item_id].append(
+            _('The to-do "%(todo)s" has neither become a task nor been dropped with a reason.')
+            % {"todo": text}
+        )
+    seen: set[tuple[int, int]] = set()
+    for item_id, department_id, name in found["uncovered"]:
+        if (item_id, department_id) in seen:
+            continue
+        seen.add((item_id, department_id))
+        gaps[item_id].append(
+            _("%(department)s takes part but has no task: give it one, or record why it needs none.")
+            % {"department": name}
+        )
+    for item_id, name in found["blank"]:
+        gaps[item_id].append(_('The task "%(task)s" has no delivery standard.') % {"task": name})
+    return gaps
+
+
 def has_breakdown_gap() -> Q:
     """On an item queryset: the breakdown leaves something out (the fact stored on the item,
     the same checks as ``breakdown_gaps_for``), in a stage where the breakdown is planned, so the
@@ -564,3 +646,24 @@ def roles_of(user: Any) -> Roles:
         .first()
     )
     return Roles(coordinates=bool(row and row[0]), heads=bool(row and row[1]))
+
+
+def _roles_row(_ids: list[int], _now: datetime, _dates: tuple[date, ...], user_pk: int) -> QuerySet[Any]:
+    return (
+        get_user_model()
+        .objects.filter(pk=user_pk)
+        .annotate(
+            coordinates=Exists(CollaborationItem.objects.filter(coordinator=OuterRef("pk"))),
+            heads=Exists(Department.objects.filter(head=OuterRef("pk"))),
+        )
+        .values_list("coordinates", "heads")
+    )
+
+
+def roles_read(user: Any) -> Roles:
+    """``roles_of`` through a statement compiled once per connection (``board_prepared``): the
+    same query, without building it on every page of the boards (about 1 ms of CPU)."""
+    if not getattr(user, "is_authenticated", False):
+        return Roles(coordinates=False, heads=False)
+    rows = model_statement("roles", _roles_row, 0).values([], timezone.now(), (), user.pk)
+    return Roles(coordinates=bool(rows and rows[0][0]), heads=bool(rows and rows[0][1]))

@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 from itertools import pairwise
 from typing import Any, cast
 
@@ -12,6 +13,8 @@ from django.db import connection
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, Window
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 from collab.dashboards.board_prepared import model_statement
 from collab.dashboards.board_selectors import (
@@ -35,6 +38,7 @@ from collab.dashboards.coordinator_selectors import (
     TOP_ITEMS,
     Moment,
     list_page,
+    task_table_html,
 )
 from collab.dashboards.health import due_soon_limit
 from collab.org.models import Department, Person
@@ -90,6 +94,13 @@ class DepartmentBoard:
     measure_total: int
     open_measures: int
     today: date
+
+    @cached_property
+    def tasks_html(self) -> SafeString:
+        """The department's most urgent tasks as _task_table.html writes them (the coordinator
+        board's ``task_table_html``: each word translated once, not once per row)."""
+        empty = _("The department has no open task.")
+        return mark_safe(task_table_html(self.tasks, "tasks", empty))  # noqa: S308 - escaped there
 
 
 # A review counts towards the turnaround once its outcome is known: reviewed in the period, or

@@ -234,3 +234,100 @@ def test_empty_reviews_and_gaps_say_so(org: Org) -> None:
     assert '<p class="muted">Every to-do and every participating department is covered.</p>' in _entries(
         text, "gaps"
     )
+
+
+def _laid_out(html: str) -> str:
+    """``html`` as a browser lays a table out: runs of white space as one, none around cells."""
+    text = re.sub(r"\s+", " ", html)
+    return re.sub(r"\s*(</?(?:div|table|thead|tbody|tr|th|td|br)\b[^>]*>)\s*", r"\1", text).strip()
+
+
+def test_the_boards_task_table_is_the_one_the_template_writes(org: Org) -> None:
+    """task_table_html (both boards') writes what _task_table.html (the full lists') writes, for
+    every reason a task is listed, an owner without a person, a long topic to cut and texts to
+    escape, in both languages; and the table without rows says so."""
+    from django.contrib.auth import get_user_model
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from collab.dashboards.tests.support import alert
+
+    nobody = get_user_model().objects.create_user("无人<x>", password="x")
+    item = raw_item(org, topic="一个很长的主题 <需要> & 截断，" * 4)
+    raw_task(org, item, name="迟 & <交>", deadline=TODAY - timedelta(days=3), owner=nobody)
+    escalated = raw_task(org, item, name="升级", deadline=TODAY + timedelta(days=4))
+    alert(escalated, step=1, due="2026-09-29 09:00", sent="2026-09-29 09:00")
+    stale = raw_task(org, item, name="缺报", deadline=TODAY + timedelta(days=6))
+    alert(stale, due="2026-09-29 09:00")
+    raw_task(
+        org, item, name="阻塞", deadline=TODAY - timedelta(days=1), status=TaskStatus.BLOCKED
+    )  # late too
+    raw_task(org, item, name="落后", deadline=TODAY + timedelta(days=1), percent=10)
+    board = cs.coordinator_board(org.coordinator)
+    assert len(board.attention) == 5
+    assert any(row.late and row.task.status == TaskStatus.BLOCKED for row in board.attention)
+    for language in ("en", "zh-hans"):
+        with translation.override(language):
+            for rows, empty in ((board.attention, "没有"), ([], "Nothing <here>")):
+                template = render_to_string(
+                    "dashboards/_task_table.html",
+                    {"rows": rows, "table_id": "attention-tasks", "empty_text": empty},
+                )
+                written = cs.task_table_html(rows, "attention-tasks", empty)
+                assert _laid_out(written) == _laid_out(template), language
+
+
+def test_the_gaps_read_by_compiled_statements_are_breakdown_gaps_for(org: Org) -> None:
+    """breakdown_gaps_read (the board's and the gaps list's) says what breakdown_gaps_for says,
+    item by item and in the same order, over more items than one statement reads at once."""
+    from collab.dashboards.board_selectors import (
+        GAP_BATCH,
+        breakdown_gaps_for,
+        breakdown_gaps_read,
+        with_health,
+    )
+    from collab.dashboards.tests.support import minutes_for
+    from tasks_app.models import DepartmentExemption, Task
+
+    for n in range(GAP_BATCH + 5):
+        item = raw_item(org, status=[ItemStatus.CONSENSUS, ItemStatus.PLANNED, ItemStatus.EXECUTING][n % 3])
+        if n % 2:
+            minutes_for(org, item)
+        if n % 3 == 1:
+            raw_task(org, item, name=f"任务{n}", department=org.qa)
+        if n % 4 == 2:
+            raw_task(org, item, name=f"无标准{n}", department=org.rnd)
+            Task.objects.filter(item=item, name=f"无标准{n}").update(delivery_standard="  ")
+        if n % 5 == 3:
+            DepartmentExemption.objects.create(
+                item=item, department=org.rnd, reason="支持", decided_by=org.coordinator
+            )
+    raw_item(org, status=ItemStatus.SUBMITTED)  # no breakdown yet: no gaps either way
+    moment = cs.Moment.at()
+    items = list(
+        with_health(
+            cs.CollaborationItem.objects.order_by("-pk"), now=moment.now, today=moment.today, soon=moment.soon
+        )
+    )
+    expected = breakdown_gaps_for(items)
+    assert breakdown_gaps_read(items) == expected
+    assert sum(len(gaps) for gaps in expected.values()) > 2 * GAP_BATCH
+    assert breakdown_gaps_read([]) == {}
+
+
+def test_the_roles_read_by_a_compiled_statement_are_roles_of(org: Org) -> None:
+    from django.contrib.auth.models import AnonymousUser
+
+    from collab.dashboards.board_selectors import roles_of, roles_read
+
+    raw_item(org)
+    org.pmo.head = org.coordinator  # coordinates and heads
+    org.pmo.save()
+    people = [org.coordinator, org.qa_head, org.owner, AnonymousUser()]
+    assert [roles_read(person) for person in people] == [roles_of(person) for person in people]
+    assert [(r.coordinates, r.heads) for r in map(roles_read, people)] == [
+        (True, True),
+        (False, True),
+        (False, False),
+        (False, False),
+    ]

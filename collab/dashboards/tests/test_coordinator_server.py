@@ -63,3 +63,18 @@ def test_outside_a_transaction_the_board_is_the_same_and_its_settings_end_with_e
     with connection.cursor() as cursor:
         cursor.execute("SHOW plan_cache_mode")
         assert cursor.fetchone() == ("auto",)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_session_that_lost_its_statements_prepares_them_again(org: Org) -> None:
+    """Should the server session forget the statements (a DEALLOCATE, a pooler's reset), the
+    board prepares them again at once (outside a transaction, as a page is served)."""
+    busy(org)
+    moment = cs.Moment.at()
+    cs.coordinator_board(org.coordinator)
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as queries:
+            assert shown(cs.coordinator_board(org.coordinator)) == expected(org.coordinator, moment)
+    assert not [sql for sql in _sent(queries) if "PREPARE" in sql]  # the second board: all known
