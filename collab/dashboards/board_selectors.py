@@ -448,50 +448,10 @@ def breakdown_gaps_for(items: Iterable[CollaborationItem]) -> dict[int, list[str
     """
     items = [i for i in items if i.status in BREAKDOWN_STATUSES]
     ids = [i.pk for i in items]
-    gaps: dict[int, list[str]] = {pk: [] for pk in ids}
     if not ids:
-        return gaps
-    for item in items:
-        if not getattr(item, "task_total", 0):
-            gaps[item.pk].append(_("No task has been planned yet."))
-    todos = (
-        Todo.objects.filter(minutes__meeting__item_id__in=ids, task__isnull=True)
-        .filter(Q(dropped_at=None) | Q(dropped_reason__regex=r"^\s*$"))
-        .values_list("minutes__meeting__item_id", "text")
-        .order_by("due_date", "pk")
-    )
-    for item_id, text in todos:
-        gaps[item_id].append(
-            _('The to-do "%(todo)s" has neither become a task nor been dropped with a reason.')
-            % {"todo": text}
-        )
-    uncovered = (
-        Participation.objects.filter(item_id__in=ids)
-        .annotate(
-            has_task=Exists(Task.objects.filter(item=OuterRef("item"), department=OuterRef("department"))),
-            exempt=Exists(
-                DepartmentExemption.objects.filter(item=OuterRef("item"), department=OuterRef("department"))
-            ),
-        )
-        .filter(has_task=False, exempt=False)
-        .values_list("item_id", "department_id", "department__name")
-        .order_by("pk")
-    )
-    seen: set[tuple[int, int]] = set()
-    for item_id, department_id, name in uncovered:
-        if (item_id, department_id) in seen:
-            continue
-        seen.add((item_id, department_id))
-        gaps[item_id].append(
-            _("%(department)s takes part but has no task: give it one, or record why it needs none.")
-            % {"department": name}
-        )
-    blank = Task.objects.filter(item_id__in=ids, delivery_standard__regex=r"^\s*$").values_list(
-        "item_id", "name"
-    )
-    for item_id, name in blank.order_by("deadline", "pk"):
-        gaps[item_id].append(_('The task "%(task)s" has no delivery standard.') % {"task": name})
-    return gaps
+        return {}
+    now = timezone.now()  # the queries read no moment
+    return _gaps_in_words(items, {name: list(build(ids, now, (), 0)) for name, build in _GAP_QUERIES})
 
 
 # The items whose gaps one compiled statement reads at a time (``breakdown_gaps_read``).
@@ -532,6 +492,10 @@ def _blank_standards(ids: list[int], _now: datetime, _dates: tuple[date, ...], _
     )
 
 
+# The gaps' three queries by name, each a function of the items' ids (``board_prepared``'s shape).
+_GAP_QUERIES = (("todos", _open_todos), ("uncovered", _uncovered), ("blank", _blank_standards))
+
+
 def breakdown_gaps_read(items: Iterable[CollaborationItem]) -> dict[int, list[str]]:
     """``breakdown_gaps_for`` with its three queries compiled once per connection
     (``board_prepared``) and run for the items' ids, GAP_BATCH at a time: building and compiling
@@ -543,7 +507,7 @@ def breakdown_gaps_read(items: Iterable[CollaborationItem]) -> dict[int, list[st
     now = timezone.now()  # the statements read no moment
     for start in range(0, len(ids), GAP_BATCH):
         batch = ids[start : start + GAP_BATCH]
-        for name, build in (("todos", _open_todos), ("uncovered", _uncovered), ("blank", _blank_standards)):
+        for name, build in _GAP_QUERIES:
             statement = model_statement(f"breakdown {name}", build, GAP_BATCH)
             found[name] += statement.values(batch, now, ())
     return _gaps_in_words(items, found)
