@@ -187,61 +187,11 @@ def notify_all(events: Sequence[Event]) -> list[Notification]:
     IM deliveries, and one of the robots' posts when a robot listens. A sweep that tells
     thousands goes through ``notify_many``.
     """
-    told = _told(events)
-    if not told:
-        return []
     now = timezone.now()
-    recipients = {pk: recipient for _event, _key, people in told for pk, recipient in people.items()}
-    posting = [(event, key, people) for event, key, people in told if event.urgency != Urgency.DIGEST]
-    listening = _listeners(
-        list(recipients),
-        departments={r.department_id for r in recipients.values() if r.department_id is not None},
-        items={pk for event, _key, _people in posting if (pk := _item_id(event.item)) is not None},
-        company_wide=any(event.urgency == Urgency.INSTANT for event, _key, _people in posting),
-    )
-    preferences = listening.preferences
-    rows = _notification_rows(told, preferences)
-    by_key = {row[8]: row for row in rows}
-    created = [
-        Notification(id=pk, created_at=now, **dict(zip(NOTIFICATION_FIELDS, by_key[key], strict=True)))
-        for pk, key in insert_rows(
-            Notification, NOTIFICATION_FIELDS, rows, returning=("id", "dedupe_key"), ignore_conflicts=True
-        )
+    return [
+        Notification(id=pk, created_at=now, **dict(zip(NOTIFICATION_FIELDS, row, strict=True)))
+        for pk, row in _tell(events, now)
     ]
-    deliveries: list[tuple[Any, ...]] = []
-    for notification in created:
-        if notification.urgency == Urgency.DIGEST:
-            continue
-        preference = preferences[notification.recipient_id]
-        fields = (notification.pk, notification.dedupe_key, notification.urgency, notification.item_id, now)
-        if preference.email and recipients[notification.recipient_id].email:
-            deliveries.append((Delivery.Channel.EMAIL, *fields))
-        if preference.im_messages and notification.recipient_id in listening.reachable_in_im:
-            deliveries.append((Delivery.Channel.IM, *fields))
-    ids = [
-        pk
-        for (pk,) in insert_rows(
-            Delivery,
-            ("channel", "notification_id", "event", "urgency", "item_id", "next_attempt_at"),
-            deliveries,
-            returning=("id",),
-        )
-    ]
-    if listening.robots:
-        new_keys = {notification.dedupe_key for notification in created}
-        posts = [
-            (event, key, [people[pk] for pk in people if f"{key}:{pk}" in new_keys])
-            for event, key, people in posting
-        ]
-        ids += _post_to_robots([post for post in posts if post[2]], listening.robots, preferences, now=now)
-    if ids:
-        from collab.notify.tasks import deliver
-
-        # robust: a broker that is down must not fail the request that already committed; the
-        # rows are pending and the sweep delivers them.
-        for chunk in batched(ids, DELIVERIES_PER_TASK):
-            enqueue_after_commit(deliver, list(chunk))
-    return created
 
 
 @dataclass(frozen=True, slots=True)
@@ -397,7 +347,8 @@ def _post_to_robots(
 
 def notify_many(events: Sequence[Event]) -> int:
     """``notify_all`` without a model instance per notification, for a sweep that tells
-    thousands (the warning sweep): how many notifications were stored."""
+    thousands (the warning sweep): how many notifications were stored. Both tell through
+    ``_tell``."""
     return len(_tell(events, timezone.now()))
 
 
