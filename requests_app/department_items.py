@@ -18,7 +18,9 @@ silence. A trigger runs whatever writes the row.
 
 The SQL is written for both databases the project runs on (PostgreSQL: PL/pgSQL functions and
 row triggers with WHEN conditions; SQLite: trigger bodies). ``copies`` are the column names
-copied, the same on both tables; a migration passes its own frozen list.
+copied, the same on both tables; a migration passes its own frozen list. Migration 0017 runs
+what this module says: a change to the triggers needs a migration of its own that drops and
+creates them again (``drop_sql``, ``create_sql``), or existing databases keep the old ones.
 """
 
 # ruff: noqa: S608 (SQL built from this module's own table and column names, no input)
@@ -94,8 +96,9 @@ def drop_sql(vendor: str) -> list[str]:
     return [f"DROP TRIGGER IF EXISTS {name}" for name in _TRIGGERS]
 
 
-def _changed(copies: Sequence[str], operator: str, joiner: str) -> str:
-    return f" {joiner} ".join(f"OLD.{column} {operator} NEW.{column}" for column in copies)
+def _changed(copies: Sequence[str]) -> str:
+    """SQLite: true when one of the copied columns changed (NULL-safe)."""
+    return " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in copies)
 
 
 def _postgresql(copies: Sequence[str]) -> list[str]:
@@ -174,7 +177,7 @@ def _sqlite(copies: Sequence[str]) -> list[str]:
         f"CREATE TRIGGER department_items_item_insert AFTER INSERT ON {ITEMS} BEGIN "
         f"{insert_new('NEW.requesting_department_id', 'NEW.id')}; {participating}; END",
         f"CREATE TRIGGER department_items_item_update AFTER UPDATE ON {ITEMS} "
-        f"WHEN {_changed(copies, 'IS NOT', 'OR')} BEGIN "
+        f"WHEN {_changed(copies)} BEGIN "
         f"UPDATE {ROWS} SET {set_copies} WHERE item_id = NEW.id; END",
         "CREATE TRIGGER department_items_item_department "
         f"AFTER UPDATE OF requesting_department_id ON {ITEMS} "

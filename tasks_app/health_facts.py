@@ -208,7 +208,8 @@ def _store_facts(changed: list[tuple[int, int, datetime | None]]) -> None:
     columns = {field.name: str(field.column) for field in meta.concrete_fields}
     escalations, stale_from = (quote(columns[name]) for name in SWEEP_FACTS)
     if connection.vendor == "postgresql":
-        first = "(CAST(%s AS integer), CAST(%s AS integer), CAST(%s AS timestamp with time zone))"
+        typed = [meta.get_field(name).db_type(connection) for name in ("id", *SWEEP_FACTS)]
+        first = "(" + ", ".join(f"CAST(%s AS {db_type})" for db_type in typed) + ")"
     else:
         first = "(%s, %s, %s)"
     table, key = quote(meta.db_table), quote(columns["id"])

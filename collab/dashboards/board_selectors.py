@@ -595,23 +595,6 @@ class Roles:
         return self.coordinates or self.heads
 
 
-def roles_of(user: Any) -> Roles:
-    """Whether ``user`` coordinates any item and heads any department: one query."""
-    if not getattr(user, "is_authenticated", False):
-        return Roles(coordinates=False, heads=False)
-    row = (
-        get_user_model()
-        .objects.filter(pk=user.pk)
-        .annotate(
-            coordinates=Exists(CollaborationItem.objects.filter(coordinator=OuterRef("pk"))),
-            heads=Exists(Department.objects.filter(head=OuterRef("pk"))),
-        )
-        .values_list("coordinates", "heads")
-        .first()
-    )
-    return Roles(coordinates=bool(row and row[0]), heads=bool(row and row[1]))
-
-
 def _roles_row(_ids: list[int], _now: datetime, _dates: tuple[date, ...], user_pk: int) -> QuerySet[Any]:
     return (
         get_user_model()
@@ -624,9 +607,10 @@ def _roles_row(_ids: list[int], _now: datetime, _dates: tuple[date, ...], user_p
     )
 
 
-def roles_read(user: Any) -> Roles:
-    """``roles_of`` through a statement compiled once per connection (``board_prepared``): the
-    same query, without building it on every page of the boards (about 1 ms of CPU)."""
+def roles_of(user: Any) -> Roles:
+    """Whether ``user`` coordinates any item and heads any department: one query, compiled once
+    per connection (``board_prepared``), not built on every page of the boards (about 1 ms of
+    CPU)."""
     if not getattr(user, "is_authenticated", False):
         return Roles(coordinates=False, heads=False)
     rows = model_statement("roles", _roles_row, 0).values([], timezone.now(), (), user.pk)

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_cookie
 
 from collab.dashboards import management
-from collab.dashboards.board_selectors import roles_of, roles_read
+from collab.dashboards.board_selectors import roles_of
 from collab.dashboards.coordinator_selectors import (
     TOP_ITEMS,
     coordinated_stage,
@@ -117,7 +117,7 @@ def nav_link(request: HttpRequest) -> HttpResponse:
 @require_GET
 def coordinator(request: HttpRequest) -> HttpResponse:
     board = coordinator_board(request.user)
-    context = {"board": board, "roles": roles_read(request.user), "tab": "coordinator", "top": TOP_ITEMS}
+    context = {"board": board, "roles": roles_of(request.user), "tab": "coordinator", "top": TOP_ITEMS}
     return render(request, "dashboards/coordinator.html", context)
 
 
@@ -135,7 +135,7 @@ def coordinator_items(request: HttpRequest, stage: str) -> HttpResponse:
         "row_template": "dashboards/_coordinator_item_row.html",
         "headers": [_("Health"), _("Item"), _("Tasks done"), _("Open problems"), _("Reviews waiting"), ""],
         "back": reverse("dashboards:coordinator"),
-        "roles": roles_read(request.user),
+        "roles": roles_of(request.user),
         "tab": "coordinator",
     }
     return render(request, "dashboards/item_list.html", context)
@@ -171,7 +171,7 @@ def coordinator_list(request: HttpRequest, name: str) -> HttpResponse:
         "page": page,
         "back": reverse("dashboards:coordinator"),
         "query": "",
-        "roles": roles_read(request.user),
+        "roles": roles_of(request.user),
         "tab": "coordinator",
     }
     return render(request, "dashboards/board_list.html", context)
