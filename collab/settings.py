@@ -340,6 +340,9 @@ COLLAB_ARCHIVE_LEASE_SECONDS = env_int("COLLAB_ARCHIVE_LEASE_SECONDS", 300)
 COLLAB_EXPORT_BACKGROUND_ROWS = env_int("COLLAB_EXPORT_BACKGROUND_ROWS", 5000)
 # How long a background export's file is kept for the person who asked for it.
 COLLAB_EXPORT_KEEP_HOURS = env_int("COLLAB_EXPORT_KEEP_HOURS", 24)
+# How many worker processes share a wave of due warnings on PostgreSQL (tasks_app.alerts.
+# sweep_parts; SQLite always sweeps in one).
+COLLAB_ALERT_SWEEP_PARTS = env_int("COLLAB_ALERT_SWEEP_PARTS", 2)
 # The lease of an export being written (renewed every second while rows are written).
 COLLAB_EXPORT_LEASE_SECONDS = env_int("COLLAB_EXPORT_LEASE_SECONDS", 300)
 COLLAB_ROBOT_RATE_LIMIT_PER_MINUTE = env_int("COLLAB_ROBOT_RATE_LIMIT_PER_MINUTE", 20)

@@ -171,7 +171,7 @@ def sweep_parts() -> int:
     database work; 1 on SQLite, which has one writer at a time."""
     if connection.vendor != "postgresql":
         return 1
-    return max(1, int(getattr(settings, "COLLAB_ALERT_SWEEP_PARTS", 2)))
+    return max(1, settings.COLLAB_ALERT_SWEEP_PARTS)
 
 
 def sweep_alerts(
