@@ -69,6 +69,7 @@ from requests_app.models import (  # noqa: E402
 )
 from requests_app.services import item_sync_permissions  # noqa: E402
 from reviews_app.models import Deliverable, DeliverableStatus, DeliverableVersion  # noqa: E402
+from tasks_app import open_task_guard  # noqa: E402
 from tasks_app.models import ProgressReport, Task, TaskStatus  # noqa: E402
 
 PASSWORD = "bench"  # noqa: S105 - the benchmark company's shared password
@@ -613,7 +614,18 @@ def main(argv: list[str] | None = None) -> None:
             # triggers, which otherwise queue millions of checks that run at commit.
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL session_replication_role = replica")
-        counts = generate(sizes, seed=options.seed)
+            counts = generate(sizes, seed=options.seed)
+        else:
+            # SQLite has no such switch: the open-task guard, which would refuse a task written
+            # before its item, is dropped for the load and created again after it (in the same
+            # transaction: a failed load keeps it). Every open task is on a live item by
+            # construction.
+            with connection.cursor() as cursor:
+                for statement in open_task_guard.drop_sql("sqlite"):
+                    cursor.execute(statement)
+                counts = generate(sizes, seed=options.seed)
+                for statement in open_task_guard.create_sql("sqlite"):
+                    cursor.execute(statement)
     check_grants()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

@@ -257,13 +257,9 @@ class CollaborationItem(models.Model):
             models.Index(fields=["last_milestone_due", "number_key"], name="item_sort_deadline"),
             models.Index(fields=["topic", "number_key"], name="item_sort_topic"),
             models.Index(fields=["status", "-number_key"], name="item_sort_status"),
-            # The boards count the open tasks of live items (a department's, a member's): each
-            # task's item probed here by id for its status (and escalations), without its row.
-            models.Index(
-                fields=["id", "health_escalations"],
-                condition=models.Q(status__in=[ItemStatus.PLANNED, ItemStatus.EXECUTING]),
-                name="item_live",
-            ),
+            # The few items with an unanswered escalation: the department board tests the tasks
+            # of these only (its open tasks are counted without reading their items).
+            models.Index(fields=["id"], condition=models.Q(health_escalations__gt=0), name="item_escalated"),
             # The coordinator board reads a person's open items (stage tops, gaps, the reviews'
             # cut, the items of the attention list) by their rank columns: from this index alone
             # instead of the coordinator index and 1,700 wide rows per query.

@@ -154,18 +154,20 @@ def task_create(
     _require_planning_stage(item)
     deadline, department = _check(item, data)
     todo = _todo_for_task(item, source_todo_id) if source_todo_id is not None else None
+    if item.status == ItemStatus.CONSENSUS:
+        # Before the task is written: an open task belongs to a planned or executing item (the
+        # database's open-task guard); a failure below rolls the move back with the rest.
+        item_transition(
+            actor=actor,
+            item=item,
+            to=ItemStatus.PLANNED,
+            note=Text(gettext_noop('Planning started with the task "%(task)s".'), task=data.name.strip()),
+        )
     task = Task(item=item, created_by=actor, source_todo=todo)
     _write(task, data, deadline, department)
     # Its people with their persons and regions, in one query: the audit's names, the
     # assignment's languages and e-mails, the owner's calendar for the warnings.
     people = _people(task, data.collaborator_ids, people)
-    if item.status == ItemStatus.CONSENSUS:
-        item_transition(
-            actor=actor,
-            item=item,
-            to=ItemStatus.PLANNED,
-            note=Text(gettext_noop('Planning started with the task "%(task)s".'), task=task.name),
-        )
     # A new task only adds people: they are granted the view, nothing is re-read or taken back.
     item_grant_view(item=item, user_ids=[task.owner_id, task.receiver_id, *data.collaborator_ids])
     collaborators = [people[pk] for pk in data.collaborator_ids if pk in people]

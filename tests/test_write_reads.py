@@ -28,6 +28,7 @@ from requests_app.models import CollaborationItem, ItemStatus
 from reviews_app.models import Deliverable, DeliverableVersion
 from reviews_app.tests.delivery_support import accept, plan_task, started_item, submit, upload
 from tasks_app.models import Task
+from tasks_app.tests.support import finish_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -87,6 +88,7 @@ def test_a_locking_read_locks_and_a_stand_in_must_be_one_parameter(org: Org) -> 
 
 def _archived(org: Org) -> CollaborationItem:
     item = started_item(org)
+    finish_tasks(item)
     CollaborationItem.objects.filter(pk=item.pk).update(status=ItemStatus.CLOSED)
     return item
 

@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 
 from collab.dashboards.board_prepared import model_statement
 from collab.dashboards.board_selectors import (
-    LIVE_STATUSES,
     CappedCount,
     ItemRow,
     RegionCalendars,
@@ -198,9 +197,10 @@ def department_item_page(department: Department, number: Any, *, now: datetime |
 
 
 def _open_tasks(department: Department | int) -> QuerySet[Task]:
-    return Task.objects.filter(department=department, item__status__in=LIVE_STATUSES).exclude(
-        status=TaskStatus.DONE
-    )
+    """The department's open tasks: those not done, which are on live items (planned or
+    executing) by the database's open-task guard (tasks_app 0008), so they are counted from the
+    department's open-task index without looking up each task's item."""
+    return Task.objects.filter(department=department).exclude(status=TaskStatus.DONE)
 
 
 def _ranked_tasks(department: Department | int, moment: Moment) -> QuerySet[Task]:
@@ -223,12 +223,12 @@ def _workload(department: Department, today: date) -> QuerySet[Any]:
 
 
 def _people_by_load(department_pk: int, head: list[int], today: date) -> QuerySet[Any]:
-    """``_workload`` with the head as a one-id list (0: none)."""
-    members = Person.objects.filter(department=department_pk).values("user_id")  # index: Person.department
-    people = get_user_model().objects.filter(Q(pk__in=members) | Q(pk__in=head), is_active=True)
-    owned = Task.objects.filter(owner=OuterRef("pk"), item__status__in=LIVE_STATUSES).exclude(
-        status=TaskStatus.DONE
-    )
+    """``_workload`` with the head as a one-id list (0: none). The people are found from the
+    department's index (with an OR over two tables the database read every user); their open
+    tasks (not done, so on live items: ``_open_tasks``) from each one's open-task index."""
+    members = Person.objects.filter(Q(department=department_pk) | Q(user_id__in=head)).values("user_id")
+    people = get_user_model().objects.filter(pk__in=members, is_active=True)
+    owned = Task.objects.filter(owner=OuterRef("pk")).exclude(status=TaskStatus.DONE)
     return (
         people.annotate(
             open_tasks=count_of(owned, "owner"),
@@ -335,6 +335,10 @@ def _capped_items(_ids: list[int], _now: datetime, _dates: Dates, key: int) -> Q
     return involved_rows(key).order_by().values("item_id")[: ITEM_COUNT_CAP + 1]
 
 
+def _escalated_items() -> QuerySet[Any]:
+    return CollaborationItem.objects.filter(health_escalations__gt=0).order_by().values("pk")
+
+
 def _task_counts(_ids: list[int], _now: datetime, dates: Dates, key: int) -> QuerySet[Any]:
     """The open tasks, the late ones and the escalated ones (one row; none without open tasks).
     The Exists goes into the aggregate's filter itself: filtering on an annotation's alias here
@@ -347,8 +351,10 @@ def _task_counts(_ids: list[int], _now: datetime, dates: Dates, key: int) -> Que
         .annotate(
             total=Count("pk"),
             late=Count("pk", filter=Q(deadline__lt=today)),
-            # Only tasks of items whose stored facts count an unanswered escalation are tested.
-            escalated=Count("pk", filter=Q(Q(item__health_escalations__gt=0), unanswered_escalation())),
+            # Only tasks of items whose stored facts count an unanswered escalation are tested:
+            # those few items are read once from their index (``item_escalated``), not each
+            # task's item.
+            escalated=Count("pk", filter=Q(Q(item__in=_escalated_items()), unanswered_escalation())),
         )
         .values_list("total", "late", "escalated")
     )

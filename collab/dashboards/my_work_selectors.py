@@ -44,7 +44,6 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from collab.dashboards.board_selectors import (
-    LIVE_STATUSES,
     day_count,
     deadline_label,
     deliverable_url,
@@ -364,8 +363,10 @@ def _breakdown(row: Row, c: Context) -> Entry:
 
 
 def _my_tasks(user: Any, now: datetime) -> QuerySet[Any]:
+    """The person's open tasks: not done, so on live items (planned or executing) by the
+    database's open-task guard (tasks_app 0008)."""
     return (
-        Task.objects.filter(owner=user, item__status__in=LIVE_STATUSES)
+        Task.objects.filter(owner=user)
         .exclude(status=TaskStatus.DONE)
         .annotate(stale=report_missing(now), escalated=unanswered_escalation())
         .order_by("deadline", "pk")

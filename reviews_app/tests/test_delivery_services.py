@@ -31,7 +31,7 @@ from reviews_app.tests.delivery_support import (
 )
 from tasks_app import tracking_services
 from tasks_app.models import Alert, Task, TaskStatus
-from tasks_app.tests.support import consensus_item, cover_everything
+from tasks_app.tests.support import consensus_item, cover_everything, finish_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -137,6 +137,7 @@ def test_only_while_the_item_is_executing(org: Org) -> None:
     item = consensus_item(org)
     first, _second = cover_everything(org, item)
     assert_refused(lambda: submit(org, first), "成果只能在事项执行期间提交、审核和签字。")
+    finish_tasks(item)
     CollaborationItem.objects.filter(pk=item.pk).update(status=ItemStatus.CLOSED)
     assert_refused(lambda: submit(org, first), "本事项已归档，不能再更改。")
     assert not Deliverable.objects.exists()

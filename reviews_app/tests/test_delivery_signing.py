@@ -33,6 +33,7 @@ from reviews_app.tests.delivery_support import (
     submit,
 )
 from tasks_app.models import Task
+from tasks_app.tests.support import finish_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -191,6 +192,7 @@ def test_a_locked_form_takes_no_more_signatures(org: Org, task: Task) -> None:
 
 
 def test_an_archived_item_takes_no_signature(org: Org, accepted: Deliverable) -> None:
+    finish_tasks(accepted.task.item)
     CollaborationItem.objects.filter(pk=accepted.task.item_id).update(status=ItemStatus.CLOSED)
     assert (
         refused(lambda: sign(org.owner, accepted, "deliverer"))

@@ -28,6 +28,7 @@ from reviews_app.retro_services import MeasureData, measure_complete
 from reviews_app.tasks import sweep_overdue_measures_task
 from reviews_app.tests.delivery_support import at
 from reviews_app.tests.test_archive_support import record_retro, started_item
+from tasks_app.tests.support import finish_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -105,6 +106,7 @@ def test_a_done_measure_is_never_told_overdue(org: Org, item: CollaborationItem)
 
 def test_the_measure_of_an_archived_item_is_still_told(org: Org, item: CollaborationItem) -> None:
     """Measures outlive their item: the improvement log follows them after the archive."""
+    finish_tasks(item)
     with transaction.atomic():
         locked = CollaborationItem.objects.select_for_update().get(pk=item.pk)
         item_transition(actor=org.coordinator, item=locked, to=ItemStatus.CLOSED)

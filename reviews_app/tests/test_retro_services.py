@@ -19,6 +19,7 @@ from reviews_app.retro_services import (
     retrospective_update,
 )
 from reviews_app.tests.test_archive_support import record_retro, retro_data, started_item
+from tasks_app.tests.support import finish_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -266,6 +267,7 @@ def test_a_measure_is_tracked_to_done_after_the_item_is_archived(org: Org, item:
     from requests_app.services import item_transition
 
     record_retro(org, item)
+    finish_tasks(item)
     with transaction.atomic():
         locked = CollaborationItem.objects.select_for_update().get(pk=item.pk)
         item_transition(actor=org.coordinator, item=locked, to=ItemStatus.CLOSED)

@@ -22,6 +22,7 @@ from reviews_app.models import ImprovementMeasure, MeasureStatus, Retrospective
 from reviews_app.retro_services import MeasureData, measure_add, retrospective_record
 from reviews_app.tests.test_archive_build import pdf_fonts, pdf_text
 from reviews_app.tests.test_archive_support import EN, record_retro, retro_data, started_item
+from tasks_app.tests.support import finish_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -185,6 +186,7 @@ def test_bad_input_shows_a_message_and_saves_nothing(
 
 
 def test_the_form_is_closed_on_an_archived_item(org: Org, item: CollaborationItem) -> None:
+    finish_tasks(item)
     with transaction.atomic():
         locked = CollaborationItem.objects.select_for_update().get(pk=item.pk)
         item_transition(actor=org.coordinator, item=locked, to=ItemStatus.CLOSED)

@@ -8,12 +8,13 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from collab.testing import Org, make_item
 from requests_app.models import CollaborationItem, ItemStatus, Meeting, MeetingForm, Minutes, Todo
 from requests_app.services import item_transition
 from tasks_app import services
-from tasks_app.models import Task
+from tasks_app.models import Task, TaskStatus
 from tasks_app.rules import TaskData
 
 
@@ -97,3 +98,12 @@ def executing_item(org: Org, **overrides: Any) -> CollaborationItem:
     cover_everything(org, item)
     item.refresh_from_db()
     return services.item_start_execution(actor=org.coordinator, item_id=item.pk, version=item.version)
+
+
+def finish_tasks(item: CollaborationItem) -> None:
+    """Every task of ``item`` done, as the archive leaves them (each has a signed deliverable):
+    for tests that put an item straight into the archive, which the database refuses while one
+    of its tasks is open (tasks_app 0008)."""
+    Task.objects.filter(item=item).exclude(status=TaskStatus.DONE).update(
+        status=TaskStatus.DONE, percent_done=100, done_at=timezone.now()
+    )

@@ -8,6 +8,7 @@ from collab.dashboards.coordinator_selectors import coordinator_board
 from collab.dashboards.tests.support import problem, raw_item, raw_task
 from collab.testing import Org, client_for
 from requests_app.models import ItemStatus
+from tasks_app.models import TaskStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +17,7 @@ def test_the_heading_counts_the_rows_it_lists(org: Org) -> None:
     running = raw_task(org, raw_item(org), name="running")
     listed = problem(running, blocking=True)
     # An item archived before archiving checked its problems still holds an open one.
-    problem(raw_task(org, raw_item(org, status=ItemStatus.CLOSED), name="archived"))
+    problem(raw_task(org, raw_item(org, status=ItemStatus.CLOSED), name="archived", status=TaskStatus.DONE))
     board = coordinator_board(org.coordinator)
     assert board.problems == [listed] and board.problem_total == 1
     page = client_for(org.coordinator).get(reverse("dashboards:coordinator")).content.decode()

@@ -85,7 +85,7 @@ def test_workload_counts_open_tasks_per_member(org: Org) -> None:
     raw_task(org, item, name="b", deadline=date(2026, 10, 12))
     raw_task(org, item, name="c", deadline=date(2026, 10, 13), department=org.rnd)  # counts for the person
     raw_task(org, item, name="d", status=TaskStatus.DONE)
-    raw_task(org, raw_item(org, status=ItemStatus.CLOSED), name="e")
+    raw_task(org, raw_item(org, status=ItemStatus.CLOSED), name="e", status=TaskStatus.DONE)  # archived
     raw_task(org, item, name="f", owner=org.qa_head, deadline=date(2026, 10, 20))
 
     loads = {load.user: (load.open_tasks, load.late_tasks) for load in board(org).workload}

@@ -67,7 +67,7 @@ def test_my_tasks_are_in_deadline_order_with_working_days_left(org: Org) -> None
     raw_task(org, item, name="done", deadline=date(2026, 9, 28), status=TaskStatus.DONE)
     raw_task(org, item, name="someone else's", owner=org.collaborator, department=org.rnd)
     closed = raw_item(org, status=ItemStatus.CLOSED)
-    raw_task(org, closed, name="of an archived item")
+    raw_task(org, closed, name="of an archived item", status=TaskStatus.DONE)
 
     with _english():
         rows = my_work(org.owner).entries("tasks")

@@ -28,7 +28,7 @@ from collab.dashboards.timeline import (
 from collab.org.calendar import calendar_for, day_label
 from collab.org.models import CalendarOverride
 from collab.testing import Org, client_for, make_item
-from requests_app.models import CollaborationItem
+from requests_app.models import CollaborationItem, ItemStatus
 from tasks_app.models import TaskStatus
 
 pytestmark = pytest.mark.django_db
@@ -43,6 +43,9 @@ def _frozen() -> Iterator[None]:
 @pytest.fixture
 def item(org: Org) -> CollaborationItem:
     item = make_item(org)
+    # Straight to execution (its tasks are written here, without the breakdown).
+    CollaborationItem.objects.filter(pk=item.pk).update(status=ItemStatus.EXECUTING)
+    item.refresh_from_db()
     raw_task(
         org, item, name="提交测试计划", deadline=date(2026, 10, 9), created="2026-09-29 10:00", percent=40
     )
