@@ -195,7 +195,7 @@ def department(request: HttpRequest) -> HttpResponse:
     chosen = _chosen_department(request)
     period, form = period_from(request.GET)
     board = department_board(chosen, start_at=period.start_at, end_at=period.end_at)
-    choices = departments_for(request.user)
+    choices = departments_for(request.user).only("pk", "name")  # what the picker shows
     department_form = DepartmentChoiceForm(
         initial={"department": board.department.pk},
         choices=choices,

@@ -137,6 +137,15 @@ class _ChosenOnly:
         finally:
             self.choices = full_choices
 
+    def use_required_attribute(self, initial: Any) -> bool:
+        """Select's answer without reading the list for its first option (a query of every
+        choice): a single choice's first option is the field's empty label when it has one (then
+        "required" applies), else a row, which always has a value."""
+        field = getattr(self.choices, "field", None)
+        if field is None or self.allow_multiple_selected:
+            return super().use_required_attribute(initial)  # type: ignore[misc]
+        return not self.is_hidden and getattr(field, "empty_label", None) is not None  # type: ignore[attr-defined]
+
     def render(
         self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: BaseRenderer | None = None
     ) -> SafeString:

@@ -8,7 +8,15 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from collab.org.models import Department, Person
-from collab.org.pickers import FULL_LIST, LIMIT, PeoplePicker, pinyin_keys, search_departments, search_people
+from collab.org.pickers import (
+    FULL_LIST,
+    LIMIT,
+    DepartmentPicker,
+    PeoplePicker,
+    pinyin_keys,
+    search_departments,
+    search_people,
+)
 from collab.testing import Org, client_for
 from requests_app.forms import people
 
@@ -56,3 +64,27 @@ def test_a_long_list_renders_only_the_chosen_people(org: Org, django_assert_max_
         html = str(Form(initial={"invitees": [org.owner.pk]})["invitees"])
     assert html.count("<option") == 1
     assert 'data-picker="people"' in html and "/pickers/people/" in html
+
+
+@pytest.mark.parametrize("empty_label", [None, "---"])
+@pytest.mark.parametrize("departments", ["all", "none"])
+def test_a_single_choice_is_required_as_a_plain_select_says_in_one_query(
+    org: Org, django_assert_num_queries: Any, empty_label: str | None, departments: str
+) -> None:
+    """ "required" where Django's own select puts it (only before an empty first option), from
+    the one query that lists the options: the first option is not read again to decide."""
+    choices = Department.objects.order_by("name")
+    if departments == "none":
+        choices = choices.none()
+
+    def form(widget: type[forms.Select]) -> forms.Form:
+        class Form(forms.Form):
+            department = forms.ModelChoiceField(queryset=choices, empty_label=empty_label, widget=widget)
+
+        return Form(initial={"department": org.qa.pk})
+
+    plain = str(form(forms.Select)["department"])
+    with django_assert_num_queries(0 if departments == "none" else 1):
+        html = str(form(DepartmentPicker)["department"])
+    assert ("required" in html) == ("required" in plain)
+    assert html.count("<option") == plain.count("<option")
