@@ -116,11 +116,13 @@ def morning() -> datetime:
 def prepare(wave: str) -> datetime:
     """The company's open tasks and their pending warnings; returns the sweep's moment."""
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE tasks_app_task SET status = 'in_progress', percent_done = 30")
+        # The items first: an open task belongs to a planned or executing item (the database's
+        # open-task guard refuses the tasks' update otherwise).
         cursor.execute(
             "UPDATE requests_app_collaborationitem SET status = 'executing' "
             "WHERE id IN (SELECT item_id FROM tasks_app_task)"
         )
+        cursor.execute("UPDATE tasks_app_task SET status = 'in_progress', percent_done = 30")
         cursor.execute("UPDATE org_person SET language = 'en' WHERE mod(id, 10) = 0")
         cursor.execute(
             "INSERT INTO notify_robotchannel (kind, name, webhook_url, secret, keyword, department_id, "
