@@ -49,6 +49,7 @@ django.setup()
 from django.contrib.auth.hashers import identify_hasher  # noqa: E402
 from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
+from django.db.models import F  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 from django.urls import reverse  # noqa: E402
@@ -78,11 +79,14 @@ class Rollback(Exception):
 
 
 def subjects(rounds: int) -> list[Task]:
-    """Open tasks of items in execution, spread over the company."""
+    """Open tasks of items in execution, spread over the company; not those whose owner is also
+    their receiver (the generated company has some), whose deliverable is refused (the receiver
+    accepts another person's work)."""
     candidates = (
         Task.objects.filter(
             status__in=[TaskStatus.NOT_STARTED, TaskStatus.IN_PROGRESS], item__status=ItemStatus.EXECUTING
         )
+        .exclude(owner=F("receiver"))
         .select_related("item__coordinator", "owner", "receiver", "department")
         .order_by("pk")
     )
