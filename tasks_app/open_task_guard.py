@@ -18,30 +18,27 @@ runs what this module says: a change to the guard needs a migration of its own t
 creates it again (``drop_sql``, ``create_sql``), or existing databases keep the old one.
 """
 
+# The task triggers' refusal (SQLite has no functions of its own to share it).
+_SQLITE_TASK_REFUSAL = """
+        SELECT RAISE(ABORT, 'tasks_open_task_guard: an open task belongs to a planned or executing item')
+        WHERE NOT EXISTS (
+            SELECT 1 FROM requests_app_collaborationitem i
+            WHERE i.id = NEW.item_id AND i.status IN ('planned', 'executing')
+        );
+"""
+
 SQLITE_FORWARD = [
-    """
+    f"""
     CREATE TRIGGER tasks_open_task_guard_insert
     BEFORE INSERT ON tasks_app_task
     FOR EACH ROW WHEN NEW.status <> 'done'
-    BEGIN
-        SELECT RAISE(ABORT, 'tasks_open_task_guard: an open task belongs to a planned or executing item')
-        WHERE NOT EXISTS (
-            SELECT 1 FROM requests_app_collaborationitem i
-            WHERE i.id = NEW.item_id AND i.status IN ('planned', 'executing')
-        );
-    END
+    BEGIN{_SQLITE_TASK_REFUSAL}    END
     """,
-    """
+    f"""
     CREATE TRIGGER tasks_open_task_guard_update
     BEFORE UPDATE OF status, item_id ON tasks_app_task
     FOR EACH ROW WHEN NEW.status <> 'done' AND (OLD.status = 'done' OR NEW.item_id <> OLD.item_id)
-    BEGIN
-        SELECT RAISE(ABORT, 'tasks_open_task_guard: an open task belongs to a planned or executing item')
-        WHERE NOT EXISTS (
-            SELECT 1 FROM requests_app_collaborationitem i
-            WHERE i.id = NEW.item_id AND i.status IN ('planned', 'executing')
-        );
-    END
+    BEGIN{_SQLITE_TASK_REFUSAL}    END
     """,
     """
     CREATE TRIGGER tasks_open_task_guard_item

@@ -7,9 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import translation
 
-from collab.testing import Org
+from collab.audit.models import AuditEntry
+from collab.testing import Org, make_org
+from requests_app.history import history_rows
 from requests_app.models import CollaborationItem, ItemStatus
 from tasks_app import services
 from tasks_app.models import Task, TaskStatus
@@ -81,3 +85,43 @@ def test_an_open_task_is_not_moved_onto_an_archived_item(org: Org) -> None:
     # Its other columns are written as before (the guard looks only at a changed status or item).
     Task.objects.filter(pk=task.pk).update(percent_done=60)
     assert Task.objects.get(pk=task.pk).percent_done == 60
+
+
+def migrate(targets: list[tuple[str, str]] | None = None) -> None:
+    executor = MigrationExecutor(connection)
+    executor.migrate(targets or executor.loader.graph.leaf_nodes())
+
+
+def test_the_upgrade_finishes_the_tasks_an_older_version_left_open_on_archived_items(
+    transactional_db: Any,
+) -> None:
+    """Before a signed deliverable made its task done, an archived item could keep open tasks:
+    the guard's migration finishes them as signing does today, with the history saying so."""
+    org = make_org()
+    archived, live = executing_item(org), executing_item(org)
+    try:
+        migrate([("tasks_app", "0007_task_open_by_department")])
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE requests_app_collaborationitem SET status = 'closed' WHERE id = %s", [archived.pk]
+            )
+    finally:
+        migrate()  # the latest state again, whatever happened
+
+    left = Task.objects.filter(item=archived).order_by("pk")
+    assert [(t.status, t.percent_done, t.done_at is not None) for t in left] == [
+        (TaskStatus.DONE, 100, True)
+    ] * 2
+    assert set(Task.objects.filter(item=live).values_list("status", flat=True)) == {TaskStatus.NOT_STARTED}
+    entries = AuditEntry.objects.filter(action="task.delivered", target_id=str(archived.pk), actor=None)
+    assert sorted(e.changes["task"][0] for e in entries) == sorted(t.name for t in left)
+    assert all(e.changes["status"][1] == {"field": "tasks_app.task.status", "value": "done"} for e in entries)
+    assert not AuditEntry.objects.filter(action="task.delivered", target_id=str(live.pk)).exists()
+    with translation.override("en"):
+        rows = history_rows(list(entries))
+    assert {(r.actor, r.action) for r in rows} == {
+        ("the system", "completed a task with a signed deliverable")
+    }
+    assert all(("Not started", "Done") in {change[1:] for change in r.changes} for r in rows)
+    # And the guard is in place.
+    refused(lambda: Task.objects.filter(item=archived).update(status=TaskStatus.IN_PROGRESS))
