@@ -13,7 +13,7 @@ from django.db import connection
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, Window
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from collab.dashboards.board_prepared import model_statement
@@ -96,10 +96,8 @@ class DepartmentBoard:
 
     @cached_property
     def tasks_html(self) -> SafeString:
-        """The department's most urgent tasks as _task_table.html writes them (the coordinator
-        board's ``task_table_html``: each word translated once, not once per row)."""
-        empty = _("The department has no open task.")
-        return mark_safe(task_table_html(self.tasks, "tasks", empty))  # noqa: S308 - escaped there
+        """The department's most urgent tasks as a table (``task_table_html``)."""
+        return task_table_html(self.tasks, "tasks", _("The department has no open task."))
 
 
 # A review counts towards the turnaround once its outcome is known: reviewed in the period, or

@@ -23,6 +23,7 @@ from collab.dashboards.coordinator_selectors import (
     coordinated_stage,
     coordinator_board,
     item_rows_html,
+    task_table_html,
 )
 from collab.dashboards.coordinator_selectors import coordinator_list as coordinator_list_page
 from collab.dashboards.department_selectors import (
@@ -166,6 +167,7 @@ def coordinator_list(request: HttpRequest, name: str) -> HttpResponse:
     context = {
         "title": title,
         "empty_text": empty_text,
+        "tasks_html": task_table_html(page.object_list, "list-tasks", empty_text) if name == "tasks" else "",
         "name": name,
         "list_id": f"list-{name}",
         "page": page,
@@ -230,6 +232,7 @@ def department_list(request: HttpRequest, name: str) -> HttpResponse:
     context = {
         "title": f"{title} · {department}",
         "empty_text": empty_text,
+        "tasks_html": task_table_html(page.object_list, "list-tasks", empty_text) if name == "tasks" else "",
         "name": name,
         "list_id": f"list-{name}",
         "page": page,

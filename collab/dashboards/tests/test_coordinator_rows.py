@@ -5,6 +5,7 @@ HTML once per page (``item_rows_html``) instead of through a template per row.""
 import re
 from collections.abc import Iterator
 from datetime import date, timedelta
+from html.parser import HTMLParser
 
 import pytest
 import time_machine
@@ -242,39 +243,102 @@ def _laid_out(html: str) -> str:
     return re.sub(r"\s*(</?(?:div|table|thead|tbody|tr|th|td|br)\b[^>]*>)\s*", r"\1", text).strip()
 
 
-def test_the_boards_task_table_is_the_one_the_template_writes(org: Org) -> None:
-    """task_table_html (both boards') writes what _task_table.html (the full lists') writes, for
-    every reason a task is listed, an owner without a person, a long topic to cut and texts to
-    escape, in both languages; and the table without rows says so."""
+class _Cells(HTMLParser):
+    """A table's header and rows as a browser shows them: each cell's text, white space
+    collapsed, and each link's address."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self.links: list[str] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+        elif tag == "a":
+            self.links.append(dict(attrs)["href"] or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None:
+            self.rows[-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def cells(html: str) -> _Cells:
+    parser = _Cells()
+    parser.feed(html)
+    return parser
+
+
+def test_the_task_table_says_why_each_task_is_listed_escaped_in_the_readers_language(org: Org) -> None:
+    """task_table_html (both boards' tasks and their full lists): every reason a task is listed,
+    an owner without a person, a long topic cut, texts escaped, links to the task and the item's
+    progress, in both languages; and the table without rows says so."""
     from django.contrib.auth import get_user_model
-    from django.template.loader import render_to_string
     from django.utils import translation
 
     from collab.dashboards.tests.support import alert
 
     nobody = get_user_model().objects.create_user("无人<x>", password="x")
     item = raw_item(org, topic="一个很长的主题 <需要> & 截断，" * 4)
-    raw_task(org, item, name="迟 & <交>", deadline=TODAY - timedelta(days=3), owner=nobody)
+    late = raw_task(org, item, name="迟 & <交>", deadline=TODAY - timedelta(days=3), owner=nobody)
     escalated = raw_task(org, item, name="升级", deadline=TODAY + timedelta(days=4))
     alert(escalated, step=1, due="2026-09-29 09:00", sent="2026-09-29 09:00")
     stale = raw_task(org, item, name="缺报", deadline=TODAY + timedelta(days=6))
     alert(stale, due="2026-09-29 09:00")
-    raw_task(
-        org, item, name="阻塞", deadline=TODAY - timedelta(days=1), status=TaskStatus.BLOCKED
-    )  # late too
-    raw_task(org, item, name="落后", deadline=TODAY + timedelta(days=1), percent=10)
+    blocked = raw_task(org, item, name="阻塞", deadline=TODAY - timedelta(days=1), status=TaskStatus.BLOCKED)
+    behind = raw_task(org, item, name="落后", deadline=TODAY + timedelta(days=1), percent=10)
     board = cs.coordinator_board(org.coordinator)
-    assert len(board.attention) == 5
-    assert any(row.late and row.task.status == TaskStatus.BLOCKED for row in board.attention)
-    for language in ("en", "zh-hans"):
-        with translation.override(language):
-            for rows, empty in ((board.attention, "没有"), ([], "Nothing <here>")):
-                template = render_to_string(
-                    "dashboards/_task_table.html",
-                    {"rows": rows, "table_id": "attention-tasks", "empty_text": empty},
-                )
-                written = cs.task_table_html(rows, "attention-tasks", empty)
-                assert _laid_out(written) == _laid_out(template), language
+    rows = {row.task.pk: row for row in board.attention}
+    assert set(rows) == {late.pk, escalated.pk, stale.pk, blocked.pk, behind.pk}
+
+    with translation.override("en"):
+        html = cs.task_table_html(board.attention, "attention-tasks", "Nothing <here>")
+        empty = cs.task_table_html([], "attention-tasks", "Nothing <here>")
+    table = cells(html)
+    assert table.rows[0] == ["Task", "Item", "Owner", "Deadline", "Percent done", "Why it is here"]
+    shown = {row[0]: row for row in table.rows[1:]}
+    topic = f"{item.number} {('一个很长的主题 <需要> & 截断，' * 4)[:39]}…"  # cut at 40 characters
+    assert shown["迟 & <交>"][1:3] == [topic, "无人<x>"]
+    assert shown["迟 & <交>"][3] == f"2026-09-27{rows[late.pk].deadline_text}"  # a line break between
+    assert shown["迟 & <交>"][4:] == ["30%", "late"]
+    assert shown["阻塞"][5] == "late blocked"
+    assert shown["升级"][5] == "escalated due soon, behind"  # 30 % with 4 days left
+    assert shown["缺报"][5] == "report missing due soon, behind"
+    assert shown["落后"][4:] == ["10%", "due soon, behind"]
+    assert "迟 &amp; &lt;交&gt;" in html and "无人&lt;x&gt;" in html and "&lt;需要&gt; &amp;" in html
+    assert f"/items/{item.pk}/tasks/{late.pk}/" in table.links
+    assert reverse("tasks_app:progress", args=[item.pk]) in table.links
+    assert cells(empty).rows[1:] == [["Nothing <here>"]] and "Nothing &lt;here&gt;" in empty
+
+    with translation.override("zh-hans"):
+        chinese = cells(cs.task_table_html(board.attention, "attention-tasks", "没有"))
+        words = [translation.gettext(w) for w in ("late", "escalated", "report missing", "blocked")]
+    assert chinese.rows[0][0] != "Task" and not {"late", "escalated", "report missing"} & set(
+        " ".join(row[5] for row in chinese.rows[1:]).split()
+    )
+    assert {row[0]: row[5] for row in chinese.rows[1:]}["阻塞"] == f"{words[0]} {words[3]}"
+
+
+def test_the_full_list_of_tasks_is_the_boards_table_paged(org: Org) -> None:
+    """The coordinator's and the department's full lists of tasks write the boards' table."""
+    for n in range(3):
+        raw_task(org, raw_item(org), name=f"迟{n}", deadline=TODAY - timedelta(days=n + 1))
+    department = reverse("dashboards:department_list", args=["tasks"]) + f"?department={org.qa.pk}"
+    for user, url in (
+        (org.coordinator, reverse("dashboards:coordinator_list", args=["tasks"])),
+        (org.qa_head, department),
+    ):
+        page = client_for(user).get(url, headers={"accept-language": "en"}).content.decode()
+        names = [row[0] for row in cells(page[page.index('id="list-tasks"') :]).rows[1:4]]
+        assert names == ["迟2", "迟1", "迟0"]
 
 
 def test_the_gaps_read_by_compiled_statements_are_breakdown_gaps_for(org: Org) -> None:
