@@ -90,3 +90,38 @@ def test_warnings_read_back_with_their_days_and_moments(org: Org) -> None:
     assert list(
         new.values_list("task_id", "kind", "step", "deadline", "due_at", "sent_at", "cancelled_at")
     ) == [(*row, None, None) for row in rows]
+
+
+def test_a_second_delivery_of_the_same_notification_or_post_is_not_stored(org: Org) -> None:
+    """A person's notification is delivered once per channel and a group's event posted once per
+    robot, whatever tells it twice (a sweep retried, two sweeps at once): the second rows are
+    dropped by the database (``ON CONFLICT DO NOTHING``), the others all stored."""
+    from collab.notify.models import RobotChannel
+
+    robot = RobotChannel.objects.create(
+        kind=RobotChannel.Kind.DINGTALK, name="测试群", webhook_url="https://oapi.dingtalk.com/robot/send?t=x"
+    )
+    [(first, _key), (second, _key2)] = insert_rows(
+        Notification,
+        NOTIFICATION_FIELDS,
+        [
+            (org.owner.pk, "alert.overdue", "一", "", None, None, "", None, "twice:1", Urgency.NORMAL),
+            (org.owner.pk, "alert.overdue", "二", "", None, None, "", None, "twice:2", Urgency.NORMAL),
+        ],
+        returning=("id", "dedupe_key"),
+    )
+    now = timezone.now()
+    fields = ("channel", "notification_id", "robot_id", "event", "urgency", "next_attempt_at")
+    email, im, robot_post = Delivery.Channel.EMAIL, Delivery.Channel.IM, Delivery.Channel.ROBOT
+    rows = [
+        (email, first, None, "twice:1", Urgency.NORMAL, now),
+        (im, first, None, "twice:1", Urgency.NORMAL, now),
+        (email, second, None, "twice:2", Urgency.NORMAL, now),
+        (robot_post, None, robot.pk, "alert.overdue:1", Urgency.NORMAL, now),
+        (robot_post, None, robot.pk, "alert.overdue:2", Urgency.NORMAL, now),
+    ]
+    assert len(insert_rows(Delivery, fields, rows, returning=("id",), ignore_conflicts=True)) == 5
+    again = [*rows, (im, second, None, "twice:2", Urgency.NORMAL, now)]
+    assert len(insert_rows(Delivery, fields, again, returning=("id",), ignore_conflicts=True)) == 1
+    stored = Delivery.objects.values_list("channel", "notification_id", "robot_id", "event")
+    assert sorted(stored, key=str) == sorted([row[:4] for row in again], key=str)
