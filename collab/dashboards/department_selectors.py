@@ -221,11 +221,11 @@ def _workload(department: Department, today: date) -> QuerySet[Any]:
 
 
 def _people_by_load(department_pk: int, head: list[int], today: date) -> QuerySet[Any]:
-    """``_workload`` with the head as a one-id list (0: none). The people are found from the
-    department's index (with an OR over two tables the database read every user); their open
-    tasks (not done, so on live items: ``_open_tasks``) from each one's open-task index."""
-    members = Person.objects.filter(Q(department=department_pk) | Q(user_id__in=head)).values("user_id")
-    people = get_user_model().objects.filter(pk__in=members, is_active=True)
+    """``_workload`` with the head as a one-id list (0: none), whether or not the head is a
+    member of the department; each one's open tasks (not done, so on live items: ``_open_tasks``)
+    counted from their open-task index."""
+    members = Person.objects.filter(department=department_pk).values("user_id")  # index: Person.department
+    people = get_user_model().objects.filter(Q(pk__in=members) | Q(pk__in=head), is_active=True)
     owned = Task.objects.filter(owner=OuterRef("pk")).exclude(status=TaskStatus.DONE)
     return (
         people.annotate(
