@@ -409,6 +409,9 @@ def generate(sizes: dict[str, int], seed: int = 1) -> dict[str, int]:
                     department = department_of[owner]
                 deadline = first_due + timedelta(days=t * 5)
                 done = status == ItemStatus.CLOSED or (deadline < today and rnd.random() < 0.8)
+                # The requester receives the work, unless it is their own: then the coordinator
+                # (the application refuses an owner who receives their own deliverable).
+                receiver = requester if owner != requester else coordinator
                 task = Row(
                     Task,
                     pk=load.pk(Task),
@@ -417,7 +420,7 @@ def generate(sizes: dict[str, int], seed: int = 1) -> dict[str, int]:
                     owner_id=owner,
                     delivery_standard="测试用例覆盖率≥95%",
                     deadline=deadline,
-                    receiver_id=requester,
+                    receiver_id=receiver,
                     department=department,
                     created_by_id=coordinator,
                     status=TaskStatus.DONE
@@ -427,7 +430,7 @@ def generate(sizes: dict[str, int], seed: int = 1) -> dict[str, int]:
                     last_reported_at=submitted + timedelta(days=5),
                 )
                 add(task)
-                viewers |= {owner, requester}
+                viewers |= {owner, receiver}
                 late = deadline < today and not done
                 per_task = reports_per_task * (3 if late else 1)
                 for r in range(int(per_task) + (rnd.random() < per_task % 1)):
@@ -450,7 +453,7 @@ def generate(sizes: dict[str, int], seed: int = 1) -> dict[str, int]:
                         task_id=task.pk,
                         name=f"成果{t + 1}",
                         deliverer_id=owner,
-                        receiver_id=requester,
+                        receiver_id=receiver,
                         acceptance_criteria="通过验收",
                         status=DeliverableStatus.SIGNED if done else DeliverableStatus.IN_REVIEW,
                     )
