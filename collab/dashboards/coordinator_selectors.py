@@ -338,7 +338,7 @@ def _task_url_parts() -> tuple[str, str, str]:
 
 
 class ReviewList(list[ReviewRow]):
-    """Review rows with the list's HTML (``{{ reviews.html }}`` in _review_list.html)."""
+    """Review rows with the list's HTML (``{{ board.reviews.html }}``, the full list's too)."""
 
     @property
     def html(self) -> SafeString:
@@ -346,7 +346,8 @@ class ReviewList(list[ReviewRow]):
 
 
 class GapList(list[ItemRow]):
-    """Item rows with their gaps and the list's HTML (``{{ gaps.html }}`` in _gap_list.html)."""
+    """Item rows with their gaps and the list's HTML (``{{ board.gaps.html }}``, the full list's
+    too)."""
 
     @property
     def html(self) -> SafeString:
@@ -388,7 +389,7 @@ def _coordinated(user: Any) -> QuerySet[CollaborationItem]:
     )
 
 
-# What the board's and the stage lists' item rows show of an item (item_rows_html, _gap_list.html,
+# What the board's and the stage lists' item rows show of an item (item_rows_html, gap_list_html,
 # the health light and breakdown_gaps_for): read alone, not the item's texts.
 ROW_FIELDS = ("number", "topic", "scenario", "status", "requesting_department__name")
 
