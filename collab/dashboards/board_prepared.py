@@ -13,19 +13,16 @@ A stand-in found anywhere else than as a parameter of its own (in a text, in the
 fails the compilation loudly; a test compares the rows with those of the queryset run afresh.
 """
 
-import itertools
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
-from weakref import WeakKeyDictionary
 
-from django.db import DatabaseError
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.postgresql.psycopg_any import is_psycopg3
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
 
-from collab.dashboards.prepared import SERIAL, _carries_serial, cached
+from collab.dashboards.prepared import cached, execute_prepared
 
 # Values no real row has: ids past any sequence, a moment and two dates in 1901.
 STAND_IN_ID = 2_147_470_000
@@ -156,30 +153,34 @@ def model_statement(
     counted: bool = False,
 ) -> ModelStatement:
     """The statement ``name`` of this connection, compiled on first use."""
+    return _cached(ModelStatement, name, build, id_count, using, counted)
+
+
+def _cached(
+    kind: type[ModelStatement],
+    name: str,
+    build: Callable[[list[int], datetime, tuple[date, ...], int], QuerySet[Any]],
+    id_count: int,
+    using: str,
+    counted: bool,
+) -> ModelStatement:
     return cached(
-        ("board", name, id_count, counted),
-        lambda connection: ModelStatement(connection, build, id_count, counted),
+        (kind.__name__, name, id_count, counted),
+        lambda connection: kind(connection, build, id_count, counted),
         using,
     )
 
 
-# PostgreSQL's error for an EXECUTE of a name the session has not prepared.
-_NO_SUCH_STATEMENT = "26000"
 # Each slot's type on the server: the PREPAREd statement's $n.
 _SLOT_TYPES = {"id": "bigint", "key": "bigint", "now": "timestamptz", "date": "date"}
-_SERVER_NUMBERS = itertools.count(1)
 
 
 class ServerStatement(ModelStatement):
     """A ``ModelStatement`` PREPAREd once per PostgreSQL session (psycopg2) and run by EXECUTE
-    with the request's values: planned once for any person and moment (``prepared.run``'s
-    generic plan, no parallel workers), where the board's joins took 1-2 ms each to plan, as
-    long as they took to run. Elsewhere (SQLite, psycopg 3) the SQL runs as a ModelStatement's."""
-
-    @property
-    def server_key(self) -> tuple[str, str]:
-        """What the statement is known by on a session: its SQL and the values written into it."""
-        return self.sql, repr(self.params)
+    with the request's values (``prepared.execute_prepared``, as My work's): planned once for
+    any person and moment (a generic plan, no parallel workers), where the board's joins took
+    1-2 ms each to plan, as long as they took to run. Elsewhere (SQLite, psycopg 3) the SQL runs
+    as a ModelStatement's."""
 
     def _fetch(
         self, ids: Sequence[int], now: datetime, dates: tuple[date, ...], key: int
@@ -188,47 +189,20 @@ class ServerStatement(ModelStatement):
         if connection.vendor != "postgresql" or is_psycopg3:
             return super()._fetch(ids, now, dates, key)
         values = self._values(ids, now, dates, key)
-        with connection.cursor() as cursor:
-            session = connection.connection
-            name, prepare, order = self._server_name(cursor)
-            serial = SERIAL if _carries_serial(connection) else ""
-            arguments = [values[slot][n] for slot, n in order]
-            marks = ", ".join(["%s"] * len(arguments))
-            try:
-                cursor.execute(f"{serial}{prepare}EXECUTE {name} ({marks})", arguments)
-            except DatabaseError as error:
-                # A PREPARE failed, or the session lost its statements (a DEALLOCATE, a pooler's
-                # reset): each is prepared again, under a new name, on its next call; outside a
-                # transaction a lost statement is prepared again at once (no page fails for it).
-                _PREPARED.pop(session, None)
-                lost = getattr(error.__cause__, "pgcode", None) == _NO_SUCH_STATEMENT
-                if lost and not prepare and connection.get_autocommit():
-                    return self._fetch(ids, now, dates, key)
-                raise
-            return cursor.fetchall()
-
-    def _server_name(self, cursor: Any) -> tuple[str, str, list[tuple[str, int]]]:
-        """The statement's name on this server session, the PREPARE to send in front of its
-        first EXECUTE there ("" after), and which value each $n takes."""
-        from psycopg2.extensions import AsIs
-
-        names = _PREPARED.setdefault(self.connection.connection, {})
         order = sorted({(slot, n) for _index, slot, n in self.slots})
-        if (name := names.get(self.server_key)) is not None:
-            return name, "", order
         number = {place: k + 1 for k, place in enumerate(order)}
-        values: list[Any] = list(self.params)
-        for index, slot, n in self.slots:
-            values[index] = AsIs(f"${number[slot, n]}")
-        # The finished text goes through psycopg2 once more (with the EXECUTE's values): its % doubled.
-        body = cursor.mogrify(self.sql, values).decode().replace("%", "%%")
-        name = names[self.server_key] = f"collab_board_{next(_SERVER_NUMBERS)}"
-        types = ", ".join(_SLOT_TYPES[slot] for slot, _n in order)
-        return name, f"PREPARE {name} ({types}) AS {body}; ", order
-
-
-# Per psycopg2 connection (a server session): the name each statement is PREPAREd under there.
-_PREPARED: "WeakKeyDictionary[Any, dict[tuple[str, str], str]]" = WeakKeyDictionary()
+        with connection.cursor() as cursor:
+            execute_prepared(
+                connection,
+                cursor,
+                self.sql,
+                self.params,
+                {index: number[slot, n] for index, slot, n in self.slots},
+                [_SLOT_TYPES[slot] for slot, _n in order],
+                [values[slot][n] for slot, n in order],
+                "collab_board_",
+            )
+            return cursor.fetchall()
 
 
 def server_statement(
@@ -240,8 +214,4 @@ def server_statement(
 ) -> ModelStatement:
     """The statement ``name`` of this connection, compiled on first use and PREPAREd on the
     PostgreSQL session (``ServerStatement``)."""
-    return cached(
-        ("board server", name, id_count, counted),
-        lambda connection: ServerStatement(connection, build, id_count, counted),
-        using,
-    )
+    return _cached(ServerStatement, name, build, id_count, using, counted)

@@ -43,7 +43,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from collab.dashboards.board_prepared import model_statement
+from collab.dashboards.board_prepared import ModelStatement, model_statement
 from collab.dashboards.health import BEHIND_PERCENT, HealthFacts, HealthLight, health_of
 from collab.lib.workdays import Calendar
 from collab.org.calendar import RegionCalendars, review_clock_label
@@ -339,12 +339,14 @@ def item_rows(
     today: date,
     soon: date,
     key: int = 0,
+    statement: Callable[..., ModelStatement] = model_statement,
 ) -> list[ItemRow]:
     """The rows of the items ``ids`` (among ``items(key)``, which may carry more annotations and
     select_related, with ``key`` its one value that changes, e.g. a department), in that order,
     with their health: one query per ROW_BATCH rows. The query is built and compiled once per
-    connection (``board_prepared``, under ``name``): ten correlated counts cost more to compile
-    than to run."""
+    connection (``board_prepared``, under ``name``; ``statement``: ``server_statement`` to
+    PREPARE it on the PostgreSQL session too): ten correlated counts cost more to compile than
+    to run."""
 
     def build(
         ids: list[int], now: datetime, dates: tuple[date, ...], key: int
@@ -353,9 +355,9 @@ def item_rows(
         return with_health(items(key).filter(pk__in=ids), now=now, today=today, soon=soon)
 
     loaded: dict[int, CollaborationItem] = {}
+    compiled = statement(name, build, ROW_BATCH)
     for start in range(0, len(ids), ROW_BATCH):
-        statement = model_statement(name, build, ROW_BATCH)
-        for item in statement.objects(ids[start : start + ROW_BATCH], now, (today, soon), key):
+        for item in compiled.objects(ids[start : start + ROW_BATCH], now, (today, soon), key):
             loaded[item.pk] = cast(CollaborationItem, item)
     return [
         ItemRow(item=loaded[pk], light=health_of(HealthFacts.of(loaded[pk]))) for pk in ids if pk in loaded

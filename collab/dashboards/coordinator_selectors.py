@@ -20,7 +20,6 @@ from django.utils.translation import ngettext
 
 from collab.dashboards.board_prepared import model_statement, server_statement
 from collab.dashboards.board_selectors import (
-    ROW_BATCH,
     STAGE_ORDER,
     ItemRow,
     RegionCalendars,
@@ -33,14 +32,14 @@ from collab.dashboards.board_selectors import (
     flagged_tasks,
     group_by_stage,
     has_breakdown_gap,
+    item_rows,
     ordered_reviews,
     ranked,
     ranked_ids,
     review_rows,
     task_rows,
-    with_health,
 )
-from collab.dashboards.health import BEHIND_PERCENT, HealthFacts, due_soon_limit, health_of
+from collab.dashboards.health import BEHIND_PERCENT, due_soon_limit
 from collab.lib.workdays import Calendar
 from requests_app.models import CollaborationItem, ItemStatus, Scenario
 from reviews_app.models import DeliverableVersion
@@ -398,22 +397,11 @@ def _items(_key: int) -> QuerySet[CollaborationItem]:
     return CollaborationItem.objects.select_related("requesting_department").only(*ROW_FIELDS)
 
 
-def _with_health(ids: list[int], now: datetime, dates: Dates, key: int) -> QuerySet[CollaborationItem]:
-    today, soon = dates
-    return with_health(_items(key).filter(pk__in=ids), now=now, today=today, soon=soon)
-
-
 def _rows(ids: list[int], *, now: datetime, today: date, soon: date) -> list[ItemRow]:
-    """``item_rows`` (the rows of the items ``ids`` in that order, with their health), read by a
-    statement PREPAREd on the server (``server_statement``)."""
-    loaded: dict[int, CollaborationItem] = {}
-    statement = server_statement("coordinator items", _with_health, ROW_BATCH)
-    for start in range(0, len(ids), ROW_BATCH):
-        for item in statement.objects(ids[start : start + ROW_BATCH], now, (today, soon)):
-            loaded[item.pk] = cast(CollaborationItem, item)
-    return [
-        ItemRow(item=loaded[pk], light=health_of(HealthFacts.of(loaded[pk]))) for pk in ids if pk in loaded
-    ]
+    """``item_rows``, read by a statement PREPAREd on the server (``server_statement``)."""
+    return item_rows(
+        "coordinator items", _items, ids, now=now, today=today, soon=soon, statement=server_statement
+    )
 
 
 def _may_need_attention(*, now: datetime, today: date, soon: date) -> Q:

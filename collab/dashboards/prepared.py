@@ -26,7 +26,7 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from django.contrib.auth import get_user_model
-from django.db import connections, transaction
+from django.db import DatabaseError, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.postgresql.psycopg_any import is_psycopg3
 from django.db.models import QuerySet
@@ -94,44 +94,74 @@ def _carries_serial(connection: BaseDatabaseWrapper) -> bool:
 # Per psycopg2 connection (a server session): the name each statement is PREPAREd under there.
 _NUMBERS = itertools.count(1)
 _SERVER_NAMES: "WeakKeyDictionary[Any, dict[tuple[str, str], str]]" = WeakKeyDictionary()
+# PostgreSQL's error for an EXECUTE of a name the session has not prepared.
+_NO_SUCH_STATEMENT = "26000"
 
 
-def _server_statement(connection: BaseDatabaseWrapper, cursor: Any, statement: Statement) -> tuple[str, str]:
-    """The statement's name on the server session, and the PREPARE to send in front of its first
-    EXECUTE there ("" after): the person as $1, the moment as $2, its other values written in as
-    literals (psycopg2's own quoting) so the planner sees them as before."""
+def execute_prepared(
+    connection: BaseDatabaseWrapper,
+    cursor: Any,
+    sql: str,
+    params: Sequence[Any],
+    numbers: dict[int, int],
+    types: Sequence[str],
+    arguments: Sequence[Any],
+    prefix: str,
+) -> None:
+    """Runs ``sql`` on PostgreSQL (psycopg2) as the EXECUTE of a statement PREPAREd once per
+    server session, under a name starting with ``prefix``: the parameters at the indexes
+    ``numbers`` names become $1, $2, … (of ``types``, in that order) and take ``arguments``;
+    the other values are written in as literals (psycopg2's own quoting), so the planner sees
+    them as before. The PREPARE goes in one query string with the first EXECUTE (no round trip
+    of its own), and outside a transaction with ``SERIAL`` in front.
+
+    Should the session lose its statements (a DEALLOCATE, a pooler's reset) or a PREPARE fail,
+    each is prepared again, under a new name, on its next call; outside a transaction a lost
+    statement is prepared again at once (no page fails for it)."""
     from psycopg2.extensions import AsIs
 
-    names = _SERVER_NAMES.setdefault(connection.connection, {})
-    key = (statement.sql, repr(statement.params))
-    if (name := names.get(key)) is not None:
-        return name, ""
-    values: list[Any] = list(statement.params)
-    for index, slot in statement.slots:
-        values[index] = AsIs("$1" if slot == _USER else "$2")
-    # The finished text goes through psycopg2 once more (with the EXECUTE's values): its % doubled.
-    body = cursor.mogrify(statement.sql, values).decode().replace("%", "%%")
-    name = names[key] = f"collab_my_work_{next(_NUMBERS)}"
-    # Written in one query string with the first EXECUTE: no round trip of its own (and a
-    # failed PREPARE fails that EXECUTE, so the name is dropped with the connection's error).
-    return name, f"PREPARE {name} (integer, timestamptz) AS {body}; "
+    session = connection.connection
+    names = _SERVER_NAMES.setdefault(session, {})
+    key = (sql, repr(params))
+    prepare = ""
+    if (name := names.get(key)) is None:
+        values: list[Any] = list(params)
+        for index, number in numbers.items():
+            values[index] = AsIs(f"${number}")
+        # The finished text goes through psycopg2 once more (with the EXECUTE's values): its % doubled.
+        body = cursor.mogrify(sql, values).decode().replace("%", "%%")
+        name = names[key] = f"{prefix}{next(_NUMBERS)}"
+        prepare = f"PREPARE {name} ({', '.join(types)}) AS {body}; "
+    serial = SERIAL if _carries_serial(connection) else ""
+    marks = ", ".join(["%s"] * len(arguments))
+    try:
+        cursor.execute(f"{serial}{prepare}EXECUTE {name} ({marks})", list(arguments))
+    except DatabaseError as error:
+        _SERVER_NAMES.pop(session, None)
+        lost = getattr(error.__cause__, "pgcode", None) == _NO_SUCH_STATEMENT
+        if not (lost and not prepare and connection.get_autocommit()):
+            raise
+        execute_prepared(connection, cursor, sql, params, numbers, types, arguments, prefix)
 
 
 def run(connection: BaseDatabaseWrapper, statement: Statement, user_pk: int, now: datetime) -> list[Any]:
     """The rows of ``statement`` for the person and moment, read without parallel workers on
-    PostgreSQL, where it is planned once per server session (a PREPAREd statement): planning
+    PostgreSQL, where it is planned once per server session (``execute_prepared``): planning
     the counts took longer than running them (bench/RESULTS.md)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql" and not is_psycopg3:
-            name, prepare = _server_statement(connection, cursor, statement)
-            serial = SERIAL if _carries_serial(connection) else ""
+            numbers = {index: 1 if slot == _USER else 2 for index, slot in statement.slots}
             now_value = connection.ops.adapt_datetimefield_value(now)
-            try:
-                cursor.execute(f"{serial}{prepare}EXECUTE {name} (%s, %s)", [user_pk, now_value])
-            except Exception:
-                if prepare:
-                    del _SERVER_NAMES[connection.connection][(statement.sql, repr(statement.params))]
-                raise
+            execute_prepared(
+                connection,
+                cursor,
+                statement.sql,
+                statement.params,
+                numbers,
+                ("integer", "timestamptz"),
+                [user_pk, now_value],
+                "collab_my_work_",
+            )
         else:
             cursor.execute(statement.sql, statement.filled(connection, user_pk, now))
         return cursor.fetchall()

@@ -1,7 +1,8 @@
 """On PostgreSQL the coordinator board's joined reads are PREPAREd once per server session and
-run by EXECUTE (``board_prepared.ServerStatement``): what the board shows stays what the full
-lists' querysets say, inside a transaction and outside one (a page served normally, where each
-EXECUTE carries its own SET LOCAL), and nothing is prepared twice or outlives its statement."""
+run by EXECUTE (``board_prepared.ServerStatement``, through ``prepared.execute_prepared``): what
+the board shows stays what the full lists' querysets say, inside a transaction and outside one
+(a page served normally, where each EXECUTE carries its own SET LOCAL), and nothing is prepared
+twice or outlives its statement."""
 
 from collections.abc import Iterator
 
@@ -10,8 +11,8 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from collab.dashboards import board_prepared
 from collab.dashboards import coordinator_selectors as cs
+from collab.dashboards import prepared as prepared_statements
 from collab.dashboards.tests.support import at
 from collab.dashboards.tests.test_coordinator_prepared import busy, expected, shown
 from collab.testing import Org
@@ -32,7 +33,7 @@ def _sent(queries: CaptureQueriesContext) -> list[str]:
 @pytest.mark.django_db
 def test_each_statement_is_prepared_once_per_session(org: Org) -> None:
     busy(org)
-    board_prepared._PREPARED.pop(connection.connection, None)  # as on a new session
+    prepared_statements._SERVER_NAMES.pop(connection.connection, None)  # as on a new session
     with CaptureQueriesContext(connection) as first:
         cs.coordinator_board(org.coordinator)
     with CaptureQueriesContext(connection) as second:

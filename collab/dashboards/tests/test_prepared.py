@@ -175,3 +175,15 @@ def test_served_outside_a_transaction_each_statement_is_planned_once_and_sets_no
     rows = Prepared(connection, reads_setting).rows(org.owner.pk, timezone.now())
     assert rows and {row["setting"] for row in rows} == {"0"}
     assert setting() == before
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
+@pytest.mark.django_db(transaction=True)
+def test_a_session_that_lost_my_works_statements_prepares_them_again(org: Org) -> None:
+    """Should the server session forget the statements (a DEALLOCATE, a pooler's reset), My work
+    prepares them again at once, as the boards do (``execute_prepared``), instead of failing."""
+    populate(org, 1)
+    before = my_work(org.owner)
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    assert my_work(org.owner) == before and before.sections
