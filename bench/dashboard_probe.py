@@ -163,10 +163,10 @@ def add_open_tasks(owner: Any, wanted: int) -> None:
 
     from django.utils import timezone
 
-    from collab.dashboards.board_selectors import LIVE_STATUSES
     from tasks_app.models import Task, TaskStatus
 
-    live = Task.objects.filter(owner=owner, item__status__in=LIVE_STATUSES).exclude(status=TaskStatus.DONE)
+    # Not done: on a live item (the database's open-task guard).
+    live = Task.objects.filter(owner=owner).exclude(status=TaskStatus.DONE)
     have = live.count()
     model = live.order_by("pk").first()
     if model is None:

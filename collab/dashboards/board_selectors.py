@@ -56,10 +56,6 @@ from tasks_app.models import DepartmentExemption, Problem, ProblemStatus, Task, 
 # Long lists stop here; the page says how many there are in all.
 
 LIST_LIMIT = 50
-# Items whose tasks count as someone's work: planned (assigned) or being executed. A task not
-# done is on such an item (the database's open-task guard, tasks_app 0008): "open tasks" need
-# no test of their item's status.
-LIVE_STATUSES = (ItemStatus.PLANNED, ItemStatus.EXECUTING)
 # Items whose breakdown "nothing left out" can still find gaps in.
 BREAKDOWN_STATUSES = (ItemStatus.CONSENSUS, ItemStatus.PLANNED, ItemStatus.EXECUTING)
 # The stages in the template's order, for grouping items.
