@@ -17,18 +17,17 @@ from kombu.exceptions import OperationalError
 logger = logging.getLogger(__name__)
 
 
+def enqueue(task: Task, *args: Any, instead: str) -> bool:
+    """``task.delay(*args)`` now: whether the broker took it. A broker error is logged with what
+    happens to the work ``instead``."""
+    try:
+        task.delay(*args)
+    except (OperationalError, OSError) as error:
+        logger.warning("The broker did not take %s%r (%s); %s", task.name, args, error, instead)
+        return False
+    return True
+
+
 def enqueue_after_commit(task: Task, *args: Any) -> None:
     """``task.delay(*args)`` once the current transaction commits; a broker error is logged."""
-
-    def send() -> None:
-        try:
-            task.delay(*args)
-        except (OperationalError, OSError) as error:
-            logger.warning(
-                "The broker did not take %s%r (%s); the periodic sweep will send it again.",
-                task.name,
-                args,
-                error,
-            )
-
-    transaction.on_commit(send)
+    transaction.on_commit(lambda: enqueue(task, *args, instead="the periodic sweep will send it again."))

@@ -1,14 +1,11 @@
-import logging
 from datetime import datetime
 
 from celery import shared_task
 from django.utils import timezone
-from kombu.exceptions import OperationalError
 
+from collab.queueing import enqueue
 from tasks_app.alerts import sweep_alerts, sweep_parts
 from tasks_app.digest import send_digests
-
-logger = logging.getLogger(__name__)
 
 
 @shared_task(name="tasks_app.sweep_alerts")
@@ -21,13 +18,12 @@ def sweep_alerts_task() -> int:
     if parts == 1:
         return sweep_alerts()
     now = timezone.now()
-    left = []
-    for part in range(1, parts):
-        try:
-            sweep_alerts_part_task.delay(now.isoformat(), part, parts)
-        except (OperationalError, OSError) as error:
-            logger.warning("The broker did not take part %s of the warning sweep (%s).", part, error)
-            left.append(part)
+    instead = "this sweep sends that part after its own."
+    left = [
+        part
+        for part in range(1, parts)
+        if not enqueue(sweep_alerts_part_task, now.isoformat(), part, parts, instead=instead)
+    ]
     sent = sweep_alerts(now=now, part=(0, parts))
     for part in left:
         sent += sweep_alerts(now=now, part=(part, parts))

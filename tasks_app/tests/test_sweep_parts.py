@@ -101,3 +101,28 @@ def test_two_parts_at_once_send_each_warning_once() -> None:
     # Each sent its own items' warnings: seven true ones per item.
     assert counts == {part: 7 * sum(1 for pk in warnings if pk % 2 == part) for part in range(2)}
     assert_sent_once(warnings)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite sweeps in one part")
+def test_a_part_the_broker_did_not_take_is_sent_by_the_beats_sweep_itself(
+    org: Org, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The broker is down when the beat's sweep hands out the other part: it sends that part too,
+    after its own, and says so in the log."""
+    import logging
+
+    import time_machine
+
+    from reviews_app.tests.test_archive_broker_down import broker_down
+    from tasks_app.tasks import sweep_alerts_task
+
+    warnings = wave(org, 3)
+    with (
+        time_machine.travel(at(NOW), tick=False),
+        broker_down(),
+        caplog.at_level(logging.WARNING, logger="collab.queueing"),
+    ):
+        assert sweep_alerts_task() == 7 * len(warnings)
+    assert_sent_once(warnings)
+    assert "tasks_app.sweep_alerts_part" in caplog.text
+    assert "this sweep sends that part after its own" in caplog.text
