@@ -80,8 +80,8 @@ class Rollback(Exception):
 
 def subjects(rounds: int) -> list[Task]:
     """Open tasks of items in execution, spread over the company; not those whose owner is also
-    their receiver (the generated company has some), whose deliverable is refused (the receiver
-    accepts another person's work)."""
+    their receiver, whose deliverable is refused (the receiver accepts another person's work):
+    companies generated before generate.py gave those to the coordinator have some."""
     candidates = (
         Task.objects.filter(
             status__in=[TaskStatus.NOT_STARTED, TaskStatus.IN_PROGRESS], item__status=ItemStatus.EXECUTING
